@@ -1,0 +1,316 @@
+"""The application layer: one method per command, query methods that return plain data."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Callable, Iterator
+from typing import Any, ClassVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError
+from eventsourcing.utils import get_topic
+
+from .domain.errors import ConcurrentChange, InvalidInput, Refused, UnknownIncident
+from .domain.incident import Incident, incident_id
+from .domain.rulebook import GradeDecision
+from .domain.values import (
+    Assessment,
+    CasualtyRange,
+    CompetingClaim,
+    Credibility,
+    DiscountFinding,
+    DisputeOutcome,
+    Grade,
+    Location,
+    Reliability,
+    Source,
+    StrikeConfirmation,
+    canonical_code,
+)
+from .history import history_entry
+from .views import GradeAllSummary, HistoryEntry, IncidentView, Suggestion
+
+SNAPSHOT_INTERVAL = 50
+"""Every this many events an incident's state is snapshotted, so loading stays fast."""
+
+GRADE_BATCH = 500
+"""How many incidents ``grade --all`` saves in one transaction."""
+
+Progress = Callable[[int], None]
+
+
+class VerifyApp(Application[UUID]):
+    """Incidents as event-sourced aggregates, driven by intention-revealing commands."""
+
+    name = "verify"
+    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Incident: SNAPSHOT_INTERVAL}
+
+    # ------------------------------------------------------------- commands
+
+    def report_incident(
+        self,
+        *,
+        code: str,
+        date: dt.date,
+        country: str,
+        location: Location,
+        belligerents: list[str],
+        killed: CasualtyRange,
+        injured: CasualtyRange,
+        summary: str | None,
+        actor: str,
+    ) -> str:
+        """Open an incident; refuse a code that is already taken."""
+        canonical = canonical_code(code)
+        if self._exists(canonical):
+            raise Refused(f"incident {canonical} already exists")
+        incident = Incident.report(
+            code=canonical,
+            date=date,
+            country=country,
+            location=location,
+            belligerents=belligerents,
+            killed=killed,
+            injured=injured,
+            summary=summary,
+            actor=actor,
+        )
+        self._save(incident)
+        return incident.code
+
+    def add_source(self, code: str, source: Source, actor: str) -> tuple[str, bool]:
+        """Attach a source; returns its id and whether it completed corroboration."""
+        incident = self._load(code)
+        was_corroborated = incident.corroborated_by is not None
+        added = incident.add_source(source, actor)
+        self._save(incident)
+        return added.id, (not was_corroborated and incident.corroborated_by is not None)
+
+    def rerate_source(
+        self,
+        code: str,
+        source_id: str,
+        reliability: Reliability,
+        credibility: Credibility,
+        reason: str,
+        actor: str,
+    ) -> None:
+        incident = self._load(code)
+        incident.rerate_source(source_id, reliability, credibility, reason, actor)
+        self._save(incident)
+
+    def withdraw_source(self, code: str, source_id: str, reason: str, actor: str) -> None:
+        incident = self._load(code)
+        incident.withdraw_source(source_id, reason, actor)
+        self._save(incident)
+
+    def confirm_strike(self, code: str, strike: StrikeConfirmation, actor: str) -> None:
+        incident = self._load(code)
+        incident.confirm_strike(strike, actor)
+        self._save(incident)
+
+    def contest(self, code: str, claim: CompetingClaim, actor: str) -> None:
+        incident = self._load(code)
+        incident.contest(claim, actor)
+        self._save(incident)
+
+    def assess(self, code: str, assessment: Assessment, actor: str) -> None:
+        incident = self._load(code)
+        incident.assess(assessment, actor)
+        self._save(incident)
+
+    def discount(self, code: str, finding: DiscountFinding, actor: str) -> None:
+        incident = self._load(code)
+        incident.discount(finding, actor)
+        self._save(incident)
+
+    def revise_harm(
+        self,
+        code: str,
+        killed: CasualtyRange | None,
+        injured: CasualtyRange | None,
+        reason: str,
+        actor: str,
+    ) -> None:
+        incident = self._load(code)
+        new_killed = killed if killed is not None else CasualtyRange.model_validate(incident.killed)
+        new_injured = (
+            injured if injured is not None else CasualtyRange.model_validate(incident.injured)
+        )
+        incident.revise_harm(new_killed, new_injured, reason, actor)
+        self._save(incident)
+
+    def grade(self, code: str, actor: str) -> GradeDecision:
+        incident = self._load(code)
+        decision = incident.grade_by_rulebook(actor)
+        self._save(incident)
+        return decision
+
+    def override_grade(self, code: str, grade: Grade, rationale: str, actor: str) -> GradeDecision:
+        incident = self._load(code)
+        decision = incident.override_grade(grade, rationale, actor)
+        self._save(incident)
+        return decision
+
+    def grade_all(self, actor: str, progress: Progress | None = None) -> GradeAllSummary:
+        """Grade every ungraded incident by the rulebook, many incidents per transaction."""
+        by_grade: Counter[str] = Counter()
+        not_gradable: list[str] = []
+        conflicts: list[str] = []
+        batch: list[Incident] = []
+
+        def flush() -> None:
+            if not batch:
+                return
+            try:
+                self.save(*batch)
+            except IntegrityError:
+                # Someone changed one of these meanwhile: save one at a time, report the losers.
+                for incident in batch:
+                    try:
+                        self._save(incident)
+                    except ConcurrentChange:
+                        conflicts.append(incident.code)
+                        by_grade[str(incident.grade)] -= 1
+            batch.clear()
+
+        for incident in self._incidents():
+            if progress is not None:
+                progress(1)
+            if incident.grading is not None or incident.duplicate_of or incident.dispute:
+                continue
+            try:
+                decision = incident.grade_by_rulebook(actor)
+            except Refused:
+                not_gradable.append(incident.code)
+                continue
+            by_grade[decision.grade.value] += 1
+            batch.append(incident)
+            if len(batch) >= GRADE_BATCH:
+                flush()
+        flush()
+        counts = {grade.value: by_grade[grade.value] for grade in Grade if by_grade[grade.value]}
+        return GradeAllSummary(
+            graded=sum(counts.values()),
+            by_grade=counts,
+            not_gradable=not_gradable,
+            conflicts=conflicts,
+        )
+
+    def dispute(self, code: str, by: str, reason: str, actor: str) -> None:
+        incident = self._load(code)
+        incident.dispute_grade(by, reason, actor)
+        self._save(incident)
+
+    def resolve(self, code: str, outcome: DisputeOutcome, rationale: str, actor: str) -> None:
+        incident = self._load(code)
+        incident.resolve_dispute(outcome, rationale, actor)
+        self._save(incident)
+
+    def mark_duplicate(self, code: str, of: str, actor: str) -> None:
+        incident = self._load(code)
+        original = self._load(of)
+        if original.duplicate_of is not None:
+            raise Refused(
+                f"incident {original.code} is itself a duplicate of {original.duplicate_of}; "
+                f"mark {incident.code} a duplicate of {original.duplicate_of} instead"
+            )
+        incident.mark_duplicate(original.code, actor)
+        self._save(incident)
+
+    def add_note(self, code: str, text: str, actor: str) -> None:
+        incident = self._load(code)
+        incident.add_note(text, actor)
+        self._save(incident)
+
+    # -------------------------------------------------------------- queries
+
+    def show(
+        self, code: str, *, as_of: dt.datetime | None = None, version: int | None = None
+    ) -> IncidentView:
+        """The incident now, at a version, or as it stood at a moment."""
+        if as_of is not None and version is not None:
+            raise InvalidInput("give --as-of or --version, not both")
+        current = self._load(code)
+        if version is not None:
+            if not 1 <= version <= current.version:
+                raise InvalidInput(
+                    f"incident {current.code} has versions 1 to {current.version}, not {version}"
+                )
+            return IncidentView.of(self._load(code, version=version))
+        if as_of is not None:
+            found = self._version_at(current, as_of)
+            return IncidentView.of(self._load(code, version=found))
+        return IncidentView.of(current)
+
+    def suggest_grade(self, code: str) -> Suggestion:
+        incident = self._load(code)
+        return Suggestion.of(incident.code, incident.suggest_grade())
+
+    def history(self, code: str) -> list[HistoryEntry]:
+        incident = self._load(code)
+        return [history_entry(event) for event in self._events(incident.id)]
+
+    def incident_codes(self) -> Iterator[str]:
+        """Every incident's code, in the order they were reported."""
+        for incident in self._incidents():
+            yield incident.code
+
+    def count_incidents(self) -> int:
+        return sum(1 for _ in self._reported_ids())
+
+    # ------------------------------------------------------------ internals
+
+    def _exists(self, code: str) -> bool:
+        return bool(self.recorder.select_events(incident_id(code), limit=1))
+
+    def _load(self, code: str, version: int | None = None) -> Incident:
+        canonical = canonical_code(code)
+        try:
+            incident: Incident = self.repository.get(incident_id(canonical), version=version)
+        except AggregateNotFoundError:
+            raise UnknownIncident(canonical) from None
+        return incident
+
+    def _save(self, incident: Incident) -> None:
+        try:
+            self.save(incident)
+        except IntegrityError:
+            raise ConcurrentChange(incident.code) from None
+
+    def _events(self, originator_id: UUID) -> list[Incident.Event]:
+        return [event for event in self.events.get(originator_id)
+                if isinstance(event, Incident.Event)]
+
+    def _version_at(self, incident: Incident, moment: dt.datetime) -> int:
+        if moment.tzinfo is None:
+            raise InvalidInput("the moment must carry a time zone")
+        found = 0
+        for event in self._events(incident.id):
+            if event.timestamp > moment:
+                break
+            found = event.originator_version
+        if found == 0:
+            raise InvalidInput(
+                f"incident {incident.code} was first reported at "
+                f"{incident.created_on.isoformat()}, after {moment.isoformat()}"
+            )
+        return found
+
+    def _reported_ids(self) -> Iterator[UUID]:
+        topic = get_topic(Incident.Reported)
+        start = 1
+        while True:
+            page = self.recorder.select_notifications(start=start, limit=1000, topics=[topic])
+            if not page:
+                return
+            for notification in page:
+                yield notification.originator_id  # type: ignore[misc]
+            start = page[-1].id + 1
+
+    def _incidents(self) -> Iterator[Incident]:
+        for originator_id in self._reported_ids():
+            incident: Incident = self.repository.get(originator_id)
+            yield incident

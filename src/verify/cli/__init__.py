@@ -1,0 +1,44 @@
+"""The `verify` command line: parse, call the application, format. No rules live here."""
+
+from __future__ import annotations
+
+import click
+
+from ..store import DEFAULT_STORE
+from . import incidents, reading, review
+from .demo import demo
+from .support import VerifyGroup, start_session
+
+
+@click.group(cls=VerifyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--store",
+    envvar="VERIFY_STORE",
+    metavar="PATH|URL",
+    help=f"Where the event log lives: a file path or sqlite:///PATH [default: {DEFAULT_STORE}; "
+    "env VERIFY_STORE].",
+)
+@click.option(
+    "--actor",
+    envvar="VERIFY_ACTOR",
+    metavar="NAME",
+    help="Who is acting; recorded on every event [default: env VERIFY_ACTOR, else the OS user].",
+)
+@click.version_option(package_name="verify")
+@click.pass_context
+def cli(ctx: click.Context, store: str | None, actor: str | None) -> None:
+    """Step allegations of civilian harm from strikes through verification.
+
+    Every change is appended to the incident's event history, so each grade can
+    be traced to who decided it, when, on which evidence and under which rule.
+    """
+    ctx.obj = start_session(ctx, store, actor)
+
+
+for command in (*incidents.COMMANDS, *review.COMMANDS, *reading.COMMANDS, demo):
+    cli.add_command(command)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli.main(prog_name="verify")

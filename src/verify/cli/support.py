@@ -1,0 +1,260 @@
+"""What every command shares: the store and actor, parameter types, output, error mapping."""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import json
+import os
+import sqlite3
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NoReturn, TypeVar
+
+import click
+from eventsourcing.persistence import PersistenceError
+from pydantic import BaseModel, ValidationError
+
+from ..application import VerifyApp
+from ..domain.errors import InvalidInput, Refused, VerifyError
+from ..domain.values import CasualtyRange, canonical_code
+from ..store import DEFAULT_STORE, StoreLocation, parse_store
+
+EXIT_REFUSED = 1
+EXIT_BAD_INPUT = 2
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+# ------------------------------------------------------------------ context
+
+
+@dataclass
+class Session:
+    """The store and the acting person of one command-line invocation."""
+
+    store: StoreLocation
+    actor: str
+    _app: VerifyApp | None = field(default=None, repr=False)
+
+    def app(self, *, create: bool = False) -> VerifyApp:
+        """Open the store; refuse to create one unless asked (``verify init``, ``demo``)."""
+        if self._app is None:
+            if self.store.kind != "sqlite":
+                raise InvalidInput(
+                    "PostgreSQL stores are not available in this version; "
+                    "use a SQLite file path"
+                )
+            if not create and not self.store.exists():
+                raise InvalidInput(
+                    f"there is no store at {self.store.label}; run `verify init` to create one "
+                    "or pass --store"
+                )
+            if create and self.store.path is not None and self.store.path.parent:
+                self.store.path.parent.mkdir(parents=True, exist_ok=True)
+            self._app = VerifyApp(env=self.store.env())
+        return self._app
+
+    def close(self) -> None:
+        if self._app is not None:
+            self._app.close()
+            self._app = None
+
+
+def resolve_actor(given: str | None) -> str:
+    """--actor, else VERIFY_ACTOR, else the OS user."""
+    for candidate in (given, os.environ.get("VERIFY_ACTOR")):
+        if candidate and candidate.strip():
+            return candidate.strip()
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def start_session(ctx: click.Context, store: str | None, actor: str | None) -> Session:
+    session = Session(store=parse_store(store or DEFAULT_STORE), actor=resolve_actor(actor))
+    ctx.call_on_close(session.close)
+    return session
+
+
+pass_session = click.make_pass_decorator(Session)
+
+
+# -------------------------------------------------------------- parameters
+
+
+class CodeType(click.ParamType[str]):
+    name = "CODE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        try:
+            return canonical_code(str(value))
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
+
+
+class CountType(click.ParamType[CasualtyRange]):
+    """A casualty count: ``N`` or ``MIN-MAX``."""
+
+    name = "N|MIN-MAX"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> CasualtyRange:
+        if isinstance(value, CasualtyRange):
+            return value
+        try:
+            return CasualtyRange.parse(str(value))
+        except ValidationError as error:
+            self.fail(validation_sentence(error), param, ctx)
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
+
+
+class DateType(click.ParamType[dt.date]):
+    name = "YYYY-MM-DD"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> dt.date:
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(str(value).strip())
+        except ValueError:
+            self.fail(f"{value!r} is not a real date in the form YYYY-MM-DD", param, ctx)
+
+
+class MomentType(click.ParamType[dt.datetime]):
+    """An ISO 8601 moment; UTC when no offset is given; a bare date means the end of that day."""
+
+    name = "WHEN"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> dt.datetime:
+        text = str(value).strip()
+        try:
+            return parse_moment(text)
+        except ValueError:
+            self.fail(
+                f"{text!r} is not a date or date-time (for example 2017-03-20 or "
+                "2017-03-20T14:00:00Z)",
+                param,
+                ctx,
+            )
+
+
+def parse_moment(text: str) -> dt.datetime:
+    if len(text) == 10:
+        day = dt.date.fromisoformat(text)
+        return dt.datetime.combine(day, dt.time.max, tzinfo=dt.UTC)
+    moment = dt.datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment
+
+
+CODE = CodeType()
+COUNT = CountType()
+DATE = DateType()
+MOMENT = MomentType()
+
+
+def json_option(function: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--json", "as_json", is_flag=True, help="Print one JSON document on stdout."
+    )(function)
+
+
+def build(model: type[Model], **values: Any) -> Model:
+    """Validate a value object from command-line values (errors become one sentence)."""
+    return model.model_validate(values)
+
+
+# ------------------------------------------------------------------ output
+
+
+def emit_json(document: Any) -> None:
+    """Print one JSON document, Unicode kept as is."""
+    if isinstance(document, BaseModel):
+        document = document.model_dump(mode="json")
+    elif isinstance(document, list):
+        document = [
+            item.model_dump(mode="json") if isinstance(item, BaseModel) else item
+            for item in document
+        ]
+    click.echo(json.dumps(document, ensure_ascii=False, indent=2))
+
+
+def say(text: str) -> None:
+    click.echo(text)
+
+
+# ------------------------------------------------------------------ errors
+
+
+def validation_sentence(error: ValidationError) -> str:
+    """The first problem of a pydantic error, as one sentence."""
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"])
+    message = str(first["msg"])
+    message = message.removeprefix("Value error, ")
+    if "input" in first and not isinstance(first["input"], dict | list) and where:
+        shown = repr(first["input"])
+        if len(shown) > 40:
+            shown = shown[:37] + "..."
+        return f"{where} {shown}: {message}"
+    return f"{where}: {message}" if where else message
+
+
+def exit_for(error: BaseException) -> tuple[int, str]:
+    """The exit code and the sentence for an error a user caused or met."""
+    if isinstance(error, Refused):
+        return EXIT_REFUSED, str(error)
+    if isinstance(error, InvalidInput | VerifyError):
+        return EXIT_BAD_INPUT, str(error)
+    if isinstance(error, ValidationError):
+        return EXIT_BAD_INPUT, validation_sentence(error)
+    if isinstance(error, click.UsageError):
+        hint = ""
+        if error.ctx is not None:
+            hint = f" (see `{error.ctx.command_path} --help`)"
+        return EXIT_BAD_INPUT, error.format_message() + hint
+    if isinstance(error, PersistenceError | sqlite3.Error):
+        return EXIT_REFUSED, f"the store could not be used: {error}"
+    if isinstance(error, click.Abort):
+        return EXIT_REFUSED, "aborted"
+    if isinstance(error, click.ClickException):
+        return EXIT_BAD_INPUT, error.format_message()
+    raise error
+
+
+class VerifyGroup(click.Group):
+    """A click group that turns every user-facing error into one sentence and an exit code."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> NoReturn:
+        try:
+            result = super().main(
+                args, prog_name, complete_var, standalone_mode=False, **extra
+            )
+        except click.exceptions.Exit as done:
+            sys.exit(done.exit_code)
+        except click.exceptions.NoArgsIsHelpError as error:
+            click.echo(error.ctx.get_help() if error.ctx else str(error))
+            sys.exit(0)
+        except (VerifyError, ValidationError, click.ClickException, click.Abort,
+                PersistenceError, sqlite3.Error) as error:
+            code, sentence = exit_for(error)
+            click.echo(f"error: {sentence}", err=True)
+            sys.exit(code)
+        sys.exit(result if isinstance(result, int) else 0)

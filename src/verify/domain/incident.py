@@ -1,0 +1,557 @@
+"""The Incident aggregate: one allegation of civilian harm and every decision about it.
+
+Each command method checks its rule first and only then triggers an event,
+so a refused command leaves no pending event behind. Event ``apply`` bodies
+are tiny and run again on every replay. Aggregate state is kept as plain
+JSON data (what the events carry); typed views are built on demand.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from eventsourcing.domain import Aggregate
+
+from .errors import InvalidInput, Refused
+from .rulebook import CURRENT_RULEBOOK, CaseFile, GradeDecision
+from .values import (
+    Assessment,
+    AssessmentOutcome,
+    CasualtyRange,
+    CompetingClaim,
+    Credibility,
+    DiscountFinding,
+    DisputeOutcome,
+    Grade,
+    Location,
+    Reliability,
+    Source,
+    State,
+    StrikeConfirmation,
+    canonical_code,
+)
+
+INCIDENT_NAMESPACE = uuid.UUID("6f1f3b9e-2f55-4c55-9a8f-8d1c3c0f7a11")
+
+JSON = dict[str, Any]
+
+
+def incident_id(code: str) -> uuid.UUID:
+    """The aggregate id of an incident, derived from its canonical code (no lookup table)."""
+    return uuid.uuid5(INCIDENT_NAMESPACE, canonical_code(code))
+
+
+def _dump(value: Any) -> JSON:
+    return dict(value.model_dump(mode="json"))
+
+
+class Incident(Aggregate):
+    """An allegation that a strike killed or injured civilians."""
+
+    @staticmethod
+    def create_id(code: str) -> uuid.UUID:
+        return incident_id(code)
+
+    # ----------------------------------------------------------------- events
+
+    class Reported(Aggregate.Created):
+        code: str
+        date: str
+        country: str
+        location: JSON
+        belligerents: list[str]
+        killed: JSON
+        injured: JSON
+        summary: str | None
+        actor: str
+
+        def apply(self, aggregate: Incident) -> None:
+            aggregate.code = self.code
+            aggregate.date = self.date
+            aggregate.country = self.country
+            aggregate.location = dict(self.location)
+            aggregate.belligerents = list(self.belligerents)
+            aggregate.killed = dict(self.killed)
+            aggregate.injured = dict(self.injured)
+            aggregate.summary = self.summary
+            aggregate.reported_by = self.actor
+            aggregate.sources = []
+            aggregate.strikes = []
+            aggregate.claims = []
+            aggregate.assessments = []
+            aggregate.discounts = []
+            aggregate.notes = []
+            aggregate.corroborated_by = None
+            aggregate.grading = None
+            aggregate.dispute = None
+            aggregate.duplicate_of = None
+
+    class SourceAdded(Aggregate.Event):
+        source: JSON
+        actor: str
+
+        def apply(self, aggregate: Incident) -> None:
+            aggregate.sources.append(dict(self.source))
+
+    class SourceRerated(Aggregate.Event):
+        source_id: str
+        reliability: str
+        credibility: int
+        reason: str
+        actor: str
+
+        def apply(self, aggregate: Incident) -> None:
+            source = aggregate.source_record(self.source_id)
+            source["reliability"] = self.reliability
+            source["credibility"] = self.credibility
+
+    class SourceWithdrawn(Aggregate.Event):
+        source_id: str
+        reason: str
+        actor: str
+
+        def apply(self, aggregate: Incident) -> None:
+            aggregate.source_record(self.source_id)["withdrawn"] = True
+
+    class Corroborated(Aggregate.Event):
+        source_ids: list[str]
+        rulebook: str
+        actor: str
+
+        def apply(self, aggregate: Incident) -> None:
+            aggregate.corroborated_by = list(self.source_ids)
+
+    class StrikeConfirmed(Aggregate.Event):
+        strike: JSON
+        actor: str
+
+        def apply(self, aggregate: Incident) -> None:
+            aggregate.strikes.append(dict(self.strike))
+
+    class AttributionContested(Aggregate.Event):
+        claim: JSON
+        actor: str
+
+        def apply(self, aggregate: Incident) -> None:
+            aggregate.claims.append(dict(self.claim))
+
+    class AssessmentRecorded(Aggregate.Event):
+        assessment: JSON
+        actor: str
+
+        def apply(self, aggregate: Incident) -> None:
+            aggregate.assessments.append(dict(self.assessment))
+
+    class DiscountFound(Aggregate.Event):
+        finding: JSON
+        actor: str
+
+        def apply(self, aggregate: Incident) -> None:
+            aggregate.discounts.append(dict(self.finding))
+
+    class HarmEstimateRevised(Aggregate.Event):
+        killed: JSON
+        injured: JSON
+        reason: str
+        actor: str
+
+        def apply(self, aggregate: Incident) -> None:
+            aggregate.killed = dict(self.killed)
+            aggregate.injured = dict(self.injured)
+
+    class Graded(Aggregate.Event):
+        grade: str
+        rule: str | None
+        rulebook: str
+        evidence: JSON
+        reasons: list[str]
+        rationale: str | None
+        override: bool
+        imported: bool
+        rulebook_grade: str | None
+        actor: str
+
+        def apply(self, aggregate: Incident) -> None:
+            aggregate.grading = {
+                "grade": self.grade,
+                "rule": self.rule,
+                "rulebook": self.rulebook,
+                "evidence": self.evidence,
+                "reasons": list(self.reasons),
+                "rationale": self.rationale,
+                "override": self.override,
+                "imported": self.imported,
+                "rulebook_grade": self.rulebook_grade,
+                "by": self.actor,
+                "at": self.timestamp.isoformat(),
+            }
+
+    class GradeDisputed(Aggregate.Event):
+        by: str
+        reason: str
+        actor: str
+
+        def apply(self, aggregate: Incident) -> None:
+            aggregate.dispute = {
+                "by": self.by,
+                "reason": self.reason,
+                "opened_by": self.actor,
+                "since": self.timestamp.isoformat(),
+            }
+
+    class DisputeResolved(Aggregate.Event):
+        outcome: str
+        rationale: str
+        actor: str
+
+        def apply(self, aggregate: Incident) -> None:
+            aggregate.dispute = None
+            if self.outcome == DisputeOutcome.UPHELD.value:
+                aggregate.grading = None
+
+    class MarkedDuplicate(Aggregate.Event):
+        of: str
+        actor: str
+
+        def apply(self, aggregate: Incident) -> None:
+            aggregate.duplicate_of = self.of
+
+    class NoteAdded(Aggregate.Event):
+        text: str
+        actor: str
+
+        def apply(self, aggregate: Incident) -> None:
+            aggregate.notes.append(
+                {"text": self.text, "by": self.actor, "at": self.timestamp.isoformat()}
+            )
+
+    # Attributes set by Reported.apply; declared for readers and type checkers only,
+    # because annotations in the class body would turn them into __init__ fields.
+    if TYPE_CHECKING:
+        code: str
+        date: str
+        country: str
+        location: JSON
+        belligerents: list[str]
+        killed: JSON
+        injured: JSON
+        summary: str | None
+        reported_by: str
+        sources: list[JSON]
+        strikes: list[JSON]
+        claims: list[JSON]
+        assessments: list[JSON]
+        discounts: list[JSON]
+        notes: list[JSON]
+        corroborated_by: list[str] | None
+        grading: JSON | None
+        dispute: JSON | None
+        duplicate_of: str | None
+
+    # --------------------------------------------------------------- commands
+
+    @classmethod
+    def report(
+        cls,
+        *,
+        code: str,
+        date: dt.date,
+        country: str,
+        location: Location,
+        belligerents: list[str],
+        killed: CasualtyRange,
+        injured: CasualtyRange,
+        summary: str | None,
+        actor: str,
+    ) -> Incident:
+        """Open a new incident."""
+        canonical = canonical_code(code)
+        names = _distinct_names(belligerents)
+        if not names:
+            raise InvalidInput("name at least one belligerent alleged to have struck")
+        if not country.strip():
+            raise InvalidInput("the country must not be empty")
+        return cls._create(
+            cls.Reported,
+            id=incident_id(canonical),
+            code=canonical,
+            date=date.isoformat(),
+            country=country.strip(),
+            location=_dump(location),
+            belligerents=names,
+            killed=_dump(killed),
+            injured=_dump(injured),
+            summary=summary.strip() if summary and summary.strip() else None,
+            actor=actor,
+        )
+
+    def add_source(self, source: Source, actor: str) -> Source:
+        """Attach a source; records corroboration the moment the rule is first met."""
+        self._refuse_if_duplicate()
+        for existing in self.source_list():
+            if existing.url == source.url and not existing.withdrawn:
+                raise Refused(
+                    f"incident {self.code} already has this URL as source {existing.id}"
+                )
+        numbered = source.model_copy(update={"id": f"s{len(self.sources) + 1}"})
+        self.trigger_event(self.SourceAdded, source=_dump(numbered), actor=actor)
+        self._corroborate_if_due(actor)
+        return numbered
+
+    def rerate_source(
+        self,
+        source_id: str,
+        reliability: Reliability,
+        credibility: Credibility,
+        reason: str,
+        actor: str,
+    ) -> None:
+        self._refuse_if_duplicate()
+        source = self.source(source_id)
+        if source.withdrawn:
+            raise Refused(f"source {source_id} of incident {self.code} has been withdrawn")
+        if source.reliability is reliability and source.credibility is credibility:
+            raise Refused(f"source {source_id} is already rated {source.rating}")
+        self.trigger_event(
+            self.SourceRerated,
+            source_id=source_id,
+            reliability=reliability.value,
+            credibility=int(credibility),
+            reason=reason,
+            actor=actor,
+        )
+        self._corroborate_if_due(actor)
+
+    def withdraw_source(self, source_id: str, reason: str, actor: str) -> None:
+        self._refuse_if_duplicate()
+        if self.source(source_id).withdrawn:
+            raise Refused(f"source {source_id} of incident {self.code} is already withdrawn")
+        self.trigger_event(self.SourceWithdrawn, source_id=source_id, reason=reason, actor=actor)
+
+    def confirm_strike(self, strike: StrikeConfirmation, actor: str) -> None:
+        self._refuse_if_duplicate()
+        self._require_party(strike.belligerent, "record a strike by")
+        self.trigger_event(self.StrikeConfirmed, strike=_dump(strike), actor=actor)
+
+    def contest(self, claim: CompetingClaim, actor: str) -> None:
+        self._refuse_if_duplicate()
+        if claim.belligerent in self.belligerents:
+            raise Refused(
+                f"{claim.belligerent} is already alleged for incident {self.code}; "
+                "a competing claim names another party"
+            )
+        self.trigger_event(self.AttributionContested, claim=_dump(claim), actor=actor)
+
+    def assess(self, assessment: Assessment, actor: str) -> None:
+        self._refuse_if_duplicate()
+        self._require_party(assessment.belligerent, "record an assessment by")
+        self.trigger_event(self.AssessmentRecorded, assessment=_dump(assessment), actor=actor)
+
+    def discount(self, finding: DiscountFinding, actor: str) -> None:
+        self._refuse_if_duplicate()
+        self.trigger_event(self.DiscountFound, finding=_dump(finding), actor=actor)
+
+    def revise_harm(
+        self, killed: CasualtyRange, injured: CasualtyRange, reason: str, actor: str
+    ) -> None:
+        self._refuse_if_duplicate()
+        if _dump(killed) == self.killed and _dump(injured) == self.injured:
+            raise Refused(f"incident {self.code} already has these casualty figures")
+        self.trigger_event(
+            self.HarmEstimateRevised,
+            killed=_dump(killed),
+            injured=_dump(injured),
+            reason=reason,
+            actor=actor,
+        )
+
+    def suggest_grade(self) -> GradeDecision:
+        """What the rulebook in force would grade this incident now."""
+        return CURRENT_RULEBOOK.decide(self.case_file())
+
+    def grade_by_rulebook(self, actor: str) -> GradeDecision:
+        self._refuse_grading()
+        decision = self.suggest_grade()
+        current = self.grading
+        if (
+            current is not None
+            and current["grade"] == decision.grade.value
+            and current["rule"] == decision.rule
+            and not current["override"]
+        ):
+            raise Refused(
+                f"incident {self.code} is already graded {decision.grade.value} "
+                f"by rule {decision.rule}; nothing changed"
+            )
+        self._record_grade(decision, actor=actor)
+        return decision
+
+    def override_grade(self, grade: Grade, rationale: str, actor: str) -> GradeDecision:
+        """Record a reviewer's grade that departs from (or confirms) the rulebook's."""
+        self._refuse_grading()
+        if not rationale.strip():
+            raise InvalidInput("an override needs a written rationale")
+        suggested = self.suggest_grade()
+        decision = GradeDecision(
+            grade=grade,
+            rule="OVERRIDE",
+            rulebook=suggested.rulebook,
+            evidence=suggested.evidence,
+            reasons=(f"reviewer override; the rulebook grades it {suggested.grade.value} "
+                     f"by rule {suggested.rule}",),
+        )
+        self._record_grade(
+            decision, actor=actor, rationale=rationale.strip(), override=True,
+            rulebook_grade=suggested.grade,
+        )
+        return decision
+
+    def dispute_grade(self, by: str, reason: str, actor: str) -> None:
+        self._refuse_if_duplicate()
+        if self.dispute is not None:
+            raise Refused(
+                f"incident {self.code} already has a dispute open since {self.dispute['since']}"
+            )
+        if self.grading is None:
+            raise Refused(f"incident {self.code} has no grade to dispute")
+        self.trigger_event(self.GradeDisputed, by=by, reason=reason, actor=actor)
+
+    def resolve_dispute(self, outcome: DisputeOutcome, rationale: str, actor: str) -> None:
+        self._refuse_if_duplicate()
+        if self.dispute is None:
+            raise Refused(f"incident {self.code} has no open dispute to resolve")
+        self.trigger_event(
+            self.DisputeResolved, outcome=outcome.value, rationale=rationale, actor=actor
+        )
+
+    def mark_duplicate(self, of_code: str, actor: str) -> None:
+        self._refuse_if_duplicate()
+        if of_code == self.code:
+            raise Refused(f"incident {self.code} cannot be a duplicate of itself")
+        self.trigger_event(self.MarkedDuplicate, of=of_code, actor=actor)
+
+    def add_note(self, text: str, actor: str) -> None:
+        self.trigger_event(self.NoteAdded, text=text, actor=actor)
+
+    # ------------------------------------------------------------ read views
+
+    @property
+    def state(self) -> State:
+        """The workflow state, derived from what has been recorded."""
+        if self.dispute is not None:
+            return State.DISPUTED
+        if self.grading is not None:
+            return State.GRADED
+        if self.strikes:
+            return State.STRIKE_CONFIRMED
+        if self.corroborated_by is not None:
+            return State.CORROBORATED
+        return State.REPORTED
+
+    @property
+    def grade(self) -> Grade | None:
+        return Grade(self.grading["grade"]) if self.grading else None
+
+    def source_record(self, source_id: str) -> JSON:
+        for source in self.sources:
+            if source["id"] == source_id:
+                return source
+        raise InvalidInput(f"incident {self.code} has no source {source_id}")
+
+    def source(self, source_id: str) -> Source:
+        return Source.model_validate(self.source_record(source_id))
+
+    def source_list(self) -> list[Source]:
+        return [Source.model_validate(source) for source in self.sources]
+
+    def case_file(self) -> CaseFile:
+        """The evidence as the rulebook sees it."""
+        return CaseFile(
+            code=self.code,
+            belligerents=tuple(self.belligerents),
+            sources=tuple(self.source_list()),
+            strikes=tuple(StrikeConfirmation.model_validate(s) for s in self.strikes),
+            claims=tuple(CompetingClaim.model_validate(c) for c in self.claims),
+            assessments=tuple(Assessment.model_validate(a) for a in self.assessments),
+            discounts=tuple(DiscountFinding.model_validate(d) for d in self.discounts),
+        )
+
+    # --------------------------------------------------------------- helpers
+
+    def _record_grade(
+        self,
+        decision: GradeDecision,
+        *,
+        actor: str,
+        rationale: str | None = None,
+        override: bool = False,
+        imported: bool = False,
+        rulebook_grade: Grade | None = None,
+    ) -> None:
+        self.trigger_event(
+            self.Graded,
+            grade=decision.grade.value,
+            rule=decision.rule,
+            rulebook=decision.rulebook,
+            evidence=_dump(decision.evidence),
+            reasons=list(decision.reasons),
+            rationale=rationale,
+            override=override,
+            imported=imported,
+            rulebook_grade=rulebook_grade.value if rulebook_grade else None,
+            actor=actor,
+        )
+
+    def _corroborate_if_due(self, actor: str) -> None:
+        if self.corroborated_by is not None:
+            return
+        independent = CURRENT_RULEBOOK.independent_credible_sources(self.case_file())
+        if len(independent) >= 2:
+            self.trigger_event(
+                self.Corroborated,
+                source_ids=[source.id for source in independent],
+                rulebook=CURRENT_RULEBOOK.version,
+                actor=actor,
+            )
+
+    def _refuse_if_duplicate(self) -> None:
+        if self.duplicate_of is not None:
+            raise Refused(
+                f"incident {self.code} is marked a duplicate of {self.duplicate_of}; "
+                f"record this on {self.duplicate_of} instead"
+            )
+
+    def _refuse_grading(self) -> None:
+        self._refuse_if_duplicate()
+        if self.dispute is not None:
+            raise Refused(
+                f"incident {self.code} has a dispute open; resolve it before grading again"
+            )
+
+    def _require_party(self, belligerent: str, doing: str) -> None:
+        parties = set(self.belligerents) | {claim["belligerent"] for claim in self.claims}
+        if belligerent not in parties:
+            raise Refused(
+                f"cannot {doing} {belligerent}: incident {self.code} alleges "
+                + ", ".join(self.belligerents)
+                + " (record a competing claim with `verify contest` first)"
+            )
+
+
+def _distinct_names(names: list[str]) -> list[str]:
+    distinct: list[str] = []
+    for name in names:
+        cleaned = name.strip()
+        if cleaned and cleaned not in distinct:
+            distinct.append(cleaned)
+    return distinct
+
+
+def event_time(timestamp: dt.datetime) -> str:
+    """Timestamps as shown to people and machines: ISO 8601 in UTC."""
+    return timestamp.isoformat()
+
+
+__all__ = ["AssessmentOutcome", "Incident", "event_time", "incident_id"]

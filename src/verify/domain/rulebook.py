@@ -1,0 +1,263 @@
+"""The grading rulebook: which grade the evidence supports, and why.
+
+Rulebook v1 follows ../shared/SPEC.md section 2. Every rule is stated as an
+example table in features/grading.feature; keep the two in step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pydantic import Field
+
+from .errors import Refused
+from .values import (
+    Assessment,
+    AssessmentOutcome,
+    CompetingClaim,
+    DiscountFinding,
+    Grade,
+    Source,
+    StrikeConfirmation,
+    StrikeStatus,
+    Value,
+)
+
+
+class CaseFile(Value):
+    """Everything the rulebook may weigh about one incident, and nothing else."""
+
+    code: str
+    belligerents: tuple[str, ...]
+    sources: tuple[Source, ...] = ()
+    strikes: tuple[StrikeConfirmation, ...] = ()
+    claims: tuple[CompetingClaim, ...] = ()
+    assessments: tuple[Assessment, ...] = ()
+    discounts: tuple[DiscountFinding, ...] = ()
+
+    @property
+    def active_sources(self) -> tuple[Source, ...]:
+        return tuple(source for source in self.sources if not source.withdrawn)
+
+    def latest_assessments(self) -> dict[str, Assessment]:
+        """The most recent assessment of each belligerent (a later one replaces an earlier)."""
+        latest: dict[str, Assessment] = {}
+        for assessment in self.assessments:
+            latest[assessment.belligerent] = assessment
+        return latest
+
+
+class Check(Value):
+    """One rule's verdict on a case: whether it applies, and the reason."""
+
+    rule: str
+    met: bool
+    because: str
+
+
+class Evidence(Value):
+    """The pieces of evidence a grade relied on."""
+
+    sources: tuple[str, ...] = ()
+    strike: StrikeConfirmation | None = None
+    assessment: Assessment | None = None
+    claims: tuple[CompetingClaim, ...] = ()
+    discount: DiscountFinding | None = None
+
+
+class GradeDecision(Value):
+    """What the rulebook grades a case, by which rule, on which evidence, and why."""
+
+    grade: Grade
+    rule: str
+    rulebook: str
+    evidence: Evidence = Field(default_factory=Evidence)
+    reasons: tuple[str, ...]
+    checks: tuple[Check, ...] = ()
+
+
+def describe_source(source: Source) -> str:
+    return f"{source.id} ({source.publisher}, {source.rating})"
+
+
+class Rulebook:
+    """Rulebook v1. Later versions subclass it and change one predicate each."""
+
+    version = "v1"
+    summary = "SPEC section 2: credible = reliability A-C and credibility 1-3"
+
+    def is_credible(self, source: Source, case: CaseFile) -> bool:
+        return source.rating.is_credible
+
+    def independent_credible_sources(self, case: CaseFile) -> tuple[Source, ...]:
+        """One credible source per independence group, in the order they were added."""
+        seen: set[str] = set()
+        chosen: list[Source] = []
+        for source in case.active_sources:
+            if not self.is_credible(source, case):
+                continue
+            if source.independence_group in seen:
+                continue
+            seen.add(source.independence_group)
+            chosen.append(source)
+        return tuple(chosen)
+
+    def strike_by_alleged_belligerent(self, case: CaseFile) -> StrikeConfirmation | None:
+        """The strongest strike confirmation by an alleged belligerent (declared beats likely)."""
+        alleged = [strike for strike in case.strikes if strike.belligerent in case.belligerents]
+        for status in (StrikeStatus.DECLARED, StrikeStatus.LIKELY):
+            for strike in alleged:
+                if strike.status is status:
+                    return strike
+        return None
+
+    def decide(self, case: CaseFile) -> GradeDecision:
+        """Grade a case; refuse when it has no source to grade on."""
+        if not case.active_sources:
+            raise Refused(f"incident {case.code} cannot be graded: it has no source")
+        checks = [
+            self._check_confirmed(case),
+            self._check_discounted(case),
+            self._check_contested(case),
+            self._check_fair(case),
+        ]
+        for (check, grade, evidence) in checks:
+            if check.met:
+                return self._decision(grade, check, evidence, checks)
+        weak_check, weak_evidence = self._check_weak(case)
+        return self._decision(Grade.WEAK, weak_check, weak_evidence, checks)
+
+    def _decision(
+        self,
+        grade: Grade,
+        chosen: Check,
+        evidence: Evidence,
+        checks: Sequence[tuple[Check, Grade, Evidence]],
+    ) -> GradeDecision:
+        all_checks = tuple(check for check, _, _ in checks)
+        if chosen not in all_checks:
+            all_checks = (*all_checks, chosen)
+        return GradeDecision(
+            grade=grade,
+            rule=chosen.rule,
+            rulebook=self.version,
+            evidence=evidence,
+            reasons=(chosen.because,),
+            checks=all_checks,
+        )
+
+    def _check_confirmed(self, case: CaseFile) -> tuple[Check, Grade, Evidence]:
+        for belligerent, assessment in case.latest_assessments().items():
+            if assessment.outcome is AssessmentOutcome.CREDIBLE:
+                because = f"{belligerent} assessed the allegation as credible"
+                if assessment.reason:
+                    because += f": {assessment.reason}"
+                return (
+                    Check(rule="CONFIRMED", met=True, because=because),
+                    Grade.CONFIRMED,
+                    Evidence(assessment=assessment),
+                )
+        return (
+            Check(
+                rule="CONFIRMED", met=False, because="no belligerent has accepted responsibility"
+            ),
+            Grade.CONFIRMED,
+            Evidence(),
+        )
+
+    def _check_discounted(self, case: CaseFile) -> tuple[Check, Grade, Evidence]:
+        if case.discounts:
+            finding = case.discounts[-1]
+            if finding.party:
+                because = f"{finding.party} was most likely responsible: {finding.rationale}"
+            else:
+                because = f"those killed were combatants: {finding.rationale}"
+            return (
+                Check(rule="DISCOUNTED", met=True, because=because),
+                Grade.DISCOUNTED,
+                Evidence(discount=finding),
+            )
+        return (
+            Check(
+                rule="DISCOUNTED",
+                met=False,
+                because="no finding that the dead were combatants or that another party was "
+                "responsible",
+            ),
+            Grade.DISCOUNTED,
+            Evidence(),
+        )
+
+    def _check_contested(self, case: CaseFile) -> tuple[Check, Grade, Evidence]:
+        reasons = []
+        if len(case.belligerents) > 1:
+            reasons.append(f"{len(case.belligerents)} belligerents alleged: "
+                           + ", ".join(case.belligerents))
+        if case.claims:
+            reasons.append("competing claim: " + "; ".join(
+                f"{claim.belligerent} ({claim.reason})" for claim in case.claims))
+        if reasons:
+            return (
+                Check(rule="CONTESTED", met=True, because="; ".join(reasons)),
+                Grade.CONTESTED,
+                Evidence(claims=case.claims),
+            )
+        return (
+            Check(
+                rule="CONTESTED", met=False,
+                because="one belligerent alleged and no competing claim",
+            ),
+            Grade.CONTESTED,
+            Evidence(),
+        )
+
+    def _check_fair(self, case: CaseFile) -> tuple[Check, Grade, Evidence]:
+        independent = self.independent_credible_sources(case)
+        strike = self.strike_by_alleged_belligerent(case)
+        source_ids = tuple(source.id for source in independent)
+        if len(independent) >= 2 and strike is not None:
+            because = (
+                f"{len(independent)} independent credible sources ("
+                + ", ".join(describe_source(source) for source in independent)
+                + f") and a {strike.status.value} strike by {strike.belligerent}"
+                + (f" ({strike.report})" if strike.report else "")
+            )
+            return (
+                Check(rule="FAIR", met=True, because=because),
+                Grade.FAIR,
+                Evidence(sources=source_ids, strike=strike),
+            )
+        missing = []
+        if len(independent) < 2:
+            missing.append(f"{len(independent)} independent credible source"
+                           + ("" if len(independent) == 1 else "s") + " (needs 2)")
+        if strike is None:
+            missing.append("no declared or likely strike by an alleged belligerent")
+        return (
+            Check(rule="FAIR", met=False, because="; ".join(missing)),
+            Grade.FAIR,
+            Evidence(sources=source_ids, strike=strike),
+        )
+
+    def _check_weak(self, case: CaseFile) -> tuple[Check, Evidence]:
+        independent = self.independent_credible_sources(case)
+        strike = self.strike_by_alleged_belligerent(case)
+        if len(independent) < 2:
+            attached = len(case.active_sources)
+            if independent:
+                because = f"a single independent credible source among {attached} attached"
+            else:
+                because = f"no credible source among {attached} attached"
+        else:
+            because = (
+                "no declared or likely strike by an alleged belligerent near the place on the day"
+            )
+        evidence = Evidence(
+            sources=tuple(source.id for source in case.active_sources), strike=strike
+        )
+        return Check(rule="WEAK", met=True, because=because), evidence
+
+
+RULEBOOK_V1 = Rulebook()
+RULEBOOKS: dict[str, Rulebook] = {RULEBOOK_V1.version: RULEBOOK_V1}
+CURRENT_RULEBOOK = RULEBOOK_V1

@@ -1,0 +1,293 @@
+"""Value objects of the verification domain: validated once, immutable after."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from enum import IntEnum, StrEnum
+from typing import Annotated, Any, Self
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+MAX_TEXT = 20_000
+"""Longest free text (summary, rationale, reason) an event may carry, in characters."""
+
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+"""A name, a publisher, a place: one line, never empty."""
+
+LongText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT)
+]
+"""A summary, a reason or a rationale: never empty, bounded."""
+
+
+class Value(BaseModel):
+    """Base of every value object: frozen, strict about unknown fields."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+_CODE = re.compile(r"([A-Za-z]{1,12})([0-9]{1,9})([A-Za-z]?)")
+
+
+def canonical_code(text: str) -> str:
+    """Return the canonical form of an incident code, or raise ValueError.
+
+    Letters of the prefix go upper-case and a split suffix lower-case, so
+    ``ti038C`` and ``TI038c`` name the same incident.
+    """
+    match = _CODE.fullmatch(text.strip())
+    if match is None:
+        raise ValueError(
+            f"{text!r} is not an incident code (letters, digits and an optional "
+            "one-letter suffix, for example CS1234 or ISPT0019a)"
+        )
+    prefix, digits, suffix = match.groups()
+    return f"{prefix.upper()}{digits}{suffix.lower()}"
+
+
+class IncidentCode(Value):
+    """An incident's code such as ``CS1234``, kept in canonical form."""
+
+    value: str
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _canonical(cls, raw: Any) -> str:
+        if not isinstance(raw, str):
+            raise ValueError("an incident code is text")
+        return canonical_code(raw)
+
+    @classmethod
+    def parse(cls, text: str) -> Self:
+        return cls(value=text)
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class CasualtyRange(Value):
+    """A count of people as a range; either bound may be unknown (None)."""
+
+    min: int | None = Field(default=None, ge=0, le=10_000_000)
+    max: int | None = Field(default=None, ge=0, le=10_000_000)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"the minimum {self.min} is above the maximum {self.max}")
+        return self
+
+    @classmethod
+    def parse(cls, text: str) -> Self:
+        """Parse ``N`` or ``MIN-MAX`` as typed on the command line."""
+        cleaned = text.strip()
+        match = re.fullmatch(r"(\d{1,8})(?:\s*-\s*(\d{1,8}))?", cleaned)
+        if match is None:
+            raise ValueError(
+                f"{text!r} is not a count: write N or MIN-MAX, for example 12 or 10-25"
+            )
+        low = int(match.group(1))
+        high = int(match.group(2)) if match.group(2) is not None else low
+        return cls(min=low, max=high)
+
+    @property
+    def is_known(self) -> bool:
+        return self.min is not None or self.max is not None
+
+    def __str__(self) -> str:
+        if not self.is_known:
+            return "unknown"
+        if self.min == self.max:
+            return str(self.min)
+        low = "?" if self.min is None else str(self.min)
+        high = "?" if self.max is None else str(self.max)
+        return f"{low}-{high}"
+
+
+UNKNOWN_COUNT = CasualtyRange()
+
+
+class Precision(StrEnum):
+    """How precisely an incident's coordinates locate it."""
+
+    EXACT = "exact"
+    STREET = "street"
+    NEIGHBOURHOOD = "neighbourhood"
+    VILLAGE = "village"
+    TOWN = "town"
+    CITY = "city"
+    DISTRICT = "district"
+    PROVINCE = "province"
+
+
+class Location(Value):
+    """Where an incident happened: a name, optionally coordinates and their precision."""
+
+    name: ShortText
+    lat: float | None = Field(default=None, ge=-90, le=90, allow_inf_nan=False)
+    lon: float | None = Field(default=None, ge=-180, le=180, allow_inf_nan=False)
+    precision: Precision | None = None
+
+    @model_validator(mode="after")
+    def _both_coordinates(self) -> Self:
+        if (self.lat is None) != (self.lon is None):
+            raise ValueError("give both latitude and longitude, or neither")
+        return self
+
+    @property
+    def has_coordinates(self) -> bool:
+        return self.lat is not None and self.lon is not None
+
+
+class Reliability(StrEnum):
+    """Admiralty scale: how reliable the source has proved (A best, F unknown)."""
+
+    A = "A"
+    B = "B"
+    C = "C"
+    D = "D"
+    E = "E"
+    F = "F"
+
+
+class Credibility(IntEnum):
+    """Admiralty scale: how credible the information is (1 confirmed, 6 cannot be judged)."""
+
+    CONFIRMED = 1
+    PROBABLY_TRUE = 2
+    POSSIBLY_TRUE = 3
+    DOUBTFUL = 4
+    IMPROBABLE = 5
+    CANNOT_BE_JUDGED = 6
+
+
+class Rating(Value):
+    """An Admiralty rating such as ``B2``; unrated sources are ``F6``."""
+
+    reliability: Reliability = Reliability.F
+    credibility: Credibility = Credibility.CANNOT_BE_JUDGED
+
+    @property
+    def is_credible(self) -> bool:
+        """Credible means reliability A-C and credibility 1-3 (rulebook v1)."""
+        return self.reliability in "ABC" and self.credibility <= 3
+
+    def __str__(self) -> str:
+        return f"{self.reliability.value}{int(self.credibility)}"
+
+
+class SourceKind(StrEnum):
+    MEDIA = "media"
+    NGO = "ngo"
+    SOCIAL = "social"
+    OFFICIAL = "official"
+    WITNESS = "witness"
+    BELLIGERENT = "belligerent"
+
+
+class Source(Value):
+    """A report attached to an incident as evidence."""
+
+    id: str = ""
+    """Assigned when the source is attached: s1, s2, ... in the order they arrive."""
+    url: ShortText
+    publisher: ShortText
+    kind: SourceKind
+    reliability: Reliability = Reliability.F
+    credibility: Credibility = Credibility.CANNOT_BE_JUDGED
+    group: ShortText | None = None
+    protected: bool = False
+    published: date | None = None
+    withdrawn: bool = False
+
+    @property
+    def rating(self) -> Rating:
+        return Rating(reliability=self.reliability, credibility=self.credibility)
+
+    @property
+    def independence_group(self) -> str:
+        """Sources sharing a group count once; an ungrouped source is its own group."""
+        return f"group:{self.group}" if self.group else f"source:{self.id}"
+
+
+class StrikeStatus(StrEnum):
+    DECLARED = "declared"
+    LIKELY = "likely"
+
+
+class StrikeConfirmation(Value):
+    """A strike by a belligerent near the place on the day."""
+
+    belligerent: ShortText
+    status: StrikeStatus
+    report: ShortText | None = None
+    distance_km: float | None = Field(default=None, ge=0, le=20_000, allow_inf_nan=False)
+
+
+class CompetingClaim(Value):
+    """Responsibility also attributed to another party."""
+
+    belligerent: ShortText
+    reason: LongText
+
+
+class AssessmentOutcome(StrEnum):
+    CREDIBLE = "credible"
+    NON_CREDIBLE = "non_credible"
+    DUPLICATE = "duplicate"
+    NOT_YET_ASSESSED = "not_yet_assessed"
+
+
+class Assessment(Value):
+    """A belligerent's own assessment of the allegation."""
+
+    belligerent: ShortText
+    outcome: AssessmentOutcome
+    reason: LongText | None = None
+    conceded_killed: CasualtyRange = UNKNOWN_COUNT
+
+
+class DiscountBasis(StrEnum):
+    COMBATANTS = "combatants"
+    OTHER_PARTY = "other_party"
+
+
+class DiscountFinding(Value):
+    """The monitor's finding that the dead were combatants or another party was responsible."""
+
+    basis: DiscountBasis
+    party: ShortText | None = None
+    rationale: LongText
+
+
+class Grade(StrEnum):
+    """Grades of rulebook v1, see docs/methodology.md."""
+
+    CONFIRMED = "confirmed"
+    FAIR = "fair"
+    WEAK = "weak"
+    CONTESTED = "contested"
+    DISCOUNTED = "discounted"
+
+
+class State(StrEnum):
+    """Where an incident stands in the review workflow."""
+
+    REPORTED = "reported"
+    CORROBORATED = "corroborated"
+    STRIKE_CONFIRMED = "strike-confirmed"
+    GRADED = "graded"
+    DISPUTED = "disputed"
+
+
+class DisputeOutcome(StrEnum):
+    UPHELD = "upheld"
+    DISMISSED = "dismissed"

@@ -1,0 +1,143 @@
+"""Tell an incident's events as a person reads them: what happened, and why."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+from .domain.incident import Incident
+from .views import HistoryEntry
+
+Payload = dict[str, Any]
+
+
+def _count(value: Payload) -> str:
+    low, high = value.get("min"), value.get("max")
+    if low is None and high is None:
+        return "unknown"
+    if low == high:
+        return str(low)
+    return f"{'?' if low is None else low}-{'?' if high is None else high}"
+
+
+def _reported(data: Payload) -> str:
+    location = data["location"]["name"]
+    return (
+        f"reported {data['code']}: {data['date']}, {location}, {data['country']}; "
+        f"alleged {', '.join(data['belligerents'])}; civilians killed {_count(data['killed'])}"
+    )
+
+
+def _source_added(data: Payload) -> str:
+    source = data["source"]
+    text = (
+        f"added source {source['id']}: {source['publisher']} ({source['kind']}, "
+        f"{source['reliability']}{source['credibility']})"
+    )
+    if source.get("group"):
+        text += f", group {source['group']}"
+    if source.get("protected"):
+        text += ", protected"
+    return text
+
+
+def _graded(data: Payload) -> str:
+    if data["override"]:
+        how = f"override (the rulebook said {data['rulebook_grade']})"
+    elif data["imported"]:
+        how = "imported"
+    else:
+        how = f"rule {data['rule']}, rulebook {data['rulebook']}"
+    return f"graded {data['grade']} by {how}"
+
+
+def _strike(data: Payload) -> str:
+    strike = data["strike"]
+    text = f"{strike['status']} strike by {strike['belligerent']}"
+    if strike.get("report"):
+        text += f" ({strike['report']})"
+    if strike.get("distance_km") is not None:
+        text += f", {strike['distance_km']} km away"
+    return "confirmed " + text
+
+
+def _assessment(data: Payload) -> str:
+    assessment = data["assessment"]
+    text = f"{assessment['belligerent']} assessed it {assessment['outcome']}"
+    conceded = assessment.get("conceded_killed") or {}
+    if conceded.get("min") is not None or conceded.get("max") is not None:
+        text += f", conceding {_count(conceded)} civilian deaths"
+    return text
+
+
+DESCRIBERS: dict[str, Callable[[Payload], str]] = {
+    "Reported": _reported,
+    "SourceAdded": _source_added,
+    "SourceRerated": lambda d: (
+        f"re-rated source {d['source_id']} to {d['reliability']}{d['credibility']}"
+    ),
+    "SourceWithdrawn": lambda d: f"withdrew source {d['source_id']}",
+    "Corroborated": lambda d: (
+        f"corroborated by independent credible sources {', '.join(d['source_ids'])}"
+    ),
+    "StrikeConfirmed": _strike,
+    "AttributionContested": lambda d: f"competing claim: {d['claim']['belligerent']}",
+    "AssessmentRecorded": _assessment,
+    "DiscountFound": lambda d: (
+        "found the dead were combatants"
+        if d["finding"]["basis"] == "combatants"
+        else f"found {d['finding'].get('party') or 'another party'} most likely responsible"
+    ),
+    "HarmEstimateRevised": lambda d: (
+        f"revised civilians killed to {_count(d['killed'])}, injured {_count(d['injured'])}"
+    ),
+    "Graded": _graded,
+    "GradeDisputed": lambda d: f"grade disputed by {d['by']}",
+    "DisputeResolved": lambda d: f"dispute {d['outcome']}",
+    "MarkedDuplicate": lambda d: f"marked a duplicate of {d['of']}",
+    "NoteAdded": lambda d: "note added",
+}
+
+WHY_FIELDS = ("reason", "rationale")
+
+
+def _why(name: str, data: Payload) -> str | None:
+    for field in WHY_FIELDS:
+        if data.get(field):
+            return str(data[field])
+    if name == "Graded":
+        return "; ".join(data.get("reasons", [])) or None
+    if name == "AttributionContested":
+        return str(data["claim"]["reason"])
+    if name == "AssessmentRecorded":
+        reason = data["assessment"].get("reason")
+        return str(reason) if reason else None
+    if name == "DiscountFound":
+        return str(data["finding"]["rationale"])
+    if name == "NoteAdded":
+        return str(data["text"])
+    return None
+
+
+_ENVELOPE = {"originator_id", "originator_version", "timestamp", "originator_topic"}
+
+
+def history_entry(event: Incident.Event) -> HistoryEntry:
+    """One stored event as a history line."""
+    name = type(event).__name__
+    data = {
+        field.name: getattr(event, field.name)
+        for field in dataclasses.fields(event)
+        if field.name not in _ENVELOPE
+    }
+    describe = DESCRIBERS.get(name)
+    return HistoryEntry(
+        version=event.originator_version,
+        at=event.timestamp.isoformat(),
+        actor=str(data.get("actor", "")),
+        event=name,
+        what=describe(data) if describe else name,
+        why=_why(name, data),
+        data=data,
+    )

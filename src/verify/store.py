@@ -1,0 +1,99 @@
+"""Where the event log lives: turn a ``--store`` value into `eventsourcing` settings."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from .domain.errors import InvalidInput
+
+DEFAULT_STORE = "verify.sqlite"
+
+
+@dataclass(frozen=True)
+class StoreLocation:
+    """A parsed store address: the embedded SQLite file or a PostgreSQL database."""
+
+    kind: str
+    path: Path | None = None
+    settings: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def label(self) -> str:
+        """How the store is named to a person (never with a password)."""
+        if self.path is not None:
+            return str(self.path)
+        values = dict(self.settings)
+        return (
+            f"postgresql://{values.get('POSTGRES_USER', '')}@{values['POSTGRES_HOST']}:"
+            f"{values['POSTGRES_PORT']}/{values['POSTGRES_DBNAME']}"
+        )
+
+    def env(self) -> dict[str, str]:
+        """Settings for `eventsourcing.application.Application(env=...)`."""
+        if self.kind == "sqlite":
+            return {
+                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "SQLITE_DBNAME": str(self.path),
+                "SQLITE_LOCK_TIMEOUT": "30",
+            }
+        return {"PERSISTENCE_MODULE": "eventsourcing.postgres", **dict(self.settings)}
+
+    def exists(self) -> bool:
+        """Whether the store has been created by ``verify init``."""
+        if self.path is None:
+            return True
+        if not self.path.is_file():
+            return False
+        try:
+            with sqlite3.connect(f"file:{self.path}?mode=ro", uri=True) as connection:
+                row = connection.execute(
+                    "SELECT 1 FROM sqlite_master WHERE type='table' AND name='stored_events'"
+                ).fetchone()
+        except sqlite3.DatabaseError as error:
+            raise InvalidInput(f"{self.path} is not a verify store ({error})") from None
+        return row is not None
+
+
+def parse_store(value: str) -> StoreLocation:
+    """Parse a file path, ``sqlite:///path`` or ``postgresql://user@host:port/db``."""
+    text = value.strip()
+    if not text:
+        raise InvalidInput("the store must be a file path, sqlite:///PATH or postgresql://...")
+    if text.startswith(("postgresql://", "postgres://")):
+        return _parse_postgres(text)
+    if text.startswith("sqlite://"):
+        path = text[len("sqlite://"):]
+        if path.startswith("/") and not path.startswith("//"):
+            # sqlite:///relative.db -> "relative.db"; sqlite:////abs.db -> "/abs.db"
+            path = path[1:]
+        elif path.startswith("//"):
+            path = path[1:]
+        if not path:
+            raise InvalidInput("sqlite:/// needs a file path after it")
+        return StoreLocation(kind="sqlite", path=Path(path))
+    if "://" in text:
+        scheme = text.split("://", 1)[0]
+        raise InvalidInput(f"unknown store kind {scheme!r}: use a file path, sqlite:/// or postgresql://")
+    return StoreLocation(kind="sqlite", path=Path(text))
+
+
+def _parse_postgres(text: str) -> StoreLocation:
+    parts = urlsplit(text)
+    dbname = unquote(parts.path.lstrip("/"))
+    if not dbname:
+        raise InvalidInput("a postgresql:// store needs a database name, as in postgresql://USER@HOST:5432/DB")
+    try:
+        port = parts.port or 5432
+    except ValueError:
+        raise InvalidInput("the port in the postgresql:// store is not a number") from None
+    settings = {
+        "POSTGRES_DBNAME": dbname,
+        "POSTGRES_HOST": parts.hostname or "127.0.0.1",
+        "POSTGRES_PORT": str(port),
+        "POSTGRES_USER": unquote(parts.username or ""),
+        "POSTGRES_PASSWORD": unquote(parts.password or ""),
+    }
+    return StoreLocation(kind="postgresql", settings=tuple(sorted(settings.items())))

@@ -1,0 +1,160 @@
+"""Plain-data documents the application hands to the outside (CLI, JSON, later the web)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from .domain.incident import Incident
+from .domain.rulebook import GradeDecision
+from .domain.values import CasualtyRange, Source
+
+
+class Document(BaseModel):
+    """Base of every output document: immutable; dumps to JSON with stable keys."""
+
+    model_config = ConfigDict(frozen=True)
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.model_dump(mode="json"))
+
+
+class SourceView(Document):
+    id: str
+    url: str
+    publisher: str
+    kind: str
+    reliability: str
+    credibility: int
+    rating: str
+    credible: bool
+    group: str | None
+    protected: bool
+    published: str | None
+    withdrawn: bool
+
+    @classmethod
+    def of(cls, source: Source) -> SourceView:
+        return cls(
+            id=source.id,
+            url=source.url,
+            publisher=source.publisher,
+            kind=source.kind.value,
+            reliability=source.reliability.value,
+            credibility=int(source.credibility),
+            rating=str(source.rating),
+            credible=source.rating.is_credible,
+            group=source.group,
+            protected=source.protected,
+            published=source.published.isoformat() if source.published else None,
+            withdrawn=source.withdrawn,
+        )
+
+
+class IncidentView(Document):
+    """An incident as ``verify show`` presents it (SPEC section 4 names the first keys)."""
+
+    code: str
+    state: str
+    grade: str | None
+    date: str
+    country: str
+    belligerents: list[str]
+    civilians_killed: dict[str, int | None]
+    civilians_injured: dict[str, int | None]
+    sources: list[SourceView]
+    version: int
+    location: dict[str, Any]
+    summary: str | None
+    grading: dict[str, Any] | None
+    corroborated_by: list[str] | None
+    strikes: list[dict[str, Any]]
+    contested_by: list[dict[str, Any]]
+    assessments: list[dict[str, Any]]
+    discounts: list[dict[str, Any]]
+    dispute: dict[str, Any] | None
+    duplicate_of: str | None
+    notes: list[dict[str, Any]]
+    reported_by: str
+    reported_at: str
+    updated_at: str
+
+    @classmethod
+    def of(cls, incident: Incident) -> IncidentView:
+        return cls(
+            code=incident.code,
+            state=incident.state.value,
+            grade=incident.grade.value if incident.grade else None,
+            date=incident.date,
+            country=incident.country,
+            belligerents=list(incident.belligerents),
+            civilians_killed=dict(incident.killed),
+            civilians_injured=dict(incident.injured),
+            sources=[SourceView.of(source) for source in incident.source_list()],
+            version=incident.version,
+            location=dict(incident.location),
+            summary=incident.summary,
+            grading=dict(incident.grading) if incident.grading else None,
+            corroborated_by=incident.corroborated_by,
+            strikes=list(incident.strikes),
+            contested_by=list(incident.claims),
+            assessments=list(incident.assessments),
+            discounts=list(incident.discounts),
+            dispute=incident.dispute,
+            duplicate_of=incident.duplicate_of,
+            notes=list(incident.notes),
+            reported_by=incident.reported_by,
+            reported_at=incident.created_on.isoformat(),
+            updated_at=incident.modified_on.isoformat(),
+        )
+
+    @property
+    def killed(self) -> CasualtyRange:
+        return CasualtyRange.model_validate(self.civilians_killed)
+
+
+class Suggestion(Document):
+    """What the rulebook would grade, as ``grade --suggest`` prints it."""
+
+    code: str
+    grade: str
+    rule: str
+    rulebook: str
+    reasons: list[str]
+    evidence: dict[str, Any]
+    checks: list[dict[str, Any]]
+
+    @classmethod
+    def of(cls, code: str, decision: GradeDecision) -> Suggestion:
+        dumped = decision.model_dump(mode="json")
+        return cls(
+            code=code,
+            grade=decision.grade.value,
+            rule=decision.rule,
+            rulebook=decision.rulebook,
+            reasons=list(decision.reasons),
+            evidence=dumped["evidence"],
+            checks=dumped["checks"],
+        )
+
+
+class HistoryEntry(Document):
+    """One event of an incident, told for a person and kept whole for a machine."""
+
+    version: int
+    at: str
+    actor: str
+    event: str
+    what: str
+    why: str | None
+    data: dict[str, Any]
+
+
+class GradeAllSummary(Document):
+    """What ``grade --all`` did."""
+
+    graded: int
+    by_grade: dict[str, int]
+    not_gradable: list[str]
+    conflicts: list[str]
