@@ -1,0 +1,192 @@
+"""Fixtures for every test, and the steps the feature files share."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pytest_bdd import given, parsers, then, when
+
+from verify.application import VerifyApp
+from verify.domain import (
+    Assessment,
+    CasualtyRange,
+    CompetingClaim,
+    Location,
+    Refused,
+    Source,
+    VerifyError,
+)
+from verify.store import parse_store
+
+import notation
+
+
+@pytest.fixture
+def store_path(tmp_path: Path) -> Path:
+    return tmp_path / "verify.sqlite"
+
+
+@pytest.fixture
+def app(store_path: Path) -> Iterator[VerifyApp]:
+    """The application on a fresh SQLite file."""
+    application = VerifyApp(env=parse_store(str(store_path)).env())
+    yield application
+    application.close()
+
+
+def report(app: VerifyApp, code: str, belligerents: list[str], actor: str = "ann") -> str:
+    return app.report_incident(
+        code=code,
+        date=dt.date(2017, 3, 17),
+        country="Iraq",
+        location=Location(name="Mosul"),
+        belligerents=belligerents,
+        killed=CasualtyRange(min=3, max=5),
+        injured=CasualtyRange(),
+        summary="Strike on a house.",
+        actor=actor,
+    )
+
+
+# ----------------------------------------------------------------- the world
+
+
+@dataclass
+class World:
+    """What one scenario has done so far."""
+
+    app: VerifyApp
+    code: str = "CS1"
+    error: VerifyError | None = None
+    version_before: int | None = None
+    result: Any = None
+    urls: list[str] = field(default_factory=list)
+
+    def version(self) -> int:
+        return self.app.show(self.code).version
+
+    def attempt(self, action: Callable[[], Any]) -> None:
+        """Run a command, keeping a refusal instead of raising it."""
+        self.version_before = self.version()
+        try:
+            self.result = action()
+            self.error = None
+        except VerifyError as error:
+            self.error = error
+
+    def add_source(self, reliability: str, credibility: int, group: str | None = None) -> str:
+        url = f"https://example.org/{self.code}/{len(self.urls) + 1}"
+        self.urls.append(url)
+        source = Source(url=url, publisher=f"Publisher {len(self.urls)}", kind="media",
+                        reliability=reliability, credibility=credibility, group=group)
+        source_id, _ = self.app.add_source(self.code, source, "ann")
+        return source_id
+
+
+@pytest.fixture
+def world(app: VerifyApp) -> World:
+    return World(app=app)
+
+
+# -------------------------------------------------------------- given steps
+
+
+@given(parsers.parse("an incident alleging a strike by {belligerents}"))
+def incident_alleging(world: World, belligerents: str) -> None:
+    report(world.app, world.code, notation.belligerents(belligerents))
+
+
+@given(parsers.re(r"another incident (?P<code>\w+) alleging a strike by (?P<belligerents>.+)"))
+def another_incident(world: World, code: str, belligerents: str) -> None:
+    report(world.app, code, notation.belligerents(belligerents))
+
+
+@given(parsers.parse("sources {sources}"))
+def given_sources(world: World, sources: str) -> None:
+    for spec in notation.sources(sources):
+        source_id = world.add_source(spec.reliability, spec.credibility, spec.group)
+        if spec.withdrawn:
+            world.app.withdraw_source(world.code, source_id, "retracted", "ann")
+
+
+@given(parsers.parse("a strike: {strike}"))
+def given_strike(world: World, strike: str) -> None:
+    confirmation = notation.strike(strike)
+    if confirmation is not None:
+        world.app.confirm_strike(world.code, confirmation, "ann")
+
+
+@given(parsers.parse("a competing claim: {claim}"))
+def given_claim(world: World, claim: str) -> None:
+    if claim.strip() != "none":
+        world.app.contest(
+            world.code, CompetingClaim(belligerent=claim.strip(), reason="also reported"), "ann"
+        )
+
+
+@given(parsers.parse("an assessment by {belligerent}: {outcome}"))
+def given_assessment(world: World, belligerent: str, outcome: str) -> None:
+    world.app.assess(
+        world.code, Assessment(belligerent=belligerent, outcome=outcome.strip()), "ann"
+    )
+
+
+@given(parsers.parse("a finding: {finding}"))
+def given_finding(world: World, finding: str) -> None:
+    parsed = notation.finding(finding)
+    if parsed is not None:
+        world.app.discount(world.code, parsed, "ann")
+
+
+# --------------------------------------------------------------- when steps
+
+
+@when("the rulebook grades it")
+def rulebook_grades(world: World) -> None:
+    world.attempt(lambda: world.app.grade(world.code, "bob"))
+
+
+# --------------------------------------------------------------- then steps
+
+
+@then(parsers.re(r"the grade is (?P<grade>\w+) by rule (?P<rule>\w+)"))
+def grade_is(world: World, grade: str, rule: str) -> None:
+    assert world.error is None, f"refused: {world.error}"
+    view = world.app.show(world.code)
+    assert view.grade == grade
+    assert view.grading is not None
+    assert view.grading["rule"] == rule
+
+
+@then(parsers.parse('grading is refused because "{because}"'))
+@then(parsers.parse('the override is refused because "{because}"'))
+@then(parsers.parse('it is refused because "{because}"'))
+def refused_because(world: World, because: str) -> None:
+    assert world.error is not None, "the command was not refused"
+    assert because in str(world.error), str(world.error)
+
+
+@then("nothing was recorded")
+def nothing_recorded(world: World) -> None:
+    assert world.version_before is not None
+    assert world.version() == world.version_before
+
+
+@then(parsers.re(r"the incident is (?P<state>reported|corroborated|strike-confirmed|graded|disputed)$"))
+def incident_state(world: World, state: str) -> None:
+    assert world.app.show(world.code).state == state
+
+
+@then(parsers.parse('its history reads "{events}"'))
+def history_reads(world: World, events: str) -> None:
+    recorded = [entry.event for entry in world.app.history(world.code)]
+    assert recorded == notation.ids(events)
+
+
+def is_refusal(error: VerifyError | None) -> bool:
+    return isinstance(error, Refused)

@@ -1,0 +1,67 @@
+"""The compact notation the feature tables use for evidence ("B2 (group a), C3 withdrawn")."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from verify.domain import DiscountFinding, StrikeConfirmation
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    reliability: str
+    credibility: int
+    group: str | None
+    withdrawn: bool
+
+
+def sources(text: str) -> list[SourceSpec]:
+    """Parse "B2 (group a), unrated, C3 withdrawn"; "none" is no source."""
+    if text.strip() == "none":
+        return []
+    specs = []
+    for item in text.split(","):
+        item = item.strip()
+        group = re.search(r"\(group ([^)]+)\)", item)
+        rating = item.split()[0]
+        if rating == "unrated":
+            reliability, credibility = "F", 6
+        else:
+            reliability, credibility = rating[0], int(rating[1])
+        specs.append(
+            SourceSpec(
+                reliability=reliability,
+                credibility=credibility,
+                group=group.group(1) if group else None,
+                withdrawn=item.endswith("withdrawn"),
+            )
+        )
+    return specs
+
+
+def belligerents(text: str) -> list[str]:
+    return [name.strip() for name in text.split(" and ")]
+
+
+def strike(text: str) -> StrikeConfirmation | None:
+    """Parse "declared by Coalition"; "none" is no strike."""
+    if text.strip() == "none":
+        return None
+    status, _, belligerent = text.partition(" by ")
+    return StrikeConfirmation(belligerent=belligerent.strip(), status=status.strip())
+
+
+def finding(text: str) -> DiscountFinding | None:
+    """Parse "those killed were combatants" or "X was most likely responsible"."""
+    text = text.strip()
+    if text == "none":
+        return None
+    if text == "those killed were combatants":
+        return DiscountFinding(basis="combatants", rationale="identified as fighters")
+    party = text.removesuffix(" was most likely responsible")
+    return DiscountFinding(basis="other_party", party=party, rationale="local sources say so")
+
+
+def ids(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
