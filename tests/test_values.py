@@ -1,0 +1,99 @@
+"""Value objects: validation lives here, once."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from verify.domain import CasualtyRange, IncidentCode, Location, Rating, canonical_code
+
+
+@pytest.mark.parametrize(
+    ("typed", "canonical"),
+    [("CS1234", "CS1234"), ("ti038C", "TI038c"), ("ISPT0019a", "ISPT0019a"),
+     (" rs4802 ", "RS4802"), ("ci883", "CI883")],
+)
+def test_codes_are_canonical(typed: str, canonical: str) -> None:
+    assert canonical_code(typed) == canonical
+    assert str(IncidentCode.parse(typed)) == canonical
+
+
+@pytest.mark.parametrize("bad", ["", "1234", "CS", "CS12ab", "CS-12", "CS 12", "CS12\n3", "ÇS12"])
+def test_malformed_codes_are_rejected(bad: str) -> None:
+    with pytest.raises(ValueError, match="not an incident code"):
+        canonical_code(bad)
+
+
+@given(st.from_regex(r"[A-Za-z]{1,12}[0-9]{1,9}[A-Za-z]?", fullmatch=True))
+def test_canonical_code_is_idempotent_and_case_insensitive(code: str) -> None:
+    canonical = canonical_code(code)
+    assert canonical_code(canonical) == canonical
+    assert canonical_code(code.swapcase()) == canonical
+
+
+@given(st.text(max_size=30))
+def test_code_parser_accepts_or_explains(text: str) -> None:
+    try:
+        canonical_code(text)
+    except ValueError as error:
+        assert "not an incident code" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("text", "low", "high"), [("5", 5, 5), ("100-200", 100, 200), ("0", 0, 0), ("3 - 4", 3, 4)]
+)
+def test_counts_parse(text: str, low: int, high: int) -> None:
+    assert CasualtyRange.parse(text) == CasualtyRange(min=low, max=high)
+
+
+@pytest.mark.parametrize("bad", ["5-2", "-3", "x", "", "1-", "1.5", "10-20-30"])
+def test_bad_counts_are_rejected(bad: str) -> None:
+    with pytest.raises(ValueError):
+        CasualtyRange.parse(bad)
+
+
+@given(st.integers(0, 10_000), st.integers(0, 10_000))
+def test_count_ranges_are_ordered(low: int, high: int) -> None:
+    if low <= high:
+        assert CasualtyRange.parse(f"{low}-{high}") == CasualtyRange(min=low, max=high)
+    else:
+        with pytest.raises(ValidationError, match="above the maximum"):
+            CasualtyRange.parse(f"{low}-{high}")
+
+
+def test_count_bounds_may_be_unknown() -> None:
+    assert str(CasualtyRange(min=None, max=20)) == "?-20"
+    assert str(CasualtyRange()) == "unknown"
+    with pytest.raises(ValidationError):
+        CasualtyRange(min=-1)
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{"lat": 200, "lon": 3}, {"lat": 3, "lon": -181}, {"lat": 3}, {"lat": float("nan"), "lon": 1},
+     {"name": "  "}],
+)
+def test_bad_locations_are_rejected(fields: dict[str, object]) -> None:
+    with pytest.raises(ValidationError):
+        Location.model_validate({"name": "Mosul", **fields})
+
+
+def test_location_keeps_arabic_names() -> None:
+    place = Location(name="الموصل الجديدة", lat=36.34, lon=43.1, precision="neighbourhood")
+    assert Location.model_validate(place.model_dump(mode="json")) == place
+
+
+@pytest.mark.parametrize(
+    ("reliability", "credibility", "credible"),
+    [("A", 1, True), ("C", 3, True), ("C", 4, False), ("D", 1, False), ("F", 6, False)],
+)
+def test_credibility_threshold(reliability: str, credibility: int, credible: bool) -> None:
+    rating = Rating(reliability=reliability, credibility=credibility)
+    assert rating.is_credible is credible
+    assert str(rating) == f"{reliability}{credibility}"
+
+
+def test_unrated_is_f6() -> None:
+    assert str(Rating()) == "F6"
