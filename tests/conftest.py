@@ -17,7 +17,6 @@ from verify.domain import (
     CasualtyRange,
     CompetingClaim,
     Location,
-    Refused,
     Source,
     VerifyError,
 )
@@ -177,7 +176,10 @@ def nothing_recorded(world: World) -> None:
     assert world.version() == world.version_before
 
 
-@then(parsers.re(r"the incident is (?P<state>reported|corroborated|strike-confirmed|graded|disputed)$"))
+STATES = "reported|corroborated|strike-confirmed|graded|disputed"
+
+
+@then(parsers.re(rf"the incident is (?P<state>{STATES})$"))
 def incident_state(world: World, state: str) -> None:
     assert world.app.show(world.code).state == state
 
@@ -187,6 +189,3 @@ def history_reads(world: World, events: str) -> None:
     recorded = [entry.event for entry in world.app.history(world.code)]
     assert recorded == notation.ids(events)
 
-
-def is_refusal(error: VerifyError | None) -> bool:
-    return isinstance(error, Refused)

@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import report
 from eventsourcing.application import project_aggregate
 
 from verify.application import SNAPSHOT_INTERVAL, VerifyApp
@@ -21,6 +20,8 @@ from verify.domain import (
     UnknownIncident,
 )
 from verify.store import parse_store
+
+from conftest import report
 
 
 def open_app(path: Path) -> VerifyApp:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 
-from conftest import World
 from pytest_bdd import parsers, scenarios, then, when
 
 from verify.domain import Grade
+
+from conftest import World
 
 scenarios("grading.feature")
 

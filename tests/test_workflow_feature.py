@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import notation
-from conftest import World, report
 from pytest_bdd import given, parsers, scenarios, then, when
 
 from verify.domain import (
@@ -20,6 +18,9 @@ from verify.domain import (
     Source,
     StrikeConfirmation,
 )
+
+import notation
+from conftest import World, report
 
 scenarios("workflow.feature")
 
