@@ -7,18 +7,14 @@ from collections.abc import Callable
 from typing import Any
 
 from .domain.incident import Incident
+from .domain.values import CasualtyRange
 from .views import HistoryEntry
 
 Payload = dict[str, Any]
 
 
 def _count(value: Payload) -> str:
-    low, high = value.get("min"), value.get("max")
-    if low is None and high is None:
-        return "unknown"
-    if low == high:
-        return str(low)
-    return f"{'?' if low is None else low}-{'?' if high is None else high}"
+    return str(CasualtyRange.model_validate(value))
 
 
 def _reported(data: Payload) -> str:

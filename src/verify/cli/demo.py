@@ -6,6 +6,7 @@ import click
 
 from ..demo import DEMO_CODES, run_demo
 from ..domain.errors import UnknownIncident
+from ..store import DEFAULT_STORE
 from .support import Session, pass_session, say
 
 
@@ -32,7 +33,8 @@ def demo(session: Session) -> None:
         view = app.show(code)
         state = f"duplicate of {view.duplicate_of}" if view.duplicate_of else view.state
         say(f"  {view.code:<8} {state:<20} {view.grade or '-':<11} {view.location['name']}")
-    say(f"\nnext: verify --store {session.store.label} show CI1050, or history CI1050")
+    store = "" if session.store.label == DEFAULT_STORE else f"--store {session.store.label} "
+    say(f"\nnext: verify {store}show CI1050, or verify {store}history CI1050")
 
 
 def _exists(session: Session, code: str) -> bool:

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
+from ..domain.values import CasualtyRange
 from ..views import HistoryEntry, IncidentView, Suggestion
 
 
 def count(value: dict[str, int | None]) -> str:
-    low, high = value.get("min"), value.get("max")
-    if low is None and high is None:
-        return "unknown"
-    if low == high:
-        return str(low)
-    return f"{'?' if low is None else low}-{'?' if high is None else high}"
+    return str(CasualtyRange.model_validate(value))
 
 
 def incident(view: IncidentView) -> str:
