@@ -30,7 +30,7 @@ def build(app: VerifyApp, events: int) -> None:
         belligerents=["Coalition"], killed=CasualtyRange(min=1, max=2),
         injured=CasualtyRange(), summary="bench", actor="bench",
     )
-    incident = app._load("CS1")
+    incident = app.load("CS1")
     for n in range(events - 1):
         if n % 10 == 0:
             incident.add_source(
@@ -61,7 +61,7 @@ def main() -> None:
         env = parse_store(str(Path(folder) / "bench.sqlite")).env()
         app = VerifyApp(env=env)
         build(app, args.events)
-        loaded = app._load("CS1")
+        loaded = app.load("CS1")
         assert loaded.version == args.events, loaded.version
         events_of = app.events
         identity = incident_id("CS1")

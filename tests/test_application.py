@@ -79,13 +79,13 @@ def test_snapshots_are_taken_and_never_change_the_answer(app: VerifyApp, store_p
     with sqlite3.connect(store_path) as db:
         snapshots = db.execute("SELECT COUNT(*) FROM stored_snapshots").fetchone()[0]
     assert snapshots == 2
-    loaded = app._load("CS9")
+    loaded = app.load("CS9")
     events = list(app.events.get(loaded.id))
     assert len(events) == loaded.version == SNAPSHOT_INTERVAL * 2 + 7
     for version in (SNAPSHOT_INTERVAL - 1, SNAPSHOT_INTERVAL, SNAPSHOT_INTERVAL + 3, None):
         replayed = project_aggregate(None, events[:version])
         assert replayed is not None
-        assert vars(app._load("CS9", version=version)) == vars(replayed)
+        assert vars(app.load("CS9", version=version)) == vars(replayed)
     # Note n is the (n + 3)th event: the report and the source come first.
     assert app.show("CS9", version=SNAPSHOT_INTERVAL + 3).notes[-1]["text"] == (
         f"note {SNAPSHOT_INTERVAL}"
@@ -95,13 +95,13 @@ def test_snapshots_are_taken_and_never_change_the_answer(app: VerifyApp, store_p
 def test_a_concurrent_change_is_refused_not_lost(store_path: Path) -> None:
     one, two = open_app(store_path), open_app(store_path)
     report(one, "CS5", ["Coalition"])
-    mine = one._load("CS5")
-    theirs = two._load("CS5")
+    mine = one.load("CS5")
+    theirs = two.load("CS5")
     mine.add_source(src(1), "ann")
     theirs.add_source(src(2), "bob")
     one.save(mine)
     with pytest.raises(ConcurrentChange, match="changed since you read it"):
-        two._save(theirs)
+        two.save_incident(theirs)
     assert [s.url for s in one.show("CS5").sources] == ["https://example.org/1"]
     one.close()
     two.close()

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, Transcoder
 from eventsourcing.utils import get_topic
 
 from .domain.errors import ConcurrentChange, InvalidInput, Refused, UnknownIncident
@@ -30,6 +30,8 @@ from .domain.values import (
     canonical_code,
 )
 from .history import history_entry
+from .records import IncidentRecord
+from .transcoding import OrjsonTranscoder
 from .views import GradeAllSummary, HistoryEntry, IncidentView, Suggestion
 
 SNAPSHOT_INTERVAL = 50
@@ -46,6 +48,9 @@ class VerifyApp(Application[UUID]):
 
     name = "verify"
     snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Incident: SNAPSHOT_INTERVAL}
+
+    def construct_transcoder(self) -> Transcoder:
+        return OrjsonTranscoder()
 
     # ------------------------------------------------------------- commands
 
@@ -64,7 +69,7 @@ class VerifyApp(Application[UUID]):
     ) -> str:
         """Open an incident; refuse a code that is already taken."""
         canonical = canonical_code(code)
-        if self._exists(canonical):
+        if self.has_incident(canonical):
             raise Refused(f"incident {canonical} already exists")
         incident = Incident.report(
             code=canonical,
@@ -77,16 +82,16 @@ class VerifyApp(Application[UUID]):
             summary=summary,
             actor=actor,
         )
-        self._save(incident)
+        self.save_incident(incident)
         return incident.code
 
     def add_source(self, code: str, source: Source, actor: str) -> tuple[str, bool]:
         """Attach a source; returns its id and whether it completed corroboration."""
-        incident = self._load(code)
+        incident = self.load(code)
         was_corroborated = incident.corroborated_by is not None
-        added = incident.add_source(source, actor)
-        self._save(incident)
-        return added.id, (not was_corroborated and incident.corroborated_by is not None)
+        source_id = incident.add_source(source, actor)
+        self.save_incident(incident)
+        return source_id, (not was_corroborated and incident.corroborated_by is not None)
 
     def rerate_source(
         self,
@@ -97,34 +102,34 @@ class VerifyApp(Application[UUID]):
         reason: str,
         actor: str,
     ) -> None:
-        incident = self._load(code)
+        incident = self.load(code)
         incident.rerate_source(source_id, reliability, credibility, reason, actor)
-        self._save(incident)
+        self.save_incident(incident)
 
     def withdraw_source(self, code: str, source_id: str, reason: str, actor: str) -> None:
-        incident = self._load(code)
+        incident = self.load(code)
         incident.withdraw_source(source_id, reason, actor)
-        self._save(incident)
+        self.save_incident(incident)
 
     def confirm_strike(self, code: str, strike: StrikeConfirmation, actor: str) -> None:
-        incident = self._load(code)
+        incident = self.load(code)
         incident.confirm_strike(strike, actor)
-        self._save(incident)
+        self.save_incident(incident)
 
     def contest(self, code: str, claim: CompetingClaim, actor: str) -> None:
-        incident = self._load(code)
+        incident = self.load(code)
         incident.contest(claim, actor)
-        self._save(incident)
+        self.save_incident(incident)
 
     def assess(self, code: str, assessment: Assessment, actor: str) -> None:
-        incident = self._load(code)
+        incident = self.load(code)
         incident.assess(assessment, actor)
-        self._save(incident)
+        self.save_incident(incident)
 
     def discount(self, code: str, finding: DiscountFinding, actor: str) -> None:
-        incident = self._load(code)
+        incident = self.load(code)
         incident.discount(finding, actor)
-        self._save(incident)
+        self.save_incident(incident)
 
     def revise_harm(
         self,
@@ -134,24 +139,24 @@ class VerifyApp(Application[UUID]):
         reason: str,
         actor: str,
     ) -> None:
-        incident = self._load(code)
+        incident = self.load(code)
         new_killed = killed if killed is not None else CasualtyRange.model_validate(incident.killed)
         new_injured = (
             injured if injured is not None else CasualtyRange.model_validate(incident.injured)
         )
         incident.revise_harm(new_killed, new_injured, reason, actor)
-        self._save(incident)
+        self.save_incident(incident)
 
     def grade(self, code: str, actor: str) -> GradeDecision:
-        incident = self._load(code)
+        incident = self.load(code)
         decision = incident.grade_by_rulebook(actor)
-        self._save(incident)
+        self.save_incident(incident)
         return decision
 
     def override_grade(self, code: str, grade: Grade, rationale: str, actor: str) -> GradeDecision:
-        incident = self._load(code)
+        incident = self.load(code)
         decision = incident.override_grade(grade, rationale, actor)
-        self._save(incident)
+        self.save_incident(incident)
         return decision
 
     def grade_all(self, actor: str, progress: Progress | None = None) -> GradeAllSummary:
@@ -170,7 +175,7 @@ class VerifyApp(Application[UUID]):
                 # Someone changed one of these meanwhile: save one at a time, report the losers.
                 for incident in batch:
                     try:
-                        self._save(incident)
+                        self.save_incident(incident)
                     except ConcurrentChange:
                         conflicts.append(incident.code)
                         by_grade[str(incident.grade)] -= 1
@@ -200,30 +205,30 @@ class VerifyApp(Application[UUID]):
         )
 
     def dispute(self, code: str, by: str, reason: str, actor: str) -> None:
-        incident = self._load(code)
+        incident = self.load(code)
         incident.dispute_grade(by, reason, actor)
-        self._save(incident)
+        self.save_incident(incident)
 
     def resolve(self, code: str, outcome: DisputeOutcome, rationale: str, actor: str) -> None:
-        incident = self._load(code)
+        incident = self.load(code)
         incident.resolve_dispute(outcome, rationale, actor)
-        self._save(incident)
+        self.save_incident(incident)
 
     def mark_duplicate(self, code: str, of: str, actor: str) -> None:
-        incident = self._load(code)
-        original = self._load(of)
+        incident = self.load(code)
+        original = self.load(of)
         if original.duplicate_of is not None:
             raise Refused(
                 f"incident {original.code} is itself a duplicate of {original.duplicate_of}; "
                 f"mark {incident.code} a duplicate of {original.duplicate_of} instead"
             )
         incident.mark_duplicate(original.code, actor)
-        self._save(incident)
+        self.save_incident(incident)
 
     def add_note(self, code: str, text: str, actor: str) -> None:
-        incident = self._load(code)
+        incident = self.load(code)
         incident.add_note(text, actor)
-        self._save(incident)
+        self.save_incident(incident)
 
     # -------------------------------------------------------------- queries
 
@@ -233,24 +238,24 @@ class VerifyApp(Application[UUID]):
         """The incident now, at a version, or as it stood at a moment."""
         if as_of is not None and version is not None:
             raise InvalidInput("give --as-of or --version, not both")
-        current = self._load(code)
+        current = self.load(code)
         if version is not None:
             if not 1 <= version <= current.version:
                 raise InvalidInput(
                     f"incident {current.code} has versions 1 to {current.version}, not {version}"
                 )
-            return IncidentView.of(self._load(code, version=version))
+            return IncidentView.of(self.load(code, version=version))
         if as_of is not None:
             found = self._version_at(current, as_of)
-            return IncidentView.of(self._load(code, version=found))
+            return IncidentView.of(self.load(code, version=found))
         return IncidentView.of(current)
 
     def suggest_grade(self, code: str) -> Suggestion:
-        incident = self._load(code)
+        incident = self.load(code)
         return Suggestion.of(incident.code, incident.suggest_grade())
 
     def history(self, code: str) -> list[HistoryEntry]:
-        incident = self._load(code)
+        incident = self.load(code)
         return [history_entry(event) for event in self._events(incident.id)]
 
     def incident_codes(self) -> Iterator[str]:
@@ -261,12 +266,18 @@ class VerifyApp(Application[UUID]):
     def count_incidents(self) -> int:
         return sum(1 for _ in self._reported_ids())
 
-    # ------------------------------------------------------------ internals
-
-    def _exists(self, code: str) -> bool:
+    def has_incident(self, code: str) -> bool:
         return bool(self.recorder.select_events(incident_id(code), limit=1))
 
-    def _load(self, code: str, version: int | None = None) -> Incident:
+    def export_records(self, *, public: bool = False) -> Iterator[tuple[IncidentRecord, str]]:
+        """Every incident as an interchange record with its state, in the order reported."""
+        for incident in self._incidents():
+            yield IncidentRecord.of(incident, public=public), incident.state.value
+
+    # ------------------------------------------------------------ internals
+
+    def load(self, code: str, version: int | None = None) -> Incident:
+        """The aggregate itself, for the application layer's own bulk paths."""
         canonical = canonical_code(code)
         try:
             incident: Incident = self.repository.get(incident_id(canonical), version=version)
@@ -274,7 +285,8 @@ class VerifyApp(Application[UUID]):
             raise UnknownIncident(canonical) from None
         return incident
 
-    def _save(self, incident: Incident) -> None:
+    def save_incident(self, incident: Incident) -> None:
+        """Save one incident, turning a lost race into ConcurrentChange."""
         try:
             self.save(incident)
         except IntegrityError:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..store import DEFAULT_STORE
-from . import incidents, reading, review
+from . import incidents, reading, review, transfer
 from .demo import demo
 from .support import VerifyGroup, start_session
 
@@ -35,7 +35,9 @@ def cli(ctx: click.Context, store: str | None, actor: str | None) -> None:
     ctx.obj = start_session(ctx, store, actor)
 
 
-for command in (*incidents.COMMANDS, *review.COMMANDS, *reading.COMMANDS, demo):
+for command in (
+    *incidents.COMMANDS, *review.COMMANDS, *reading.COMMANDS, *transfer.COMMANDS, demo
+):
     cli.add_command(command)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from ..demo import DEMO_CODES, run_demo
-from ..domain.errors import UnknownIncident
 from ..store import DEFAULT_STORE
 from .support import Session, pass_session, say
 
@@ -19,7 +18,7 @@ def demo(session: Session) -> None:
     store already holds the demo's incidents, it shows them and changes nothing.
     """
     app = session.app(create=True)
-    already = [code for code in DEMO_CODES if _exists(session, code)]
+    already = [code for code in DEMO_CODES if app.has_incident(code)]
     if already:
         say(f"{session.store.label} already holds the demo's incidents; showing them "
             "(use --store NEW.sqlite to run the tour again)")
@@ -36,10 +35,3 @@ def demo(session: Session) -> None:
     store = "" if session.store.label == DEFAULT_STORE else f"--store {session.store.label} "
     say(f"\nnext: verify {store}show CI1050, or verify {store}history CI1050")
 
-
-def _exists(session: Session, code: str) -> bool:
-    try:
-        session.app().show(code)
-    except UnknownIncident:
-        return False
-    return True

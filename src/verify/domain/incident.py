@@ -9,6 +9,7 @@ JSON data (what the events carry); typed views are built on demand.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +39,7 @@ INCIDENT_NAMESPACE = uuid.UUID("6f1f3b9e-2f55-4c55-9a8f-8d1c3c0f7a11")
 JSON = dict[str, Any]
 
 
+@functools.lru_cache(maxsize=4096)
 def incident_id(code: str) -> uuid.UUID:
     """The aggregate id of an incident, derived from its canonical code (no lookup table)."""
     return uuid.uuid5(INCIDENT_NAMESPACE, canonical_code(code))
@@ -45,6 +47,14 @@ def incident_id(code: str) -> uuid.UUID:
 
 def _dump(value: Any) -> JSON:
     return dict(value.model_dump(mode="json"))
+
+
+def _numbered(source: Source, source_id: str) -> JSON:
+    """A source as a SourceAdded event carries it: numbered, and not withdrawn."""
+    data = _dump(source)
+    data["id"] = source_id
+    data["withdrawn"] = False
+    return data
 
 
 class Incident(Aggregate):
@@ -287,18 +297,26 @@ class Incident(Aggregate):
             actor=actor,
         )
 
-    def add_source(self, source: Source, actor: str) -> Source:
+    def add_source(self, source: Source, actor: str) -> str:
         """Attach a source; records corroboration the moment the rule is first met."""
         self._refuse_if_duplicate()
-        for existing in self.source_list():
-            if existing.url == source.url and not existing.withdrawn:
+        for existing in self.sources:
+            if existing["url"] == source.url and not existing["withdrawn"]:
                 raise Refused(
-                    f"incident {self.code} already has this URL as source {existing.id}"
+                    f"incident {self.code} already has this URL as source {existing['id']}"
                 )
-        numbered = source.model_copy(update={"id": f"s{len(self.sources) + 1}"})
-        self.trigger_event(self.SourceAdded, source=_dump(numbered), actor=actor)
+        source_id = self._next_source_id()
+        self.trigger_event(self.SourceAdded, source=_numbered(source, source_id), actor=actor)
         self._corroborate_if_due(actor)
-        return numbered
+        return source_id
+
+    def add_withdrawn_source(self, source: Source, reason: str, actor: str) -> str:
+        """Attach a source that an archive already records as withdrawn (it never corroborates)."""
+        self._refuse_if_duplicate()
+        source_id = self._next_source_id()
+        self.trigger_event(self.SourceAdded, source=_numbered(source, source_id), actor=actor)
+        self.trigger_event(self.SourceWithdrawn, source_id=source_id, reason=reason, actor=actor)
+        return source_id
 
     def rerate_source(
         self,
@@ -408,6 +426,27 @@ class Incident(Aggregate):
         )
         return decision
 
+    def record_imported_grade(
+        self, grade: Grade, rule: str | None, rationale: str | None, actor: str
+    ) -> None:
+        """Record a grade decided elsewhere (an archive, another tool), marked as imported."""
+        self._refuse_grading()
+        if not self.sources:
+            raise Refused(f"incident {self.code} cannot be graded: it has no source")
+        self.trigger_event(
+            self.Graded,
+            grade=grade.value,
+            rule=rule,
+            rulebook=CURRENT_RULEBOOK.version,
+            evidence={},
+            reasons=["imported grade"],
+            rationale=rationale,
+            override=False,
+            imported=True,
+            rulebook_grade=None,
+            actor=actor,
+        )
+
     def dispute_grade(self, by: str, reason: str, actor: str) -> None:
         self._refuse_if_duplicate()
         if self.dispute is not None:
@@ -504,10 +543,18 @@ class Incident(Aggregate):
             actor=actor,
         )
 
+    def _next_source_id(self) -> str:
+        return f"s{len(self.sources) + 1}"
+
     def _corroborate_if_due(self, actor: str) -> None:
         if self.corroborated_by is not None:
             return
-        independent = CURRENT_RULEBOOK.independent_credible_sources(self.case_file())
+        if sum(1 for source in self.sources if not source["withdrawn"]) < 2:
+            return
+        sources_only = CaseFile(
+            code=self.code, belligerents=tuple(self.belligerents), sources=tuple(self.source_list())
+        )
+        independent = CURRENT_RULEBOOK.independent_credible_sources(sources_only)
         if len(independent) >= 2:
             self.trigger_event(
                 self.Corroborated,

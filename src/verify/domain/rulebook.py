@@ -87,7 +87,7 @@ class Rulebook:
     summary = "SPEC section 2: credible = reliability A-C and credibility 1-3"
 
     def is_credible(self, source: Source, case: CaseFile) -> bool:
-        return source.rating.is_credible
+        return source.is_credible
 
     def independent_credible_sources(self, case: CaseFile) -> tuple[Source, ...]:
         """One credible source per independence group, in the order they were added."""

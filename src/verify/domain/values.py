@@ -169,6 +169,11 @@ class Credibility(IntEnum):
     CANNOT_BE_JUDGED = 6
 
 
+def credible_rating(reliability: str, credibility: int) -> bool:
+    """Rulebook v1's credibility threshold: reliability A-C and credibility 1-3."""
+    return reliability in ("A", "B", "C") and credibility <= 3
+
+
 class Rating(Value):
     """An Admiralty rating such as ``B2``; unrated sources are ``F6``."""
 
@@ -177,8 +182,7 @@ class Rating(Value):
 
     @property
     def is_credible(self) -> bool:
-        """Credible means reliability A-C and credibility 1-3 (rulebook v1)."""
-        return self.reliability in "ABC" and self.credibility <= 3
+        return credible_rating(self.reliability, self.credibility)
 
     def __str__(self) -> str:
         return f"{self.reliability.value}{int(self.credibility)}"
@@ -211,6 +215,10 @@ class Source(Value):
     @property
     def rating(self) -> Rating:
         return Rating(reliability=self.reliability, credibility=self.credibility)
+
+    @property
+    def is_credible(self) -> bool:
+        return credible_rating(self.reliability, self.credibility)
 
     @property
     def independence_group(self) -> str:

@@ -1,0 +1,20 @@
+"""Write a synthetic archive of N incidents as JSON Lines: python bench/generate.py N FILE"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from verify.synthetic import archive
+
+
+def main() -> None:
+    count, path = int(sys.argv[1]), Path(sys.argv[2])
+    with path.open("wb") as out:
+        for line in archive(count):
+            out.write(line)
+    print(f"wrote {count} incidents to {path} ({path.stat().st_size / 1e6:.1f} MB)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,97 @@
+"""Bulk import throughput on SQLite, beside raw sqlite3 executemany of the same rows.
+
+    python bench/import_throughput.py [--incidents 100000]
+
+1. Generates a synthetic archive (verify.synthetic, about six events an incident).
+2. Imports it into a fresh store through the same path as `verify import`
+   (streamed rows, validation, domain commands, batched transactions).
+3. Baseline, same run: copies exactly the rows that import stored into a fresh
+   SQLite file of the same schema and journal mode with plain `executemany`,
+   one transaction per batch of the same size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sqlite3
+import tempfile
+import time
+from pathlib import Path
+
+from verify.application import VerifyApp
+from verify.formats import read_rows
+from verify.importing import CHUNK_LINES, Status, import_file
+from verify.store import parse_store
+from verify.synthetic import archive
+
+
+def import_archive(file: Path, store: Path) -> tuple[int, int, float]:
+    env = parse_store(str(store)).env()
+    app = VerifyApp(env=env)
+    start = time.perf_counter()
+    incidents = events = 0
+    outcomes = import_file(app, env, read_rows(file), file, actor="bench", dry_run=False,
+                           parallel=True)
+    for outcome in outcomes:
+        assert outcome.status is Status.IMPORTED, outcome
+        incidents += 1
+        events += outcome.events
+    elapsed = time.perf_counter() - start
+    app.close()
+    return incidents, events, elapsed
+
+
+def raw_executemany(source: Path, target: Path, batch_rows: int) -> tuple[int, float]:
+    with sqlite3.connect(source) as db:
+        rows = db.execute(
+            "SELECT originator_id, originator_version, topic, state FROM stored_events"
+        ).fetchall()
+    db = sqlite3.connect(target, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute(
+        "CREATE TABLE stored_events (originator_id TEXT, originator_version INTEGER, "
+        "topic TEXT, state BLOB, PRIMARY KEY (originator_id, originator_version))"
+    )
+    start = time.perf_counter()
+    for first in range(0, len(rows), batch_rows):
+        db.execute("BEGIN")
+        db.executemany("INSERT INTO stored_events VALUES (?,?,?,?)",
+                       rows[first:first + batch_rows])
+        db.execute("COMMIT")
+    elapsed = time.perf_counter() - start
+    db.close()
+    return len(rows), elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--incidents", type=int, default=100_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        file = Path(folder) / "archive.jsonl"
+        with file.open("wb") as out:
+            for line in archive(args.incidents):
+                out.write(line)
+        file_mb = file.stat().st_size / 1e6
+        store = Path(folder) / "verify.sqlite"
+        incidents, events, elapsed = import_archive(file, store)
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        worker_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        mean_row = store.stat().st_size / max(events, 1)
+        rows, raw_elapsed = raw_executemany(
+            store, Path(folder) / "raw.sqlite", CHUNK_LINES * events // max(incidents, 1)
+        )
+    ours, raw = events / elapsed, rows / raw_elapsed
+    print(f"{incidents} incidents, {events} events ({events / incidents:.1f} an incident), "
+          f"file {file_mb:.0f} MB; SQLite, "
+          f"{CHUNK_LINES} incidents a transaction")
+    print(f"  {'':<34}{'seconds':>9}{'events/s':>11}")
+    print(f"  {'verify import':<34}{elapsed:>9.1f}{ours:>11,.0f}")
+    print(f"  {'raw sqlite3 executemany (baseline)':<34}{raw_elapsed:>9.1f}{raw:>11,.0f}")
+    print(f"  ratio: {ours / raw:.2f} of raw;  store {mean_row:.0f} bytes an event;  peak memory "
+          f"{peak_mb:.0f} MB (writer), {worker_mb:.0f} MB (largest worker)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,223 @@
+"""Reading import files and writing exports: JSON Lines, CSV and GeoJSON.
+
+Readers stream, one row at a time, and never raise for a bad row: each row
+comes back as a record or as the reason it is not one, with its line number.
+Writers take records one at a time, so memory stays flat for any store size.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+from .domain.errors import InvalidInput
+from .importing import Row, parse_json_line, validate_row
+from .records import IncidentRecord
+
+FORMATS = ("jsonl", "csv", "geojson")
+
+
+# ------------------------------------------------------------------ reading
+
+
+def format_of(path: Path) -> str:
+    """jsonl or csv, by the file's extension."""
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return "csv"
+    if suffix in {".jsonl", ".ndjson", ".json"}:
+        return "jsonl"
+    raise InvalidInput(f"{path.name}: cannot tell the format; name it .jsonl or .csv")
+
+
+def count_rows(path: Path) -> int:
+    """Lines in the file, counted in blocks (cheap, for the progress bar)."""
+    total = 0
+    with path.open("rb") as stream:
+        while block := stream.read(1 << 20):
+            total += block.count(b"\n")
+    return total
+
+
+def read_jsonl(stream: IO[bytes]) -> Iterator[Row]:
+    for number, raw in enumerate(stream, start=1):
+        row = parse_json_line(number, raw)
+        if row is not None:
+            yield row
+
+
+# CSV: the JSON fields, flattened. Lists of objects travel as JSON text in one cell.
+CSV_COLUMNS: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    ("code", ("code",), "text"),
+    ("date", ("date",), "text"),
+    ("country", ("country",), "text"),
+    ("location_name", ("location", "name"), "text"),
+    ("location_lat", ("location", "lat"), "text"),
+    ("location_lon", ("location", "lon"), "text"),
+    ("location_precision", ("location", "precision"), "text"),
+    ("belligerents", ("belligerents",), "names"),
+    ("civilians_killed_min", ("civilians_killed", "min"), "text"),
+    ("civilians_killed_max", ("civilians_killed", "max"), "text"),
+    ("civilians_injured_min", ("civilians_injured", "min"), "text"),
+    ("civilians_injured_max", ("civilians_injured", "max"), "text"),
+    ("summary", ("summary",), "text"),
+    ("sources", ("sources",), "json"),
+    ("strike_status", ("strike", "status"), "text"),
+    ("strike_belligerent", ("strike", "belligerent"), "text"),
+    ("strike_report", ("strike", "report"), "text"),
+    ("strike_distance_km", ("strike", "distance_km"), "text"),
+    ("other_strikes", ("other_strikes",), "json"),
+    ("contested_by", ("contested_by",), "json"),
+    ("assessments", ("assessments",), "json"),
+    ("discounts", ("discounts",), "json"),
+    ("grade", ("grade", "grade"), "text"),
+    ("grade_rule", ("grade", "rule"), "text"),
+    ("grade_rationale", ("grade", "rationale"), "text"),
+    ("dispute_by", ("dispute", "by"), "text"),
+    ("dispute_reason", ("dispute", "reason"), "text"),
+    ("duplicate_of", ("duplicate_of",), "text"),
+    ("notes", ("notes",), "json"),
+)
+CSV_HEADER = [name for name, _, _ in CSV_COLUMNS]
+NAME_SEPARATOR = ";"
+
+
+def _unflatten(cells: dict[str, str | None]) -> dict[str, Any]:
+    """A CSV row as the nested JSON shape; empty cells are absent values."""
+    data: dict[str, Any] = {}
+    for name, path, kind in CSV_COLUMNS:
+        cell = (cells.get(name) or "").strip()
+        if not cell:
+            continue
+        value: Any
+        if kind == "json":
+            try:
+                value = orjson.loads(cell)
+            except orjson.JSONDecodeError:
+                raise ValueError(f"{name}: not valid JSON") from None
+        elif kind == "names":
+            value = [part.strip() for part in cell.split(NAME_SEPARATOR) if part.strip()]
+        else:
+            value = cell
+        target = data
+        for key in path[:-1]:
+            target = target.setdefault(key, {})
+        target[path[-1]] = value
+    return data
+
+
+def read_csv(stream: IO[str]) -> Iterator[Row]:
+    reader = csv.DictReader(stream)
+    unknown = [name for name in reader.fieldnames or [] if name not in CSV_HEADER]
+    if unknown:
+        raise InvalidInput(
+            f"unknown CSV column{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; "
+            f"the columns are {', '.join(CSV_HEADER)}"
+        )
+    if "code" not in (reader.fieldnames or []):
+        raise InvalidInput("the CSV file has no code column")
+    for cells in reader:
+        line = reader.line_num
+        if None in cells:
+            yield Row(line, error="the row has more cells than the header")
+            continue
+        try:
+            data = _unflatten(cells)
+        except ValueError as error:
+            yield Row(line, error=str(error))
+            continue
+        yield validate_row(line, data)
+
+
+def read_rows(path: Path) -> Iterator[Row]:
+    """The rows of an import file, by its format."""
+    if format_of(path) == "csv":
+        with path.open(encoding="utf-8-sig", newline="") as text:
+            yield from read_csv(text)
+    else:
+        with path.open("rb") as binary:
+            yield from read_jsonl(binary)
+
+
+# ------------------------------------------------------------------ writing
+
+
+def write_jsonl(records: Iterable[IncidentRecord], out: IO[bytes]) -> int:
+    count = 0
+    for record in records:
+        out.write(orjson.dumps(record.document()) + b"\n")
+        count += 1
+    return count
+
+
+def _flatten(document: dict[str, Any]) -> list[str]:
+    row = []
+    for _, path, kind in CSV_COLUMNS:
+        value: Any = document
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        if value is None or value == []:
+            row.append("")
+        elif kind == "json":
+            row.append(orjson.dumps(value).decode())
+        elif kind == "names":
+            row.append(f"{NAME_SEPARATOR} ".join(value))
+        else:
+            row.append(str(value))
+    return row
+
+
+def write_csv(records: Iterable[IncidentRecord], out: IO[bytes]) -> int:
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
+    writer = csv.writer(text)
+    writer.writerow(CSV_HEADER)
+    count = 0
+    for record in records:
+        writer.writerow(_flatten(record.document()))
+        count += 1
+    text.detach()
+    return count
+
+
+def _feature(record: IncidentRecord, state: str) -> dict[str, Any] | None:
+    place = record.location
+    if place.lat is None or place.lon is None:
+        return None
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [place.lon, place.lat]},
+        "properties": {
+            "code": record.code,
+            "date": record.date.isoformat(),
+            "country": record.country,
+            "location": place.name,
+            "precision": place.precision.value if place.precision else None,
+            "belligerents": record.belligerents,
+            "civilians_killed_min": record.civilians_killed.min,
+            "civilians_killed_max": record.civilians_killed.max,
+            "civilians_injured_min": record.civilians_injured.min,
+            "civilians_injured_max": record.civilians_injured.max,
+            "grade": record.grade.grade.value if record.grade else None,
+            "state": state,
+            "summary": record.summary,
+        },
+    }
+
+
+def write_geojson(records: Iterable[tuple[IncidentRecord, str]], out: IO[bytes]) -> int:
+    """A FeatureCollection of the incidents that have coordinates, written as it goes."""
+    out.write(b'{"type": "FeatureCollection", "features": [\n')
+    count = 0
+    for record, state in records:
+        feature = _feature(record, state)
+        if feature is None:
+            continue
+        out.write((b",\n" if count else b"") + orjson.dumps(feature))
+        count += 1
+    out.write(b"\n]}\n")
+    return count

@@ -1,0 +1,283 @@
+"""Bulk import and export through the command line, on real SQLite files."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import orjson
+import pytest
+from click.testing import CliRunner, Result
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from verify.cli import cli
+from verify.formats import read_jsonl
+from verify.importing import PARALLEL_FROM_ROWS
+from verify.synthetic import archive
+
+GOOD = {
+    "code": "CI1050", "date": "2017-03-17", "country": "Iraq",
+    "location": {"name": "الموصل الجديدة", "lat": 36.34, "lon": 43.10,
+                 "precision": "neighbourhood"},
+    "belligerents": ["US-led Coalition"],
+    "civilians_killed": {"min": 100, "max": 200},
+    "civilians_injured": {"min": None, "max": None},
+    "summary": "Strike on a residential block; bodies recovered from one building.",
+    "sources": [
+        {"url": "https://example.org/a", "publisher": "Amnesty International", "kind": "ngo",
+         "reliability": "B", "credibility": 2, "group": None, "protected": False,
+         "published": "2017-03-28"},
+        {"url": "https://example.org/secret-witness", "publisher": "Witness Abu Karim",
+         "kind": "witness", "reliability": "C", "credibility": 3, "protected": True},
+    ],
+    "strike": {"status": "declared", "belligerent": "US-led Coalition",
+               "report": "CJTF-OIR 2017-03-17"},
+    "contested_by": [{"belligerent": "Iraqi ground forces", "reason": "artillery also reported"}],
+    "assessments": [{"belligerent": "US-led Coalition", "outcome": "credible", "reason": "..."}],
+    "grade": {"grade": "fair", "rationale": "two sources and a declared strike", "rule": None},
+    "notes": ["internal: call the hospital"],
+}
+
+
+class Store:
+    """One SQLite store driven through the command line."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.runner = CliRunner()
+        assert self.run("init").exit_code == 0
+
+    def run(self, *args: str) -> Result:
+        return self.runner.invoke(cli, ["--store", str(self.path), "--actor", "importer", *args])
+
+    def events(self) -> int:
+        import sqlite3
+
+        with sqlite3.connect(self.path) as db:
+            return int(db.execute("SELECT COUNT(*) FROM stored_events").fetchone()[0])
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    return Store(tmp_path / "one.sqlite")
+
+
+def write_lines(path: Path, lines: list[bytes]) -> Path:
+    path.write_bytes(b"".join(line if line.endswith(b"\n") else line + b"\n" for line in lines))
+    return path
+
+
+def test_a_row_imports_as_the_commands_would_record_it(store: Store, tmp_path: Path) -> None:
+    file = write_lines(tmp_path / "one.jsonl", [orjson.dumps(GOOD)])
+    result = store.run("import", str(file))
+    assert result.exit_code == 0, result.output + result.stderr
+    history = json.loads(store.run("history", "CI1050", "--json").output)
+    assert [h["event"] for h in history] == [
+        "Reported", "SourceAdded", "SourceAdded", "Corroborated", "StrikeConfirmed",
+        "AttributionContested", "AssessmentRecorded", "Graded", "NoteAdded"]
+    assert {h["actor"] for h in history} == {"importer"}
+    shown = json.loads(store.run("show", "CI1050", "--json").output)
+    assert shown["grade"] == "fair"
+    assert shown["grading"]["imported"] is True
+    assert shown["grading"]["rationale"] == "two sources and a declared strike"
+    assert shown["location"]["name"] == "الموصل الجديدة"
+
+
+def test_generated_archive_round_trips(tmp_path: Path) -> None:
+    count = 10_000
+    assert count >= PARALLEL_FROM_ROWS  # the parallel path is the one exercised here
+    file = write_lines(tmp_path / "archive.jsonl", list(archive(count)))
+    first = Store(tmp_path / "first.sqlite")
+    imported = first.run("import", str(file), "--json")
+    assert imported.exit_code == 0, imported.stderr
+    summary = json.loads(imported.stdout)
+    assert summary["imported"] == count and summary["invalid"] == 0
+    stored = first.events()
+    assert summary["events"] == stored
+
+    again = json.loads(first.run("import", str(file), "--json").stdout)
+    assert (again["imported"], again["events"], again["unchanged"]) == (0, 0, count)
+    assert first.events() == stored
+
+    exported = tmp_path / "export.jsonl"
+    assert first.run("export", "-o", str(exported)).exit_code == 0
+    second = Store(tmp_path / "second.sqlite")
+    assert second.run("import", str(exported)).exit_code == 0
+    re_exported = tmp_path / "export-again.jsonl"
+    assert second.run("export", "-o", str(re_exported)).exit_code == 0
+    assert exported.read_bytes() == re_exported.read_bytes()
+    assert second.events() == stored
+
+
+def test_bad_rows_are_reported_by_line_and_the_rest_imports(store: Store, tmp_path: Path) -> None:
+    def row(**changes: object) -> bytes:
+        data = {**GOOD, **changes}
+        return orjson.dumps({k: v for k, v in data.items() if v is not ...})
+
+    lines = [
+        row(code="CS1"),                                                       # 1 good
+        row(code=...),                                                         # 2 no code
+        row(code="CS3", date="2017-02-30"),                                    # 3
+        row(code="CS4", civilians_killed="5-2"),                               # 4
+        row(code="CS5", location={"name": "x", "lat": 200, "lon": 1}),         # 5
+        row(code="CS6", grade={"grade": "excellent"}),                         # 6
+        b'{"code": "CS7", "date": ',                                           # 7 broken
+        row(code="CS8", summary="x" * 1_000_000),                              # 8 1 MB
+        row(code="CS9", civilians_killed={"min": 5, "max": 2}),                # 9
+        row(code="CS10"),                                                      # 10 good
+    ]
+    file = write_lines(tmp_path / "bad.jsonl", lines)
+    result = store.run("import", str(file))
+    assert result.exit_code == 2
+    problems = result.stderr.strip().splitlines()
+    by_line = {int(p.split(":")[0].removeprefix("line ")): p for p in problems}
+    assert sorted(by_line) == [2, 3, 4, 5, 6, 7, 8, 9]
+    assert "code" in by_line[2] and "Field required" in by_line[2]
+    assert "date" in by_line[3]
+    assert "civilians_killed" in by_line[4]
+    assert "location.lat" in by_line[5]
+    assert "grade.grade" in by_line[6]
+    assert "not valid JSON" in by_line[7]
+    assert "summary" in by_line[8] and "20000 characters" in by_line[8]
+    assert "above the maximum" in by_line[9]
+    assert "Traceback" not in result.stderr
+    assert "imported 2 incidents" in result.stdout
+    assert json.loads(store.run("show", "CS10", "--json").output)["code"] == "CS10"
+
+
+def test_a_row_that_differs_from_the_store_is_reported_not_merged(
+    store: Store, tmp_path: Path
+) -> None:
+    write_lines(tmp_path / "a.jsonl", [orjson.dumps(GOOD)])
+    store.run("import", str(tmp_path / "a.jsonl"))
+    before = store.events()
+    changed = {**GOOD, "civilians_killed": {"min": 1, "max": 2}}
+    write_lines(tmp_path / "b.jsonl", [orjson.dumps(changed)])
+    result = store.run("import", str(tmp_path / "b.jsonl"))
+    assert result.exit_code == 1
+    assert "line 1: CI1050 differs from the store in civilians_killed; not merged" in result.stderr
+    assert store.events() == before
+
+
+def test_repeated_code_in_one_file(store: Store, tmp_path: Path) -> None:
+    other = {**GOOD, "summary": "another account"}
+    file = write_lines(tmp_path / "twice.jsonl",
+                       [orjson.dumps(GOOD), orjson.dumps(GOOD), orjson.dumps(other)])
+    result = store.run("import", str(file), "--json")
+    summary = json.loads(result.stdout)
+    assert (summary["imported"], summary["unchanged"], summary["differs"]) == (1, 1, 1)
+    assert "differs from line 1 in summary" in summary["problems"][0]["message"]
+
+
+def test_dry_run_writes_nothing(store: Store, tmp_path: Path) -> None:
+    file = write_lines(tmp_path / "a.jsonl", [orjson.dumps(GOOD), b"{"])
+    before = store.events()
+    result = store.run("import", str(file), "--dry-run")
+    assert result.exit_code == 2
+    assert "would import 1 incidents" in result.stdout
+    assert store.events() == before
+
+
+def test_a_refused_row_names_the_rule(store: Store, tmp_path: Path) -> None:
+    graded_without_source = {**GOOD, "code": "CS2", "sources": []}
+    file = write_lines(tmp_path / "a.jsonl", [orjson.dumps(graded_without_source)])
+    result = store.run("import", str(file))
+    assert result.exit_code == 1
+    assert "line 1: incident CS2 cannot be graded: it has no source" in result.stderr
+    assert store.events() == 0
+
+
+def test_duplicates_are_linked_even_when_the_original_comes_later(
+    store: Store, tmp_path: Path
+) -> None:
+    duplicate = {**GOOD, "code": "CS1", "duplicate_of": "cs2", "grade": None}
+    original = {**GOOD, "code": "CS2"}
+    file = write_lines(tmp_path / "a.jsonl", [orjson.dumps(duplicate), orjson.dumps(original)])
+    assert store.run("import", str(file)).exit_code == 0
+    assert json.loads(store.run("show", "CS1", "--json").output)["duplicate_of"] == "CS2"
+
+
+def test_public_export_leaves_protected_sources_and_notes_out(store: Store, tmp_path: Path) -> None:
+    write_lines(tmp_path / "a.jsonl", [orjson.dumps(GOOD)])
+    store.run("import", str(tmp_path / "a.jsonl"))
+    for format_ in ("jsonl", "csv", "geojson"):
+        public = store.run("export", "--format", format_, "--public").stdout
+        for secret in ("secret-witness", "Witness Abu Karim", "call the hospital"):
+            assert secret not in public, (format_, secret)
+    internal = store.run("export").stdout
+    assert "Witness Abu Karim" in internal and "call the hospital" in internal
+    document = json.loads(store.run("export", "--public").stdout)
+    assert [s["publisher"] for s in document["sources"]] == ["Amnesty International"]
+    assert "notes" in document and document["notes"] == []
+
+
+def test_csv_export_re_imports_unchanged(store: Store, tmp_path: Path) -> None:
+    lines = [orjson.dumps(GOOD), *list(archive(50))]
+    write_lines(tmp_path / "a.jsonl", lines)
+    store.run("import", str(tmp_path / "a.jsonl"))
+    exported = tmp_path / "export.csv"
+    assert store.run("export", "--format", "csv", "-o", str(exported)).exit_code == 0
+    rows = list(csv.DictReader(io.StringIO(exported.read_text(encoding="utf-8"))))
+    assert len(rows) == 51 and rows[0]["location_name"] == "الموصل الجديدة"
+    assert rows[0]["civilians_killed_min"] == "100"
+    other = Store(tmp_path / "other.sqlite")
+    result = other.run("import", str(exported))
+    assert result.exit_code == 0, result.stderr
+    assert other.run("export").stdout == store.run("export").stdout
+
+
+def test_geojson_is_a_feature_collection_of_located_incidents(store: Store, tmp_path: Path) -> None:
+    unlocated = {**GOOD, "code": "CS2", "location": {"name": "somewhere"}}
+    write_lines(tmp_path / "a.jsonl", [orjson.dumps(GOOD), orjson.dumps(unlocated)])
+    store.run("import", str(tmp_path / "a.jsonl"))
+    document = json.loads(store.run("export", "--format", "geojson").stdout)
+    assert document["type"] == "FeatureCollection"
+    assert [f["properties"]["code"] for f in document["features"]] == ["CI1050"]
+    assert document["features"][0]["geometry"] == {"type": "Point", "coordinates": [43.1, 36.34]}
+
+
+def test_arabic_survives_byte_for_byte(store: Store, tmp_path: Path) -> None:
+    arabic = {**GOOD, "summary": "قُتل مدنيون في غارة على حي الموصل الجديدة، ونُقلت الجثث"}
+    line = orjson.dumps(arabic)
+    write_lines(tmp_path / "a.jsonl", [line])
+    store.run("import", str(tmp_path / "a.jsonl"))
+    exported = store.run("export").stdout_bytes
+    assert arabic["summary"].encode() in exported  # type: ignore[union-attr]
+
+
+def test_export_to_a_missing_folder_is_one_sentence(store: Store, tmp_path: Path) -> None:
+    result = store.run("export", "-o", str(tmp_path / "nowhere" / "x.jsonl"))
+    assert result.exit_code == 2 and "does not exist" in result.stderr
+
+
+def test_unknown_csv_columns_are_refused_before_anything_is_written(
+    store: Store, tmp_path: Path
+) -> None:
+    file = tmp_path / "a.csv"
+    file.write_text("code,date,colour\nCS1,2017-03-17,red\n", encoding="utf-8")
+    result = store.run("import", str(file))
+    assert result.exit_code == 2 and "unknown CSV column colour" in result.stderr
+    assert store.events() == 0
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(), children,
+                                                                      max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@given(st.dictionaries(st.sampled_from(sorted(GOOD)), json_values, max_size=8)
+       | st.binary(max_size=200).map(lambda raw: raw))
+def test_the_line_parser_never_raises(data: object) -> None:
+    if isinstance(data, bytes):
+        raw = data
+    else:
+        raw = json.dumps({**GOOD, **data}, ensure_ascii=False).encode()  # type: ignore[dict-item]
+    for row in read_jsonl(io.BytesIO(raw.replace(b"\n", b" ") + b"\n")):
+        assert (row.record is None) != (row.error is None)
