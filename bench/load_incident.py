@@ -16,11 +16,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from eventsourcing.application import project_aggregate
-
 from verify.application import SNAPSHOT_INTERVAL, VerifyApp
 from verify.domain import CasualtyRange, Location, Source
-from verify.domain.incident import incident_id
+from verify.domain.incident import incident_id, project_incident
 from verify.store import parse_store
 
 
@@ -67,11 +65,11 @@ def main() -> None:
         identity = incident_id("CS1")
 
         def with_snapshots() -> None:
-            app.repository.get(identity)
+            app.load("CS1")
 
         def replay_all() -> None:
             # The baseline: no snapshot store, every event read and applied.
-            project_aggregate(None, events_of.get(identity))
+            project_incident(None, events_of.get(identity))
 
         snap = timed(with_snapshots, args.repeat)
         full = timed(replay_all, args.repeat)

@@ -16,7 +16,6 @@ import os
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from multiprocessing import get_context
@@ -27,7 +26,7 @@ import orjson
 from eventsourcing.persistence import IntegrityError, Mapper, StoredEvent
 from pydantic import ValidationError
 
-from .application import SNAPSHOT_INTERVAL, VerifyApp
+from .application import SNAPSHOT_INTERVAL, VerifyApp, fewer_collections
 from .domain.errors import ConcurrentChange, VerifyError
 from .domain.incident import Incident, incident_id
 from .records import IncidentRecord
@@ -197,22 +196,6 @@ class Preparer:
         prepared = list(self.batch.values())
         self.batch.clear()
         return prepared
-
-
-@contextmanager
-def fewer_collections() -> Iterator[None]:
-    """Run the cyclic garbage collector less often during bulk work.
-
-    A batch allocates many small objects that all stay alive until it is
-    written, so frequent collections only re-scan them; memory is still
-    bounded by the batch size, and the thresholds are restored afterwards.
-    """
-    thresholds = gc.get_threshold()
-    gc.set_threshold(max(thresholds[0], 50_000), thresholds[1], thresholds[2])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*thresholds)
 
 
 # ----------------------------------------------------- sequential importer
