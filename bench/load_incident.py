@@ -42,6 +42,7 @@ def build(app: VerifyApp, events: int) -> None:
 
 
 def timed(action: Callable[[], None], repeat: int) -> list[float]:
+    action()  # warm up: first-call costs are not what a load costs
     samples = []
     for _ in range(repeat):
         start = time.perf_counter()

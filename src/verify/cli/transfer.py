@@ -120,7 +120,8 @@ def export(session: Session, format_: str, public: bool, output: Path | None) ->
         else:
             count = write_geojson(records, out)
     if output is not None:
-        say(f"exported {count} incidents to {output}")
+        located = " located" if format_ == "geojson" else ""
+        say(f"exported {count}{located} incidents to {output}")
 
 
 @contextmanager

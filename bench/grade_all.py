@@ -1,0 +1,73 @@
+"""`grade --all` throughput, beside grading the same incidents one transaction each.
+
+    python bench/grade_all.py [--incidents 20000]
+
+Two identical stores are filled from one synthetic archive; one is graded with
+`grade --all` (batched transactions), the other incident by incident as
+`verify grade CODE` would (the baseline).
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+from verify.application import VerifyApp
+from verify.domain import Refused
+from verify.formats import read_rows
+from verify.importing import import_file
+from verify.store import parse_store
+from verify.synthetic import archive
+
+
+def filled_store(file: Path, store: Path) -> VerifyApp:
+    env = parse_store(str(store)).env()
+    app = VerifyApp(env=env)
+    for _ in import_file(app, env, read_rows(file), file, actor="bench", dry_run=False,
+                         parallel=True):
+        pass
+    return app
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--incidents", type=int, default=20_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        file = Path(folder) / "archive.jsonl"
+        with file.open("wb") as out:
+            for line in archive(args.incidents):
+                out.write(line)
+        batched = filled_store(file, Path(folder) / "a.sqlite")
+        single = filled_store(file, Path(folder) / "b.sqlite")
+
+        start = time.perf_counter()
+        summary = batched.grade_all("bench")
+        batched_seconds = time.perf_counter() - start
+
+        waiting = [code for code in single.incident_codes() if single.show(code).grade is None]
+        start = time.perf_counter()
+        graded = 0
+        for code in waiting:
+            try:
+                single.grade(code, "bench")
+                graded += 1
+            except Refused:
+                pass
+        single_seconds = time.perf_counter() - start
+        assert graded == summary.graded, (graded, summary.graded)
+    total = args.incidents
+    print(f"{total} incidents, {summary.graded} of them ungraded and gradable "
+          f"({', '.join(f'{g} {n}' for g, n in summary.by_grade.items())}); SQLite")
+    print(f"  {'':<40}{'seconds':>9}{'incidents/s':>13}")
+    print(f"  {'grade --all (batched)':<40}{batched_seconds:>9.1f}"
+          f"{total / batched_seconds:>13,.0f}")
+    print(f"  {'one transaction each (baseline)':<40}{single_seconds:>9.1f}"
+          f"{total / single_seconds:>13,.0f}")
+    print(f"  speed-up: {single_seconds / batched_seconds:.1f}x")
+
+
+if __name__ == "__main__":
+    main()
