@@ -11,13 +11,14 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, Transcoder
+from eventsourcing.persistence import IntegrityError, Tracking, Transcoder
 from eventsourcing.utils import get_topic
 
 from .domain.errors import ConcurrentChange, InvalidInput, Refused, UnknownIncident
 from .domain.incident import Incident, incident_id, project_incident
 from .domain.rulebook import GradeDecision
 from .domain.values import (
+    WAITING_STATES,
     Assessment,
     CasualtyRange,
     CompetingClaim,
@@ -28,10 +29,13 @@ from .domain.values import (
     Location,
     Reliability,
     Source,
+    State,
     StrikeConfirmation,
     canonical_code,
 )
 from .history import history_entry
+from .projection import PROJECTION_NAME, IncidentsProjection
+from .readmodel import STATS_KEYS, ReadModel
 from .records import IncidentRecord
 from .transcoding import OrjsonTranscoder
 from .views import GradeAllSummary, HistoryEntry, IncidentView, Suggestion
@@ -41,6 +45,9 @@ SNAPSHOT_INTERVAL = 50
 
 GRADE_BATCH = 500
 """How many incidents ``grade --all`` saves in one transaction."""
+
+PROJECTION_BATCH = 2000
+"""Events the read model applies per transaction while catching up."""
 
 Progress = Callable[[int], None]
 
@@ -67,6 +74,10 @@ class VerifyApp(Application[UUID]):
     name = "verify"
     snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Incident: SNAPSHOT_INTERVAL}
     snapshotting_projectors: ClassVar[dict[type[Any], Any]] = {Incident: project_incident}
+
+    def __init__(self, env: Any = None) -> None:
+        super().__init__(env)
+        self._read_model: ReadModel | None = None
 
     def construct_transcoder(self) -> Transcoder:
         return OrjsonTranscoder()
@@ -257,6 +268,101 @@ class VerifyApp(Application[UUID]):
         incident = self.load(code)
         incident.add_note(text, actor)
         self.save_incident(incident)
+
+    # ------------------------------------------------------------ read models
+
+    @property
+    def read_model(self) -> ReadModel:
+        """The queue, statistics and search tables, in the store beside the events."""
+        if self._read_model is None:
+            recorder = self.factory.tracking_recorder(ReadModel)
+            assert isinstance(recorder, ReadModel)
+            self._read_model = recorder
+        return self._read_model
+
+    def events_behind(self) -> int:
+        """How many stored events the read model has not applied yet."""
+        return max(0, (self.recorder.max_notification_id() or 0) - self.read_model.position())
+
+    def catch_up(self, progress: Progress | None = None) -> int:
+        """Apply every event the read model has not seen, a batch per transaction."""
+        model = self.read_model
+        applied = 0
+        with fewer_collections():
+            while True:
+                page = self.recorder.select_notifications(
+                    start=model.position() + 1, limit=PROJECTION_BATCH
+                )
+                if not page:
+                    return applied
+                projection = IncidentsProjection(model.load_row)
+                for notification in page:
+                    event = self.mapper.to_domain_event(notification)
+                    if isinstance(event, Incident.Event):
+                        projection.apply(event)
+                ids = {code: str(key) for key, code in projection.by_id.items()}
+                try:
+                    model.save(projection.changed.values(), projection.new_codes, ids,
+                               Tracking(PROJECTION_NAME, page[-1].id))
+                except IntegrityError:
+                    continue  # another process applied this batch first: go on from there
+                applied += len(page)
+                if progress is not None:
+                    progress(len(page))
+
+    def rebuild_read_models(self, progress: Progress | None = None) -> int:
+        """Empty the read models and apply the whole event log again."""
+        self.read_model.reset()
+        return self.catch_up(progress)
+
+    def queue(
+        self, *, state: State | None = None, belligerent: str | None = None,
+        country: str | None = None, limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Incidents waiting for work, longest waiting first (the read model must be caught up)."""
+        states = [state.value] if state else [s.value for s in WAITING_STATES]
+        rows = self.read_model.queue(
+            states=states, belligerent=belligerent, country=country, limit=limit
+        )
+        return [
+            {"code": code, "state": row_state, "waiting_for": waiting, "since": since,
+             "date": day, "location": place, "country": where}
+            for code, row_state, waiting, since, day, place, where in rows
+        ]
+
+    def stats(self, *, by: str = "month", date_from: dt.date | None = None,
+              date_to: dt.date | None = None) -> dict[str, Any]:
+        """Counts by grade and casualty sums per group, duplicates excluded."""
+        if by not in STATS_KEYS:
+            raise InvalidInput(f"stats by {by!r}: choose one of {', '.join(STATS_KEYS)}")
+        rows = self.read_model.stats(
+            by=by, date_from=date_from.isoformat() if date_from else None,
+            date_to=date_to.isoformat() if date_to else None,
+        )
+        grades = [grade.value for grade in Grade]
+        groups = []
+        for key, incidents, *counts, killed_min, killed_max in rows:
+            groups.append({
+                "key": key,
+                "incidents": incidents,
+                "grades": {**dict(zip(grades, counts[:-1], strict=True)),
+                           "ungraded": counts[-1]},
+                "killed_min": killed_min,
+                "killed_max": killed_max,
+            })
+        return {"by": by, "groups": groups}
+
+    def search(self, text: str, limit: int = 50) -> list[dict[str, Any]]:
+        """Incidents whose code, place or summary contains the text (any script)."""
+        needle = text.strip()
+        if not needle:
+            raise InvalidInput("search for at least one character")
+        return [
+            {"code": code, "date": day, "location": place, "country": country,
+             "state": state, "grade": grade, "summary": summary}
+            for code, day, place, country, state, grade, summary
+            in self.read_model.search(needle, limit)
+        ]
 
     # -------------------------------------------------------------- queries
 

@@ -33,6 +33,7 @@ from .values import (
     State,
     StrikeConfirmation,
     canonical_code,
+    workflow_state,
 )
 
 INCIDENT_NAMESPACE = uuid.UUID("6f1f3b9e-2f55-4c55-9a8f-8d1c3c0f7a11")
@@ -480,15 +481,12 @@ class Incident(Aggregate):
     @property
     def state(self) -> State:
         """The workflow state, derived from what has been recorded."""
-        if self.dispute is not None:
-            return State.DISPUTED
-        if self.grading is not None:
-            return State.GRADED
-        if self.strikes:
-            return State.STRIKE_CONFIRMED
-        if self.corroborated_by is not None:
-            return State.CORROBORATED
-        return State.REPORTED
+        return workflow_state(
+            dispute_open=self.dispute is not None,
+            graded=self.grading is not None,
+            strike_confirmed=bool(self.strikes),
+            corroborated=self.corroborated_by is not None,
+        )
 
     @property
     def grade(self) -> Grade | None:

@@ -296,6 +296,42 @@ class State(StrEnum):
     DISPUTED = "disputed"
 
 
+WAITING_STATES = (State.REPORTED, State.CORROBORATED, State.STRIKE_CONFIRMED, State.DISPUTED)
+"""States in which an incident waits for somebody's work (graded ones do not)."""
+
+
+def workflow_state(
+    *, dispute_open: bool, graded: bool, strike_confirmed: bool, corroborated: bool
+) -> State:
+    """Where an incident stands: the furthest step its record has reached."""
+    if dispute_open:
+        return State.DISPUTED
+    if graded:
+        return State.GRADED
+    if strike_confirmed:
+        return State.STRIKE_CONFIRMED
+    if corroborated:
+        return State.CORROBORATED
+    return State.REPORTED
+
+
+def waiting_for(state: State, *, active_sources: int, dispute_since: str | None = None) -> str:
+    """What an incident in this state waits for, as a sentence for the review queue."""
+    if state is State.DISPUTED:
+        return f"dispute open since {(dispute_since or '')[:16].replace('T', ' ')}; needs resolving"
+    if state is State.GRADED:
+        return "nothing: graded"
+    if state is State.STRIKE_CONFIRMED:
+        if active_sources == 0:
+            return "needs a source before it can be graded"
+        return "ready to grade"
+    if state is State.CORROBORATED:
+        return "needs strike confirmation, or a grade"
+    if active_sources == 0:
+        return "needs a source"
+    return "needs a second independent credible source"
+
+
 class DisputeOutcome(StrEnum):
     UPHELD = "upheld"
     DISMISSED = "dismissed"

@@ -1,0 +1,122 @@
+"""The incidents projection: what each event changes in an incident's read-model row.
+
+Rows are plain dicts. Everything in a row derives from events (their payloads
+and timestamps), never from the clock, so a rebuild from the log reproduces
+the tables exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from .domain.incident import Incident
+from .domain.values import State, waiting_for, workflow_state
+
+IncidentRow = dict[str, Any]
+LoadRow = Callable[[str], IncidentRow | None]
+
+PROJECTION_NAME = "incidents"
+"""The name under which the read model tracks its position in the event log."""
+
+
+def _new_row(event: Incident.Reported) -> IncidentRow:
+    at = event.timestamp.isoformat()
+    return {
+        "code": event.code,
+        "date": event.date,
+        "month": event.date[:7],
+        "country": event.country,
+        "belligerents": list(event.belligerents),
+        "location": event.location["name"],
+        "summary": event.summary,
+        "killed_min": event.killed.get("min"),
+        "killed_max": event.killed.get("max"),
+        "active_sources": 0,
+        "corroborated": False,
+        "strikes": 0,
+        "grade": None,
+        "dispute_since": None,
+        "duplicate_of": None,
+        "state": State.REPORTED.value,
+        "state_since": at,
+        "waiting_for": "",
+        "reported_at": at,
+        "updated_at": at,
+        "version": event.originator_version,
+    }
+
+
+class IncidentsProjection:
+    """Applies a batch of events to the rows they touch; the caller writes the changed rows."""
+
+    def __init__(self, load_row: LoadRow) -> None:
+        self.load_row = load_row
+        self.changed: dict[str, IncidentRow] = {}
+        self.new_codes: set[str] = set()
+        self.by_id: dict[Any, str] = {}
+
+    def apply(self, event: Incident.Event) -> None:
+        if isinstance(event, Incident.Reported):
+            row = _new_row(event)
+            self.changed[row["code"]] = row
+            self.new_codes.add(row["code"])
+            self.by_id[event.originator_id] = row["code"]
+            self._settle(row, event)
+            return
+        found = self._row_of(event)
+        if found is None:
+            return
+        row = found
+        if isinstance(event, Incident.SourceAdded):
+            row["active_sources"] += 1
+        elif isinstance(event, Incident.SourceWithdrawn):
+            row["active_sources"] -= 1
+        elif isinstance(event, Incident.Corroborated):
+            row["corroborated"] = True
+        elif isinstance(event, Incident.StrikeConfirmed):
+            row["strikes"] += 1
+        elif isinstance(event, Incident.HarmEstimateRevised):
+            row["killed_min"] = event.killed.get("min")
+            row["killed_max"] = event.killed.get("max")
+        elif isinstance(event, Incident.Graded):
+            row["grade"] = event.grade
+        elif isinstance(event, Incident.GradeDisputed):
+            row["dispute_since"] = event.timestamp.isoformat()
+        elif isinstance(event, Incident.DisputeResolved):
+            row["dispute_since"] = None
+            if event.outcome == "upheld":
+                row["grade"] = None
+        elif isinstance(event, Incident.MarkedDuplicate):
+            row["duplicate_of"] = event.of
+        self._settle(row, event)
+
+    def _row_of(self, event: Incident.Event) -> IncidentRow | None:
+        code = self.by_id.get(event.originator_id)
+        if code is not None:
+            return self.changed[code]
+        row = self.load_row(str(event.originator_id))
+        if row is None:
+            return None
+        self.changed[row["code"]] = row
+        self.by_id[event.originator_id] = row["code"]
+        return row
+
+    @staticmethod
+    def _settle(row: IncidentRow, event: Incident.Event) -> None:
+        """Recompute the state and what it waits for; note when the state changed."""
+        state = workflow_state(
+            dispute_open=row["dispute_since"] is not None,
+            graded=row["grade"] is not None,
+            strike_confirmed=row["strikes"] > 0,
+            corroborated=row["corroborated"],
+        )
+        at = event.timestamp.isoformat()
+        if state.value != row["state"]:
+            row["state"] = state.value
+            row["state_since"] = at
+        row["waiting_for"] = waiting_for(
+            state, active_sources=row["active_sources"], dispute_since=row["dispute_since"]
+        )
+        row["updated_at"] = at
+        row["version"] = event.originator_version

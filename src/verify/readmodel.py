@@ -1,0 +1,194 @@
+"""The read model in SQLite: tables for the queue, statistics and search, beside the events.
+
+It extends the library's SQLite tracking recorder, so the position in the
+event log is recorded in the same transaction as the rows it produced: each
+event is applied exactly once, and a catch-up interrupted at any point resumes
+where the last committed batch ended.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.sqlite import SQLiteTrackingRecorder
+
+from .domain.values import Grade
+from .projection import PROJECTION_NAME, IncidentRow
+
+STATS_KEYS = {
+    "month": "v.month",
+    "grade": "COALESCE(v.grade, 'ungraded')",
+    "country": "v.country",
+    "belligerent": "b.belligerent",
+}
+
+_COLUMNS = (
+    "id", "code", "date", "month", "country", "belligerents", "location", "summary",
+    "killed_min", "killed_max", "active_sources", "corroborated", "strikes", "grade",
+    "dispute_since", "duplicate_of", "state", "state_since", "waiting_for", "reported_at",
+    "updated_at", "version",
+)
+_UPSERT = (
+    f"INSERT INTO incident_view ({', '.join(_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in _COLUMNS)}) "
+    "ON CONFLICT (code) DO UPDATE SET "
+    + ", ".join(f"{column}=excluded.{column}" for column in _COLUMNS if column != "code")
+)
+TABLES = ("incident_view", "incident_belligerent", "incident_search")
+
+
+class ReadModel(SQLiteTrackingRecorder):
+    """Read-model tables in the store's own SQLite file, tracked by notification id."""
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [
+            *super().construct_create_table_statements(),
+            "CREATE TABLE IF NOT EXISTS incident_view ("
+            " id TEXT NOT NULL UNIQUE, code TEXT PRIMARY KEY, date TEXT, month TEXT,"
+            " country TEXT, belligerents TEXT, location TEXT, summary TEXT,"
+            " killed_min INTEGER, killed_max INTEGER, active_sources INTEGER,"
+            " corroborated INTEGER, strikes INTEGER, grade TEXT, dispute_since TEXT,"
+            " duplicate_of TEXT, state TEXT, state_since TEXT, waiting_for TEXT,"
+            " reported_at TEXT, updated_at TEXT, version INTEGER)",
+            "CREATE INDEX IF NOT EXISTS incident_view_queue"
+            " ON incident_view (state, state_since) WHERE duplicate_of IS NULL",
+            "CREATE INDEX IF NOT EXISTS incident_view_month ON incident_view (month)",
+            "CREATE TABLE IF NOT EXISTS incident_belligerent ("
+            " code TEXT NOT NULL, belligerent TEXT NOT NULL, PRIMARY KEY (belligerent, code))"
+            " WITHOUT ROWID",
+            "CREATE VIRTUAL TABLE IF NOT EXISTS incident_search USING fts5("
+            " code, location, summary, tokenize='trigram')",
+        ]
+
+    # ---------------------------------------------------------------- writing
+
+    def position(self) -> int:
+        """The last notification id applied (0 before the first)."""
+        return self.max_tracking_id(PROJECTION_NAME) or 0
+
+    def load_row(self, incident_id: str) -> IncidentRow | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT {', '.join(_COLUMNS)} FROM incident_view WHERE id=?",
+                      (incident_id,))
+            found = c.fetchone()
+        if found is None:
+            return None
+        row = dict(zip(_COLUMNS, found, strict=True))
+        row["belligerents"] = json.loads(row["belligerents"])
+        row["corroborated"] = bool(row["corroborated"])
+        return row
+
+    def save(self, rows: Iterable[IncidentRow], new_codes: set[str],
+             ids: dict[str, str], tracking: Tracking) -> None:
+        """Write changed rows and the new position in one transaction."""
+        with self.datastore.transaction(commit=True) as c:
+            values = []
+            for row in rows:
+                data = {**row, "id": ids[row["code"]],
+                        "belligerents": json.dumps(row["belligerents"], ensure_ascii=False),
+                        "corroborated": int(row["corroborated"])}
+                values.append(tuple(data[column] for column in _COLUMNS))
+                if row["code"] in new_codes:
+                    c.executemany(
+                        "INSERT OR IGNORE INTO incident_belligerent VALUES (?, ?)",
+                        [(row["code"], name) for name in row["belligerents"]],
+                    )
+                    c.execute(
+                        "INSERT INTO incident_search (code, location, summary) VALUES (?,?,?)",
+                        (row["code"], row["location"], row["summary"] or ""),
+                    )
+            c.executemany(_UPSERT, values)
+            self._insert_tracking(c, tracking)
+
+    def reset(self) -> None:
+        """Empty every read-model table and forget the position (for a rebuild)."""
+        with self.datastore.transaction(commit=True) as c:
+            for table in TABLES:
+                c.execute(f"DELETE FROM {table}")
+            c.execute("DELETE FROM tracking WHERE application_name=?", (PROJECTION_NAME,))
+
+    # ---------------------------------------------------------------- queries
+
+    def _select(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(statement, params)
+            return [tuple(row) for row in c.fetchall()]
+
+    def queue(self, *, states: Sequence[str], belligerent: str | None, country: str | None,
+              limit: int | None) -> list[tuple[Any, ...]]:
+        """Incidents waiting in the given states, longest waiting first."""
+        where = [f"v.state IN ({', '.join('?' for _ in states)})", "v.duplicate_of IS NULL"]
+        params: list[Any] = list(states)
+        join = ""
+        if belligerent:
+            join = "JOIN incident_belligerent b ON b.code = v.code AND b.belligerent = ?"
+            params.insert(0, belligerent)
+        if country:
+            where.append("v.country = ?")
+            params.append(country)
+        statement = (
+            f"SELECT v.code, v.state, v.waiting_for, v.state_since, v.date, v.location,"
+            f" v.country FROM incident_view v {join} WHERE {' AND '.join(where)}"
+            " ORDER BY v.state_since, v.code"
+        )
+        if limit is not None:
+            statement += " LIMIT ?"
+            params.append(limit)
+        return self._select(statement, params)
+
+    def stats(self, *, by: str, date_from: str | None,
+              date_to: str | None) -> list[tuple[Any, ...]]:
+        """Per group: incidents, each grade's count, ungraded, and the casualty sums."""
+        key = STATS_KEYS[by]
+        join = "JOIN incident_belligerent b ON b.code = v.code" if by == "belligerent" else ""
+        where = ["v.duplicate_of IS NULL"]
+        params: list[Any] = []
+        if date_from:
+            where.append("v.date >= ?")
+            params.append(date_from)
+        if date_to:
+            where.append("v.date <= ?")
+            params.append(date_to)
+        grade_columns = ", ".join(
+            f"COUNT(CASE WHEN v.grade = '{grade.value}' THEN 1 END)" for grade in Grade
+        )
+        statement = (
+            f"SELECT {key} AS key, COUNT(*), {grade_columns}, COUNT(CASE WHEN v.grade IS NULL THEN 1 END),"
+            " COALESCE(SUM(v.killed_min), 0), COALESCE(SUM(v.killed_max), 0)"
+            f" FROM incident_view v {join} WHERE {' AND '.join(where)}"
+            " GROUP BY key ORDER BY key"
+        )
+        return self._select(statement, params)
+
+    def search(self, text: str, limit: int) -> list[tuple[Any, ...]]:
+        """Incidents whose code, place or summary contains the text, in any script."""
+        columns = "v.code, v.date, v.location, v.country, v.state, v.grade, v.summary"
+        if len(text) >= 3:
+            quoted = '"' + text.replace('"', '""') + '"'
+            statement = (
+                f"SELECT {columns} FROM incident_search s JOIN incident_view v"
+                " ON v.code = s.code WHERE incident_search MATCH ?"
+                " ORDER BY v.code <> upper(?), v.date, v.code LIMIT ?"
+            )
+            return self._select(statement, (quoted, text, limit))
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        statement = (
+            f"SELECT {columns} FROM incident_view v WHERE v.code LIKE ?1 ESCAPE '\\'"
+            " OR v.location LIKE ?1 ESCAPE '\\' OR v.summary LIKE ?1 ESCAPE '\\'"
+            " ORDER BY v.code <> upper(?3), v.date, v.code LIMIT ?2"
+        )
+        return self._select(statement, (pattern, limit, text))
+
+    def dump(self) -> dict[str, list[tuple[Any, ...]]]:
+        """Every read-model row, in a stable order (to compare a rebuild with the original)."""
+        return {
+            "incident_view": self._select("SELECT * FROM incident_view ORDER BY code"),
+            "incident_belligerent": self._select(
+                "SELECT * FROM incident_belligerent ORDER BY code, belligerent"),
+            "incident_search": self._select(
+                "SELECT code, location, summary FROM incident_search ORDER BY code"),
+        }
+
