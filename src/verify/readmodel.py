@@ -156,7 +156,8 @@ class ReadModel(SQLiteTrackingRecorder):
             f"COUNT(CASE WHEN v.grade = '{grade.value}' THEN 1 END)" for grade in Grade
         )
         statement = (
-            f"SELECT {key} AS key, COUNT(*), {grade_columns}, COUNT(CASE WHEN v.grade IS NULL THEN 1 END),"
+            f"SELECT {key} AS key, COUNT(*), {grade_columns},"
+            " COUNT(CASE WHEN v.grade IS NULL THEN 1 END),"
             " COALESCE(SUM(v.killed_min), 0), COALESCE(SUM(v.killed_max), 0)"
             f" FROM incident_view v {join} WHERE {' AND '.join(where)}"
             " GROUP BY key ORDER BY key"
