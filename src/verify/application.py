@@ -7,7 +7,7 @@ import gc
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -36,9 +36,11 @@ from .domain.values import (
 from .history import history_entry
 from .projection import PROJECTION_NAME, IncidentsProjection
 from .readmodel import STATS_KEYS, ReadModel
-from .records import IncidentRecord
 from .transcoding import OrjsonTranscoder
 from .views import GradeAllSummary, HistoryEntry, IncidentView, Suggestion
+
+if TYPE_CHECKING:
+    from .records import IncidentRecord
 
 SNAPSHOT_INTERVAL = 50
 """Every this many events an incident's state is snapshotted, so loading stays fast."""
@@ -405,6 +407,8 @@ class VerifyApp(Application[UUID]):
 
     def export_records(self, *, public: bool = False) -> Iterator[tuple[IncidentRecord, str]]:
         """Every incident as an interchange record with its state, in the order reported."""
+        from .records import IncidentRecord
+
         for incident in self._incidents():
             yield IncidentRecord.of(incident, public=public), incident.state.value
 

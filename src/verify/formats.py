@@ -19,9 +19,6 @@ from .domain.errors import InvalidInput
 from .importing import Row, parse_json_line, validate_row
 from .records import IncidentRecord
 
-FORMATS = ("jsonl", "csv", "geojson")
-
-
 # ------------------------------------------------------------------ reading
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
-import json
 import os
 import sqlite3
 import sys
@@ -13,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, NoReturn, TypeVar
 
 import click
+import orjson
 from eventsourcing.persistence import PersistenceError
 from pydantic import BaseModel, ValidationError
 
@@ -178,7 +178,7 @@ def build(model: type[Model], **values: Any) -> Model:
 
 
 def emit_json(document: Any) -> None:
-    """Print one JSON document, Unicode kept as is."""
+    """Print one JSON document, indented, Unicode kept as is."""
     if isinstance(document, BaseModel):
         document = document.model_dump(mode="json")
     elif isinstance(document, list):
@@ -186,7 +186,9 @@ def emit_json(document: Any) -> None:
             item.model_dump(mode="json") if isinstance(item, BaseModel) else item
             for item in document
         ]
-    click.echo(json.dumps(document, ensure_ascii=False, indent=2))
+    stream = sys.stdout.buffer
+    stream.write(orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n")
+    stream.flush()
 
 
 def say(text: str) -> None:

@@ -9,21 +9,16 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import click
 
-from ..formats import (
-    FORMATS,
-    count_rows,
-    format_of,
-    read_rows,
-    write_csv,
-    write_geojson,
-    write_jsonl,
-)
-from ..importing import PARALLEL_FROM_ROWS, Outcome, Status, import_file
+if TYPE_CHECKING:
+    from ..importing import Outcome
+
 from .support import EXIT_BAD_INPUT, EXIT_REFUSED, Session, emit_json, json_option, say
+
+EXPORT_FORMATS = ("jsonl", "csv", "geojson")
 
 PROGRESS_FROM_ROWS = 300
 """Files with more rows than this get a progress bar."""
@@ -46,6 +41,9 @@ def import_(session: Session, file: Path, dry_run: bool, as_json: bool) -> None:
     Exits 0 when every line imported or was already there, 2 when a line was
     invalid, 1 when a line was refused by a rule or differs from the store.
     """
+    from ..formats import count_rows, format_of, read_rows
+    from ..importing import PARALLEL_FROM_ROWS, Status, import_file
+
     app = session.app()
     total = count_rows(file)
     parallel = format_of(file) == "jsonl" and total >= PARALLEL_FROM_ROWS
@@ -94,6 +92,7 @@ def import_(session: Session, file: Path, dry_run: bool, as_json: bool) -> None:
 
 
 def _report_problem(outcome: Outcome, problems: list[dict[str, object]]) -> None:
+    """Say what went wrong with one line, on stderr, and keep it for --json."""
     click.echo(f"line {outcome.line}: {outcome.message}", err=True)
     if len(problems) < PROBLEMS_KEPT:
         problems.append({"line": outcome.line, "code": outcome.code,
@@ -101,7 +100,7 @@ def _report_problem(outcome: Outcome, problems: list[dict[str, object]]) -> None
 
 
 @click.command()
-@click.option("--format", "format_", type=click.Choice(FORMATS), default="jsonl",
+@click.option("--format", "format_", type=click.Choice(EXPORT_FORMATS), default="jsonl",
               show_default=True, help="jsonl re-imports unchanged; csv is flat; geojson maps.")
 @click.option("--public", is_flag=True,
               help="Leave out protected sources and internal notes entirely.")
@@ -110,6 +109,8 @@ def _report_problem(outcome: Outcome, problems: list[dict[str, object]]) -> None
 @click.pass_obj
 def export(session: Session, format_: str, public: bool, output: Path | None) -> None:
     """Export every incident as JSON Lines, CSV or GeoJSON."""
+    from ..formats import write_csv, write_geojson, write_jsonl
+
     app = session.app()
     records = app.export_records(public=public)
     with _destination(output) as out:
