@@ -53,8 +53,9 @@ class ReadModel(SQLiteTrackingRecorder):
             " corroborated INTEGER, strikes INTEGER, grade TEXT, dispute_since TEXT,"
             " duplicate_of TEXT, state TEXT, state_since TEXT, waiting_for TEXT,"
             " reported_at TEXT, updated_at TEXT, version INTEGER)",
-            "CREATE INDEX IF NOT EXISTS incident_view_queue"
-            " ON incident_view (state, state_since) WHERE duplicate_of IS NULL",
+            # The queue reads this index in order: no sort, whatever the states asked for.
+            "CREATE INDEX IF NOT EXISTS incident_view_waiting"
+            " ON incident_view (state_since, code) WHERE duplicate_of IS NULL",
             "CREATE INDEX IF NOT EXISTS incident_view_month ON incident_view (month)",
             "CREATE TABLE IF NOT EXISTS incident_belligerent ("
             " code TEXT NOT NULL, belligerent TEXT NOT NULL, PRIMARY KEY (belligerent, code))"
