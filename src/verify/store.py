@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from eventsourcing.utils import get_topic
+
+from .chain import ChainedSQLiteRecorder
 from .domain.errors import InvalidInput
 
 DEFAULT_STORE = "verify.sqlite"
@@ -38,6 +41,7 @@ class StoreLocation:
                 "PERSISTENCE_MODULE": "eventsourcing.sqlite",
                 "SQLITE_DBNAME": str(self.path),
                 "SQLITE_LOCK_TIMEOUT": "30",
+                "APPLICATION_RECORDER_TOPIC": get_topic(ChainedSQLiteRecorder),
             }
         return {"PERSISTENCE_MODULE": "eventsourcing.postgres", **dict(self.settings)}
 

@@ -18,6 +18,7 @@ from .values import (
     DiscountFinding,
     Grade,
     Source,
+    SourceKind,
     StrikeConfirmation,
     StrikeStatus,
     Value,
@@ -80,14 +81,55 @@ def describe_source(source: Source) -> str:
     return f"{source.id} ({source.publisher}, {source.rating})"
 
 
+class SourceVerdict(Value):
+    """How the rulebook weighed one source."""
+
+    id: str
+    rating: str
+    kind: str
+    credible: bool
+    credible_because: str
+    group: str
+    counted: bool
+    counted_because: str
+    withdrawn: bool
+
+
+class StrikeVerdict(Value):
+    belligerent: str
+    status: str
+    report: str | None
+    counts: bool
+    because: str
+
+
+class Explanation(Value):
+    """A grade and every piece of evidence that satisfied or failed its rules."""
+
+    code: str
+    decision: GradeDecision
+    sources: tuple[SourceVerdict, ...]
+    strikes: tuple[StrikeVerdict, ...]
+    claims: tuple[CompetingClaim, ...]
+    assessments: tuple[Assessment, ...]
+    discounts: tuple[DiscountFinding, ...]
+
+
 class Rulebook:
     """Rulebook v1. Later versions subclass it and change one predicate each."""
 
     version = "v1"
-    summary = "SPEC section 2: credible = reliability A-C and credibility 1-3"
+    summary = (
+        "credible = reliability A-C and credibility 1-3; sources in one group count once"
+    )
+    credible_reliabilities: tuple[str, ...] = ("A", "B", "C")
 
     def is_credible(self, source: Source, case: CaseFile) -> bool:
         return source.is_credible
+
+    def group_of(self, source: Source) -> str:
+        """The independence group a source belongs to: sources in one group count once."""
+        return source.independence_group
 
     def independent_credible_sources(self, case: CaseFile) -> tuple[Source, ...]:
         """One credible source per independence group, in the order they were added."""
@@ -96,11 +138,59 @@ class Rulebook:
         for source in case.active_sources:
             if not self.is_credible(source, case):
                 continue
-            if source.independence_group in seen:
+            group = self.group_of(source)
+            if group in seen:
                 continue
-            seen.add(source.independence_group)
+            seen.add(group)
             chosen.append(source)
         return tuple(chosen)
+
+    def explain(self, case: CaseFile) -> Explanation:
+        """The decision, with a verdict on each source and strike (refuses an empty case)."""
+        decision = self.decide(case)
+        counted = {source.id for source in self.independent_credible_sources(case)}
+        verdicts = []
+        for source in case.sources:
+            credible = self.is_credible(source, case)
+            if source.withdrawn:
+                because_counted = "withdrawn: it no longer counts"
+            elif source.id in counted:
+                because_counted = "counted: the first credible source of its group"
+            elif not credible:
+                because_counted = "not counted: not credible"
+            else:
+                because_counted = "not counted: its group is already counted by another source"
+            verdicts.append(SourceVerdict(
+                id=source.id, rating=str(source.rating), kind=source.kind.value,
+                credible=credible,
+                credible_because=self.credibility_reason(source, credible),
+                group=self.group_of(source).split(":", 1)[-1],
+                counted=source.id in counted, counted_because=because_counted,
+                withdrawn=source.withdrawn,
+            ))
+        strongest = self.strike_by_alleged_belligerent(case)
+        strikes = []
+        for strike in case.strikes:
+            alleged = strike.belligerent in case.belligerents
+            strikes.append(StrikeVerdict(
+                belligerent=strike.belligerent, status=strike.status.value,
+                report=strike.report, counts=strike == strongest,
+                because=("the strongest strike by an alleged belligerent" if strike == strongest
+                         else "a stronger strike is already counted" if alleged
+                         else f"{strike.belligerent} is not an alleged belligerent"),
+            ))
+        latest = case.latest_assessments()
+        return Explanation(
+            code=case.code, decision=decision, sources=tuple(verdicts),
+            strikes=tuple(strikes), claims=case.claims,
+            assessments=tuple(latest.values()), discounts=case.discounts,
+        )
+
+    def credibility_reason(self, source: Source, credible: bool) -> str:
+        low, high = self.credible_reliabilities[0], self.credible_reliabilities[-1]
+        needs = f"reliability {low}-{high} and credibility 1-3"
+        verdict = "meets" if credible else "falls short of"
+        return f"{source.rating} {verdict} {needs}"
 
     def strike_by_alleged_belligerent(self, case: CaseFile) -> StrikeConfirmation | None:
         """The strongest strike confirmation by an alleged belligerent (declared beats likely)."""
@@ -258,6 +348,33 @@ class Rulebook:
         return Check(rule="WEAK", met=True, because=because), evidence
 
 
+class RulebookV2(Rulebook):
+    """An example of a stricter methodology, for `verify audit regrade --rulebook v2`.
+
+    Two changes from v1: a credible source needs reliability A or B (C no
+    longer suffices), and official and belligerent sources are not independent
+    of the belligerent: together they count as one source.
+    """
+
+    version = "v2"
+    summary = (
+        "credible = reliability A-B and credibility 1-3; official and belligerent "
+        "sources count together as one"
+    )
+    credible_reliabilities: tuple[str, ...] = ("A", "B")
+    belligerent_side = (SourceKind.OFFICIAL, SourceKind.BELLIGERENT)
+
+    def is_credible(self, source: Source, case: CaseFile) -> bool:
+        return source.reliability in self.credible_reliabilities and source.credibility <= 3
+
+    def group_of(self, source: Source) -> str:
+        if source.kind in self.belligerent_side:
+            return "group:official and belligerent sources"
+        return source.independence_group
+
+
 RULEBOOK_V1 = Rulebook()
-RULEBOOKS: dict[str, Rulebook] = {RULEBOOK_V1.version: RULEBOOK_V1}
+RULEBOOK_V2 = RulebookV2()
+RULEBOOKS: dict[str, Rulebook] = {book.version: book for book in (RULEBOOK_V1, RULEBOOK_V2)}
 CURRENT_RULEBOOK = RULEBOOK_V1
+"""The rulebook in force: every grade records its version."""
