@@ -78,10 +78,11 @@ class World:
         except VerifyError as error:
             self.error = error
 
-    def add_source(self, reliability: str, credibility: int, group: str | None = None) -> str:
+    def add_source(self, reliability: str, credibility: int, group: str | None = None,
+                   kind: str = "media") -> str:
         url = f"https://example.org/{self.code}/{len(self.urls) + 1}"
         self.urls.append(url)
-        source = Source(url=url, publisher=f"Publisher {len(self.urls)}", kind="media",
+        source = Source(url=url, publisher=f"Publisher {len(self.urls)}", kind=kind,
                         reliability=reliability, credibility=credibility, group=group)
         source_id, _ = self.app.add_source(self.code, source, "ann")
         return source_id
@@ -108,7 +109,7 @@ def another_incident(world: World, code: str, belligerents: str) -> None:
 @given(parsers.parse("sources {sources}"))
 def given_sources(world: World, sources: str) -> None:
     for spec in notation.sources(sources):
-        source_id = world.add_source(spec.reliability, spec.credibility, spec.group)
+        source_id = world.add_source(spec.reliability, spec.credibility, spec.group, spec.kind)
         if spec.withdrawn:
             world.app.withdraw_source(world.code, source_id, "retracted", "ann")
 

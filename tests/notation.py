@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from verify.domain import DiscountFinding, StrikeConfirmation
 
+KINDS = ("media", "ngo", "social", "official", "witness", "belligerent")
+
 
 @dataclass(frozen=True)
 class SourceSpec:
@@ -14,10 +16,11 @@ class SourceSpec:
     credibility: int
     group: str | None
     withdrawn: bool
+    kind: str = "media"
 
 
 def sources(text: str) -> list[SourceSpec]:
-    """Parse "B2 (group a), unrated, C3 withdrawn"; "none" is no source."""
+    """Parse "B2 (group a), unrated, C3 withdrawn, A1 official"; "none" is no source."""
     if text.strip() == "none":
         return []
     specs = []
@@ -35,6 +38,7 @@ def sources(text: str) -> list[SourceSpec]:
                 credibility=credibility,
                 group=group.group(1) if group else None,
                 withdrawn=item.endswith("withdrawn"),
+                kind=next((kind for kind in KINDS if kind in item.split()), "media"),
             )
         )
     return specs

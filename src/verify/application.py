@@ -16,7 +16,7 @@ from eventsourcing.utils import get_topic
 
 from .domain.errors import ConcurrentChange, InvalidInput, Refused, UnknownIncident
 from .domain.incident import Incident, incident_id, project_incident
-from .domain.rulebook import GradeDecision
+from .domain.rulebook import CURRENT_RULEBOOK, GradeDecision, Rulebook
 from .domain.values import (
     WAITING_STATES,
     Assessment,
@@ -398,6 +398,17 @@ class VerifyApp(Application[UUID]):
         """Every incident's code, in the order they were reported."""
         for incident in self._incidents():
             yield incident.code
+
+    def incidents_for_audit(self) -> Iterator[Incident]:
+        """Every incident as replayed from the log, for the application's own audit service."""
+        return self._incidents()
+
+    def explain(self, code: str, rulebook: Rulebook | None = None) -> dict[str, Any]:
+        """The rulebook's grade with every piece of evidence weighed, beside the recorded one."""
+        incident = self.load(code)
+        book = rulebook or CURRENT_RULEBOOK
+        explanation = book.explain(incident.case_file())
+        return {**explanation.model_dump(mode="json"), "recorded": incident.grading}
 
     def count_incidents(self) -> int:
         return sum(1 for _ in self._reported_ids())

@@ -1,0 +1,73 @@
+"""`audit verify` over a million stored events, beside merely reading the same rows.
+
+    python bench/audit_verify.py [--events 1000000]
+
+Fills a SQLite store through the bulk import (about 5.9 events an incident)
+until it holds at least the requested number of events, then times
+`verify audit verify` (recompute the hash chain, check snapshots) and, as the
+baseline in the same run, a plain read of the same joined rows with no hashing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import tempfile
+import time
+from pathlib import Path
+
+from verify.application import VerifyApp
+from verify.auditing import Auditor
+from verify.formats import read_rows
+from verify.importing import import_file
+from verify.store import parse_store
+from verify.synthetic import archive
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=1_000_000)
+    args = parser.parse_args()
+    incidents = int(args.events / 5.9) + 1000
+    with tempfile.TemporaryDirectory() as folder:
+        file = Path(folder) / "archive.jsonl"
+        with file.open("wb") as out:
+            for line in archive(incidents):
+                out.write(line)
+        store = Path(folder) / "verify.sqlite"
+        env = parse_store(str(store)).env()
+        app = VerifyApp(env=env)
+        for _ in import_file(app, env, read_rows(file), file, actor="bench", dry_run=False,
+                             parallel=True):
+            pass
+        file.unlink()
+
+        start = time.perf_counter()
+        report = Auditor(app).verify()
+        verify_seconds = time.perf_counter() - start
+        assert report["intact"], report
+
+        start = time.perf_counter()
+        with sqlite3.connect(f"file:{store}?mode=ro", uri=True) as db:
+            cursor = db.execute(
+                "SELECT e.rowid, e.originator_id, e.originator_version, e.topic, e.state,"
+                " c.notification_id, c.originator_id, c.originator_version, c.topic, c.link"
+                " FROM stored_events e FULL OUTER JOIN event_chain c"
+                " ON c.notification_id = e.rowid ORDER BY COALESCE(e.rowid, c.notification_id)")
+            read = 0
+            while rows := cursor.fetchmany(10_000):
+                read += len(rows)
+        read_seconds = time.perf_counter() - start
+        app.close()
+    events = report["events"]
+    print(f"{events} events in {incidents} incidents, SQLite, "
+          f"{report['snapshots_checked']} snapshots")
+    print(f"  {'':<40}{'seconds':>9}{'events/s':>12}")
+    print(f"  {'verify audit verify':<40}{verify_seconds:>9.2f}{events / verify_seconds:>12,.0f}")
+    print(f"  {'read the same rows, no hashing (baseline)':<40}{read_seconds:>9.2f}"
+          f"{read / read_seconds:>12,.0f}")
+    print(f"  head {report['head']}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,208 @@
+"""Tamper evidence: edits made directly in the SQLite file are caught and named."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from verify.chain import GENESIS, link
+from verify.cli import cli
+
+Tamper = Callable[[sqlite3.Connection], None]
+
+
+def run(store: Path, *args: str) -> Result:
+    return CliRunner().invoke(cli, ["--store", str(store), "--actor", "auditor", *args])
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Path:
+    path = tmp_path / "audit.sqlite"
+    assert run(path, "demo").exit_code == 0
+    return path
+
+
+def rowid_of(db: sqlite3.Connection, code_event: str, version: int) -> int:
+    """The notification id of an incident's event, found through the chain table."""
+    for rowid, state in db.execute(
+        "SELECT rowid, state FROM stored_events WHERE originator_version = 1"
+    ):
+        if json.loads(state)["code"] == code_event:
+            originator = db.execute("SELECT originator_id FROM stored_events WHERE rowid=?",
+                                    (rowid,)).fetchone()[0]
+            found = db.execute(
+                "SELECT rowid FROM stored_events WHERE originator_id=? AND originator_version=?",
+                (originator, version)).fetchone()
+            return int(found[0])
+    raise AssertionError(code_event)
+
+
+def tamper(store: Path, change: Tamper) -> None:
+    with sqlite3.connect(store) as db:
+        change(db)
+
+
+def test_an_untouched_store_is_intact(store: Path) -> None:
+    result = run(store, "audit", "verify")
+    assert result.exit_code == 0, result.stderr
+    assert result.output.startswith("intact: 46 events")
+    report = json.loads(run(store, "audit", "verify", "--json").stdout)
+    assert report["intact"] is True and report["events"] == 46
+    assert report["head"].startswith("sha256:") and len(report["head"]) == 71
+
+
+def edit(db: sqlite3.Connection) -> None:
+    rowid = rowid_of(db, "CS1080", 2)
+    state = json.loads(db.execute("SELECT state FROM stored_events WHERE rowid=?",
+                                  (rowid,)).fetchone()[0])
+    state["source"]["reliability"] = "A"
+    db.execute("UPDATE stored_events SET state=? WHERE rowid=?",
+               (json.dumps(state).encode(), rowid))
+
+
+def delete(db: sqlite3.Connection) -> None:
+    db.execute("DELETE FROM stored_events WHERE rowid=?", (rowid_of(db, "CS1070", 3),))
+
+
+def swap(db: sqlite3.Connection) -> None:
+    first, second = rowid_of(db, "CI1050", 6), rowid_of(db, "CI1050", 7)
+    rows = {r[0]: r[1:] for r in db.execute(
+        "SELECT rowid, originator_version, topic, state FROM stored_events WHERE rowid IN (?, ?)",
+        (first, second))}
+    db.execute("DELETE FROM stored_events WHERE rowid IN (?, ?)", (first, second))
+    originator = db.execute("SELECT originator_id FROM stored_events WHERE rowid=?",
+                            (rowid_of(db, "CI1050", 1),)).fetchone()[0]
+    db.execute("INSERT INTO stored_events (rowid, originator_id, originator_version, topic, state)"
+               " VALUES (?, ?, ?, ?, ?)", (first, originator, *rows[second]))
+    db.execute("INSERT INTO stored_events (rowid, originator_id, originator_version, topic, state)"
+               " VALUES (?, ?, ?, ?, ?)", (second, originator, *rows[first]))
+
+
+def insert(db: sqlite3.Connection) -> None:
+    rowid = rowid_of(db, "CS1090", 3)
+    originator, topic, state = db.execute(
+        "SELECT originator_id, topic, state FROM stored_events WHERE rowid=?", (rowid,)).fetchone()
+    forged = json.loads(state)
+    forged["grade"] = "fair"
+    db.execute("INSERT INTO stored_events VALUES (?, 99, ?, ?)",
+               (originator, topic, json.dumps(forged).encode()))
+
+
+@pytest.mark.parametrize(
+    ("change", "code", "version", "event", "problem"),
+    [
+        (edit, "CS1080", 2, "SourceAdded", "was altered"),
+        (delete, "CS1070", 3, "SourceAdded", "was removed from the database"),
+        (swap, "CI1050", 6, "StrikeConfirmed", "was replaced or moved"),
+        (insert, "CS1090", 99, "Graded", "was inserted directly into the database"),
+    ],
+    ids=["edit", "delete", "swap", "insert"],
+)
+def test_tampering_is_caught_and_named(
+    store: Path, change: Tamper, code: str, version: int, event: str, problem: str
+) -> None:
+    tamper(store, change)
+    result = run(store, "audit", "verify")
+    assert result.exit_code == 1
+    sentence = result.stderr.strip()
+    assert sentence.count("\n") == 0
+    assert f"({code} version {version}, {event}) {problem}" in sentence, sentence
+    report = json.loads(run(store, "audit", "verify", "--json").stdout)
+    assert report["intact"] is False
+    assert (report["first_bad"]["code"], report["first_bad"]["version"],
+            report["first_bad"]["event"]) == (code, version, event)
+    assert run(store, "audit", "seal").exit_code == 1
+
+
+def test_a_rewrite_of_events_and_chain_together_is_caught_by_the_seal(store: Path) -> None:
+    seal = run(store, "audit", "seal").stdout.strip()
+    assert seal.startswith("verify seal: store=") and "events=46 head=sha256:" in seal
+
+    def rewrite_everything(db: sqlite3.Connection) -> None:
+        edit(db)
+        previous = GENESIS
+        rows = db.execute("SELECT rowid, originator_id, originator_version, topic, state"
+                          " FROM stored_events ORDER BY rowid").fetchall()
+        for rowid, originator, version, topic, state in rows:
+            previous = link(previous, originator, version, topic, state)
+            db.execute("UPDATE event_chain SET link=? WHERE notification_id=?", (previous, rowid))
+
+    tamper(store, rewrite_everything)
+    assert run(store, "audit", "verify").exit_code == 0  # consistent with itself...
+    result = run(store, "audit", "verify", "--seal", seal)
+    assert result.exit_code == 1  # ...but not with what was published
+    assert "differs from the seal" in result.stderr
+
+
+def test_the_seal_also_catches_events_cut_off_the_end(store: Path) -> None:
+    seal = run(store, "audit", "seal").stdout
+    tamper(store, lambda db: (
+        db.execute("DELETE FROM stored_events WHERE rowid=(SELECT MAX(rowid) FROM stored_events)"),
+        db.execute("DELETE FROM event_chain WHERE notification_id="
+                   "(SELECT MAX(notification_id) FROM event_chain)")))
+    assert run(store, "audit", "verify").exit_code == 0
+    result = run(store, "audit", "verify", "--seal", seal)
+    assert result.exit_code == 1 and "fewer than the 46 sealed" in result.stderr
+    later = run(store, "audit", "verify", "--seal", "events=3 head=sha256:" + "0" * 64)
+    assert later.exit_code == 1
+
+
+def test_a_seal_matching_a_longer_history_still_verifies(store: Path) -> None:
+    seal = run(store, "audit", "seal").stdout
+    assert run(store, "note", "CS1094", "called the local council").exit_code == 0
+    result = run(store, "audit", "verify", "--seal", seal)
+    assert result.exit_code == 0 and "matches the seal at event 46" in result.output
+    assert run(store, "audit", "verify", "--seal", "nonsense").exit_code == 2
+
+
+def test_a_doctored_snapshot_is_caught(tmp_path: Path) -> None:
+    store = tmp_path / "snap.sqlite"
+    run(store, "init")
+    run(store, "report", "CS1", "--date", "2017-03-17", "--location", "Mosul", "--country",
+        "Iraq", "--belligerent", "Coalition")
+    for n in range(60):
+        run(store, "note", "CS1", f"note {n}")
+    assert run(store, "audit", "verify").output.startswith("intact: 61 events, 1 snapshots")
+
+    def doctor(db: sqlite3.Connection) -> None:
+        state = db.execute("SELECT state FROM stored_snapshots").fetchone()[0]
+        db.execute("UPDATE stored_snapshots SET state=?",
+                   (state.replace(b"Mosul", b"Basra"),))
+
+    tamper(store, doctor)
+    result = run(store, "audit", "verify")
+    assert result.exit_code == 1
+    assert "the snapshot of CS1 at version 50 does not match its events" in result.stderr
+
+
+def test_as_of_and_version_answer_from_the_log_not_the_snapshots(tmp_path: Path) -> None:
+    store = tmp_path / "asof.sqlite"
+    run(store, "init")
+    run(store, "report", "CS1", "--date", "2017-03-17", "--location", "Mosul", "--country",
+        "Iraq", "--belligerent", "Coalition")
+    for n in range(55):
+        run(store, "note", "CS1", f"note {n}")
+    for version in (1, 49, 50, 51, 56):
+        shown = json.loads(run(store, "show", "CS1", "--version", str(version), "--json").stdout)
+        assert shown["version"] == version
+        assert len(shown["notes"]) == version - 1
+
+
+def test_explain_and_regrade_through_the_command_line(store: Path) -> None:
+    explained = json.loads(run(store, "explain", "CI1050", "--json").stdout)
+    assert explained["decision"]["grade"] == "confirmed"
+    assert explained["recorded"]["grade"] == "confirmed"
+    assert [s["counted"] for s in explained["sources"]] == [True, True, False]
+    assert explained["strikes"][0]["counts"] is True
+    regrade = json.loads(run(store, "audit", "regrade", "--rulebook", "V2", "--json").stdout)
+    assert regrade["rulebook"] == "v2"
+    assert (regrade["compared"], regrade["changed"]) == (5, 1)
+    assert regrade["changes"][0]["code"] == "CS1080"
+    unknown = run(store, "audit", "regrade", "--rulebook", "v9")
+    assert unknown.exit_code == 2 and "no rulebook 'v9'; there are v1, v2" in unknown.stderr
+    assert run(store, "explain", "CS1094").exit_code == 1  # no source: nothing to explain
