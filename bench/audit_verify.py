@@ -5,7 +5,7 @@
 Fills a SQLite store through the bulk import (about 5.9 events an incident)
 until it holds at least the requested number of events, then times
 `verify audit verify` (recompute the hash chain, check snapshots) and, as the
-baseline in the same run, a plain read of the same joined rows with no hashing.
+baseline in the same run, a plain read of the same rows (events and chain) with no hashing.
 """
 
 from __future__ import annotations
@@ -49,14 +49,12 @@ def main() -> None:
 
         start = time.perf_counter()
         with sqlite3.connect(f"file:{store}?mode=ro", uri=True) as db:
-            cursor = db.execute(
-                "SELECT e.rowid, e.originator_id, e.originator_version, e.topic, e.state,"
-                " c.notification_id, c.originator_id, c.originator_version, c.topic, c.link"
-                " FROM stored_events e FULL OUTER JOIN event_chain c"
-                " ON c.notification_id = e.rowid ORDER BY COALESCE(e.rowid, c.notification_id)")
             read = 0
-            while rows := cursor.fetchmany(10_000):
-                read += len(rows)
+            for table, key in (("stored_events", "rowid"), ("event_chain", "notification_id")):
+                cursor = db.execute(f"SELECT * FROM {table} ORDER BY {key}")
+                while rows := cursor.fetchmany(20_000):
+                    read += len(rows)
+        read //= 2
         read_seconds = time.perf_counter() - start
         app.close()
     events = report["events"]

@@ -20,21 +20,18 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 GENESIS = bytes(32)
 """The link before the first event."""
 
-_LENGTH = struct.Struct(">Q")
-
-
-def _field(data: bytes) -> bytes:
-    return _LENGTH.pack(len(data)) + data
+_pack = struct.Struct(">Q").pack
+_sha256 = hashlib.sha256
 
 
 def link(previous: bytes, originator_id: str, version: int, topic: str, state: bytes) -> bytes:
     """The next link of the chain, for one stored event."""
-    digest = hashlib.sha256(previous)
-    digest.update(_field(originator_id.encode()))
-    digest.update(_LENGTH.pack(version))
-    digest.update(_field(topic.encode()))
-    digest.update(_field(state))
-    return digest.digest()
+    originator = originator_id.encode()
+    kind = topic.encode()
+    return _sha256(b"".join((
+        previous, _pack(len(originator)), originator, _pack(version),
+        _pack(len(kind)), kind, _pack(len(state)), state,
+    ))).digest()
 
 
 def originator_text(originator_id: UUID | str) -> str:
@@ -83,20 +80,38 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
 ChainRow = tuple[Any, ...]
 
 
-def chain_rows(db_path: str, batch: int = 10_000) -> Iterator[ChainRow]:
+def chain_rows(db_path: str, batch: int = 20_000) -> Iterator[ChainRow]:
     """Every stored event beside its chain row, in log order, read straight from the file.
 
     Yields (event id, originator, version, topic, state, chain id, chain originator,
     chain version, chain topic, link); a side is all None where that row is missing.
+    Both tables are read in their own order and merged here, so nothing is sorted.
     """
     import sqlite3
 
+    missing = (None, None, None, None, None)
     with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as db:
-        cursor = db.execute(
-            "SELECT e.rowid, e.originator_id, e.originator_version, e.topic, e.state,"
-            " c.notification_id, c.originator_id, c.originator_version, c.topic, c.link"
-            " FROM stored_events e FULL OUTER JOIN event_chain c ON c.notification_id = e.rowid"
-            " ORDER BY COALESCE(e.rowid, c.notification_id)"
-        )
-        while rows := cursor.fetchmany(batch):
-            yield from rows
+        events = _batched(db.execute(
+            "SELECT rowid, originator_id, originator_version, topic, state"
+            " FROM stored_events ORDER BY rowid"), batch)
+        links = _batched(db.cursor().execute(
+            "SELECT notification_id, originator_id, originator_version, topic, link"
+            " FROM event_chain ORDER BY notification_id"), batch)
+        event = next(events, None)
+        chained = next(links, None)
+        while event is not None or chained is not None:
+            if chained is None or (event is not None and event[0] < chained[0]):
+                yield (*event, *missing)  # type: ignore[misc]
+                event = next(events, None)
+            elif event is None or chained[0] < event[0]:
+                yield (*missing, *chained)
+                chained = next(links, None)
+            else:
+                yield (*event, *chained)
+                event = next(events, None)
+                chained = next(links, None)
+
+
+def _batched(cursor: Any, size: int) -> Iterator[tuple[Any, ...]]:
+    while rows := cursor.fetchmany(size):
+        yield from rows
