@@ -43,7 +43,7 @@ def main() -> None:
         file.unlink()
 
         start = time.perf_counter()
-        report = Auditor(app).verify()
+        report = Auditor(app, str(store)).verify()
         verify_seconds = time.perf_counter() - start
         assert report["intact"], report
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,16 +26,63 @@ from verify.store import parse_store
 
 import notation
 
+POSTGRES_SERVER = os.environ.get(
+    "VERIFY_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
+)
+"""The PostgreSQL server the tests use; each test gets a schema of its own there."""
+
+
+def postgres_unreachable() -> str | None:
+    """Why the test server cannot be used, or None when it can."""
+    try:
+        import psycopg
+
+        with psycopg.connect(POSTGRES_SERVER, connect_timeout=3) as db:
+            db.execute("SELECT 1")
+    except Exception as error:  # any failure means: no server to test against
+        return f"{type(error).__name__}: {str(error).strip().splitlines()[0]}"
+    return None
+
+
+def fresh_postgres_schema() -> Iterator[str]:
+    """A store URL in a new, empty schema, dropped afterwards; skip or fail without a server."""
+    reason = postgres_unreachable()
+    if reason is not None:
+        message = f"no PostgreSQL server at {POSTGRES_SERVER} ({reason})"
+        if os.environ.get("VERIFY_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"VERIFY_REQUIRE_POSTGRES=1 but {message}")
+        pytest.skip(message)
+    import psycopg
+
+    schema = f"test_{uuid.uuid4().hex[:16]}"
+    with psycopg.connect(POSTGRES_SERVER, autocommit=True) as db:
+        db.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield f"{POSTGRES_SERVER}?schema={schema}"
+    finally:
+        with psycopg.connect(POSTGRES_SERVER, autocommit=True) as db:
+            db.execute(f"DROP SCHEMA {schema} CASCADE")
+
 
 @pytest.fixture
 def store_path(tmp_path: Path) -> Path:
+    """A SQLite store file (for tests about the file itself)."""
     return tmp_path / "verify.sqlite"
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh store of each kind: a SQLite file, and a schema on the PostgreSQL server."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "verify.sqlite")
+    else:
+        yield from fresh_postgres_schema()
+
+
 @pytest.fixture
-def app(store_path: Path) -> Iterator[VerifyApp]:
-    """The application on a fresh SQLite file."""
-    application = VerifyApp(env=parse_store(str(store_path)).env())
+def app(store_url: str) -> Iterator[VerifyApp]:
+    """The application on a fresh store (both kinds)."""
+    application = VerifyApp(env=parse_store(store_url).env())
     yield application
     application.close()
 

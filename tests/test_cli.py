@@ -15,13 +15,13 @@ Run = Callable[..., Result]
 
 
 @pytest.fixture
-def run(store_path: Path) -> Run:
-    """Run `verify --store <tmp> ARGS...` and return click's result."""
+def run(store_url: str) -> Run:
+    """Run `verify --store <fresh store> ARGS...` and return click's result."""
     runner = CliRunner()
 
     def invoke(*args: str, actor: str = "ann", env: dict[str, str] | None = None) -> Result:
         return runner.invoke(
-            cli, ["--store", str(store_path), "--actor", actor, *args], env=env or {},
+            cli, ["--store", store_url, "--actor", actor, *args], env=env or {},
             catch_exceptions=False,
         )
 
@@ -66,10 +66,11 @@ def assert_one_sentence(result: Result, code: int, fragment: str) -> None:
     assert result.stdout == ""
 
 
-def test_init_is_idempotent(run: Run, store_path: Path) -> None:
+def test_init_is_idempotent(run: Run, store_url: str) -> None:
     first = run("init")
     assert first.exit_code == 0 and "created store" in first.output
-    assert store_path.is_file()
+    if "://" not in store_url:
+        assert Path(store_url).is_file()
     second = run("init")
     assert second.exit_code == 0 and "ready (0 incidents)" in second.output
 
@@ -160,9 +161,9 @@ def test_bad_input_is_one_sentence_and_appends_nothing(
     assert event_count(store, "CI1050") == before
 
 
-def test_actor_comes_from_option_then_environment(store_path: Path) -> None:
+def test_actor_comes_from_option_then_environment(store_url: str) -> None:
     runner = CliRunner()
-    base = ["--store", str(store_path)]
+    base = ["--store", store_url]
     runner.invoke(cli, [*base, "init"])
     runner.invoke(cli, [*base, "report", "CS1", "--date", "2017-03-17", "--location", "x",
                         "--country", "Syria", "--belligerent", "B"], env={"VERIFY_ACTOR": "zed"})
@@ -198,9 +199,28 @@ def test_a_file_that_is_not_a_store_is_explained(tmp_path: Path) -> None:
     assert_one_sentence(result, 2, "is not a verify store")
 
 
-def test_postgresql_is_refused_clearly_for_now(tmp_path: Path) -> None:
-    result = CliRunner().invoke(cli, ["--store", "postgresql://postgres@127.0.0.1/test", "init"])
-    assert_one_sentence(result, 2, "PostgreSQL stores are not available")
+def test_an_unreachable_postgresql_server_is_one_sentence() -> None:
+    result = CliRunner().invoke(cli, ["--store", "postgresql://nobody@127.0.0.1:1/none",
+                                      "show", "CS1"])
+    assert_one_sentence(result, 1, "cannot use the PostgreSQL store at 127.0.0.1:1/none")
+
+
+@pytest.mark.parametrize(
+    ("url", "fragment"),
+    [("postgresql://u@h/db?colour=red", "only ?schema=NAME"),
+     ("postgresql://u@h/db?schema=a;drop", "must be letters, digits and _"),
+     ("postgresql://u@h:port/db", "port"),
+     ("postgresql://u@h/", "needs a database name"),
+     ("mysql://u@h/db", "unknown store kind")],
+)
+def test_bad_store_addresses_are_one_sentence(url: str, fragment: str) -> None:
+    assert_one_sentence(CliRunner().invoke(cli, ["--store", url, "init"]), 2, fragment)
+
+
+def test_passwords_are_never_printed() -> None:
+    result = CliRunner().invoke(
+        cli, ["--store", "postgresql://clerk:s3cret-pw@127.0.0.1:1/none", "show", "CS1"])
+    assert "s3cret-pw" not in result.output + result.stderr
 
 
 def test_review_commands_end_to_end(store: Run) -> None:

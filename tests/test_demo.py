@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from click.testing import CliRunner
 
 from verify.application import VerifyApp
@@ -13,11 +11,11 @@ from verify.domain import Grade, State
 from verify.store import parse_store
 
 
-def test_demo_reaches_every_state_and_grade(store_path: Path) -> None:
-    result = CliRunner().invoke(cli, ["--store", str(store_path), "demo"])
+def test_demo_reaches_every_state_and_grade(store_url: str) -> None:
+    result = CliRunner().invoke(cli, ["--store", store_url, "demo"])
     assert result.exit_code == 0, result.output
     assert "stepping" in result.output
-    app = VerifyApp(env=parse_store(str(store_path)).env())
+    app = VerifyApp(env=parse_store(store_url).env())
     views = [app.show(code) for code in DEMO_CODES]
     assert {view.state for view in views} == {state.value for state in State}
     assert {view.grade for view in views if view.grade} == {grade.value for grade in Grade}
@@ -28,12 +26,14 @@ def test_demo_reaches_every_state_and_grade(store_path: Path) -> None:
     app.close()
 
 
-def test_demo_twice_changes_nothing(store_path: Path) -> None:
+def test_demo_twice_changes_nothing(store_url: str) -> None:
     runner = CliRunner()
-    runner.invoke(cli, ["--store", str(store_path), "demo"])
-    size = store_path.stat().st_size
-    again = runner.invoke(cli, ["--store", str(store_path), "demo"])
+    runner.invoke(cli, ["--store", store_url, "demo"])
+    app = VerifyApp(env=parse_store(store_url).env())
+    events = app.recorder.max_notification_id()
+    again = runner.invoke(cli, ["--store", store_url, "demo"])
     assert again.exit_code == 0
     assert "already holds the demo's incidents" in again.output
     assert "CI1050" in again.output
-    assert store_path.stat().st_size == size
+    assert app.recorder.max_notification_id() == events
+    app.close()

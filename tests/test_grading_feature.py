@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from pytest_bdd import parsers, scenarios, then, when
 
 from verify.domain import Grade
@@ -11,6 +12,12 @@ from verify.domain import Grade
 from conftest import World
 
 scenarios("grading.feature")
+
+
+@pytest.fixture(autouse=True)
+def on_each_store(world: World) -> World:
+    """Run every scenario on each kind of store (the world's app is parametrised)."""
+    return world
 
 
 @when(parsers.parse('a reviewer overrides the grade to {grade} because "{rationale}"'))

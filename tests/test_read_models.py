@@ -156,10 +156,10 @@ def test_rebuild_reproduces_the_same_tables(tmp_path: Path) -> None:
     assert app.read_model.dump() == before
 
 
-def test_two_catch_ups_racing_apply_each_event_once(store_path: Path, app: VerifyApp) -> None:
+def test_two_catch_ups_racing_apply_each_event_once(store_url: str, app: VerifyApp) -> None:
     for n in range(5):
         report(app, f"CS{n}", ["Coalition"])
-    other = VerifyApp(env=parse_store(str(store_path)).env())
+    other = VerifyApp(env=parse_store(store_url).env())
     original_save = other.read_model.save
 
     def save_after_the_other_wins(*args: Any, **kwargs: Any) -> None:

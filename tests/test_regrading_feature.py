@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from pytest_bdd import given, parsers, scenarios, then, when
 
 from verify.auditing import Auditor, rulebook_named
@@ -9,6 +10,12 @@ from verify.auditing import Auditor, rulebook_named
 from conftest import World
 
 scenarios("regrading.feature")
+
+
+@pytest.fixture(autouse=True)
+def on_each_store(world: World) -> World:
+    """Run every scenario on each kind of store (the world's app is parametrised)."""
+    return world
 
 
 @given("the incident is graded by the rulebook in force")
@@ -19,7 +26,7 @@ def graded_now(world: World) -> None:
 @when(parsers.parse("history is re-graded under rulebook {version}"))
 def regrade(world: World, version: str) -> None:
     world.version_before = world.version()
-    world.result = Auditor(world.app).regrade(rulebook_named(version))
+    world.result = Auditor(world.app, "test").regrade(rulebook_named(version))
 
 
 @then(parsers.parse("the grade would change from {before} to {after} by rule {rule}"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from pytest_bdd import given, parsers, scenarios, then, when
 
 from verify.domain import (
@@ -23,6 +24,12 @@ import notation
 from conftest import World, report
 
 scenarios("workflow.feature")
+
+
+@pytest.fixture(autouse=True)
+def on_each_store(world: World) -> World:
+    """Run every scenario on each kind of store (the world's app is parametrised)."""
+    return world
 
 
 # ------------------------------------------------------------ situations

@@ -12,6 +12,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, Tracking, Transcoder
+from eventsourcing.sqlite import SQLiteFactory
 from eventsourcing.utils import get_topic
 
 from .domain.errors import ConcurrentChange, InvalidInput, Refused, UnknownIncident
@@ -79,7 +80,7 @@ class VerifyApp(Application[UUID]):
 
     def __init__(self, env: Any = None) -> None:
         super().__init__(env)
-        self._read_model: ReadModel | None = None
+        self._read_model: Any = None
 
     def construct_transcoder(self) -> Transcoder:
         return OrjsonTranscoder()
@@ -274,17 +275,21 @@ class VerifyApp(Application[UUID]):
     # ------------------------------------------------------------ read models
 
     @property
-    def read_model(self) -> ReadModel:
+    def read_model(self) -> Any:
         """The queue, statistics and search tables, in the store beside the events."""
         if self._read_model is None:
-            recorder = self.factory.tracking_recorder(ReadModel)
-            assert isinstance(recorder, ReadModel)
-            self._read_model = recorder
+            if isinstance(self.factory, SQLiteFactory):
+                self._read_model = self.factory.tracking_recorder(ReadModel)
+            else:
+                from .postgres import PostgresReadModel
+
+                self._read_model = self.factory.tracking_recorder(PostgresReadModel)
         return self._read_model
 
     def events_behind(self) -> int:
         """How many stored events the read model has not applied yet."""
-        return max(0, (self.recorder.max_notification_id() or 0) - self.read_model.position())
+        position: int = self.read_model.position()
+        return max(0, (self.recorder.max_notification_id() or 0) - position)
 
     def catch_up(self, progress: Progress | None = None) -> int:
         """Apply every event the read model has not seen, a batch per transaction."""

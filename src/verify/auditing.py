@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -13,7 +12,7 @@ from eventsourcing.persistence import StoredEvent
 
 from .application import VerifyApp
 from .audit import BadEvent, ChainReport, Seal, verify_chain
-from .chain import chain_rows, format_head
+from .chain import format_head
 from .domain.errors import InvalidInput, Refused
 from .domain.incident import Incident, project_incident
 from .domain.rulebook import RULEBOOKS, Rulebook
@@ -24,18 +23,18 @@ Progress = Callable[[int], None]
 class Auditor:
     """Verifies the hash chain and snapshots, seals the head, re-grades under other rules."""
 
-    def __init__(self, app: VerifyApp) -> None:
+    def __init__(self, app: VerifyApp, store_label: str) -> None:
         self.app = app
-        path = app.env.get("SQLITE_DBNAME")
-        if not path:
-            raise InvalidInput("auditing needs a SQLite store")
-        self.path = path
+        self.recorder: Any = app.recorder
+        if not hasattr(self.recorder, "chain_rows"):
+            raise InvalidInput("this store keeps no hash chain")
+        self.path = store_label
 
     # ----------------------------------------------------------------- verify
 
     def verify(self, seal: Seal | None = None, progress: Progress | None = None) -> dict[str, Any]:
         """Recompute the chain over every stored event, then check every snapshot."""
-        rows = chain_rows(self.path)
+        rows = self.recorder.chain_rows()
         if progress is not None:
             rows = _counting(rows, progress)
         report = verify_chain(rows, seal)
@@ -76,10 +75,7 @@ class Auditor:
 
     def _check_snapshots(self) -> tuple[int, str | None]:
         """Every snapshot must equal the state its events give at that version."""
-        with sqlite3.connect(f"file:{self.path}?mode=ro", uri=True) as db:
-            snapshots = db.execute(
-                "SELECT originator_id, originator_version, topic, state FROM stored_snapshots"
-                " ORDER BY originator_id, originator_version").fetchall()
+        snapshots = self.recorder.snapshot_rows()
         for checked, (originator, version, topic, state) in enumerate(snapshots, start=1):
             identity = UUID(originator)
             code = self.code_of(identity)

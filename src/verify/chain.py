@@ -9,8 +9,9 @@ the events, so it cannot drift from them; `verify audit verify` recomputes it.
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 import struct
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -76,40 +77,52 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
         c.executemany("INSERT INTO event_chain VALUES (?, ?, ?, ?, ?)", rows)
         return notification_ids
 
+    def chain_rows(self, batch: int = 20_000) -> Iterator[ChainRow]:
+        """Every stored event beside its chain row, in log order, read straight from the file."""
+        with sqlite3.connect(f"file:{self.datastore.pool.db_name}?mode=ro", uri=True) as db:
+            events = db.execute("SELECT rowid, originator_id, originator_version, topic, state"
+                                " FROM stored_events ORDER BY rowid")
+            links = db.cursor().execute(
+                "SELECT notification_id, originator_id, originator_version, topic, link"
+                " FROM event_chain ORDER BY notification_id")
+            yield from merge_chain(_batched(events, batch), _batched(links, batch))
+
+    def snapshot_rows(self) -> list[tuple[str, int, str, bytes]]:
+        """Every stored snapshot, to check it against the events it summarises."""
+        with sqlite3.connect(f"file:{self.datastore.pool.db_name}?mode=ro", uri=True) as db:
+            found = db.execute("SELECT 1 FROM sqlite_master WHERE name='stored_snapshots'")
+            if found.fetchone() is None:
+                return []
+            return [(str(o), int(v), str(t), bytes(s)) for o, v, t, s in db.execute(
+                "SELECT originator_id, originator_version, topic, state FROM stored_snapshots"
+                " ORDER BY originator_id, originator_version")]
+
 
 ChainRow = tuple[Any, ...]
+"""(event id, originator, version, topic, state, chain id, chain originator, chain
+version, chain topic, link); a side is all None where that row is missing."""
+
+_MISSING = (None, None, None, None, None)
 
 
-def chain_rows(db_path: str, batch: int = 20_000) -> Iterator[ChainRow]:
-    """Every stored event beside its chain row, in log order, read straight from the file.
-
-    Yields (event id, originator, version, topic, state, chain id, chain originator,
-    chain version, chain topic, link); a side is all None where that row is missing.
-    Both tables are read in their own order and merged here, so nothing is sorted.
-    """
-    import sqlite3
-
-    missing = (None, None, None, None, None)
-    with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as db:
-        events = _batched(db.execute(
-            "SELECT rowid, originator_id, originator_version, topic, state"
-            " FROM stored_events ORDER BY rowid"), batch)
-        links = _batched(db.cursor().execute(
-            "SELECT notification_id, originator_id, originator_version, topic, link"
-            " FROM event_chain ORDER BY notification_id"), batch)
-        event = next(events, None)
-        chained = next(links, None)
-        while event is not None or chained is not None:
-            if chained is None or (event is not None and event[0] < chained[0]):
-                yield (*event, *missing)  # type: ignore[misc]
-                event = next(events, None)
-            elif event is None or chained[0] < event[0]:
-                yield (*missing, *chained)
-                chained = next(links, None)
-            else:
-                yield (*event, *chained)
-                event = next(events, None)
-                chained = next(links, None)
+def merge_chain(events: Iterable[tuple[Any, ...]],
+                links: Iterable[tuple[Any, ...]]) -> Iterator[ChainRow]:
+    """Walk the events and the chain, each in id order, side by side: nothing is sorted."""
+    event_rows, link_rows = iter(events), iter(links)
+    event = next(event_rows, None)
+    chained = next(link_rows, None)
+    while event is not None or chained is not None:
+        if chained is None or (event is not None and event[0] < chained[0]):
+            assert event is not None
+            yield (*event, *_MISSING)
+            event = next(event_rows, None)
+        elif event is None or chained[0] < event[0]:
+            yield (*_MISSING, *chained)
+            chained = next(link_rows, None)
+        else:
+            yield (*event, *chained)
+            event = next(event_rows, None)
+            chained = next(link_rows, None)
 
 
 def _batched(cursor: Any, size: int) -> Iterator[tuple[Any, ...]]:

@@ -40,7 +40,97 @@ _UPSERT = (
 TABLES = ("incident_view", "incident_belligerent", "incident_search")
 
 
-class ReadModel(SQLiteTrackingRecorder):
+class ReadModelQueries:
+    """The questions the read model answers, in SQL that SQLite and PostgreSQL share."""
+
+    placeholder = "?"
+    like = "LIKE"
+    byte_order = ""
+
+    def table(self, name: str) -> str:
+        return name
+
+    def _select(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        raise NotImplementedError  # each store's read model runs its own SQL
+
+    def queue(self, *, states: Sequence[str], belligerent: str | None, country: str | None,
+              limit: int | None) -> list[tuple[Any, ...]]:
+        """Incidents waiting in the given states, longest waiting first."""
+        p = self.placeholder
+        where = [f"v.state IN ({', '.join(p for _ in states)})", "v.duplicate_of IS NULL"]
+        params: list[Any] = list(states)
+        join = ""
+        if belligerent:
+            join = f"JOIN {self.table('incident_belligerent')} b ON b.code = v.code" \
+                f" AND b.belligerent = {p}"
+            params.insert(0, belligerent)
+        if country:
+            where.append(f"v.country = {p}")
+            params.append(country)
+        statement = (
+            f"SELECT v.code, v.state, v.waiting_for, v.state_since, v.date, v.location,"
+            f" v.country FROM {self.table('incident_view')} v {join}"
+            f" WHERE {' AND '.join(where)} ORDER BY v.state_since, v.code"
+        )
+        if limit is not None:
+            statement += f" LIMIT {p}"
+            params.append(limit)
+        return self._select(statement, params)
+
+    def stats(self, *, by: str, date_from: str | None,
+              date_to: str | None) -> list[tuple[Any, ...]]:
+        """Per group: incidents, each grade's count, ungraded, and the casualty sums."""
+        key = STATS_KEYS[by]
+        p = self.placeholder
+        join = (f"JOIN {self.table('incident_belligerent')} b ON b.code = v.code"
+                if by == "belligerent" else "")
+        where = ["v.duplicate_of IS NULL"]
+        params: list[Any] = []
+        if date_from:
+            where.append(f"v.date >= {p}")
+            params.append(date_from)
+        if date_to:
+            where.append(f"v.date <= {p}")
+            params.append(date_to)
+        grade_columns = ", ".join(
+            f"COUNT(CASE WHEN v.grade = '{grade.value}' THEN 1 END)" for grade in Grade
+        )
+        statement = (
+            f"SELECT {key} AS key, COUNT(*), {grade_columns},"
+            " COUNT(CASE WHEN v.grade IS NULL THEN 1 END),"
+            " CAST(COALESCE(SUM(v.killed_min), 0) AS BIGINT),"
+            " CAST(COALESCE(SUM(v.killed_max), 0) AS BIGINT)"
+            f" FROM {self.table('incident_view')} v {join} WHERE {' AND '.join(where)}"
+            f" GROUP BY {key} ORDER BY {key}{self.byte_order}"
+        )
+        return self._select(statement, params)
+
+    def search(self, text: str, limit: int) -> list[tuple[Any, ...]]:
+        """Incidents whose code, place or summary contains the text, in any script."""
+        p = self.placeholder
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        like = f"{self.like} {p} ESCAPE '\\'"
+        statement = (
+            "SELECT v.code, v.date, v.location, v.country, v.state, v.grade, v.summary"
+            f" FROM {self.table('incident_view')} v"
+            f" WHERE v.code {like} OR v.location {like} OR COALESCE(v.summary, '') {like}"
+            f" ORDER BY v.code <> upper({p}), v.date, v.code LIMIT {p}"
+        )
+        return self._select(statement, (pattern, pattern, pattern, text, limit))
+
+    def dump(self) -> dict[str, list[tuple[Any, ...]]]:
+        """Every read-model row, in a stable order (to compare a rebuild with the original)."""
+        view = ", ".join(_COLUMNS)
+        return {
+            "incident_view": self._select(
+                f"SELECT {view} FROM {self.table('incident_view')} ORDER BY code"),
+            "incident_belligerent": self._select(
+                f"SELECT code, belligerent FROM {self.table('incident_belligerent')}"
+                " ORDER BY code, belligerent"),
+        }
+
+
+class ReadModel(ReadModelQueries, SQLiteTrackingRecorder):
     """Read-model tables in the store's own SQLite file, tracked by notification id."""
 
     def construct_create_table_statements(self) -> list[str]:
@@ -111,86 +201,25 @@ class ReadModel(SQLiteTrackingRecorder):
                 c.execute(f"DELETE FROM {table}")
             c.execute("DELETE FROM tracking WHERE application_name=?", (PROJECTION_NAME,))
 
-    # ---------------------------------------------------------------- queries
-
     def _select(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self.datastore.transaction(commit=False) as c:
             c.execute(statement, params)
             return [tuple(row) for row in c.fetchall()]
 
-    def queue(self, *, states: Sequence[str], belligerent: str | None, country: str | None,
-              limit: int | None) -> list[tuple[Any, ...]]:
-        """Incidents waiting in the given states, longest waiting first."""
-        where = [f"v.state IN ({', '.join('?' for _ in states)})", "v.duplicate_of IS NULL"]
-        params: list[Any] = list(states)
-        join = ""
-        if belligerent:
-            join = "JOIN incident_belligerent b ON b.code = v.code AND b.belligerent = ?"
-            params.insert(0, belligerent)
-        if country:
-            where.append("v.country = ?")
-            params.append(country)
-        statement = (
-            f"SELECT v.code, v.state, v.waiting_for, v.state_since, v.date, v.location,"
-            f" v.country FROM incident_view v {join} WHERE {' AND '.join(where)}"
-            " ORDER BY v.state_since, v.code"
-        )
-        if limit is not None:
-            statement += " LIMIT ?"
-            params.append(limit)
-        return self._select(statement, params)
-
-    def stats(self, *, by: str, date_from: str | None,
-              date_to: str | None) -> list[tuple[Any, ...]]:
-        """Per group: incidents, each grade's count, ungraded, and the casualty sums."""
-        key = STATS_KEYS[by]
-        join = "JOIN incident_belligerent b ON b.code = v.code" if by == "belligerent" else ""
-        where = ["v.duplicate_of IS NULL"]
-        params: list[Any] = []
-        if date_from:
-            where.append("v.date >= ?")
-            params.append(date_from)
-        if date_to:
-            where.append("v.date <= ?")
-            params.append(date_to)
-        grade_columns = ", ".join(
-            f"COUNT(CASE WHEN v.grade = '{grade.value}' THEN 1 END)" for grade in Grade
-        )
-        statement = (
-            f"SELECT {key} AS key, COUNT(*), {grade_columns},"
-            " COUNT(CASE WHEN v.grade IS NULL THEN 1 END),"
-            " COALESCE(SUM(v.killed_min), 0), COALESCE(SUM(v.killed_max), 0)"
-            f" FROM incident_view v {join} WHERE {' AND '.join(where)}"
-            " GROUP BY key ORDER BY key"
-        )
-        return self._select(statement, params)
-
     def search(self, text: str, limit: int) -> list[tuple[Any, ...]]:
-        """Incidents whose code, place or summary contains the text, in any script."""
-        columns = "v.code, v.date, v.location, v.country, v.state, v.grade, v.summary"
-        if len(text) >= 3:
-            quoted = '"' + text.replace('"', '""') + '"'
-            statement = (
-                f"SELECT {columns} FROM incident_search s JOIN incident_view v"
-                " ON v.code = s.code WHERE incident_search MATCH ?"
-                " ORDER BY v.code <> upper(?), v.date, v.code LIMIT ?"
-            )
-            return self._select(statement, (quoted, text, limit))
-        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        """Use the trigram index for three characters or more; scan for less."""
+        if len(text) < 3:
+            return super().search(text, limit)
+        quoted = '"' + text.replace('"', '""') + '"'
         statement = (
-            f"SELECT {columns} FROM incident_view v WHERE v.code LIKE ?1 ESCAPE '\\'"
-            " OR v.location LIKE ?1 ESCAPE '\\' OR v.summary LIKE ?1 ESCAPE '\\'"
-            " ORDER BY v.code <> upper(?3), v.date, v.code LIMIT ?2"
+            "SELECT v.code, v.date, v.location, v.country, v.state, v.grade, v.summary"
+            " FROM incident_search s JOIN incident_view v ON v.code = s.code"
+            " WHERE incident_search MATCH ? ORDER BY v.code <> upper(?), v.date, v.code LIMIT ?"
         )
-        return self._select(statement, (pattern, limit, text))
+        return self._select(statement, (quoted, text, limit))
 
     def dump(self) -> dict[str, list[tuple[Any, ...]]]:
-        """Every read-model row, in a stable order (to compare a rebuild with the original)."""
-        return {
-            "incident_view": self._select("SELECT * FROM incident_view ORDER BY code"),
-            "incident_belligerent": self._select(
-                "SELECT * FROM incident_belligerent ORDER BY code, belligerent"),
-            "incident_search": self._select(
-                "SELECT code, location, summary FROM incident_search ORDER BY code"),
-        }
-
+        tables = super().dump()
+        tables["incident_search"] = self._select(
+            "SELECT code, location, summary FROM incident_search ORDER BY code")
+        return tables

@@ -5,14 +5,18 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from eventsourcing.utils import get_topic
 
 from .chain import ChainedSQLiteRecorder
-from .domain.errors import InvalidInput
+from .domain.errors import InvalidInput, Refused
 
 DEFAULT_STORE = "verify.sqlite"
+
+
+class StoreUnavailable(Refused):
+    """The store exists in principle but cannot be reached or used now (exit 1)."""
 
 
 @dataclass(frozen=True)
@@ -29,9 +33,11 @@ class StoreLocation:
         if self.path is not None:
             return str(self.path)
         values = dict(self.settings)
+        schema = values.get("POSTGRES_SCHEMA", "public")
         return (
             f"postgresql://{values.get('POSTGRES_USER', '')}@{values['POSTGRES_HOST']}:"
             f"{values['POSTGRES_PORT']}/{values['POSTGRES_DBNAME']}"
+            + ("" if schema == "public" else f"?schema={schema}")
         )
 
     def env(self) -> dict[str, str]:
@@ -43,12 +49,19 @@ class StoreLocation:
                 "SQLITE_LOCK_TIMEOUT": "30",
                 "APPLICATION_RECORDER_TOPIC": get_topic(ChainedSQLiteRecorder),
             }
-        return {"PERSISTENCE_MODULE": "eventsourcing.postgres", **dict(self.settings)}
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "APPLICATION_RECORDER_TOPIC": POSTGRES_RECORDER_TOPIC,
+            "POSTGRES_CONNECT_TIMEOUT": "5",
+            "POSTGRES_POOL_SIZE": "4",
+            "POSTGRES_LOCK_TIMEOUT": "10",
+            **dict(self.settings),
+        }
 
     def exists(self) -> bool:
         """Whether the store has been created by ``verify init``."""
         if self.path is None:
-            return True
+            return _postgres_tables_exist(dict(self.settings))
         if not self.path.is_file():
             return False
         try:
@@ -59,6 +72,37 @@ class StoreLocation:
         except sqlite3.DatabaseError as error:
             raise InvalidInput(f"{self.path} is not a verify store ({error})") from None
         return row is not None
+
+
+POSTGRES_RECORDER_TOPIC = "verify.postgres:ChainedPostgresRecorder"
+"""Named by topic, so psycopg is imported only for PostgreSQL stores."""
+
+
+def _postgres_tables_exist(settings: dict[str, str]) -> bool:
+    try:
+        import psycopg
+    except ImportError:
+        raise InvalidInput(
+            "PostgreSQL stores need the postgres extra: pip install 'verify[postgres]'"
+        ) from None
+    parts = {
+        "dbname": settings["POSTGRES_DBNAME"], "host": settings["POSTGRES_HOST"],
+        "port": settings["POSTGRES_PORT"], "user": settings["POSTGRES_USER"],
+        "password": settings["POSTGRES_PASSWORD"], "connect_timeout": "5",
+    }
+    conninfo = psycopg.conninfo.make_conninfo(**{k: v for k, v in parts.items() if v})
+    schema = settings.get("POSTGRES_SCHEMA", "public")
+    try:
+        with psycopg.connect(conninfo) as db:
+            found = db.execute("SELECT to_regclass(%s)", (f'"{schema}".verify_events',))
+            row = found.fetchone()
+    except psycopg.Error as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise StoreUnavailable(
+            f"cannot use the PostgreSQL store at {settings['POSTGRES_HOST']}:"
+            f"{settings['POSTGRES_PORT']}/{settings['POSTGRES_DBNAME']}: {reason}"
+        ) from None
+    return row is not None and row[0] is not None
 
 
 def parse_store(value: str) -> StoreLocation:
@@ -93,7 +137,16 @@ def _parse_postgres(text: str) -> StoreLocation:
         port = parts.port or 5432
     except ValueError:
         raise InvalidInput("the port in the postgresql:// store is not a number") from None
+    query = dict(parse_qsl(parts.query))
+    unknown = sorted(set(query) - {"schema"})
+    if unknown:
+        raise InvalidInput(f"unknown option {unknown[0]!r} in the postgresql:// store; "
+                           "only ?schema=NAME is understood")
+    schema = query.get("schema", "public")
+    if not schema.replace("_", "").isalnum():
+        raise InvalidInput(f"the schema name {schema!r} must be letters, digits and _")
     settings = {
+        "POSTGRES_SCHEMA": schema,
         "POSTGRES_DBNAME": dbname,
         "POSTGRES_HOST": parts.hostname or "127.0.0.1",
         "POSTGRES_PORT": str(port),

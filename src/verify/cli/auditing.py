@@ -32,7 +32,7 @@ def audit_verify(session: Session, seal_text: str | None, as_json: bool) -> None
     from ..auditing import Auditor
 
     seal = Seal.parse(seal_text) if seal_text else None
-    auditor = Auditor(session.app())
+    auditor = Auditor(session.app(), session.store.label)
     with click.progressbar(length=session.app().recorder.max_notification_id() or 0,
                            label="verifying", file=sys.stderr, hidden=True) as bar:
         report = auditor.verify(seal, progress=bar.update)
@@ -55,7 +55,7 @@ def audit_seal(session: Session, as_json: bool) -> None:
     """Print the head hash of the verified history, with a timestamp, to publish."""
     from ..auditing import Auditor
 
-    sealed = Auditor(session.app()).seal()
+    sealed = Auditor(session.app(), session.store.label).seal()
     if as_json:
         emit_json(sealed)
     else:
@@ -75,7 +75,7 @@ def audit_regrade(session: Session, rulebook_name: str, as_json: bool) -> None:
     app = session.app()
     with click.progressbar(length=app.count_incidents(), label="re-grading",
                            file=sys.stderr, hidden=True) as bar:
-        report = Auditor(app).regrade(rulebook, progress=bar.update)
+        report = Auditor(app, session.store.label).regrade(rulebook, progress=bar.update)
     if as_json:
         emit_json(report)
         return

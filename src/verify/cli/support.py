@@ -41,11 +41,6 @@ class Session:
     def app(self, *, create: bool = False) -> VerifyApp:
         """Open the store; refuse to create one unless asked (``verify init``, ``demo``)."""
         if self._app is None:
-            if self.store.kind != "sqlite":
-                raise InvalidInput(
-                    "PostgreSQL stores are not available in this version; "
-                    "use a SQLite file path"
-                )
             if not create and not self.store.exists():
                 raise InvalidInput(
                     f"there is no store at {self.store.label}; run `verify init` to create one "
@@ -251,6 +246,11 @@ class VerifyGroup(click.Group):
             )
         except click.exceptions.Exit as done:
             sys.exit(done.exit_code)
+        except BrokenPipeError:
+            # The reader went away (`verify export | head`): stop quietly.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(EXIT_REFUSED)
         except click.exceptions.NoArgsIsHelpError as error:
             click.echo(error.ctx.get_help() if error.ctx else str(error))
             sys.exit(0)
