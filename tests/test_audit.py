@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -13,10 +13,12 @@ from click.testing import CliRunner, Result
 from verify.chain import GENESIS, link
 from verify.cli import cli
 
+from conftest import fresh_postgres_schema
+
 Tamper = Callable[[sqlite3.Connection], None]
 
 
-def run(store: Path, *args: str) -> Result:
+def run(store: Path | str, *args: str) -> Result:
     return CliRunner().invoke(cli, ["--store", str(store), "--actor", "auditor", *args])
 
 
@@ -206,3 +208,38 @@ def test_explain_and_regrade_through_the_command_line(store: Path) -> None:
     unknown = run(store, "audit", "regrade", "--rulebook", "v9")
     assert unknown.exit_code == 2 and "no rulebook 'v9'; there are v1, v2" in unknown.stderr
     assert run(store, "explain", "CS1094").exit_code == 1  # no source: nothing to explain
+
+
+@pytest.fixture
+def postgres_store() -> Iterator[str]:
+    yield from fresh_postgres_schema()
+
+
+@pytest.mark.parametrize(
+    ("statement", "problem"),
+    [
+        ("UPDATE {s}.verify_events SET state = convert_to(replace("
+         "convert_from(state, 'UTF8'), 'Amnesty', 'Amnestie'), 'UTF8')"
+         " WHERE notification_id = 2", "(CI1050 version 2, SourceAdded) was altered"),
+        ("DELETE FROM {s}.verify_events WHERE notification_id = 3",
+         "(CI1050 version 3, SourceAdded) was removed from the database"),
+        ("INSERT INTO {s}.verify_events (originator_id, originator_version, topic, state)"
+         " SELECT originator_id, 99, topic, state FROM {s}.verify_events"
+         " WHERE notification_id = 2", "(CI1050 version 99, SourceAdded) was inserted directly"),
+    ],
+    ids=["edit", "delete", "insert"],
+)
+def test_tampering_in_postgresql_is_caught(postgres_store: str, statement: str,
+                                           problem: str) -> None:
+    import psycopg
+
+    from conftest import POSTGRES_SERVER
+
+    assert run(postgres_store, "demo").exit_code == 0
+    assert run(postgres_store, "audit", "verify").exit_code == 0
+    schema = postgres_store.rsplit("schema=", 1)[1]
+    with psycopg.connect(POSTGRES_SERVER, autocommit=True) as db:
+        db.execute(statement.replace("{s}", schema).encode())
+    result = run(postgres_store, "audit", "verify")
+    assert result.exit_code == 1
+    assert problem in result.stderr, result.stderr

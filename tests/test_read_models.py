@@ -249,3 +249,23 @@ def test_a_catch_up_killed_midway_resumes_to_the_same_tables(tmp_path: Path) -> 
     resumed.rebuild_read_models()
     assert resumed.read_model.dump() == tables
     resumed.close()
+
+
+def test_a_projection_worker_keeps_up_beside_the_commands(store_url: str) -> None:
+    runner = CliRunner()
+    base = ["--store", store_url]
+    runner.invoke(cli, [*base, "init"])
+    worker = subprocess.Popen(
+        [sys.executable, "-c", "from verify.cli import main; main()", *base,
+         "projections", "run", "--interval", "0.05", "--stop-after", "4"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    for n in range(6):
+        runner.invoke(cli, [*base, "report", f"CS{n}", "--date", "2017-03-17", "--location",
+                            "Raqqa", "--country", "Syria", "--belligerent", "Coalition"])
+        time.sleep(0.1)
+    out, err = worker.communicate(timeout=60)
+    assert worker.returncode == 0, err.decode()
+    assert b"applied" in out and b"stopped after applying" in out
+    status = json.loads(runner.invoke(cli, [*base, "projections", "status", "--json"]).stdout)
+    assert status["behind"] == 0 and status["position"] == 6
+    assert len(json.loads(runner.invoke(cli, [*base, "queue", "--json"]).stdout)) == 6

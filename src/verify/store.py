@@ -55,6 +55,9 @@ class StoreLocation:
             "POSTGRES_CONNECT_TIMEOUT": "5",
             "POSTGRES_POOL_SIZE": "4",
             "POSTGRES_LOCK_TIMEOUT": "10",
+            # The hash chain is written by the recorder's normal insert path;
+            # the library's optional insert function would bypass it.
+            "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
             **dict(self.settings),
         }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -143,6 +144,35 @@ def projections_rebuild(session: Session) -> None:
                            hidden=total < PROGRESS_FROM_EVENTS) as bar:
         applied = app.rebuild_read_models(progress=bar.update)
     say(f"rebuilt the read models from {applied} events")
+
+
+@projections.command("run")
+@click.option("--interval", type=click.FloatRange(min=0.05), default=1.0, show_default=True,
+              help="Seconds to wait between looks at the event log when there is nothing new.")
+@click.option("--stop-after", type=click.FloatRange(min=0), metavar="SECONDS",
+              help="Stop after this long (default: run until interrupted).")
+@pass_session
+def projections_run(session: Session, interval: float, stop_after: float | None) -> None:
+    """Keep the read models caught up as events arrive, until interrupted.
+
+    Safe beside the reading commands and beside other workers: each event is
+    applied once, whoever applies it first.
+    """
+    app = session.app()
+    deadline = None if stop_after is None else time.monotonic() + stop_after
+    applied = 0
+    say(f"keeping the read models of {session.store.label} up to date (Ctrl-C stops)")
+    try:
+        while deadline is None or time.monotonic() < deadline:
+            done = app.catch_up()
+            applied += done
+            if done:
+                say(f"applied {done} events (read models at event {app.read_model.position()})")
+            else:
+                time.sleep(interval)
+    except KeyboardInterrupt:
+        pass
+    say(f"stopped after applying {applied} events")
 
 
 @projections.command("status")
