@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, Tracking, Transcoder
+from eventsourcing.persistence import IntegrityError, PersistenceError, Tracking, Transcoder
 from eventsourcing.sqlite import SQLiteFactory
 from eventsourcing.utils import get_topic
 
@@ -279,11 +279,18 @@ class VerifyApp(Application[UUID]):
         """The queue, statistics and search tables, in the store beside the events."""
         if self._read_model is None:
             if isinstance(self.factory, SQLiteFactory):
-                self._read_model = self.factory.tracking_recorder(ReadModel)
+                model: Any = self.factory.tracking_recorder(ReadModel)
             else:
                 from .postgres import PostgresReadModel
 
-                self._read_model = self.factory.tracking_recorder(PostgresReadModel)
+                model = self.factory.tracking_recorder(PostgresReadModel)
+            try:
+                model.position()
+            except PersistenceError:
+                # A store made before its read models existed: create them now
+                # (needs the right to create tables, like `verify init`).
+                model.create_table()
+            self._read_model = model
         return self._read_model
 
     def events_behind(self) -> int:

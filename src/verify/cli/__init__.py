@@ -15,8 +15,8 @@ from .support import VerifyGroup, start_session
     "--store",
     envvar="VERIFY_STORE",
     metavar="PATH|URL",
-    help=f"Where the event log lives: a file path or sqlite:///PATH [default: {DEFAULT_STORE}; "
-    "env VERIFY_STORE].",
+    help="Where the event log lives: a file path, sqlite:///PATH, or "
+    f"postgresql://USER@HOST:PORT/DB[?schema=S] [default: {DEFAULT_STORE}; env VERIFY_STORE].",
 )
 @click.option(
     "--actor",

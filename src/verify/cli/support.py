@@ -48,7 +48,11 @@ class Session:
                 )
             if create and self.store.path is not None and self.store.path.parent:
                 self.store.path.parent.mkdir(parents=True, exist_ok=True)
-            self._app = VerifyApp(env=self.store.env())
+            # Only `init` and `demo` create tables: other commands need no right to
+            # change the schema, so a team's analysts can run with least privilege.
+            self._app = VerifyApp(env={**self.store.env(), "CREATE_TABLE": "y" if create else "n"})
+            if create:
+                self._app.read_model  # noqa: B018 - creates the read-model tables too
         return self._app
 
     def close(self) -> None:
