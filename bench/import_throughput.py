@@ -1,6 +1,7 @@
-"""Bulk import throughput on SQLite, beside raw sqlite3 executemany of the same rows.
+"""Bulk import throughput, beside raw executemany of the same rows, on SQLite or PostgreSQL.
 
     python bench/import_throughput.py [--incidents 100000]
+    python bench/import_throughput.py --postgres postgresql://postgres@127.0.0.1:5432/test
 
 1. Generates a synthetic archive (verify.synthetic, about six events an incident).
 2. Imports it into a fresh store through the same path as `verify import`
@@ -26,7 +27,7 @@ from verify.store import parse_store
 from verify.synthetic import archive
 
 
-def import_archive(file: Path, store: Path) -> tuple[int, int, float]:
+def import_archive(file: Path, store: Path | str) -> tuple[int, int, float]:
     env = parse_store(str(store)).env()
     app = VerifyApp(env=env)
     start = time.perf_counter()
@@ -64,10 +65,61 @@ def raw_executemany(source: Path, target: Path, batch_rows: int) -> tuple[int, f
     return len(rows), elapsed
 
 
+def postgres_bench(server: str, file: Path, schema: str) -> tuple[int, int, float, int, float]:
+    """The same import into a fresh PostgreSQL schema, and the raw psycopg baseline."""
+    import psycopg
+
+    with psycopg.connect(server, autocommit=True) as db:
+        db.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        db.execute(f"CREATE SCHEMA {schema}")
+    try:
+        url = f"{server}?schema={schema}"
+        incidents, events, elapsed = import_archive(file, url)
+        with psycopg.connect(server) as db:
+            rows = db.execute(f"SELECT originator_id, originator_version, topic, state"
+                              f" FROM {schema}.verify_events ORDER BY notification_id").fetchall()
+            db.execute(f"CREATE TABLE {schema}.raw_events (originator_id uuid NOT NULL,"
+                       " originator_version bigint NOT NULL, topic text, state bytea,"
+                       " notification_id bigserial,"
+                       " PRIMARY KEY (originator_id, originator_version))")
+            db.commit()
+            batch = CHUNK_LINES * events // max(incidents, 1)
+            start = time.perf_counter()
+            with db.cursor() as cursor:
+                for first in range(0, len(rows), batch):
+                    cursor.executemany(
+                        f"INSERT INTO {schema}.raw_events (originator_id, originator_version,"
+                        " topic, state) VALUES (%s, %s, %s, %s)", rows[first:first + batch])
+                    db.commit()
+            raw_elapsed = time.perf_counter() - start
+        return incidents, events, elapsed, len(rows), raw_elapsed
+    finally:
+        with psycopg.connect(server, autocommit=True) as db:
+            db.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--incidents", type=int, default=100_000)
+    parser.add_argument("--postgres", metavar="URL",
+                        help="Measure on this PostgreSQL server (a scratch schema is used).")
     args = parser.parse_args()
+    if args.postgres:
+        with tempfile.TemporaryDirectory() as folder:
+            file = Path(folder) / "archive.jsonl"
+            with file.open("wb") as out:
+                for line in archive(args.incidents):
+                    out.write(line)
+            incidents, events, elapsed, rows, raw_elapsed = postgres_bench(
+                args.postgres, file, "verify_bench")
+        ours, raw = events / elapsed, rows / raw_elapsed
+        print(f"{incidents} incidents, {events} events; PostgreSQL, {CHUNK_LINES} incidents "
+              "a transaction")
+        print(f"  {'':<34}{'seconds':>9}{'events/s':>11}")
+        print(f"  {'verify import':<34}{elapsed:>9.1f}{ours:>11,.0f}")
+        print(f"  {'raw psycopg executemany (baseline)':<34}{raw_elapsed:>9.1f}{raw:>11,.0f}")
+        print(f"  ratio: {ours / raw:.2f} of raw")
+        return
     with tempfile.TemporaryDirectory() as folder:
         file = Path(folder) / "archive.jsonl"
         with file.open("wb") as out:
