@@ -115,3 +115,32 @@ def test_the_command_line_tells_the_loser_to_run_again(store_url: str, tmp_path:
     assert "https://example.org/1" in shown.output and "example.org/2" not in shown.output
     one.close()
     two.close()
+
+
+def test_grade_all_reports_an_incident_changed_meanwhile_and_saves_the_rest(
+    store_url: str,
+) -> None:
+    from verify.domain import Source
+
+    app = VerifyApp(env=parse_store(store_url).env())
+    other = VerifyApp(env=parse_store(store_url).env())
+    for code in ("CS1", "CS2", "CS3"):
+        report(app, code, ["Coalition"])
+        app.add_source(code, Source(url=f"https://example.org/{code}", publisher="P",
+                                    kind="ngo", reliability="B", credibility=2), "ann")
+    seen: list[int] = []
+
+    def meanwhile(step: int) -> None:
+        seen.append(step)
+        if len(seen) == 3:  # CS1 is loaded and graded in the batch, not yet saved
+            other.add_note("CS1", "checked the hospital records", "bob")
+
+    summary = app.grade_all("robot", progress=meanwhile)
+    assert summary.conflicts == ["CS1"]
+    assert summary.by_grade == {"weak": 2}
+    assert app.show("CS1").grade is None and app.show("CS1").notes
+    assert app.show("CS2").grade == "weak" and app.show("CS3").grade == "weak"
+    again = app.grade_all("robot")
+    assert again.by_grade == {"weak": 1} and again.conflicts == []
+    app.close()
+    other.close()

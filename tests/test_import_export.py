@@ -281,3 +281,20 @@ def test_the_line_parser_never_raises(data: object) -> None:
         raw = json.dumps({**GOOD, **data}, ensure_ascii=False).encode()  # type: ignore[dict-item]
     for row in read_jsonl(io.BytesIO(raw.replace(b"\n", b" ") + b"\n")):
         assert (row.record is None) != (row.error is None)
+
+
+def test_reimporting_a_file_with_new_rows_stores_the_new_ones(store: Store, tmp_path: Path) -> None:
+    """A batch that meets an existing code falls back row by row and loses nothing."""
+    first = [orjson.dumps({**GOOD, "code": f"CS{n}"}) for n in (1, 2)]
+    write_lines(tmp_path / "a.jsonl", first)
+    assert store.run("import", str(tmp_path / "a.jsonl")).exit_code == 0
+    before = store.events()
+    more = [*first, orjson.dumps({**GOOD, "code": "CS3"}), orjson.dumps({**GOOD, "code": "CS4"})]
+    write_lines(tmp_path / "b.jsonl", more)
+    summary = json.loads(store.run("import", str(tmp_path / "b.jsonl"), "--json").stdout)
+    assert (summary["imported"], summary["unchanged"]) == (2, 2)
+    per_incident = (before) // 2
+    assert store.events() == before + summary["events"] == before + 2 * per_incident
+    for code in ("CS3", "CS4"):
+        history = json.loads(store.run("history", code, "--json").stdout)
+        assert history[-1]["event"] == "NoteAdded" and len(history) == per_incident

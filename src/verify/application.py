@@ -200,18 +200,9 @@ class VerifyApp(Application[UUID]):
         batch: list[Incident] = []
 
         def flush() -> None:
-            if not batch:
-                return
-            try:
-                self.save(*batch)
-            except IntegrityError:
-                # Someone changed one of these meanwhile: save one at a time, report the losers.
-                for incident in batch:
-                    try:
-                        self.save_incident(incident)
-                    except ConcurrentChange:
-                        conflicts.append(incident.code)
-                        by_grade[str(incident.grade)] -= 1
+            for incident in self.save_many(batch):
+                conflicts.append(incident.code)
+                by_grade[str(incident.grade)] -= 1
             batch.clear()
 
         with fewer_collections():
@@ -447,6 +438,30 @@ class VerifyApp(Application[UUID]):
         except AggregateNotFoundError:
             raise UnknownIncident(canonical) from None
         return incident
+
+    def save_many(self, incidents: list[Incident]) -> list[Incident]:
+        """Save many incidents in one transaction; if that conflicts, each on its own.
+
+        Returns the incidents refused because someone changed them meanwhile;
+        every other incident is saved. A failed save has already taken the
+        pending events off the aggregates, so they are kept here and put back
+        before each incident is tried alone.
+        """
+        if not incidents:
+            return []
+        kept = [list(incident.pending_events) for incident in incidents]
+        try:
+            self.save(*incidents)
+        except IntegrityError:
+            refused = []
+            for incident, events in zip(incidents, kept, strict=True):
+                incident.pending_events[:] = events
+                try:
+                    self.save_incident(incident)
+                except ConcurrentChange:
+                    refused.append(incident)
+            return refused
+        return []
 
     def save_incident(self, incident: Incident) -> None:
         """Save one incident, turning a lost race into ConcurrentChange."""

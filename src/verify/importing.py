@@ -253,9 +253,13 @@ class Importer:
             for item, events in zip(prepared, counts, strict=True):
                 yield Outcome(item.line, Status.IMPORTED, item.record.code, "would import", events)
             return
+        kept = [list(item.incident.pending_events) for item in prepared]
         try:
-            self.app.save(*(p.incident for p in prepared))
+            self.app.save(*(item.incident for item in prepared))
         except IntegrityError:
+            # The failed save took the pending events off the incidents: put them back.
+            for item, pending in zip(prepared, kept, strict=True):
+                item.incident.pending_events[:] = pending
             yield from self._save_one_by_one(prepared, counts)
             return
         for item, events in zip(prepared, counts, strict=True):
