@@ -31,7 +31,7 @@ from verify.domain import ConcurrentChange
 from verify.store import parse_store
 
 store, name, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
-app = VerifyApp(env=parse_store(store).env())
+app = VerifyApp(env={**parse_store(store).env(), "CREATE_TABLE": "n"})
 acknowledged, conflicts = [], 0
 for n in range(count):
     code = ("CS1", "CS2")[n % 2]
