@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
@@ -13,10 +14,14 @@ from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from verify.application import VerifyApp
 from verify.cli import cli
 from verify.formats import read_jsonl
 from verify.importing import PARALLEL_FROM_ROWS
+from verify.store import parse_store
 from verify.synthetic import archive
+
+from conftest import fresh_postgres_schema
 
 GOOD = {
     "code": "CI1050", "date": "2017-03-17", "country": "Iraq",
@@ -43,26 +48,42 @@ GOOD = {
 
 
 class Store:
-    """One SQLite store driven through the command line."""
+    """One store (either kind) driven through the command line."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, url: str) -> None:
+        self.url = url
         self.runner = CliRunner()
         assert self.run("init").exit_code == 0
 
     def run(self, *args: str) -> Result:
-        return self.runner.invoke(cli, ["--store", str(self.path), "--actor", "importer", *args])
+        return self.runner.invoke(cli, ["--store", self.url, "--actor", "importer", *args])
 
     def events(self) -> int:
-        import sqlite3
-
-        with sqlite3.connect(self.path) as db:
-            return int(db.execute("SELECT COUNT(*) FROM stored_events").fetchone()[0])
+        """How many events are stored (notification ids may have gaps on PostgreSQL)."""
+        app = VerifyApp(env=parse_store(self.url).env())
+        try:
+            count, start = 0, 1
+            while page := app.recorder.select_notifications(start=start, limit=10_000):
+                count += len(page)
+                start = page[-1].id + 1
+            return count
+        finally:
+            app.close()
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return Store(tmp_path / "one.sqlite")
+def store(store_url: str) -> Store:
+    return Store(store_url)
+
+
+@pytest.fixture
+def second_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """Another empty store of the same kind as `store`."""
+    if "sqlite" in request.node.callspec.id:
+        yield Store(str(tmp_path / "second.sqlite"))
+    else:
+        for url in fresh_postgres_schema():
+            yield Store(url)
 
 
 def write_lines(path: Path, lines: list[bytes]) -> Path:
@@ -86,11 +107,13 @@ def test_a_row_imports_as_the_commands_would_record_it(store: Store, tmp_path: P
     assert shown["location"]["name"] == "الموصل الجديدة"
 
 
-def test_generated_archive_round_trips(tmp_path: Path) -> None:
+def test_generated_archive_round_trips(
+    tmp_path: Path, store: Store, second_store: Store
+) -> None:
     count = 10_000
     assert count >= PARALLEL_FROM_ROWS  # the parallel path is the one exercised here
     file = write_lines(tmp_path / "archive.jsonl", list(archive(count)))
-    first = Store(tmp_path / "first.sqlite")
+    first = store
     imported = first.run("import", str(file), "--json")
     assert imported.exit_code == 0, imported.stderr
     summary = json.loads(imported.stdout)
@@ -104,7 +127,7 @@ def test_generated_archive_round_trips(tmp_path: Path) -> None:
 
     exported = tmp_path / "export.jsonl"
     assert first.run("export", "-o", str(exported)).exit_code == 0
-    second = Store(tmp_path / "second.sqlite")
+    second = second_store
     assert second.run("import", str(exported)).exit_code == 0
     re_exported = tmp_path / "export-again.jsonl"
     assert second.run("export", "-o", str(re_exported)).exit_code == 0
@@ -214,7 +237,9 @@ def test_public_export_leaves_protected_sources_and_notes_out(store: Store, tmp_
     assert "notes" in document and document["notes"] == []
 
 
-def test_csv_export_re_imports_unchanged(store: Store, tmp_path: Path) -> None:
+def test_csv_export_re_imports_unchanged(
+    store: Store, second_store: Store, tmp_path: Path
+) -> None:
     lines = [orjson.dumps(GOOD), *list(archive(50))]
     write_lines(tmp_path / "a.jsonl", lines)
     store.run("import", str(tmp_path / "a.jsonl"))
@@ -223,7 +248,7 @@ def test_csv_export_re_imports_unchanged(store: Store, tmp_path: Path) -> None:
     rows = list(csv.DictReader(io.StringIO(exported.read_text(encoding="utf-8"))))
     assert len(rows) == 51 and rows[0]["location_name"] == "الموصل الجديدة"
     assert rows[0]["civilians_killed_min"] == "100"
-    other = Store(tmp_path / "other.sqlite")
+    other = second_store
     result = other.run("import", str(exported))
     assert result.exit_code == 0, result.stderr
     assert other.run("export").stdout == store.run("export").stdout
