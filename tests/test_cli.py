@@ -293,3 +293,18 @@ def test_help_explains_every_command(run: Run) -> None:
     assert "--suggest" in run("grade", "--help").output
     bare = CliRunner().invoke(cli, [])
     assert bare.exit_code == 0 and "Commands:" in bare.output
+
+
+def test_postgres_password_comes_from_the_url_or_pgpassword(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from verify.store import parse_store
+
+    monkeypatch.setenv("PGPASSWORD", "from-environment")
+    plain = parse_store("postgresql://clerk@db.example:5432/cases?schema=team")
+    assert plain.env()["POSTGRES_PASSWORD"] == "from-environment"
+    assert "from-environment" not in plain.label
+    given = parse_store("postgresql://clerk:in-url@db.example/cases")
+    assert given.env()["POSTGRES_PASSWORD"] == "in-url"
+    assert "in-url" not in given.label
+    assert given.label == "postgresql://clerk@db.example:5432/cases"

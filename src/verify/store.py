@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +50,11 @@ class StoreLocation:
                 "SQLITE_LOCK_TIMEOUT": "30",
                 "APPLICATION_RECORDER_TOPIC": get_topic(ChainedSQLiteRecorder),
             }
+        settings = dict(self.settings)
+        if not settings.get("POSTGRES_PASSWORD"):
+            # The library always passes a password to libpq, which then ignores
+            # PGPASSWORD; ~/.pgpass (or PGPASSFILE) is still read when this is empty.
+            settings["POSTGRES_PASSWORD"] = os.environ.get("PGPASSWORD", "")
         return {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
             "APPLICATION_RECORDER_TOPIC": POSTGRES_RECORDER_TOPIC,
@@ -58,7 +64,7 @@ class StoreLocation:
             # The hash chain is written by the recorder's normal insert path;
             # the library's optional insert function would bypass it.
             "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
-            **dict(self.settings),
+            **settings,
         }
 
     def exists(self) -> bool:
@@ -91,7 +97,8 @@ def _postgres_tables_exist(settings: dict[str, str]) -> bool:
     parts = {
         "dbname": settings["POSTGRES_DBNAME"], "host": settings["POSTGRES_HOST"],
         "port": settings["POSTGRES_PORT"], "user": settings["POSTGRES_USER"],
-        "password": settings["POSTGRES_PASSWORD"], "connect_timeout": "5",
+        "password": settings["POSTGRES_PASSWORD"] or os.environ.get("PGPASSWORD", ""),
+        "connect_timeout": "5",
     }
     conninfo = psycopg.conninfo.make_conninfo(**{k: v for k, v in parts.items() if v})
     schema = settings.get("POSTGRES_SCHEMA", "public")
