@@ -21,7 +21,7 @@ from verify.auditing import Auditor
 from verify.formats import read_rows
 from verify.importing import import_file
 from verify.store import parse_store
-from verify.synthetic import archive
+from verify.synthetic import write_archive
 
 
 def main() -> None:
@@ -30,10 +30,7 @@ def main() -> None:
     args = parser.parse_args()
     incidents = int(args.events / 5.9) + 1000
     with tempfile.TemporaryDirectory() as folder:
-        file = Path(folder) / "archive.jsonl"
-        with file.open("wb") as out:
-            for line in archive(incidents):
-                out.write(line)
+        file = write_archive(Path(folder) / "archive.jsonl", incidents)
         store = Path(folder) / "verify.sqlite"
         env = parse_store(str(store)).env()
         app = VerifyApp(env=env)

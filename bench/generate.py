@@ -5,14 +5,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from verify.synthetic import archive
+from verify.synthetic import write_archive
 
 
 def main() -> None:
     count, path = int(sys.argv[1]), Path(sys.argv[2])
-    with path.open("wb") as out:
-        for line in archive(count):
-            out.write(line)
+    write_archive(path, count)
     print(f"wrote {count} incidents to {path} ({path.stat().st_size / 1e6:.1f} MB)")
 
 

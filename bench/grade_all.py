@@ -19,7 +19,7 @@ from verify.domain import Refused
 from verify.formats import read_rows
 from verify.importing import import_file
 from verify.store import parse_store
-from verify.synthetic import archive
+from verify.synthetic import write_archive
 
 
 def filled_store(file: Path, store: Path) -> VerifyApp:
@@ -36,10 +36,7 @@ def main() -> None:
     parser.add_argument("--incidents", type=int, default=20_000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        file = Path(folder) / "archive.jsonl"
-        with file.open("wb") as out:
-            for line in archive(args.incidents):
-                out.write(line)
+        file = write_archive(Path(folder) / "archive.jsonl", args.incidents)
         batched = filled_store(file, Path(folder) / "a.sqlite")
         single = filled_store(file, Path(folder) / "b.sqlite")
 

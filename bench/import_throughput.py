@@ -24,7 +24,7 @@ from verify.application import VerifyApp
 from verify.formats import read_rows
 from verify.importing import CHUNK_LINES, Status, import_file
 from verify.store import parse_store
-from verify.synthetic import archive
+from verify.synthetic import write_archive
 
 
 def import_archive(file: Path, store: Path | str) -> tuple[int, int, float]:
@@ -106,10 +106,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.postgres:
         with tempfile.TemporaryDirectory() as folder:
-            file = Path(folder) / "archive.jsonl"
-            with file.open("wb") as out:
-                for line in archive(args.incidents):
-                    out.write(line)
+            file = write_archive(Path(folder) / "archive.jsonl", args.incidents)
             incidents, events, elapsed, rows, raw_elapsed = postgres_bench(
                 args.postgres, file, "verify_bench")
         ours, raw = events / elapsed, rows / raw_elapsed
@@ -121,10 +118,7 @@ def main() -> None:
         print(f"  ratio: {ours / raw:.2f} of raw")
         return
     with tempfile.TemporaryDirectory() as folder:
-        file = Path(folder) / "archive.jsonl"
-        with file.open("wb") as out:
-            for line in archive(args.incidents):
-                out.write(line)
+        file = write_archive(Path(folder) / "archive.jsonl", args.incidents)
         file_mb = file.stat().st_size / 1e6
         store = Path(folder) / "verify.sqlite"
         incidents, events, elapsed = import_archive(file, store)

@@ -25,7 +25,7 @@ from verify.application import VerifyApp
 from verify.formats import read_rows
 from verify.importing import import_file
 from verify.store import parse_store
-from verify.synthetic import archive
+from verify.synthetic import write_archive
 
 
 def wall(command: list[str], env: dict[str, str], repeat: int) -> tuple[float, int]:
@@ -45,10 +45,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        file = Path(folder) / "archive.jsonl"
-        with file.open("wb") as out:
-            for line in archive(args.incidents):
-                out.write(line)
+        file = write_archive(Path(folder) / "archive.jsonl", args.incidents)
         store = Path(folder) / "verify.sqlite"
         env_store = parse_store(str(store)).env()
         app = VerifyApp(env=env_store)

@@ -40,6 +40,20 @@ def originator_text(originator_id: UUID | str) -> str:
     return originator_id.hex if isinstance(originator_id, UUID) else str(originator_id)
 
 
+def chain_links(
+    previous: bytes, stored_events: Sequence[StoredEvent], notification_ids: Sequence[int]
+) -> list[tuple[int, str, int, str, bytes]]:
+    """The chain rows for newly inserted events, continuing from the previous link."""
+    rows = []
+    for event, notification_id in zip(stored_events, notification_ids, strict=True):
+        originator = originator_text(event.originator_id)
+        previous = link(previous, originator, event.originator_version, event.topic,
+                        bytes(event.state))
+        rows.append((notification_id, originator, event.originator_version, event.topic,
+                     previous))
+    return rows
+
+
 def format_head(head: bytes) -> str:
     return "sha256:" + head.hex()
 
@@ -67,14 +81,8 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
         c.execute("SELECT link FROM event_chain ORDER BY notification_id DESC LIMIT 1")
         found = c.fetchone()
         previous = bytes(found[0]) if found else GENESIS
-        rows = []
-        for event, notification_id in zip(stored_events, notification_ids, strict=True):
-            originator = originator_text(event.originator_id)
-            previous = link(previous, originator, event.originator_version, event.topic,
-                            bytes(event.state))
-            rows.append((notification_id, originator, event.originator_version, event.topic,
-                         previous))
-        c.executemany("INSERT INTO event_chain VALUES (?, ?, ?, ?, ?)", rows)
+        c.executemany("INSERT INTO event_chain VALUES (?, ?, ?, ?, ?)",
+                      chain_links(previous, stored_events, notification_ids))
         return notification_ids
 
     def chain_rows(self, batch: int = 20_000) -> Iterator[ChainRow]:

@@ -8,7 +8,6 @@ store is ``postgresql://``; it needs the `postgres` extra (psycopg).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -22,9 +21,9 @@ from psycopg import Cursor
 from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Identifier
 
-from .chain import GENESIS, ChainRow, link, merge_chain, originator_text
+from .chain import GENESIS, ChainRow, chain_links, merge_chain, originator_text
 from .projection import PROJECTION_NAME, IncidentRow
-from .readmodel import _COLUMNS, _UPSERT, TABLES, ReadModelQueries
+from .readmodel import _COLUMNS, _UPSERT, TABLES, ReadModelQueries, row_from, row_values
 
 CHAIN_TABLE = "verify_event_chain"
 
@@ -57,15 +56,8 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
                      .format(self._chain()))
         found = curs.fetchone()
         previous = bytes(found["link"]) if found else GENESIS
-        rows = []
-        for event, notification_id in zip(stored_events, notification_ids, strict=True):
-            originator = originator_text(event.originator_id)
-            previous = link(previous, originator, event.originator_version, event.topic,
-                            bytes(event.state))
-            rows.append((notification_id, originator, event.originator_version, event.topic,
-                         previous))
-        curs.executemany(SQL("INSERT INTO {0} VALUES (%s, %s, %s, %s, %s)")
-                         .format(self._chain()), rows)
+        curs.executemany(SQL("INSERT INTO {0} VALUES (%s, %s, %s, %s, %s)").format(self._chain()),
+                         chain_links(previous, stored_events, notification_ids))
         return notification_ids
 
     def chain_rows(self, batch: int = 20_000) -> Iterator[ChainRow]:
@@ -156,12 +148,7 @@ class PostgresReadModel(ReadModelQueries, PostgresTrackingRecorder):
         found = self._select(
             f"SELECT {', '.join(_COLUMNS)} FROM {self.table('incident_view')} WHERE id=%s",
             (incident_id,))
-        if not found:
-            return None
-        row = dict(zip(_COLUMNS, found[0], strict=True))
-        row["belligerents"] = json.loads(row["belligerents"])
-        row["corroborated"] = bool(row["corroborated"])
-        return row
+        return row_from(found[0]) if found else None
 
     def save(self, rows: Iterable[IncidentRow], new_codes: set[str],
              ids: dict[str, str], tracking: Tracking) -> None:
@@ -172,10 +159,7 @@ class PostgresReadModel(ReadModelQueries, PostgresTrackingRecorder):
             values = []
             belligerents = []
             for row in rows:
-                data = {**row, "id": ids[row["code"]],
-                        "belligerents": json.dumps(row["belligerents"], ensure_ascii=False),
-                        "corroborated": int(row["corroborated"])}
-                values.append(tuple(data[column] for column in _COLUMNS))
+                values.append(row_values(row, ids[row["code"]]))
                 if row["code"] in new_codes:
                     belligerents += [(row["code"], name) for name in row["belligerents"]]
             if belligerents:

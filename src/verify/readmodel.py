@@ -9,6 +9,7 @@ where the last committed batch ended.
 from __future__ import annotations
 
 import json
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -40,7 +41,23 @@ _UPSERT = (
 TABLES = ("incident_view", "incident_belligerent", "incident_search")
 
 
-class ReadModelQueries:
+def row_values(row: IncidentRow, incident_id: str) -> tuple[Any, ...]:
+    """A projection row as the incident_view columns store it."""
+    data = {**row, "id": incident_id,
+            "belligerents": json.dumps(row["belligerents"], ensure_ascii=False),
+            "corroborated": int(row["corroborated"])}
+    return tuple(data[column] for column in _COLUMNS)
+
+
+def row_from(values: tuple[Any, ...]) -> IncidentRow:
+    """An incident_view row back as the projection's row."""
+    row = dict(zip(_COLUMNS, values, strict=True))
+    row["belligerents"] = json.loads(row["belligerents"])
+    row["corroborated"] = bool(row["corroborated"])
+    return row
+
+
+class ReadModelQueries(ABC):
     """The questions the read model answers, in SQL that SQLite and PostgreSQL share."""
 
     placeholder = "?"
@@ -50,8 +67,9 @@ class ReadModelQueries:
     def table(self, name: str) -> str:
         return name
 
+    @abstractmethod
     def _select(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        raise NotImplementedError  # each store's read model runs its own SQL
+        """Run a read-only query on the store's own connection."""
 
     def queue(self, *, states: Sequence[str], belligerent: str | None, country: str | None,
               limit: int | None) -> list[tuple[Any, ...]]:
@@ -165,12 +183,7 @@ class ReadModel(ReadModelQueries, SQLiteTrackingRecorder):
             c.execute(f"SELECT {', '.join(_COLUMNS)} FROM incident_view WHERE id=?",
                       (incident_id,))
             found = c.fetchone()
-        if found is None:
-            return None
-        row = dict(zip(_COLUMNS, found, strict=True))
-        row["belligerents"] = json.loads(row["belligerents"])
-        row["corroborated"] = bool(row["corroborated"])
-        return row
+        return None if found is None else row_from(tuple(found))
 
     def save(self, rows: Iterable[IncidentRow], new_codes: set[str],
              ids: dict[str, str], tracking: Tracking) -> None:
@@ -178,10 +191,7 @@ class ReadModel(ReadModelQueries, SQLiteTrackingRecorder):
         with self.datastore.transaction(commit=True) as c:
             values = []
             for row in rows:
-                data = {**row, "id": ids[row["code"]],
-                        "belligerents": json.dumps(row["belligerents"], ensure_ascii=False),
-                        "corroborated": int(row["corroborated"])}
-                values.append(tuple(data[column] for column in _COLUMNS))
+                values.append(row_values(row, ids[row["code"]]))
                 if row["code"] in new_codes:
                     c.executemany(
                         "INSERT OR IGNORE INTO incident_belligerent VALUES (?, ?)",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -77,3 +78,11 @@ def archive(count: int, seed: int = 2017) -> Iterator[bytes]:
     rng = random.Random(seed)
     for number in range(1, count + 1):
         yield orjson.dumps(incident(number, rng)) + b"\n"
+
+
+def write_archive(path: Path, count: int, seed: int = 2017) -> Path:
+    """Write ``count`` synthetic incidents to ``path`` as JSON Lines."""
+    with path.open("wb") as out:
+        for line in archive(count, seed):
+            out.write(line)
+    return path
