@@ -16,6 +16,7 @@ from .chain import format_head
 from .domain.errors import InvalidInput, Refused
 from .domain.incident import Incident, project_incident
 from .domain.rulebook import RULEBOOKS, Rulebook
+from .domain.strikes import StrikeReport
 
 Progress = Callable[[int], None]
 
@@ -101,7 +102,9 @@ class Auditor:
             first = None
         if isinstance(first, Incident.Reported):
             return first.code
-        return f"the incident with id {originator}"
+        if isinstance(first, StrikeReport.Recorded):
+            return f"strike report {first.report['reference']}"
+        return f"the record with id {originator}"
 
     def _describe(self, bad: BadEvent) -> dict[str, Any]:
         return {

@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Callable
 
 from .application import VerifyApp
+from .domain.strikes import StrikeReportRecord
 from .domain.values import (
     Assessment,
     CasualtyRange,
@@ -22,9 +23,10 @@ from .domain.values import (
     Source,
     StrikeConfirmation,
 )
+from .strike_reports import StrikeReports, load_gazetteer
 
 DEMO_CODES = ("CI1050", "CS1080", "CS1070", "CS1090", "CS1091", "CS1092", "CS1093", "CS1094",
-              "CI1061")
+              "CI1061", "CS1095")
 
 Narrate = Callable[[str], None]
 
@@ -200,3 +202,26 @@ def run_demo(app: VerifyApp, narrate: Narrate) -> None:
     app.discount("CI1061", DiscountFinding(
         basis="combatants", rationale="family notices name all three as fighters"), "mei")
     tour.grade("CI1061", "mei")
+
+    # Hajin: the coalition's own daily release names the town a day later; the
+    # gazetteer places it, and matching records the strike automatically.
+    tour.report(
+        "CS1095", "2017-03-26", Location(name="Hajin"), "Syria", [coalition], "2-4",
+        "Strike on a house on the edge of Hajin; a local network names two children.", "amira",
+    )
+    tour.source("CS1095", "amira", url="https://example.org/deir-ez-zor-network/hajin",
+                publisher="Deir ez-Zor local network", kind="social", reliability="C",
+                credibility=3)
+    reports = StrikeReports(app)
+    release = StrikeReportRecord(
+        reference="CJTF-OIR release 2017-03-27", belligerent=coalition,
+        report_date=dt.date(2017, 3, 27), strike_date=dt.date(2017, 3, 26), place="هجين",
+        strikes=1, text="Near Hajin, one strike destroyed an ISIS fighting position.",
+    )
+    list(reports.import_rows([(1, release, None)], "jonas"))
+    narrate("CS1095  jonas imported the coalition's strike report: 'Near Hajin, one strike "
+            "...' (place named in Arabic, no coordinates)")
+    found, _ = reports.candidates(load_gazetteer(None), radius_km=15, days=1)
+    for candidate in reports.apply(found, "jonas"):
+        narrate(f"{candidate.incident}  matched {candidate.report}: {candidate.distance_km} km, "
+                f"{candidate.day_offset:+d} day(s), by {candidate.rule}")

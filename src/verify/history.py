@@ -55,6 +55,10 @@ def _strike(data: Payload) -> str:
         text += f" ({strike['report']})"
     if strike.get("distance_km") is not None:
         text += f", {strike['distance_km']} km away"
+    if strike.get("day_offset") is not None:
+        text += f", {strike['day_offset']:+d} day(s)"
+    if strike.get("rule"):
+        text += f", matched by {strike['rule']}"
     return "confirmed " + text
 
 

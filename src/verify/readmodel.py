@@ -136,6 +136,12 @@ class ReadModelQueries(ABC):
         )
         return self._select(statement, (pattern, pattern, pattern, text, limit))
 
+    def settled_codes(self) -> set[str]:
+        """Incidents that need no strike matching: a strike is recorded, or a duplicate."""
+        rows = self._select(f"SELECT code FROM {self.table('incident_view')}"
+                            " WHERE strikes > 0 OR duplicate_of IS NOT NULL")
+        return {code for (code,) in rows}
+
     def dump(self) -> dict[str, list[tuple[Any, ...]]]:
         """Every read-model row, in a stable order (to compare a rebuild with the original)."""
         view = ", ".join(_COLUMNS)

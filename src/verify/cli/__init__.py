@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..store import DEFAULT_STORE
-from . import auditing, incidents, reading, reports, review, transfer
+from . import auditing, incidents, reading, reports, review, strikes, transfer
 from .demo import demo
 from .support import VerifyGroup, start_session
 
@@ -37,7 +37,7 @@ def cli(ctx: click.Context, store: str | None, actor: str | None) -> None:
 
 for command in (
     *incidents.COMMANDS, *review.COMMANDS, *reading.COMMANDS, *reports.COMMANDS,
-    *transfer.COMMANDS, *auditing.COMMANDS, demo,
+    *transfer.COMMANDS, *auditing.COMMANDS, *strikes.COMMANDS, demo,
 ):
     cli.add_command(command)
 

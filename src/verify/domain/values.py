@@ -238,6 +238,10 @@ class StrikeConfirmation(Value):
     status: StrikeStatus
     report: ShortText | None = None
     distance_km: float | None = Field(default=None, ge=0, le=20_000, allow_inf_nan=False)
+    day_offset: int | None = Field(default=None, ge=-366, le=366)
+    """Days from the incident to the reported strike, when matched from a strike report."""
+    rule: ShortText | None = None
+    """The matching rule that found this strike, when it was matched automatically."""
 
 
 class CompetingClaim(Value):
