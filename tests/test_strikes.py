@@ -130,3 +130,11 @@ def test_distance_is_great_circle() -> None:
 def test_distance_is_symmetric_and_bounded(a: float, b: float, c: float, d: float) -> None:
     assert distance_km(a, b, c, d) == pytest.approx(distance_km(c, d, a, b), abs=1e-6)
     assert 0 <= distance_km(a, b, c, d) <= 20_016
+
+
+def test_report_coordinates_keep_their_precision(run: Run, tmp_path: Path) -> None:
+    run("strikes", "import", str(lines(tmp_path / "p.jsonl", [{**REPORT, "precision": "town"}])))
+    assert json.loads(run("strikes", "list", "--json").stdout)[0]["precision"] == "town"
+    galaxy = {**REPORT, "reference": "Q", "precision": "galaxy"}
+    bad = run("strikes", "import", str(lines(tmp_path / "q.jsonl", [galaxy])))
+    assert bad.exit_code == 2 and "precision" in bad.stderr

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Self
 from eventsourcing.domain import Aggregate
 from pydantic import Field, model_validator
 
-from .values import LongText, ShortText, Value
+from .values import LongText, Precision, ShortText, Value
 
 REPORT_NAMESPACE = uuid.UUID("0b7f3c52-8d3e-4f54-9c39-3f1b6a0e2d41")
 EARTH_RADIUS_KM = 6371.0088
@@ -43,6 +43,7 @@ class StrikeReportRecord(Value):
     place: ShortText | None = None
     lat: float | None = Field(default=None, ge=-90, le=90, allow_inf_nan=False)
     lon: float | None = Field(default=None, ge=-180, le=180, allow_inf_nan=False)
+    precision: Precision | None = None
     strikes: int | None = Field(default=None, ge=0, le=100_000)
     text: LongText | None = None
 
