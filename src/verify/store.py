@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
+import secrets
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +46,9 @@ class StoreLocation:
 
     def env(self) -> dict[str, str]:
         """Settings for `eventsourcing.application.Application(env=...)`."""
+        return {**self._persistence_env(), **cipher_env()}
+
+    def _persistence_env(self) -> dict[str, str]:
         if self.kind == "sqlite":
             return {
                 "PERSISTENCE_MODULE": "eventsourcing.sqlite",
@@ -81,6 +87,30 @@ class StoreLocation:
         except sqlite3.DatabaseError as error:
             raise InvalidInput(f"{self.path} is not a verify store ({error})") from None
         return row is not None
+
+
+CIPHER_KEY_VARIABLE = "VERIFY_CIPHER_KEY"
+
+
+def cipher_env() -> dict[str, str]:
+    """Encrypt events at rest with the library's AES cipher when VERIFY_CIPHER_KEY is set."""
+    key = os.environ.get(CIPHER_KEY_VARIABLE, "").strip()
+    if not key:
+        return {"CIPHER_TOPIC": "", "CIPHER_KEY": ""}
+    try:
+        size = len(base64.b64decode(key, validate=True))
+    except (ValueError, binascii.Error):
+        size = 0
+    if size not in (16, 24, 32):
+        raise InvalidInput(
+            f"{CIPHER_KEY_VARIABLE} is not a key: make one with `verify keygen`"
+        )
+    return {"CIPHER_TOPIC": "eventsourcing.cipher:AESCipher", "CIPHER_KEY": key}
+
+
+def new_cipher_key() -> str:
+    """A new random 256-bit key, base64-encoded, for VERIFY_CIPHER_KEY."""
+    return base64.b64encode(secrets.token_bytes(32)).decode()
 
 
 POSTGRES_RECORDER_TOPIC = "verify.postgres:ChainedPostgresRecorder"

@@ -303,4 +303,18 @@ def note(session: Session, code: str, text: str) -> None:
     say(f"added a note to {code}")
 
 
-COMMANDS = (init, report, source, strike, contest, assess, discount, revise, duplicate, note)
+@click.command()
+def keygen() -> None:
+    """Print a new key for VERIFY_CIPHER_KEY (encrypts events at rest; keep it safe).
+
+    Every process that uses an encrypted store needs the same key; without it
+    the events cannot be read. Set it before `verify init` on a new store.
+    """
+    from ..store import new_cipher_key
+
+    say(new_cipher_key())
+
+
+COMMANDS = (
+    init, keygen, report, source, strike, contest, assess, discount, revise, duplicate, note,
+)

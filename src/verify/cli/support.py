@@ -13,7 +13,7 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 import orjson
-from eventsourcing.persistence import PersistenceError
+from eventsourcing.persistence import MapperDeserialisationError, PersistenceError
 from pydantic import BaseModel, ValidationError
 
 from ..application import VerifyApp
@@ -224,6 +224,11 @@ def exit_for(error: BaseException) -> tuple[int, str]:
         if error.ctx is not None:
             hint = f" (see `{error.ctx.command_path} --help`)"
         return EXIT_BAD_INPUT, error.format_message() + hint
+    if isinstance(error, MapperDeserialisationError):
+        return EXIT_REFUSED, (
+            "the stored events cannot be read: the store is encrypted with another key, or "
+            "VERIFY_CIPHER_KEY is missing or set where it should not be"
+        )
     if isinstance(error, PersistenceError | sqlite3.Error):
         return EXIT_REFUSED, f"the store could not be used: {error}"
     if isinstance(error, click.Abort):
@@ -259,7 +264,7 @@ class VerifyGroup(click.Group):
             click.echo(error.ctx.get_help() if error.ctx else str(error))
             sys.exit(0)
         except (VerifyError, ValidationError, click.ClickException, click.Abort,
-                PersistenceError, sqlite3.Error) as error:
+                PersistenceError, MapperDeserialisationError, sqlite3.Error) as error:
             code, sentence = exit_for(error)
             click.echo(f"error: {sentence}", err=True)
             sys.exit(code)
