@@ -53,6 +53,7 @@ app.close()
 
 def test_processes_hammering_the_same_incidents_lose_nothing(store_url: str) -> None:
     app = VerifyApp(env=parse_store(store_url).env())
+    assert app.read_model.position() == 0  # created up front, as `verify init` does
     report(app, "CS1", ["Coalition"])
     report(app, "CS2", ["Coalition"])
     workers = [

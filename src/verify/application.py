@@ -11,7 +11,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, PersistenceError, Tracking, Transcoder
+from eventsourcing.persistence import (
+    IntegrityError,
+    OperationalError,
+    PersistenceError,
+    Tracking,
+    Transcoder,
+)
 from eventsourcing.sqlite import SQLiteFactory
 from eventsourcing.utils import get_topic
 
@@ -51,6 +57,9 @@ GRADE_BATCH = 500
 
 PROJECTION_BATCH = 2000
 """Events the read model applies per transaction while catching up."""
+
+CATCH_UP_RETRIES = 20
+"""How many batches a catch-up may lose to other processes before it gives up."""
 
 Progress = Callable[[int], None]
 
@@ -279,8 +288,12 @@ class VerifyApp(Application[UUID]):
                 model.position()
             except PersistenceError:
                 # A store made before its read models existed: create them now
-                # (needs the right to create tables, like `verify init`).
-                model.create_table()
+                # (needs the right to create tables, like `verify init`). Another
+                # process may be doing the same: if creating fails, use theirs.
+                try:
+                    model.create_table()
+                except PersistenceError:
+                    model.position()
             self._read_model = model
         return self._read_model
 
@@ -293,6 +306,7 @@ class VerifyApp(Application[UUID]):
         """Apply every event the read model has not seen, a batch per transaction."""
         model = self.read_model
         applied = 0
+        lost_races = 0
         with fewer_collections():
             while True:
                 page = self.recorder.select_notifications(
@@ -309,8 +323,13 @@ class VerifyApp(Application[UUID]):
                 try:
                     model.save(projection.changed.values(), projection.new_codes, ids,
                                Tracking(PROJECTION_NAME, page[-1].id))
-                except IntegrityError:
-                    continue  # another process applied this batch first: go on from there
+                except (IntegrityError, OperationalError):
+                    # Another process applied this batch first (or was applying it:
+                    # PostgreSQL may report that as a deadlock): go on from there.
+                    lost_races += 1
+                    if lost_races > CATCH_UP_RETRIES:
+                        raise
+                    continue
                 applied += len(page)
                 if progress is not None:
                     progress(len(page))

@@ -158,7 +158,9 @@ class PostgresReadModel(ReadModelQueries, PostgresTrackingRecorder):
         with self.datastore.transaction(commit=True) as curs:
             values = []
             belligerents = []
-            for row in rows:
+            # One global order (by code): two processes writing overlapping batches
+            # then lock rows in the same order and cannot deadlock on each other.
+            for row in sorted(rows, key=lambda row: str(row["code"])):
                 values.append(row_values(row, ids[row["code"]]))
                 if row["code"] in new_codes:
                     belligerents += [(row["code"], name) for name in row["belligerents"]]

@@ -196,7 +196,7 @@ class ReadModel(ReadModelQueries, SQLiteTrackingRecorder):
         """Write changed rows and the new position in one transaction."""
         with self.datastore.transaction(commit=True) as c:
             values = []
-            for row in rows:
+            for row in sorted(rows, key=lambda row: str(row["code"])):
                 values.append(row_values(row, ids[row["code"]]))
                 if row["code"] in new_codes:
                     c.executemany(
