@@ -508,16 +508,19 @@ class VerifyApp(Application[UUID]):
             )
         return found
 
-    def _reported_ids(self) -> Iterator[UUID]:
-        topic = get_topic(Incident.Reported)
+    def events_of(self, event_class: type[Any]) -> Iterator[Any]:
+        """Every stored event of one type, in log order, read a page at a time."""
+        topic = get_topic(event_class)
         start = 1
-        while True:
-            page = self.recorder.select_notifications(start=start, limit=1000, topics=[topic])
-            if not page:
-                return
+        while page := self.recorder.select_notifications(start=start, limit=2000,
+                                                         topics=[topic]):
             for notification in page:
-                yield notification.originator_id  # type: ignore[misc]
+                yield self.mapper.to_domain_event(notification)
             start = page[-1].id + 1
+
+    def _reported_ids(self) -> Iterator[UUID]:
+        for event in self.events_of(Incident.Reported):
+            yield event.originator_id
 
     def _incidents(self) -> Iterator[Incident]:
         for originator_id in self._reported_ids():

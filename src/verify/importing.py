@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from multiprocessing import get_context
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 import orjson
@@ -104,16 +105,28 @@ def validate_row(line: int, data: object) -> Row:
         return Row(line, error=describe(error))
 
 
-def parse_json_line(line: int, raw: bytes) -> Row | None:
-    """One JSON Lines line as a row; None for a blank line."""
+def decode_json_line(raw: bytes) -> dict[str, Any] | str | None:
+    """One JSON Lines line as an object, or why it is not one; None for a blank line."""
     if len(raw) > MAX_LINE_BYTES:
-        return Row(line, error=f"the line is longer than {MAX_LINE_BYTES:,} bytes")
+        return f"the line is longer than {MAX_LINE_BYTES:,} bytes"
     if not raw.strip():
         return None
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as error:
-        return Row(line, error=f"not valid JSON: {error}")
+        return f"not valid JSON: {error}"
+    if not isinstance(data, dict):
+        return "a row must be a JSON object"
+    return data
+
+
+def parse_json_line(line: int, raw: bytes) -> Row | None:
+    """One JSON Lines line as an incident row; None for a blank line."""
+    data = decode_json_line(raw)
+    if data is None:
+        return None
+    if isinstance(data, str):
+        return Row(line, error=data)
     return validate_row(line, data)
 
 

@@ -9,7 +9,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import orjson
 from pydantic import ValidationError
 
 from .application import VerifyApp
@@ -26,7 +25,7 @@ from .domain.strikes import (
     report_id,
 )
 from .domain.values import StrikeConfirmation, StrikeStatus
-from .importing import MAX_LINE_BYTES, Outcome, Status, describe
+from .importing import Outcome, Status, decode_json_line, describe
 
 BATCH = 1000
 
@@ -82,20 +81,13 @@ def read_reports(path: Path) -> Iterator[tuple[int, StrikeReportRecord | None, s
         return
     with path.open("rb") as stream:
         for number, raw in enumerate(stream, start=1):
-            if len(raw) > MAX_LINE_BYTES:
-                yield number, None, f"the line is longer than {MAX_LINE_BYTES:,} bytes"
+            decoded = decode_json_line(raw)
+            if decoded is None:
                 continue
-            if not raw.strip():
-                continue
-            try:
-                data = orjson.loads(raw)
-            except orjson.JSONDecodeError as error:
-                yield number, None, f"not valid JSON: {error}"
-                continue
-            if not isinstance(data, dict):
-                yield number, None, "a row must be a JSON object"
-                continue
-            yield _validated(number, data)
+            if isinstance(decoded, str):
+                yield number, None, decoded
+            else:
+                yield _validated(number, decoded)
 
 
 def _validated(line: int, data: dict[str, Any]) -> tuple[int, StrikeReportRecord | None,
@@ -166,18 +158,9 @@ class StrikeReports:
 
     def all(self) -> Iterator[StrikeReportRecord]:
         """Every recorded report, in the order recorded (one event each)."""
-        for event in self._events_of(StrikeReport.Recorded):
+        for event in self.app.events_of(StrikeReport.Recorded):
             assert isinstance(event, StrikeReport.Recorded)
             yield StrikeReportRecord.model_validate(event.report)
-
-    def _events_of(self, event_class: type) -> Iterator[Any]:
-        topic = f"{event_class.__module__}:{event_class.__qualname__}"
-        start = 1
-        while page := self.app.recorder.select_notifications(start=start, limit=2000,
-                                                             topics=[topic]):
-            for notification in page:
-                yield self.app.mapper.to_domain_event(notification)
-            start = page[-1].id + 1
 
     # ---------------------------------------------------------------- matching
 
@@ -194,7 +177,7 @@ class StrikeReports:
                 reports.append(located)
         settled = self.app.read_model.settled_codes()
         incidents, unplaced_incidents, waiting = [], 0, 0
-        for event in self._events_of(Incident.Reported):
+        for event in self.app.events_of(Incident.Reported):
             if event.code in settled:
                 continue
             waiting += 1

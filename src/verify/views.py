@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict
 
 from .domain.incident import Incident
 from .domain.rulebook import GradeDecision
-from .domain.values import CasualtyRange, Source
+from .domain.values import Source
 
 
 class Document(BaseModel):
@@ -108,10 +108,6 @@ class IncidentView(Document):
             reported_at=incident.created_on.isoformat(),
             updated_at=incident.modified_on.isoformat(),
         )
-
-    @property
-    def killed(self) -> CasualtyRange:
-        return CasualtyRange.model_validate(self.civilians_killed)
 
 
 class Suggestion(Document):

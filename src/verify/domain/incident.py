@@ -20,7 +20,6 @@ from .errors import InvalidInput, Refused
 from .rulebook import CURRENT_RULEBOOK, CaseFile, GradeDecision
 from .values import (
     Assessment,
-    AssessmentOutcome,
     CasualtyRange,
     CompetingClaim,
     Credibility,
@@ -606,9 +605,4 @@ def _distinct_names(names: list[str]) -> list[str]:
     return distinct
 
 
-def event_time(timestamp: dt.datetime) -> str:
-    """Timestamps as shown to people and machines: ISO 8601 in UTC."""
-    return timestamp.isoformat()
-
-
-__all__ = ["AssessmentOutcome", "Incident", "event_time", "incident_id", "project_incident"]
+__all__ = ["Incident", "incident_id", "project_incident"]
