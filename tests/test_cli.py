@@ -272,7 +272,8 @@ def test_grade_all_summarises_and_exits_zero(store: Run) -> None:
     assert "graded 2 incidents: weak 2" in result.output
     assert "1 cannot be graded (no source): CS3" in result.output
     summary = json.loads(store("grade", "--all", "--json").stdout)
-    assert summary == {"graded": 0, "by_grade": {}, "not_gradable": ["CS3"], "conflicts": []}
+    assert summary == {"graded": 0, "by_grade": {}, "proposed": {}, "not_gradable": ["CS3"],
+                       "conflicts": []}
 
 
 def test_arabic_text_survives(store: Run) -> None:

@@ -216,8 +216,11 @@ def test_stats_chart(tmp_path: Path, suffix: str) -> None:
 
 def tracking_position(path: Path) -> int:
     with sqlite3.connect(path) as db:
-        row = db.execute("SELECT notification_id FROM tracking WHERE application_name=?",
-                         (PROJECTION_NAME,)).fetchone()
+        try:
+            row = db.execute("SELECT notification_id FROM tracking WHERE application_name=?",
+                             (PROJECTION_NAME,)).fetchone()
+        except sqlite3.OperationalError:  # the read model is not created yet
+            return 0
     return int(row[0]) if row else 0
 
 
@@ -231,9 +234,17 @@ def test_a_catch_up_killed_midway_resumes_to_the_same_tables(tmp_path: Path) -> 
     rng = random.Random(11)
     killed_midway = False
     for _ in range(8):
+        before = tracking_position(store)
         process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
                                    stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.6, 1.6))
+        # Wait until the catch-up has committed a batch (however slow the machine
+        # is to start Python), then kill it a little later, at a random point.
+        deadline = time.monotonic() + 60
+        while tracking_position(store) == before and process.poll() is None:
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.01)
+        time.sleep(rng.uniform(0.0, 0.15))
         process.send_signal(signal.SIGKILL)
         process.wait()
         position = tracking_position(store)

@@ -21,6 +21,7 @@ from eventsourcing.persistence import (
 from eventsourcing.sqlite import SQLiteFactory
 from eventsourcing.utils import get_topic
 
+from .domain.duties import Action, Team
 from .domain.errors import ConcurrentChange, InvalidInput, Refused, UnknownIncident
 from .domain.incident import Incident, incident_id, project_incident
 from .domain.rulebook import CURRENT_RULEBOOK, GradeDecision, Rulebook
@@ -40,7 +41,7 @@ from .domain.values import (
     StrikeConfirmation,
     canonical_code,
 )
-from .history import history_entry
+from .history import history_entry, public_history
 from .projection import PROJECTION_NAME, IncidentsProjection
 from .readmodel import STATS_KEYS, ReadModel
 from .transcoding import OrjsonTranscoder
@@ -87,9 +88,20 @@ class VerifyApp(Application[UUID]):
     snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Incident: SNAPSHOT_INTERVAL}
     snapshotting_projectors: ClassVar[dict[type[Any], Any]] = {Incident: project_incident}
 
-    def __init__(self, env: Any = None) -> None:
+    def __init__(self, env: Any = None, team: Team | None = None) -> None:
         super().__init__(env)
         self._read_model: Any = None
+        self.team = team
+
+    @property
+    def second_person(self) -> bool:
+        """Whether weighty grades and dispute resolutions need a second person."""
+        return self.team is not None and self.team.separation_of_duties
+
+    def authorize(self, actor: str, action: Action) -> None:
+        """Refuse a change the actor's role does not allow (no team file: everyone may)."""
+        if self.team is not None:
+            self.team.authorize(actor, action)
 
     def construct_transcoder(self) -> Transcoder:
         return OrjsonTranscoder()
@@ -110,6 +122,7 @@ class VerifyApp(Application[UUID]):
         actor: str,
     ) -> str:
         """Open an incident; refuse a code that is already taken."""
+        self.authorize(actor, Action.REPORT)
         canonical = canonical_code(code)
         if self.has_incident(canonical):
             raise Refused(f"incident {canonical} already exists")
@@ -129,6 +142,7 @@ class VerifyApp(Application[UUID]):
 
     def add_source(self, code: str, source: Source, actor: str) -> tuple[str, bool]:
         """Attach a source; returns its id and whether it completed corroboration."""
+        self.authorize(actor, Action.ADD_SOURCE)
         incident = self.load(code)
         was_corroborated = incident.corroborated_by is not None
         source_id = incident.add_source(source, actor)
@@ -144,31 +158,37 @@ class VerifyApp(Application[UUID]):
         reason: str,
         actor: str,
     ) -> None:
+        self.authorize(actor, Action.CHANGE_SOURCE)
         incident = self.load(code)
         incident.rerate_source(source_id, reliability, credibility, reason, actor)
         self.save_incident(incident)
 
     def withdraw_source(self, code: str, source_id: str, reason: str, actor: str) -> None:
+        self.authorize(actor, Action.CHANGE_SOURCE)
         incident = self.load(code)
         incident.withdraw_source(source_id, reason, actor)
         self.save_incident(incident)
 
     def confirm_strike(self, code: str, strike: StrikeConfirmation, actor: str) -> None:
+        self.authorize(actor, Action.RECORD_EVIDENCE)
         incident = self.load(code)
         incident.confirm_strike(strike, actor)
         self.save_incident(incident)
 
     def contest(self, code: str, claim: CompetingClaim, actor: str) -> None:
+        self.authorize(actor, Action.RECORD_EVIDENCE)
         incident = self.load(code)
         incident.contest(claim, actor)
         self.save_incident(incident)
 
     def assess(self, code: str, assessment: Assessment, actor: str) -> None:
+        self.authorize(actor, Action.RECORD_EVIDENCE)
         incident = self.load(code)
         incident.assess(assessment, actor)
         self.save_incident(incident)
 
     def discount(self, code: str, finding: DiscountFinding, actor: str) -> None:
+        self.authorize(actor, Action.RECORD_EVIDENCE)
         incident = self.load(code)
         incident.discount(finding, actor)
         self.save_incident(incident)
@@ -181,6 +201,7 @@ class VerifyApp(Application[UUID]):
         reason: str,
         actor: str,
     ) -> None:
+        self.authorize(actor, Action.RECORD_EVIDENCE)
         incident = self.load(code)
         new_killed = killed if killed is not None else CasualtyRange.model_validate(incident.killed)
         new_injured = (
@@ -190,20 +211,38 @@ class VerifyApp(Application[UUID]):
         self.save_incident(incident)
 
     def grade(self, code: str, actor: str) -> GradeDecision:
+        self.authorize(actor, Action.GRADE)
         incident = self.load(code)
-        decision = incident.grade_by_rulebook(actor)
+        decision = incident.grade_by_rulebook(actor, second_person=self.second_person)
         self.save_incident(incident)
         return decision
 
     def override_grade(self, code: str, grade: Grade, rationale: str, actor: str) -> GradeDecision:
+        self.authorize(actor, Action.OVERRIDE)
         incident = self.load(code)
-        decision = incident.override_grade(grade, rationale, actor)
+        decision = incident.override_grade(
+            grade, rationale, actor, second_person=self.second_person
+        )
+        self.save_incident(incident)
+        return decision
+
+    def approve(self, code: str, actor: str) -> GradeDecision:
+        """A second person lets a proposed grade take effect."""
+        self.authorize(actor, Action.APPROVE)
+        incident = self.load(code)
+        decision = incident.approve_grade(actor)
         self.save_incident(incident)
         return decision
 
     def grade_all(self, actor: str, progress: Progress | None = None) -> GradeAllSummary:
-        """Grade every ungraded incident by the rulebook, many incidents per transaction."""
-        by_grade: Counter[str] = Counter()
+        """Grade every ungraded incident by the rulebook, many incidents per transaction.
+
+        Under separation of duties the grades that need a second person are
+        recorded as proposals and counted apart.
+        """
+        self.authorize(actor, Action.GRADE)
+        tally: dict[str, Counter[str]] = {"graded": Counter(), "proposed": Counter()}
+        outcome_of: dict[str, tuple[str, str]] = {}
         not_gradable: list[str] = []
         conflicts: list[str] = []
         batch: list[Incident] = []
@@ -211,52 +250,64 @@ class VerifyApp(Application[UUID]):
         def flush() -> None:
             for incident in self.save_many(batch):
                 conflicts.append(incident.code)
-                by_grade[str(incident.grade)] -= 1
+                kind, grade = outcome_of[incident.code]
+                tally[kind][grade] -= 1
             batch.clear()
+            outcome_of.clear()
 
         with fewer_collections():
             for incident in self._incidents():
                 if progress is not None:
                     progress(1)
-                self._grade_into(incident, actor, batch, by_grade, not_gradable)
+                outcome = self._grade_into(incident, actor, not_gradable)
+                if outcome is not None:
+                    tally[outcome[0]][outcome[1]] += 1
+                    outcome_of[incident.code] = outcome
+                    batch.append(incident)
                 if len(batch) >= GRADE_BATCH:
                     flush()
             flush()
-        counts = {grade.value: by_grade[grade.value] for grade in Grade if by_grade[grade.value]}
+        counts, proposed = (
+            {grade.value: tally[kind][grade.value] for grade in Grade if tally[kind][grade.value]}
+            for kind in ("graded", "proposed")
+        )
         return GradeAllSummary(
             graded=sum(counts.values()),
             by_grade=counts,
+            proposed=proposed,
             not_gradable=not_gradable,
             conflicts=conflicts,
         )
 
-    @staticmethod
     def _grade_into(
-        incident: Incident, actor: str, batch: list[Incident], by_grade: Counter[str],
-        not_gradable: list[str],
-    ) -> None:
-        """Grade one incident for ``grade --all`` if it waits for a grade."""
-        if incident.grading is not None or incident.duplicate_of or incident.dispute:
-            return
+        self, incident: Incident, actor: str, not_gradable: list[str]
+    ) -> tuple[str, str] | None:
+        """Grade one incident for ``grade --all`` if it waits: ("graded" or "proposed", grade)."""
+        if (incident.grading is not None or incident.proposal is not None
+                or incident.duplicate_of or incident.dispute):
+            return None
         try:
-            decision = incident.grade_by_rulebook(actor)
+            decision = incident.grade_by_rulebook(actor, second_person=self.second_person)
         except Refused:
             not_gradable.append(incident.code)
-            return
-        by_grade[decision.grade.value] += 1
-        batch.append(incident)
+            return None
+        kind = "proposed" if incident.proposal is not None else "graded"
+        return kind, decision.grade.value
 
     def dispute(self, code: str, by: str, reason: str, actor: str) -> None:
+        self.authorize(actor, Action.DISPUTE)
         incident = self.load(code)
         incident.dispute_grade(by, reason, actor)
         self.save_incident(incident)
 
     def resolve(self, code: str, outcome: DisputeOutcome, rationale: str, actor: str) -> None:
+        self.authorize(actor, Action.RESOLVE)
         incident = self.load(code)
-        incident.resolve_dispute(outcome, rationale, actor)
+        incident.resolve_dispute(outcome, rationale, actor, second_person=self.second_person)
         self.save_incident(incident)
 
     def mark_duplicate(self, code: str, of: str, actor: str) -> None:
+        self.authorize(actor, Action.MARK_DUPLICATE)
         incident = self.load(code)
         original = self.load(of)
         if original.duplicate_of is not None:
@@ -268,6 +319,7 @@ class VerifyApp(Application[UUID]):
         self.save_incident(incident)
 
     def add_note(self, code: str, text: str, actor: str) -> None:
+        self.authorize(actor, Action.NOTE)
         incident = self.load(code)
         incident.add_note(text, actor)
         self.save_incident(incident)
@@ -412,9 +464,11 @@ class VerifyApp(Application[UUID]):
         incident = self.load(code)
         return Suggestion.of(incident.code, incident.suggest_grade())
 
-    def history(self, code: str) -> list[HistoryEntry]:
+    def history(self, code: str, *, public: bool = False) -> list[HistoryEntry]:
+        """Every event of an incident; ``public`` withholds protected sources and notes."""
         incident = self.load(code)
-        return [history_entry(event) for event in self._events(incident.id)]
+        entries = [history_entry(event) for event in self._events(incident.id)]
+        return public_history(entries) if public else entries
 
     def incident_codes(self) -> Iterator[str]:
         """Every incident's code, in the order they were reported."""

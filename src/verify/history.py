@@ -48,6 +48,12 @@ def _graded(data: Payload) -> str:
     return f"graded {data['grade']} by {how}"
 
 
+def _proposed(data: Payload) -> str:
+    how = (f"override (the rulebook said {data['rulebook_grade']})" if data["override"]
+           else f"rule {data['rule']}, rulebook {data['rulebook']}")
+    return f"proposed grade {data['grade']} by {how}; awaits a second person's approval"
+
+
 def _strike(data: Payload) -> str:
     strike = data["strike"]
     text = f"{strike['status']} strike by {strike['belligerent']}"
@@ -93,6 +99,8 @@ DESCRIBERS: dict[str, Callable[[Payload], str]] = {
         f"revised civilians killed to {_count(d['killed'])}, injured {_count(d['injured'])}"
     ),
     "Graded": _graded,
+    "GradeProposed": _proposed,
+    "GradeApproved": lambda d: f"approved grade {d['grade']} proposed by {d['proposed_by']}",
     "GradeDisputed": lambda d: f"grade disputed by {d['by']}",
     "DisputeResolved": lambda d: f"dispute {d['outcome']}",
     "MarkedDuplicate": lambda d: f"marked a duplicate of {d['of']}",
@@ -106,7 +114,7 @@ def _why(name: str, data: Payload) -> str | None:
     for field in WHY_FIELDS:
         if data.get(field):
             return str(data[field])
-    if name == "Graded":
+    if name in ("Graded", "GradeProposed"):
         return "; ".join(data.get("reasons", [])) or None
     if name == "AttributionContested":
         return str(data["claim"]["reason"])
@@ -121,6 +129,38 @@ def _why(name: str, data: Payload) -> str | None:
 
 
 _ENVELOPE = {"originator_id", "originator_version", "timestamp", "originator_topic"}
+
+
+WITHHELD = "withheld: protected source"
+
+
+def public_history(entries: list[HistoryEntry]) -> list[HistoryEntry]:
+    """The history fit to publish: protected sources and notes kept out, as in a public export.
+
+    Reasons rarely name a source, but whoever wrote one about a protected
+    source may have: those are withheld too. Grading reasons already name
+    protected sources by id only (the rulebook's own wording).
+    """
+    protected: set[str] = set()
+    shown = []
+    for entry in entries:
+        if entry.event == "SourceAdded" and entry.data["source"].get("protected"):
+            source_id = entry.data["source"]["id"]
+            protected.add(source_id)
+            entry = entry.model_copy(update={
+                "what": f"added source {source_id} (protected; details withheld)",
+                "data": {"source": {"id": source_id, "protected": True},
+                         "actor": entry.data.get("actor")},
+            })
+        elif entry.data.get("source_id") in protected:
+            entry = entry.model_copy(update={
+                "why": WITHHELD, "data": {**entry.data, "reason": WITHHELD}})
+        elif entry.event == "NoteAdded":
+            entry = entry.model_copy(update={
+                "why": None, "data": {"actor": entry.data.get("actor")},
+                "what": "note added (internal; withheld)"})
+        shown.append(entry)
+    return shown
 
 
 def history_entry(event: Incident.Event) -> HistoryEntry:

@@ -28,6 +28,7 @@ from eventsourcing.persistence import IntegrityError, Mapper, StoredEvent
 from pydantic import ValidationError
 
 from .application import SNAPSHOT_INTERVAL, VerifyApp, fewer_collections
+from .domain.duties import Action
 from .domain.errors import ConcurrentChange, VerifyError
 from .domain.incident import Incident, incident_id
 from .records import IncidentRecord
@@ -435,7 +436,13 @@ def import_file(
     app: VerifyApp, store_env: dict[str, str], rows: Iterable[Row], path: Path, *,
     actor: str, dry_run: bool, parallel: bool,
 ) -> Iterator[Outcome]:
-    """The import path `verify import` takes: parallel for large JSON Lines files."""
+    """The import path `verify import` takes: parallel for large JSON Lines files.
+
+    Imported grades were decided elsewhere and are marked so; under a team
+    file only a reviewer may import (a dry run changes nothing and is open).
+    """
+    if not dry_run:
+        app.authorize(actor, Action.IMPORT)
     if parallel and not dry_run:
         return ParallelImporter(app, store_env, actor).run(path)
     return Importer(app, actor, dry_run=dry_run).run(rows)

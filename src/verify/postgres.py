@@ -119,7 +119,8 @@ class PostgresReadModel(ReadModelQueries, PostgresTrackingRecorder):
             " id text NOT NULL UNIQUE, code text PRIMARY KEY, date text, month text,"
             " country text, belligerents text, location text, summary text,"
             " killed_min bigint, killed_max bigint, active_sources integer,"
-            " corroborated integer, strikes integer, grade text, dispute_since text,"
+            " corroborated integer, strikes integer, grade text, proposed_grade text,"
+            " dispute_since text,"
             " duplicate_of text, state text, state_since text, waiting_for text,"
             " reported_at text, updated_at text, version bigint)",
             "CREATE INDEX IF NOT EXISTS incident_view_waiting ON {s}.incident_view"

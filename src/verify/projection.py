@@ -36,6 +36,7 @@ def _new_row(event: Incident.Reported) -> IncidentRow:
         "corroborated": False,
         "strikes": 0,
         "grade": None,
+        "proposed_grade": None,
         "dispute_since": None,
         "duplicate_of": None,
         "state": State.REPORTED.value,
@@ -81,6 +82,9 @@ class IncidentsProjection:
             row["killed_max"] = event.killed.get("max")
         elif isinstance(event, Incident.Graded):
             row["grade"] = event.grade
+            row["proposed_grade"] = None
+        elif isinstance(event, Incident.GradeProposed):
+            row["proposed_grade"] = event.grade
         elif isinstance(event, Incident.GradeDisputed):
             row["dispute_since"] = event.timestamp.isoformat()
         elif isinstance(event, Incident.DisputeResolved):
@@ -116,7 +120,8 @@ class IncidentsProjection:
             row["state"] = state.value
             row["state_since"] = at
         row["waiting_for"] = waiting_for(
-            state, active_sources=row["active_sources"], dispute_since=row["dispute_since"]
+            state, active_sources=row["active_sources"], dispute_since=row["dispute_since"],
+            proposed_grade=row["proposed_grade"],
         )
         row["updated_at"] = at
         row["version"] = event.originator_version

@@ -29,8 +29,8 @@ STATS_KEYS = {
 _COLUMNS = (
     "id", "code", "date", "month", "country", "belligerents", "location", "summary",
     "killed_min", "killed_max", "active_sources", "corroborated", "strikes", "grade",
-    "dispute_since", "duplicate_of", "state", "state_since", "waiting_for", "reported_at",
-    "updated_at", "version",
+    "proposed_grade", "dispute_since", "duplicate_of", "state", "state_since", "waiting_for",
+    "reported_at", "updated_at", "version",
 )
 _UPSERT = (
     f"INSERT INTO incident_view ({', '.join(_COLUMNS)}) "
@@ -164,7 +164,8 @@ class ReadModel(ReadModelQueries, SQLiteTrackingRecorder):
             " id TEXT NOT NULL UNIQUE, code TEXT PRIMARY KEY, date TEXT, month TEXT,"
             " country TEXT, belligerents TEXT, location TEXT, summary TEXT,"
             " killed_min INTEGER, killed_max INTEGER, active_sources INTEGER,"
-            " corroborated INTEGER, strikes INTEGER, grade TEXT, dispute_since TEXT,"
+            " corroborated INTEGER, strikes INTEGER, grade TEXT, proposed_grade TEXT,"
+            " dispute_since TEXT,"
             " duplicate_of TEXT, state TEXT, state_since TEXT, waiting_for TEXT,"
             " reported_at TEXT, updated_at TEXT, version INTEGER)",
             # The queue reads this index in order: no sort, whatever the states asked for.

@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from .application import VerifyApp
+from .domain.duties import Action
 from .domain.errors import InvalidInput
 from .domain.incident import Incident
 from .domain.strikes import (
@@ -111,6 +112,7 @@ class StrikeReports:
         self, rows: Iterable[tuple[int, StrikeReportRecord | None, str | None]], actor: str
     ) -> Iterator[Outcome]:
         """Record each new report; a known reference is compared, never changed."""
+        self.app.authorize(actor, Action.STRIKE_REPORTS)
         batch: dict[Any, tuple[int, StrikeReportRecord, StrikeReport]] = {}
         for line, record, error in rows:
             if record is None:
@@ -195,6 +197,7 @@ class StrikeReports:
 
     def apply(self, found: list[Candidate], actor: str) -> list[Candidate]:
         """Record the best candidate of each incident as a likely strike; returns those applied."""
+        self.app.authorize(actor, Action.STRIKE_REPORTS)
         best: dict[str, Candidate] = {}
         for candidate in found:
             best.setdefault(candidate.incident, candidate)

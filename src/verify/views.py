@@ -74,6 +74,7 @@ class IncidentView(Document):
     assessments: list[dict[str, Any]]
     discounts: list[dict[str, Any]]
     dispute: dict[str, Any] | None
+    proposal: dict[str, Any] | None
     duplicate_of: str | None
     notes: list[dict[str, Any]]
     reported_by: str
@@ -102,6 +103,7 @@ class IncidentView(Document):
             assessments=list(incident.assessments),
             discounts=list(incident.discounts),
             dispute=incident.dispute,
+            proposal=dict(incident.proposal) if incident.proposal else None,
             duplicate_of=incident.duplicate_of,
             notes=list(incident.notes),
             reported_by=incident.reported_by,
@@ -152,5 +154,7 @@ class GradeAllSummary(Document):
 
     graded: int
     by_grade: dict[str, int]
+    proposed: dict[str, int] = {}
+    """Grades recorded as proposals, waiting for a second person (separation of duties)."""
     not_gradable: list[str]
     conflicts: list[str]

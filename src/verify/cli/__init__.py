@@ -24,15 +24,23 @@ from .support import VerifyGroup, start_session
     metavar="NAME",
     help="Who is acting; recorded on every event [default: env VERIFY_ACTOR, else the OS user].",
 )
+@click.option(
+    "--team",
+    envvar="VERIFY_TEAM",
+    metavar="FILE",
+    help="A team file (TOML) naming members and roles; with it, every change needs a role "
+    "that allows it and, by default, a second person approves weighty grades "
+    "[env VERIFY_TEAM]. See docs/security.md.",
+)
 @click.version_option(package_name="verify")
 @click.pass_context
-def cli(ctx: click.Context, store: str | None, actor: str | None) -> None:
+def cli(ctx: click.Context, store: str | None, actor: str | None, team: str | None) -> None:
     """Step allegations of civilian harm from strikes through verification.
 
     Every change is appended to the incident's event history, so each grade can
     be traced to who decided it, when, on which evidence and under which rule.
     """
-    ctx.obj = start_session(ctx, store, actor)
+    ctx.obj = start_session(ctx, store, actor, team)
 
 
 for command in (

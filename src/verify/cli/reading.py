@@ -32,11 +32,13 @@ def show(
 
 @click.command()
 @click.argument("code", type=CODE)
+@click.option("--public", is_flag=True,
+              help="Fit to publish: protected sources' details and internal notes withheld.")
 @json_option
 @pass_session
-def history(session: Session, code: str, as_json: bool) -> None:
+def history(session: Session, code: str, public: bool, as_json: bool) -> None:
     """Every event of incident CODE, oldest first: when, who, what, why."""
-    entries = session.app().history(code)
+    entries = session.app().history(code, public=public)
     if as_json:
         emit_json(entries)
     else:

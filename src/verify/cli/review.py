@@ -70,8 +70,13 @@ def grade(
     else:
         decision = session.app().grade(code, session.actor)
         message = f"{code} graded {decision.grade.value} by rule {decision.rule}"
+    proposal = session.app().show(code).proposal
+    proposed = proposal is not None and proposal["grade"] == decision.grade.value
+    if proposed:
+        message = (f"{code}: grade {decision.grade.value} proposed; it takes effect when "
+                   f"a second person approves it (`verify approve {code}`)")
     if as_json:
-        emit_json({"code": code, **decision.model_dump(mode="json")})
+        emit_json({"code": code, "proposed": proposed, **decision.model_dump(mode="json")})
     else:
         say(message)
 
@@ -89,6 +94,10 @@ def _grade_all(session: Session, as_json: bool) -> None:
         return
     counts = ", ".join(f"{grade} {count}" for grade, count in summary.by_grade.items())
     say(f"graded {summary.graded} incidents" + (f": {counts}" if counts else ""))
+    if summary.proposed:
+        proposed = ", ".join(f"{grade} {count}" for grade, count in summary.proposed.items())
+        say(f"proposed {sum(summary.proposed.values())} grades for a second person to approve: "
+            f"{proposed}")
     if summary.not_gradable:
         say(f"{len(summary.not_gradable)} cannot be graded (no source): "
             + ", ".join(summary.not_gradable))
@@ -127,4 +136,23 @@ def resolve(session: Session, code: str, outcome: str | None, rationale: str) ->
         say(f"dispute on {code} dismissed: the grade stands")
 
 
-COMMANDS = (grade, dispute, resolve)
+@click.command()
+@click.argument("code", type=CODE)
+@json_option
+@pass_session
+def approve(session: Session, code: str, as_json: bool) -> None:
+    """Approve the grade proposed for incident CODE, so it takes effect.
+
+    Under separation of duties (a team file), a grade of fair, confirmed or
+    discounted is only proposed by whoever grades; a different person
+    approves it. Nobody approves their own proposal, and a rulebook grade is
+    approved only while the rulebook still grades the record the same way.
+    """
+    decision = session.app().approve(code, session.actor)
+    if as_json:
+        emit_json({"code": code, **decision.model_dump(mode="json")})
+    else:
+        say(f"{code} graded {decision.grade.value}: approved by {session.actor}")
+
+
+COMMANDS = (grade, approve, dispute, resolve)

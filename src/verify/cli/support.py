@@ -9,6 +9,7 @@ import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import click
@@ -17,9 +18,11 @@ from eventsourcing.persistence import MapperDeserialisationError, PersistenceErr
 from pydantic import BaseModel, ValidationError
 
 from ..application import VerifyApp
+from ..domain.duties import Team
 from ..domain.errors import InvalidInput, Refused, VerifyError
 from ..domain.values import CasualtyRange, canonical_code
 from ..store import DEFAULT_STORE, StoreLocation, parse_store
+from ..team import load_team
 
 EXIT_REFUSED = 1
 EXIT_BAD_INPUT = 2
@@ -36,6 +39,7 @@ class Session:
 
     store: StoreLocation
     actor: str
+    team: Team | None = None
     _app: VerifyApp | None = field(default=None, repr=False)
 
     def app(self, *, create: bool = False) -> VerifyApp:
@@ -50,7 +54,9 @@ class Session:
                 self.store.path.parent.mkdir(parents=True, exist_ok=True)
             # Only `init` and `demo` create tables: other commands need no right to
             # change the schema, so a team's analysts can run with least privilege.
-            self._app = VerifyApp(env={**self.store.env(), "CREATE_TABLE": "y" if create else "n"})
+            self._app = VerifyApp(
+                env={**self.store.env(), "CREATE_TABLE": "y" if create else "n"}, team=self.team
+            )
             if create:
                 self._app.read_model  # noqa: B018 - creates the read-model tables too
         return self._app
@@ -72,8 +78,14 @@ def resolve_actor(given: str | None) -> str:
         return "unknown"
 
 
-def start_session(ctx: click.Context, store: str | None, actor: str | None) -> Session:
-    session = Session(store=parse_store(store or DEFAULT_STORE), actor=resolve_actor(actor))
+def start_session(
+    ctx: click.Context, store: str | None, actor: str | None, team: str | None = None
+) -> Session:
+    session = Session(
+        store=parse_store(store or DEFAULT_STORE),
+        actor=resolve_actor(actor),
+        team=load_team(Path(team)) if team else None,
+    )
     ctx.call_on_close(session.close)
     return session
 

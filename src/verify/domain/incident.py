@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from eventsourcing.domain import Aggregate
 
+from .duties import needs_approval
 from .errors import InvalidInput, Refused
-from .rulebook import CURRENT_RULEBOOK, CaseFile, GradeDecision
+from .rulebook import CURRENT_RULEBOOK, CaseFile, Evidence, GradeDecision
 from .values import (
     Assessment,
     CasualtyRange,
@@ -198,6 +199,45 @@ class Incident(Aggregate):
                 "by": self.actor,
                 "at": self.timestamp.isoformat(),
             }
+            aggregate.proposal = None
+
+    class GradeProposed(Aggregate.Event):
+        """A grade that takes effect only once a second person approves it."""
+
+        grade: str
+        rule: str | None
+        rulebook: str
+        evidence: JSON
+        reasons: list[str]
+        rationale: str | None
+        override: bool
+        rulebook_grade: str | None
+        actor: str
+
+        def apply(self, aggregate: Incident) -> None:
+            aggregate.proposal = {
+                "grade": self.grade,
+                "rule": self.rule,
+                "rulebook": self.rulebook,
+                "evidence": self.evidence,
+                "reasons": list(self.reasons),
+                "rationale": self.rationale,
+                "override": self.override,
+                "rulebook_grade": self.rulebook_grade,
+                "by": self.actor,
+                "at": self.timestamp.isoformat(),
+            }
+
+    class GradeApproved(Aggregate.Event):
+        """A second person's approval; follows the Graded event it let take effect."""
+
+        grade: str
+        proposed_by: str
+        actor: str
+
+        def apply(self, aggregate: Incident) -> None:
+            if aggregate.grading is not None:
+                aggregate.grading["approved_by"] = self.actor
 
     class GradeDisputed(Aggregate.Event):
         by: str
@@ -260,6 +300,11 @@ class Incident(Aggregate):
         grading: JSON | None
         dispute: JSON | None
         duplicate_of: str | None
+        proposal: JSON | None
+
+    # A grade awaiting a second person's approval (separation of duties), if any.
+    # A class-level default, so incidents snapshotted before proposals existed load.
+    proposal = None
 
     # --------------------------------------------------------------- commands
 
@@ -390,7 +435,12 @@ class Incident(Aggregate):
         """What the rulebook in force would grade this incident now."""
         return CURRENT_RULEBOOK.decide(self.case_file())
 
-    def grade_by_rulebook(self, actor: str) -> GradeDecision:
+    def grade_by_rulebook(self, actor: str, *, second_person: bool = False) -> GradeDecision:
+        """Grade by the rulebook in force; under separation of duties some grades are proposed.
+
+        With ``second_person`` a grade that needs approval is recorded as a
+        proposal (see ``approve_grade``); other grades take effect at once.
+        """
         self._refuse_grading()
         decision = self.suggest_grade()
         current = self.grading
@@ -404,10 +454,13 @@ class Incident(Aggregate):
                 f"incident {self.code} is already graded {decision.grade.value} "
                 f"by rule {decision.rule}; nothing changed"
             )
-        self._record_grade(decision, actor=actor)
+        self._refuse_same_proposal(decision.grade, decision.rule)
+        self._record_grade(decision, actor=actor, propose=second_person)
         return decision
 
-    def override_grade(self, grade: Grade, rationale: str, actor: str) -> GradeDecision:
+    def override_grade(
+        self, grade: Grade, rationale: str, actor: str, *, second_person: bool = False
+    ) -> GradeDecision:
         """Record a reviewer's grade that departs from (or confirms) the rulebook's."""
         self._refuse_grading()
         if not rationale.strip():
@@ -421,11 +474,60 @@ class Incident(Aggregate):
             reasons=(f"reviewer override; the rulebook grades it {suggested.grade.value} "
                      f"by rule {suggested.rule}",),
         )
+        self._refuse_same_proposal(grade, "OVERRIDE")
         self._record_grade(
             decision, actor=actor, rationale=rationale.strip(), override=True,
-            rulebook_grade=suggested.grade,
+            rulebook_grade=suggested.grade, propose=second_person,
         )
         return decision
+
+    def approve_grade(self, actor: str) -> GradeDecision:
+        """Let a proposed grade take effect: a different person approves it.
+
+        A proposal made by the rulebook is approved only while the rulebook
+        still grades the evidence the same way; otherwise it must be proposed
+        again, so nobody approves a grade the record no longer supports.
+        """
+        self._refuse_grading()
+        proposal = self.proposal
+        if proposal is None:
+            raise Refused(f"incident {self.code} has no proposed grade to approve")
+        if proposal["by"] == actor:
+            raise Refused(
+                f"{actor} proposed the grade of incident {self.code}; "
+                "a different person must approve it"
+            )
+        if not proposal["override"]:
+            now = self.suggest_grade()
+            if (now.grade.value, now.rule) != (proposal["grade"], proposal["rule"]):
+                raise Refused(
+                    f"the record of incident {self.code} changed after {proposal['grade']} was "
+                    f"proposed: the rulebook now grades it {now.grade.value} by rule {now.rule}; "
+                    f"grade it again to propose that"
+                )
+        self.trigger_event(
+            self.Graded,
+            grade=proposal["grade"],
+            rule=proposal["rule"],
+            rulebook=proposal["rulebook"],
+            evidence=proposal["evidence"],
+            reasons=list(proposal["reasons"]),
+            rationale=proposal["rationale"],
+            override=proposal["override"],
+            imported=False,
+            rulebook_grade=proposal["rulebook_grade"],
+            actor=proposal["by"],
+        )
+        self.trigger_event(
+            self.GradeApproved, grade=proposal["grade"], proposed_by=proposal["by"], actor=actor
+        )
+        return GradeDecision(
+            grade=Grade(proposal["grade"]),
+            rule=proposal["rule"] or "",
+            rulebook=proposal["rulebook"],
+            evidence=Evidence.model_validate(proposal["evidence"]),
+            reasons=tuple(proposal["reasons"]),
+        )
 
     def record_imported_grade(
         self, grade: Grade, rule: str | None, rationale: str | None, actor: str
@@ -458,10 +560,18 @@ class Incident(Aggregate):
             raise Refused(f"incident {self.code} has no grade to dispute")
         self.trigger_event(self.GradeDisputed, by=by, reason=reason, actor=actor)
 
-    def resolve_dispute(self, outcome: DisputeOutcome, rationale: str, actor: str) -> None:
+    def resolve_dispute(
+        self, outcome: DisputeOutcome, rationale: str, actor: str, *, second_person: bool = False
+    ) -> None:
+        """Close the open dispute; under separation of duties not by whoever opened it."""
         self._refuse_if_duplicate()
         if self.dispute is None:
             raise Refused(f"incident {self.code} has no open dispute to resolve")
+        if second_person and self.dispute["opened_by"] == actor:
+            raise Refused(
+                f"{actor} opened the dispute on incident {self.code}; "
+                "a different person must resolve it"
+            )
         self.trigger_event(
             self.DisputeResolved, outcome=outcome.value, rationale=rationale, actor=actor
         )
@@ -526,20 +636,31 @@ class Incident(Aggregate):
         override: bool = False,
         imported: bool = False,
         rulebook_grade: Grade | None = None,
+        propose: bool = False,
     ) -> None:
-        self.trigger_event(
-            self.Graded,
-            grade=decision.grade.value,
-            rule=decision.rule,
-            rulebook=decision.rulebook,
-            evidence=_dump(decision.evidence),
-            reasons=list(decision.reasons),
-            rationale=rationale,
-            override=override,
-            imported=imported,
-            rulebook_grade=rulebook_grade.value if rulebook_grade else None,
-            actor=actor,
-        )
+        fields: JSON = {
+            "grade": decision.grade.value,
+            "rule": decision.rule,
+            "rulebook": decision.rulebook,
+            "evidence": _dump(decision.evidence),
+            "reasons": list(decision.reasons),
+            "rationale": rationale,
+            "override": override,
+            "rulebook_grade": rulebook_grade.value if rulebook_grade else None,
+            "actor": actor,
+        }
+        if propose and needs_approval(decision.grade):
+            self.trigger_event(self.GradeProposed, **fields)
+        else:
+            self.trigger_event(self.Graded, imported=imported, **fields)
+
+    def _refuse_same_proposal(self, grade: Grade, rule: str) -> None:
+        proposal = self.proposal
+        if proposal is not None and (proposal["grade"], proposal["rule"]) == (grade.value, rule):
+            raise Refused(
+                f"{proposal['by']} already proposed grade {grade.value} for incident {self.code}; "
+                "it waits for a second person's `verify approve`"
+            )
 
     def _next_source_id(self) -> str:
         return f"s{len(self.sources) + 1}"

@@ -78,6 +78,9 @@ class GradeDecision(Value):
 
 
 def describe_source(source: Source) -> str:
+    """A source as reasons name it; a protected source by its id only, so reasons can be shown."""
+    if source.protected:
+        return f"{source.id} (protected, {source.rating})"
     return f"{source.id} ({source.publisher}, {source.rating})"
 
 

@@ -319,8 +319,13 @@ def workflow_state(
     return State.REPORTED
 
 
-def waiting_for(state: State, *, active_sources: int, dispute_since: str | None = None) -> str:
+def waiting_for(
+    state: State, *, active_sources: int, dispute_since: str | None = None,
+    proposed_grade: str | None = None,
+) -> str:
     """What an incident in this state waits for, as a sentence for the review queue."""
+    if proposed_grade is not None and state is not State.DISPUTED:
+        return f"grade {proposed_grade} proposed; needs a second person's approval"
     if state is State.DISPUTED:
         return f"dispute open since {(dispute_since or '')[:16].replace('T', ' ')}; needs resolving"
     if state is State.GRADED:

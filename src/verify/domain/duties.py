@@ -1,0 +1,118 @@
+"""Separation of duties: who may change what, and which grades need a second person.
+
+A team names its members and their roles; the rules here decide whether a
+member may take an action. Grades that carry the most weight in public
+(``fair``, ``confirmed``, ``discounted``) are only proposed by one person and
+take effect when a different person approves them. Nothing here reads a file:
+the team arrives as data.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from .errors import Refused
+from .values import Grade
+
+GRADES_NEEDING_APPROVAL = frozenset({Grade.FAIR, Grade.CONFIRMED, Grade.DISCOUNTED})
+"""Grades that, under separation of duties, a second person must approve."""
+
+
+def needs_approval(grade: Grade) -> bool:
+    return grade in GRADES_NEEDING_APPROVAL
+
+
+class Role(StrEnum):
+    """What a member of a team does; ``auditor`` reads and changes nothing."""
+
+    REPORTER = "reporter"
+    ANALYST = "analyst"
+    REVIEWER = "reviewer"
+    AUDITOR = "auditor"
+
+
+class Action(StrEnum):
+    """Every kind of change, worded to complete "may not …"."""
+
+    REPORT = "report an incident"
+    ADD_SOURCE = "add a source"
+    NOTE = "add a note"
+    CHANGE_SOURCE = "re-rate or withdraw a source"
+    RECORD_EVIDENCE = "record strikes, claims, assessments, discount findings or casualty figures"
+    MARK_DUPLICATE = "mark a duplicate"
+    GRADE = "grade an incident"
+    OVERRIDE = "override the rulebook's grade"
+    APPROVE = "approve a proposed grade"
+    DISPUTE = "open a dispute"
+    RESOLVE = "resolve a dispute"
+    STRIKE_REPORTS = "import or apply belligerent strike reports"
+    IMPORT = "import incidents in bulk"
+
+
+_REPORTER = frozenset({Action.REPORT, Action.ADD_SOURCE, Action.NOTE})
+_ANALYST = _REPORTER | {
+    Action.CHANGE_SOURCE, Action.RECORD_EVIDENCE, Action.MARK_DUPLICATE, Action.GRADE,
+    Action.APPROVE, Action.DISPUTE, Action.RESOLVE, Action.STRIKE_REPORTS,
+}
+_REVIEWER = _ANALYST | {Action.OVERRIDE, Action.IMPORT}
+
+PERMISSIONS: dict[Role, frozenset[Action]] = {
+    Role.REPORTER: _REPORTER,
+    Role.ANALYST: frozenset(_ANALYST),
+    Role.REVIEWER: frozenset(_REVIEWER),
+    Role.AUDITOR: frozenset(),
+}
+"""What each role may change. Every member may read everything; rebuilding the
+read models changes no recorded fact and needs no role."""
+
+
+class Member(BaseModel):
+    """One person of a team, as the team file names them."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    role: Role
+    password_hash: str | None = Field(
+        default=None, description="for signing in to `verify serve`; never the password itself"
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, value: str) -> str:
+        if value != value.strip() or any(not ch.isprintable() for ch in value):
+            raise ValueError("a member's name must be printable, without surrounding spaces")
+        return value
+
+
+class Team(BaseModel):
+    """The members of a team and whether separation of duties is in force (by default it is)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    members: dict[str, Member]
+    separation_of_duties: bool = True
+
+    def member(self, actor: str) -> Member:
+        found = self.members.get(actor)
+        if found is None:
+            raise Refused(f"{actor} is not a member of this team; ask for a place in the team file")
+        return found
+
+    def authorize(self, actor: str, action: Action) -> None:
+        """Refuse an action the actor's role does not allow."""
+        member = self.member(actor)
+        if action not in PERMISSIONS[member.role]:
+            raise Refused(f"{actor} is {_article(member.role)} {member.role.value} "
+                          f"and may not {action.value}")
+
+
+def _article(role: Role) -> str:
+    return "an" if role.value[0] in "aeiou" else "a"
+
+
+__all__ = [
+    "GRADES_NEEDING_APPROVAL", "PERMISSIONS", "Action", "Member", "Role", "Team", "needs_approval",
+]
