@@ -209,13 +209,18 @@ def say(text: str) -> None:
 # ------------------------------------------------------------------ errors
 
 
+NEVER_ECHOED = frozenset({"url", "publisher", "group"})
+"""Fields whose rejected values an error never repeats: they may name a protected source."""
+
+
 def validation_sentence(error: ValidationError) -> str:
     """The first problem of a pydantic error, as one sentence."""
     first = error.errors()[0]
     where = ".".join(str(part) for part in first["loc"])
     message = str(first["msg"])
     message = message.removeprefix("Value error, ")
-    if "input" in first and not isinstance(first["input"], dict | list) and where:
+    echo = not (set(map(str, first["loc"])) & NEVER_ECHOED)
+    if echo and "input" in first and not isinstance(first["input"], dict | list) and where:
         shown = repr(first["input"])
         if len(shown) > 40:
             shown = shown[:37] + "..."
