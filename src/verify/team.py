@@ -14,6 +14,8 @@ The file is TOML, kept beside the deployment (not in the store), for example::
 
 from __future__ import annotations
 
+import json
+import os
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -55,3 +57,48 @@ def team_from(data: dict[str, Any], label: str) -> Team:
         where = ".".join(str(part) for part in first["loc"])
         message = str(first["msg"]).removeprefix("Value error, ")
         raise InvalidInput(f"the team file {label}: {where}: {message}") from None
+
+
+def _toml_string(text: str) -> str:
+    """A TOML basic string (JSON's escapes, all ASCII, are valid TOML)."""
+    return json.dumps(text, ensure_ascii=True)
+
+
+def write_team(team: Team, path: Path) -> None:
+    """Write the team file whole, replacing the old one only once the new one is complete."""
+    lines = [f"separation_of_duties = {'true' if team.separation_of_duties else 'false'}", ""]
+    for name, member in sorted(team.members.items()):
+        lines.append(f"[members.{_toml_string(name)}]")
+        lines.append(f"role = {_toml_string(member.role.value)}")
+        if member.password_hash:
+            lines.append(f"password_hash = {_toml_string(member.password_hash)}")
+        lines.append("")
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text("\n".join(lines), encoding="utf-8")
+    os.chmod(partial, 0o600)
+    partial.replace(path)
+
+
+def hash_password(password: str) -> str:
+    """A slow, salted hash (Argon2id) of a member's password; the password is never kept."""
+    if len(password) < 10:
+        raise InvalidInput("a password needs at least 10 characters")
+    return str(_hasher().hash(password))
+
+
+def password_matches(password_hash: str | None, password: str) -> bool:
+    """Whether the password is the one hashed; False for a member without a password."""
+    if not password_hash:
+        return False
+    from argon2.exceptions import Argon2Error, InvalidHashError
+
+    try:
+        return bool(_hasher().verify(password_hash, password))
+    except (Argon2Error, InvalidHashError):
+        return False
+
+
+def _hasher() -> Any:
+    from argon2 import PasswordHasher
+
+    return PasswordHasher()

@@ -39,8 +39,16 @@ class Session:
 
     store: StoreLocation
     actor: str
-    team: Team | None = None
+    team_file: Path | None = None
     _app: VerifyApp | None = field(default=None, repr=False)
+    _team: Team | None = field(default=None, repr=False)
+
+    @property
+    def team(self) -> Team | None:
+        """The team the team file names, read when first needed (None without a file)."""
+        if self._team is None and self.team_file is not None:
+            self._team = load_team(self.team_file)
+        return self._team
 
     def app(self, *, create: bool = False) -> VerifyApp:
         """Open the store; refuse to create one unless asked (``verify init``, ``demo``)."""
@@ -84,7 +92,7 @@ def start_session(
     session = Session(
         store=parse_store(store or DEFAULT_STORE),
         actor=resolve_actor(actor),
-        team=load_team(Path(team)) if team else None,
+        team_file=Path(team) if team else None,
     )
     ctx.call_on_close(session.close)
     return session

@@ -1,0 +1,166 @@
+"""The team file through the command line: keeping it, and working under it on both stores."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from verify.cli import cli
+from verify.team import load_team, password_matches
+
+Run = Callable[..., Result]
+
+
+@pytest.fixture
+def team_file(tmp_path: Path) -> Path:
+    path = tmp_path / "team.toml"
+    runner = CliRunner()
+    for name, role in [("amira", "analyst"), ("badr", "analyst"), ("rana", "reviewer"),
+                       ("lina", "auditor"), ("omar", "reporter")]:
+        result = runner.invoke(cli, ["--team", str(path), "team", "add", name, "--role", role])
+        assert result.exit_code == 0, result.output
+    return path
+
+
+@pytest.fixture
+def run(store_url: str, team_file: Path) -> Run:
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--store", store_url, "init"]).exit_code == 0
+
+    def invoke(actor: str, *args: str, team: bool = True) -> Result:
+        base = ["--store", store_url, "--actor", actor]
+        if team:
+            base += ["--team", str(team_file)]
+        return runner.invoke(cli, [*base, *args])
+
+    return invoke
+
+
+def events(run: Run, code: str = "CS1") -> int:
+    result = run("lina", "show", code, "--json")
+    return int(json.loads(result.stdout)["version"])
+
+
+def prepare(run: Run) -> None:
+    steps = [
+        ("omar", "report", "CS1", "--date", "2017-03-17", "--location", "Mosul",
+         "--country", "Iraq", "--belligerent", "Coalition"),
+        ("omar", "source", "add", "CS1", "--url", "https://a.example/1", "--publisher", "A",
+         "--kind", "media", "--reliability", "B", "--credibility", "2"),
+        ("omar", "source", "add", "CS1", "--url", "https://b.example/2", "--publisher", "B",
+         "--kind", "ngo", "--reliability", "C", "--credibility", "3"),
+        ("amira", "strike", "confirm", "CS1", "--belligerent", "Coalition",
+         "--status", "declared"),
+    ]
+    for actor, *args in steps:
+        result = run(actor, *args)
+        assert result.exit_code == 0, result.output
+
+
+def test_a_team_grade_is_proposed_then_approved_by_someone_else(run: Run) -> None:
+    prepare(run)
+    proposed = run("amira", "grade", "CS1", "--json")
+    assert proposed.exit_code == 0, proposed.output
+    assert json.loads(proposed.stdout)["proposed"] is True
+    assert json.loads(run("lina", "show", "CS1", "--json").stdout)["grade"] is None
+    queue = json.loads(run("lina", "queue", "--json").stdout)
+    assert queue[0]["waiting_for"] == "grade fair proposed; needs a second person's approval"
+    before = events(run)
+    own = run("amira", "approve", "CS1")
+    assert own.exit_code == 1
+    assert own.stderr.strip() == (
+        "error: amira proposed the grade of incident CS1; a different person must approve it")
+    auditor = run("lina", "approve", "CS1")
+    assert auditor.exit_code == 1 and "lina is an auditor and may not" in auditor.stderr
+    assert events(run) == before
+    approved = run("badr", "approve", "CS1")
+    assert approved.exit_code == 0 and "approved by badr" in approved.output
+    shown = json.loads(run("lina", "show", "CS1", "--json").stdout)
+    assert shown["grade"] == "fair" and shown["grading"]["approved_by"] == "badr"
+    assert shown["grading"]["by"] == "amira"
+
+
+def test_without_the_team_file_a_grade_takes_effect_at_once(run: Run) -> None:
+    prepare(run)
+    result = run("amira", "grade", "CS1", "--json", team=False)
+    assert result.exit_code == 0 and json.loads(result.stdout)["proposed"] is False
+    assert json.loads(run("lina", "show", "CS1", "--json").stdout)["grade"] == "fair"
+
+
+def test_grade_all_proposes_under_a_team(run: Run) -> None:
+    prepare(run)
+    result = run("amira", "grade", "--all", "--json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["graded"] == 0 and summary["proposed"] == {"fair": 1}
+    again = json.loads(run("amira", "grade", "--all", "--json").stdout)
+    assert again["proposed"] == {} and again["graded"] == 0
+
+
+def test_only_a_reviewer_imports(run: Run, tmp_path: Path) -> None:
+    prepare(run)
+    exported = run("lina", "export", "--format", "jsonl").stdout
+    archive = tmp_path / "archive.jsonl"
+    archive.write_text(exported.replace('"CS1"', '"CS2"'))
+    refused = run("amira", "import", str(archive))
+    assert refused.exit_code == 1
+    assert "amira is an analyst and may not import incidents in bulk" in refused.stderr
+    assert run("lina", "show", "CS2").exit_code == 2
+    assert run("amira", "import", str(archive), "--dry-run").exit_code == 0
+    assert run("lina", "show", "CS2").exit_code == 2
+    assert run("rana", "import", str(archive)).exit_code == 0
+    assert run("lina", "show", "CS2").exit_code == 0
+
+
+def test_non_members_and_read_only_roles_change_nothing(run: Run) -> None:
+    prepare(run)
+    before = events(run)
+    for actor, args in [("zoe", ["note", "CS1", "hello"]),
+                        ("lina", ["note", "CS1", "hello"]),
+                        ("omar", ["grade", "CS1"]),
+                        ("amira", ["grade", "CS1", "--grade", "weak", "--rationale", "x"])]:
+        result = run(actor, *args)
+        assert result.exit_code == 1, (actor, args, result.output)
+        assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.output
+    assert events(run) == before
+    assert run("lina", "history", "CS1").exit_code == 0  # reading is open to every member
+
+
+def test_the_team_file_keeps_hashes_not_passwords(tmp_path: Path) -> None:
+    path = tmp_path / "team.toml"
+    runner = CliRunner()
+    result = runner.invoke(cli, ["--team", str(path), "team", "add", "amira", "--role",
+                                 "analyst", "--password"], input="a long passphrase\n")
+    assert result.exit_code == 0, result.output
+    text = path.read_text()
+    assert "a long passphrase" not in text and "$argon2id$" in text
+    assert path.stat().st_mode & 0o077 == 0
+    member = load_team(path).members["amira"]
+    assert password_matches(member.password_hash, "a long passphrase")
+    assert not password_matches(member.password_hash, "a long passphrasf")
+    short = runner.invoke(cli, ["--team", str(path), "team", "add", "badr", "--role",
+                                "analyst", "--password"], input="short\n")
+    assert short.exit_code == 2 and "at least 10 characters" in short.stderr
+    listed = json.loads(runner.invoke(cli, ["--team", str(path), "team", "list", "--json"]).stdout)
+    assert listed["members"] == [{"name": "amira", "role": "analyst", "can_sign_in": True}]
+
+
+@pytest.mark.parametrize("content, sentence", [
+    ("members = 3", "names no [members.NAME] with a role"),
+    ("[members.x]\nrole = 'boss'", "members.x.role"),
+    ("[members.x\n", "is not valid TOML"),
+    ("[members.x]\nrole = 'analyst'\nshoe_size = 9", "shoe_size"),
+])
+def test_a_broken_team_file_is_one_sentence(tmp_path: Path, content: str, sentence: str) -> None:
+    path = tmp_path / "team.toml"
+    path.write_text(content)
+    store = tmp_path / "s.sqlite"
+    runner = CliRunner()
+    runner.invoke(cli, ["--store", str(store), "init"])
+    result = runner.invoke(cli, ["--store", str(store), "--team", str(path), "queue"])
+    assert result.exit_code == 2 and sentence in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
