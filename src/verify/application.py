@@ -7,6 +7,7 @@ import gc
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
 
@@ -63,6 +64,9 @@ CATCH_UP_RETRIES = 20
 """How many batches a catch-up may lose to other processes before it gives up."""
 
 Progress = Callable[[int], None]
+
+_SEEN: ContextVar[tuple[str, int] | None] = ContextVar("verify_seen_version", default=None)
+"""The incident and version a person acted on (web forms), checked when it is loaded."""
 
 
 @contextmanager
@@ -501,6 +505,22 @@ class VerifyApp(Application[UUID]):
 
     # ------------------------------------------------------------ internals
 
+    @contextmanager
+    def as_seen(self, code: str, version: int) -> Iterator[None]:
+        """Run a command only if incident CODE still stands at the version its author saw.
+
+        A form shows an incident at one version; if anyone changed it before
+        the form came back, the command is refused (ConcurrentChange) instead
+        of applying to a state its author never saw. The check happens on the
+        command's own load, and the save refuses any change that slips in
+        after it, so nothing is lost either way.
+        """
+        token = _SEEN.set((canonical_code(code), version))
+        try:
+            yield
+        finally:
+            _SEEN.reset(token)
+
     def load(self, code: str, version: int | None = None) -> Incident:
         """The aggregate itself, for the application layer's own bulk paths."""
         canonical = canonical_code(code)
@@ -510,6 +530,10 @@ class VerifyApp(Application[UUID]):
             )
         except AggregateNotFoundError:
             raise UnknownIncident(canonical) from None
+        seen = _SEEN.get()
+        if version is None and seen is not None and seen == (canonical, seen[1]) \
+                and incident.version != seen[1]:
+            raise ConcurrentChange(canonical)
         return incident
 
     def save_many(self, incidents: list[Incident]) -> list[Incident]:

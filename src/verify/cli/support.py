@@ -21,6 +21,7 @@ from ..application import VerifyApp
 from ..domain.duties import Team
 from ..domain.errors import InvalidInput, Refused, VerifyError
 from ..domain.values import CasualtyRange, canonical_code
+from ..messages import parse_moment, validation_sentence
 from ..store import DEFAULT_STORE, StoreLocation, parse_store
 from ..team import load_team
 
@@ -166,16 +167,6 @@ class MomentType(click.ParamType[dt.datetime]):
             )
 
 
-def parse_moment(text: str) -> dt.datetime:
-    if len(text) == 10:
-        day = dt.date.fromisoformat(text)
-        return dt.datetime.combine(day, dt.time.max, tzinfo=dt.UTC)
-    moment = dt.datetime.fromisoformat(text)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment
-
-
 CODE = CodeType()
 COUNT = CountType()
 DATE = DateType()
@@ -215,25 +206,6 @@ def say(text: str) -> None:
 
 
 # ------------------------------------------------------------------ errors
-
-
-NEVER_ECHOED = frozenset({"url", "publisher", "group"})
-"""Fields whose rejected values an error never repeats: they may name a protected source."""
-
-
-def validation_sentence(error: ValidationError) -> str:
-    """The first problem of a pydantic error, as one sentence."""
-    first = error.errors()[0]
-    where = ".".join(str(part) for part in first["loc"])
-    message = str(first["msg"])
-    message = message.removeprefix("Value error, ")
-    echo = not (set(map(str, first["loc"])) & NEVER_ECHOED)
-    if echo and "input" in first and not isinstance(first["input"], dict | list) and where:
-        shown = repr(first["input"])
-        if len(shown) > 40:
-            shown = shown[:37] + "..."
-        return f"{where} {shown}: {message}"
-    return f"{where}: {message}" if where else message
 
 
 def exit_for(error: BaseException) -> tuple[int, str]:

@@ -1,0 +1,41 @@
+"""Turning what a person typed into values, and a rejected value into one sentence.
+
+Shared by every edge that takes input from people (command line, web forms,
+the JSON API), so they parse and word things the same way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import ValidationError
+
+
+def parse_moment(text: str) -> dt.datetime:
+    """An ISO 8601 moment; UTC when no offset is given; a bare date means the end of that day."""
+    if len(text) == 10:
+        day = dt.date.fromisoformat(text)
+        return dt.datetime.combine(day, dt.time.max, tzinfo=dt.UTC)
+    moment = dt.datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment
+
+
+NEVER_ECHOED = frozenset({"url", "publisher", "group"})
+"""Fields whose rejected values an error never repeats: they may name a protected source."""
+
+
+def validation_sentence(error: ValidationError) -> str:
+    """The first problem of a pydantic error, as one sentence."""
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"])
+    message = str(first["msg"])
+    message = message.removeprefix("Value error, ")
+    echo = not (set(map(str, first["loc"])) & NEVER_ECHOED)
+    if echo and "input" in first and not isinstance(first["input"], dict | list) and where:
+        shown = repr(first["input"])
+        if len(shown) > 40:
+            shown = shown[:37] + "..."
+        return f"{where} {shown}: {message}"
+    return f"{where}: {message}" if where else message
