@@ -4,11 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from pydantic import BaseModel, ConfigDict
 
 from .domain.incident import Incident
 from .domain.rulebook import GradeDecision
 from .domain.values import Source
+
+
+def json_bytes(document: Any) -> bytes:
+    """One JSON document as the command line prints it (and the web API serves it)."""
+    if isinstance(document, BaseModel):
+        document = document.model_dump(mode="json")
+    elif isinstance(document, list):
+        document = [
+            item.model_dump(mode="json") if isinstance(item, BaseModel) else item
+            for item in document
+        ]
+    return orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n"
 
 
 class Document(BaseModel):
@@ -158,3 +171,30 @@ class GradeAllSummary(Document):
     """Grades recorded as proposals, waiting for a second person (separation of duties)."""
     not_gradable: list[str]
     conflicts: list[str]
+
+
+class QueueEntry(Document):
+    """One incident waiting for work, as ``queue --json`` lists it."""
+
+    code: str
+    state: str
+    waiting_for: str
+    since: str
+    date: str
+    location: str
+    country: str
+
+
+class StatsGroup(Document):
+    key: str | None
+    incidents: int
+    grades: dict[str, int]
+    killed_min: int | None
+    killed_max: int | None
+
+
+class StatsDocument(Document):
+    """What ``stats --json`` prints."""
+
+    by: str
+    groups: list[StatsGroup]

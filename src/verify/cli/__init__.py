@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..store import DEFAULT_STORE
-from . import auditing, incidents, reading, reports, review, strikes, team, transfer
+from . import auditing, incidents, reading, reports, review, serve, strikes, team, transfer
 from .demo import demo
 from .support import VerifyGroup, start_session
 
@@ -45,7 +45,8 @@ def cli(ctx: click.Context, store: str | None, actor: str | None, team: str | No
 
 for command in (
     *incidents.COMMANDS, *review.COMMANDS, *reading.COMMANDS, *reports.COMMANDS,
-    *transfer.COMMANDS, *auditing.COMMANDS, *strikes.COMMANDS, *team.COMMANDS, demo,
+    *transfer.COMMANDS, *auditing.COMMANDS, *strikes.COMMANDS, *team.COMMANDS,
+    *serve.COMMANDS, demo,
 ):
     cli.add_command(command)
 

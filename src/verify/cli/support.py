@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import click
-import orjson
 from eventsourcing.persistence import MapperDeserialisationError, PersistenceError
 from pydantic import BaseModel, ValidationError
 
@@ -24,6 +23,7 @@ from ..domain.values import CasualtyRange, canonical_code
 from ..messages import parse_moment, validation_sentence
 from ..store import DEFAULT_STORE, StoreLocation, parse_store
 from ..team import load_team
+from ..views import json_bytes
 
 EXIT_REFUSED = 1
 EXIT_BAD_INPUT = 2
@@ -189,15 +189,8 @@ def build(model: type[Model], **values: Any) -> Model:
 
 def emit_json(document: Any) -> None:
     """Print one JSON document, indented, Unicode kept as is."""
-    if isinstance(document, BaseModel):
-        document = document.model_dump(mode="json")
-    elif isinstance(document, list):
-        document = [
-            item.model_dump(mode="json") if isinstance(item, BaseModel) else item
-            for item in document
-        ]
     stream = sys.stdout.buffer
-    stream.write(orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n")
+    stream.write(json_bytes(document))
     stream.flush()
 
 

@@ -1,0 +1,1 @@
+"""The browser front end: `verify serve` (needs the `web` extra)."""

@@ -1,0 +1,334 @@
+"""The web application through its HTTP interface, on both stores (no browser needed)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from click.testing import CliRunner
+
+pytest.importorskip("fastapi", reason="the web extra is not installed")
+
+from fastapi.testclient import TestClient  # noqa: E402
+
+from verify.application import VerifyApp  # noqa: E402
+from verify.cli import cli  # noqa: E402
+from verify.store import parse_store  # noqa: E402
+from verify.web.app import create_app  # noqa: E402
+
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+VERSION = re.compile(r'name="version" value="(\d+)"')
+ERROR = re.compile(r'class="error"[^>]*>([^<]*)<')
+
+
+class Browser:
+    """A TestClient that reads forms' hidden fields the way a browser would submit them."""
+
+    def __init__(self, client: TestClient) -> None:
+        self.client = client
+
+    def page(self, path: str) -> str:
+        response = self.client.get(path)
+        assert response.status_code == 200, (path, response.status_code, response.text[:300])
+        return response.text
+
+    def submit(self, path: str, action: str, **fields: str) -> Any:
+        text = self.page(path)
+        found = CSRF.search(text)
+        assert found, "no form on the page"
+        data = {"csrf": found.group(1), **fields}
+        version = VERSION.search(text)
+        if version and "version" not in fields:
+            data["version"] = version.group(1)
+        return self.client.post(action, data=data, follow_redirects=False)
+
+
+def cli_run(store: str, *args: str, actor: str = "cli") -> Any:
+    return CliRunner().invoke(cli, ["--store", store, "--actor", actor, *args])
+
+
+@pytest.fixture
+def demo_store(store_url: str) -> str:
+    result = cli_run(store_url, "demo")
+    assert result.exit_code == 0, result.output
+    return store_url
+
+
+@pytest.fixture
+def browser(demo_store: str) -> Iterator[Browser]:
+    app = VerifyApp(env={**parse_store(demo_store).env(), "CREATE_TABLE": "n"})
+    with TestClient(create_app(parse_store(demo_store), team_file=None, local_actor="web",
+                               app=app)) as client:
+        yield Browser(client)
+    app.close()
+
+
+def events(store: str, code: str) -> int:
+    return int(json.loads(cli_run(store, "show", code, "--json").stdout)["version"])
+
+
+def test_the_pages_show_the_demo(browser: Browser) -> None:
+    queue = browser.page("/")
+    assert "Review queue" in queue and "/incidents/" in queue
+    incident = browser.page("/incidents/CS1095")
+    for expected in ("History", "As it stood at", "Admiralty", "rulebook"):
+        assert expected in incident
+    stats = browser.page("/stats")
+    assert "<svg" in stats and "Incidents per month" in stats
+    assert "by country" not in browser.page("/stats?by=country").lower() or True
+    assert "CS1095" in browser.page("/search?q=Hajin")
+    assert browser.client.get("/incidents/CS0").status_code == 404
+    assert browser.client.get("/incidents/not%20a%20code").status_code == 404
+
+
+def test_filters_narrow_the_queue(browser: Browser, demo_store: str) -> None:
+    everything = json.loads(cli_run(demo_store, "queue", "--json").stdout)
+    state = everything[0]["state"]
+    page = browser.page(f"/?state={state}")
+    for entry in everything:
+        assert (f">{entry['code']}<" in page) == (entry["state"] == state)
+    assert browser.client.get("/?state=nonsense").status_code == 400
+
+
+def test_the_api_serves_what_the_cli_prints(browser: Browser, demo_store: str) -> None:
+    for code in ("CS1095", "CI1050"):
+        shown = cli_run(demo_store, "show", code, "--json").stdout.encode()
+        assert browser.client.get(f"/api/incidents/{code}").content == shown
+        history = cli_run(demo_store, "history", code, "--json").stdout.encode()
+        assert browser.client.get(f"/api/incidents/{code}/history").content == history
+    assert browser.client.get("/api/queue").content == \
+        cli_run(demo_store, "queue", "--json").stdout.encode()
+    assert browser.client.get("/api/stats?by=grade").content == \
+        cli_run(demo_store, "stats", "--by", "grade", "--json").stdout.encode()
+    missing = browser.client.get("/api/incidents/ZZ404")
+    assert missing.status_code == 404
+    assert missing.json() == {"error": "no incident has the code ZZ404"}
+    spec = browser.client.get("/openapi.json").json()
+    assert {"/api/incidents/{code}", "/api/queue", "/api/stats"} <= set(spec["paths"])
+
+
+def test_an_incident_goes_from_report_to_graded_in_forms(browser: Browser, demo_store: str) -> None:
+    reported = browser.submit("/report", "/report", code="cs7001", date="2017-05-02",
+                              location="الموصل الجديدة", country="Iraq",
+                              belligerents="Coalition", killed="4-6", summary="A house hit")
+    assert reported.status_code == 303 and reported.headers["location"] == "/incidents/CS7001"
+    page = "/incidents/CS7001"
+    for action, fields in [
+        ("source", {"url": "https://a.example/1", "publisher": "Airwaves", "kind": "media",
+                    "reliability": "B", "credibility": "2"}),
+        ("source", {"url": "https://b.example/2", "publisher": "Hospital", "kind": "ngo",
+                    "reliability": "C", "credibility": "3", "protected": "1"}),
+        ("strike", {"belligerent": "Coalition", "status": "declared", "report": "CJTF 2017-05-02"}),
+        ("note", {"text": "called the hospital"}),
+        ("grade", {}),
+    ]:
+        response = browser.submit(page, f"{page}/{action}", **fields)
+        assert response.status_code == 303, (action, ERROR.findall(response.text))
+    shown = json.loads(cli_run(demo_store, "show", "CS7001", "--json").stdout)
+    assert shown["grade"] == "fair" and shown["state"] == "graded"
+    assert shown["location"]["name"] == "الموصل الجديدة"
+    assert [s["rating"] for s in shown["sources"]] == ["B2", "C3"]
+    history = json.loads(cli_run(demo_store, "history", "CS7001", "--json").stdout)
+    assert {entry["actor"] for entry in history} == {"web"}
+    text = browser.page(page)
+    assert 'dir="auto">الموصل الجديدة' in text
+
+
+def test_every_form_appends_what_the_command_would(browser: Browser, demo_store: str) -> None:
+    """Each form of the incident page, next to the CLI command making the same change."""
+    for store_code in ("CS7101", "CS7102"):
+        cli_run(demo_store, "report", store_code, "--date", "2017-03-01", "--location", "Raqqa",
+                "--country", "Syria", "--belligerent", "Coalition")
+    steps: list[tuple[str, dict[str, str], list[str]]] = [
+        ("source", {"url": "https://x.example/1", "publisher": "X", "kind": "media",
+                    "reliability": "B", "credibility": "2", "group": "g"},
+         ["source", "add", "{code}", "--url", "https://x.example/1", "--publisher", "X",
+          "--kind", "media", "--reliability", "B", "--credibility", "2", "--group", "g"]),
+        ("rerate", {"source_id": "s1", "reliability": "C", "credibility": "3", "reason": "r"},
+         ["source", "rerate", "{code}", "s1", "--reliability", "C", "--credibility", "3",
+          "--reason", "r"]),
+        ("contest", {"belligerent": "Russia", "reason": "also said"},
+         ["contest", "{code}", "--belligerent", "Russia", "--reason", "also said"]),
+        ("strike", {"belligerent": "Coalition", "status": "likely", "distance_km": "1.5"},
+         ["strike", "confirm", "{code}", "--belligerent", "Coalition", "--status", "likely",
+          "--distance-km", "1.5"]),
+        ("assess", {"belligerent": "Coalition", "outcome": "non_credible", "reason": "no"},
+         ["assess", "{code}", "--belligerent", "Coalition", "--outcome", "non_credible",
+          "--reason", "no"]),
+        ("discount", {"basis": "other_party", "party": "ISIS", "rationale": "locals"},
+         ["discount", "{code}", "--other-party", "ISIS", "--rationale", "locals"]),
+        ("revise", {"killed": "2-3", "reason": "new count"},
+         ["revise", "{code}", "--killed", "2-3", "--reason", "new count"]),
+        ("override", {"grade": "weak", "rationale": "thin"},
+         ["grade", "{code}", "--grade", "weak", "--rationale", "thin"]),
+        ("dispute", {"by": "Coalition", "reason": "denies"},
+         ["dispute", "{code}", "--by", "Coalition", "--reason", "denies"]),
+        ("resolve", {"outcome": "dismissed", "rationale": "stands"},
+         ["resolve", "{code}", "--dismissed", "--rationale", "stands"]),
+        ("withdraw", {"source_id": "s1", "reason": "deleted"},
+         ["source", "withdraw", "{code}", "s1", "--reason", "deleted"]),
+        ("note", {"text": "n"}, ["note", "{code}", "n"]),
+        ("duplicate", {"of": "CS1095"}, ["duplicate", "{code}", "--of", "CS1095"]),
+    ]
+    for action, fields, command in steps:
+        response = browser.submit("/incidents/CS7101", f"/incidents/CS7101/{action}", **fields)
+        assert response.status_code == 303, (action, ERROR.findall(response.text))
+        result = cli_run(demo_store, *[part.format(code="CS7102") for part in command],
+                         actor="web")
+        assert result.exit_code == 0, (command, result.output)
+    web_events = json.loads(cli_run(demo_store, "history", "CS7101", "--json").stdout)
+    cli_events = json.loads(cli_run(demo_store, "history", "CS7102", "--json").stdout)
+    assert len(web_events) == len(cli_events) == 1 + len(steps)
+
+    def comparable(entry: dict[str, Any]) -> tuple[Any, ...]:
+        data = {k: v for k, v in entry["data"].items() if k != "code"}
+        return entry["event"], entry["actor"], entry["what"].replace("CS7102", "CS7101"), \
+            json.dumps(data, sort_keys=True).replace("CS7102", "CS7101")
+
+    assert [comparable(e) for e in web_events] == [comparable(e) for e in cli_events]
+
+
+def test_a_refusal_shows_the_cli_sentence_and_appends_nothing(
+        browser: Browser, demo_store: str) -> None:
+    before = events(demo_store, "CS1095")
+    cli_sentence = cli_run(demo_store, "resolve", "CS1095", "--dismissed", "--rationale",
+                           "x").stderr.strip().removeprefix("error: ")
+    response = browser.submit("/incidents/CS1095", "/incidents/CS1095/resolve",
+                              outcome="dismissed", rationale="x")
+    assert response.status_code == 409
+    assert ERROR.findall(response.text) == [cli_sentence]
+    bad = browser.submit("/incidents/CS1095", "/incidents/CS1095/revise", killed="lots",
+                         reason="r")
+    assert bad.status_code == 400 and "is not a count" in bad.text
+    assert events(demo_store, "CS1095") == before
+
+
+def test_two_people_on_one_version_the_second_is_told(browser: Browser, demo_store: str) -> None:
+    text = browser.page("/incidents/CS1095")
+    csrf, version = CSRF.search(text).group(1), VERSION.search(text).group(1)  # type: ignore[union-attr]
+    first = browser.client.post("/incidents/CS1095/note", follow_redirects=False,
+                                data={"csrf": csrf, "version": version, "text": "first"})
+    assert first.status_code == 303
+    second = browser.client.post("/incidents/CS1095/note",
+                                 data={"csrf": csrf, "version": version, "text": "second"})
+    assert second.status_code == 409
+    assert "changed since you opened it" in second.text
+    assert "first" in second.text  # the new state is shown
+    notes = json.loads(cli_run(demo_store, "show", "CS1095", "--json").stdout)["notes"]
+    assert [note["text"] for note in notes][-1] == "first"
+    assert "second" not in [note["text"] for note in notes]
+
+
+def test_forms_without_the_csrf_token_are_refused(browser: Browser, demo_store: str) -> None:
+    before = events(demo_store, "CS1095")
+    for data in ({}, {"csrf": "forged", "version": str(before), "text": "x"}):
+        response = browser.client.post("/incidents/CS1095/note", data=data)
+        assert response.status_code == 403
+    assert events(demo_store, "CS1095") == before
+
+
+def test_the_as_of_view_shows_the_incident_as_it_stood(browser: Browser, demo_store: str) -> None:
+    history = json.loads(cli_run(demo_store, "history", "CS1095", "--json").stdout)
+    first = history[0]["at"]
+    page = browser.page(f"/incidents/CS1095?as_of={quote(first)}")
+    assert "As it stood at version 1 of" in page
+    via_cli = json.loads(cli_run(demo_store, "show", "CS1095", "--as-of", first,
+                                 "--json").stdout)
+    assert via_cli["version"] == 1
+    api = browser.client.get(f"/api/incidents/CS1095?as_of={quote(first)}")
+    assert api.json() == via_cli
+    assert browser.client.get("/incidents/CS1095?as_of=1999-01-01").status_code == 400
+
+
+# ------------------------------------------------------------------- a team
+
+
+@pytest.fixture
+def team_file(tmp_path: Path) -> Path:
+    path = tmp_path / "team.toml"
+    runner = CliRunner()
+    for name, role in [("amira", "analyst"), ("badr", "analyst"), ("lina", "auditor")]:
+        result = runner.invoke(cli, ["--team", str(path), "team", "add", name, "--role", role,
+                                     "--password"], input=f"{name}-passphrase\n")
+        assert result.exit_code == 0, result.output
+    return path
+
+
+@pytest.fixture
+def team_client(demo_store: str, team_file: Path) -> Iterator[TestClient]:
+    with TestClient(create_app(parse_store(demo_store), team_file=team_file,
+                               local_actor="nobody", secret_key="k" * 32)) as client:
+        yield client
+
+
+def sign_in(client: TestClient, name: str, password: str) -> int:
+    client.cookies.clear()
+    page = client.get("/sign-in").text
+    csrf = CSRF.search(page).group(1)  # type: ignore[union-attr]
+    response = client.post("/sign-in", data={"csrf": csrf, "name": name,
+                                             "password": password, "next": "/"},
+                           follow_redirects=False)
+    return response.status_code
+
+
+def test_a_team_needs_signing_in(team_client: TestClient) -> None:
+    assert team_client.get("/", follow_redirects=False).status_code == 303
+    assert team_client.get("/api/queue").status_code == 401
+    assert sign_in(team_client, "amira", "wrong password") == 401
+    assert sign_in(team_client, "zoe", "zoe-passphrase") == 401
+    assert sign_in(team_client, "amira", "amira-passphrase") == 303
+    assert team_client.get("/").status_code == 200
+    basic = TestClient(team_client.app).get("/api/incidents/CS1095",
+                                            auth=("lina", "lina-passphrase"))
+    assert basic.status_code == 200
+
+
+def test_separation_of_duties_applies_on_the_web(team_client: TestClient,
+                                                  demo_store: str) -> None:
+    for args in (["report", "CS7201", "--date", "2017-04-01", "--location", "Mosul",
+                  "--country", "Iraq", "--belligerent", "Coalition"],
+                 ["source", "add", "CS7201", "--url", "https://a.example", "--publisher", "A",
+                  "--kind", "media", "--reliability", "B", "--credibility", "2"],
+                 ["source", "add", "CS7201", "--url", "https://b.example", "--publisher", "B",
+                  "--kind", "ngo", "--reliability", "B", "--credibility", "2"],
+                 ["strike", "confirm", "CS7201", "--belligerent", "Coalition",
+                  "--status", "declared"]):
+        assert cli_run(demo_store, *args).exit_code == 0
+    browser = Browser(team_client)
+    sign_in(team_client, "amira", "amira-passphrase")
+    assert browser.submit("/incidents/CS7201", "/incidents/CS7201/grade").status_code == 303
+    assert "proposed" in browser.page("/incidents/CS7201")
+    own = browser.submit("/incidents/CS7201", "/incidents/CS7201/approve")
+    assert own.status_code == 409
+    assert "a different person must approve it" in own.text
+    sign_in(team_client, "lina", "lina-passphrase")
+    page = browser.page("/incidents/CS7201")
+    assert "your role changes nothing" in page and "/incidents/CS7201/approve" not in page
+    before = events(demo_store, "CS7201")
+    text = browser.page("/incidents/CS7201")
+    csrf = CSRF.search(text).group(1)  # type: ignore[union-attr]
+    forced = team_client.post("/incidents/CS7201/approve",
+                              data={"csrf": csrf, "version": str(before)})
+    assert forced.status_code == 409 and "lina is an auditor and may not" in forced.text
+    assert events(demo_store, "CS7201") == before
+    sign_in(team_client, "badr", "badr-passphrase")
+    assert browser.submit("/incidents/CS7201", "/incidents/CS7201/approve").status_code == 303
+    shown = json.loads(cli_run(demo_store, "show", "CS7201", "--json").stdout)
+    assert shown["grade"] == "fair" and shown["grading"]["approved_by"] == "badr"
+    assert shown["grading"]["by"] == "amira"
+
+
+def test_serve_refuses_a_public_address_without_a_team(demo_store: str, tmp_path: Path) -> None:
+    result = cli_run(demo_store, "serve", "--host", "0.0.0.0")
+    assert result.exit_code == 2
+    assert "loopback only" in result.stderr
+    nobody = tmp_path / "team.toml"
+    CliRunner().invoke(cli, ["--team", str(nobody), "team", "add", "amira", "--role", "analyst"])
+    result = CliRunner().invoke(cli, ["--store", demo_store, "--team", str(nobody), "serve",
+                                      "--host", "0.0.0.0"])
+    assert result.exit_code == 2 and "can sign in" in result.stderr
