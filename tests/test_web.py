@@ -11,15 +11,12 @@ from urllib.parse import quote
 
 import pytest
 from click.testing import CliRunner
+from fastapi.testclient import TestClient
 
-pytest.importorskip("fastapi", reason="the web extra is not installed")
-
-from fastapi.testclient import TestClient  # noqa: E402
-
-from verify.application import VerifyApp  # noqa: E402
-from verify.cli import cli  # noqa: E402
-from verify.store import parse_store  # noqa: E402
-from verify.web.app import create_app  # noqa: E402
+from verify.application import VerifyApp
+from verify.cli import cli
+from verify.store import parse_store
+from verify.web.app import create_app
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 VERSION = re.compile(r'name="version" value="(\d+)"')
