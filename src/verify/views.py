@@ -198,3 +198,9 @@ class StatsDocument(Document):
 
     by: str
     groups: list[StatsGroup]
+
+
+class ErrorDocument(Document):
+    """What the JSON API answers instead of a document: the sentence the CLI prints."""
+
+    error: str

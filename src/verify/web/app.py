@@ -31,7 +31,7 @@ from ..domain.values import Grade, Precision, Reliability, SourceKind, State, ca
 from ..messages import parse_moment
 from ..readmodel import STATS_KEYS
 from ..store import StoreLocation
-from ..views import IncidentView, QueueEntry, StatsDocument, json_bytes
+from ..views import ErrorDocument, HistoryEntry, IncidentView, QueueEntry, StatsDocument, json_bytes
 from .actions import ACTIONS, Fields, report_incident
 from .auth import BadCsrfToken, Gate, Identity, SignInRequired, check_csrf, csrf_token
 
@@ -39,6 +39,12 @@ QUEUE_PAGE_SIZE = 200
 """Incidents one queue page lists; the filters narrow it further."""
 
 JSON = "application/json"
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorDocument, "description": "bad input: the sentence says what"},
+    401: {"model": ErrorDocument, "description": "a team's server: sign in or use Basic auth"},
+    404: {"model": ErrorDocument, "description": "no incident has this code"},
+    503: {"model": ErrorDocument, "description": "the store could not be used"},
+}
 T = TypeVar("T")
 
 
@@ -293,39 +299,45 @@ def create_app(store: StoreLocation, *, team_file: Path | None, local_actor: str
 
     # -------------------------------------------------------------------- API
 
-    @api.get("/api/incidents/{code}", response_model=IncidentView,
+    @api.get("/api/incidents/{code}", response_model=IncidentView, responses=ERRORS,
              summary="An incident, as `verify show CODE --json` prints it")
-    async def api_incident(request: Request, code: str,
-                           as_of: str | None = Query(default=None, description="ISO 8601"),
-                           version: int | None = None) -> Response:
+    async def api_incident(
+            request: Request, code: str,
+            as_of: str | None = Query(default=None, description=(
+                "show it as it stood then: an ISO 8601 date-time, UTC if no offset; "
+                "a bare date means the end of that day")),
+            version: int | None = Query(default=None, ge=1, description="or at this version"),
+    ) -> Response:
         web.identify(request, api=True)
         view = await threaded(lambda: verify_app.show(
             _code(code), as_of=_moment(as_of) if as_of else None, version=version))
         return Response(json_bytes(view), media_type=JSON)
 
-    @api.get("/api/incidents/{code}/history", summary="As `verify history CODE --json`")
+    @api.get("/api/incidents/{code}/history", response_model=list[HistoryEntry],
+             responses=ERRORS, summary="As `verify history CODE --json`")
     async def api_history(request: Request, code: str, public: bool = False) -> Response:
         web.identify(request, api=True)
         entries = await threaded(lambda: verify_app.history(_code(code), public=public))
         return Response(json_bytes(entries), media_type=JSON)
 
-    @api.get("/api/queue", response_model=list[QueueEntry], summary="As `verify queue --json`")
-    async def api_queue(request: Request, state: str | None = None,
+    @api.get("/api/queue", response_model=list[QueueEntry], responses=ERRORS,
+             summary="As `verify queue --json`")
+    async def api_queue(request: Request, state: State | None = None,
                         belligerent: str | None = None, country: str | None = None,
-                        limit: int | None = None) -> Response:
+                        limit: int | None = Query(default=None, ge=1)) -> Response:
         web.identify(request, api=True)
-        if limit is not None and limit < 1:
-            raise InvalidInput("limit must be at least 1")
 
         def entries() -> list[dict[str, Any]]:
             verify_app.catch_up()
-            return verify_app.queue(state=_state(state or ""), belligerent=belligerent,
+            return verify_app.queue(state=state, belligerent=belligerent,
                                     country=country, limit=limit)
 
         return Response(json_bytes(await threaded(entries)), media_type=JSON)
 
-    @api.get("/api/stats", response_model=StatsDocument, summary="As `verify stats --json`")
-    async def api_stats(request: Request, by: str = "month") -> Response:
+    @api.get("/api/stats", response_model=StatsDocument, responses=ERRORS,
+             summary="As `verify stats --json`")
+    async def api_stats(request: Request, by: str = Query(
+            default="month", pattern="^(" + "|".join(STATS_KEYS) + ")$")) -> Response:
         web.identify(request, api=True)
 
         def figures() -> dict[str, Any]:
