@@ -390,8 +390,10 @@ def monthly_chart(stats: dict[str, Any], width: int = 720, height: int = 220) ->
                 continue
             size = count / tallest * (height - 20)
             bottom -= size
-            bars.append({"x": round(index * step + 1, 1), "y": round(bottom, 1),
-                         "width": round(max(step - 2, 1), 1), "height": round(size, 1),
+            bar_width = min(max(step - 2, 1), 48)
+            bars.append({"x": round(index * step + (step - bar_width) / 2, 1),
+                         "y": round(bottom, 1), "width": round(bar_width, 1),
+                         "height": round(size, 1),
                          "layer": layer, "title": f"{group['key']}: {count} {layer}"})
     labels = [{"x": round(index * step + step / 2, 1), "text": group["key"]}
               for index, group in enumerate(groups)

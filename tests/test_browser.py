@@ -1,0 +1,186 @@
+"""End to end in a real browser: Debian's Chromium, driven by Playwright, against `verify serve`.
+
+The browser is the system's own (never a download). Without one the tests
+skip and say why, unless VERIFY_REQUIRE_BROWSER=1 (CI), where they fail.
+Screenshots go to VERIFY_SCREENSHOTS (docs/screenshots when refreshing the
+docs) or to the test's temporary folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from verify.cli import cli
+
+CHROMIUM_FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                  "--disable-background-networking", "--no-first-run"]
+
+
+def chromium_path() -> str | None:
+    for candidate in (os.environ.get("VERIFY_CHROMIUM"), shutil.which("chromium"),
+                      shutil.which("chromium-browser")):
+        if candidate and Path(candidate).exists():
+            return candidate
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    path = chromium_path()
+    if path is None:
+        reason = "no Chromium found (install Debian's chromium package, or set VERIFY_CHROMIUM)"
+        if os.environ.get("VERIFY_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"VERIFY_REQUIRE_BROWSER=1 but {reason}")
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=path, args=CHROMIUM_FLAGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    folder = Path(os.environ.get("VERIFY_SCREENSHOTS") or tmp_path / "screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """`verify serve` on the demo store, as a person would start it."""
+    store = tmp_path / "verify.sqlite"
+    assert CliRunner().invoke(cli, ["--store", str(store), "demo"]).exit_code == 0
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from verify.cli import main; main()", "--store", str(store),
+         "--actor", "maya", "serve", "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(base + "/api/queue", timeout=2).read()
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                _, err = process.communicate()
+                raise AssertionError(f"verify serve did not start: {err.decode()}") from None
+            time.sleep(0.1)
+    yield base, store
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def show(store: Path, code: str) -> dict[str, object]:
+    result = CliRunner().invoke(cli, ["--store", str(store), "show", code, "--json"])
+    return dict(json.loads(result.stdout))
+
+
+def test_a_new_incident_from_report_to_graded_disputed_and_resolved(
+        browser: object, server: tuple[str, Path], shots: Path) -> None:
+    base, store = server
+    context = browser.new_context(viewport={"width": 1366, "height": 900},  # type: ignore[attr-defined]
+                                  java_script_enabled=False)
+    page = context.new_page()
+
+    page.goto(base + "/")
+    assert page.locator("h1").inner_text() == "Review queue"
+    assert page.locator("a.code").count() > 0  # the demo's incidents
+    page.screenshot(path=str(shots / "queue.png"), full_page=True)
+
+    page.click("text=Report an incident")
+    page.fill("input[name=code]", "CS8001")
+    page.fill("input[name=date]", "2017-06-03")
+    page.fill("input[name=location]", "حي الزنجيلي، الموصل")
+    page.fill("input[name=country]", "Iraq")
+    page.fill("input[name=belligerents]", "Coalition")
+    page.fill("input[name=killed]", "5-9")
+    page.fill("textarea[name=summary]", "A house in Zanjili was struck at night.")
+    page.click("form[action='/report'] button[type=submit]")
+    assert page.url.endswith("/incidents/CS8001")
+    assert "reported CS8001" in page.locator(".flash").inner_text()
+    heading = page.locator("h1 span[dir=auto]").first
+    assert heading.evaluate("e => getComputedStyle(e).direction") == "rtl"
+
+    def record(action: str, fields: dict[str, str], selects: dict[str, str] | None = None,
+               checks: tuple[str, ...] = ()) -> str:
+        form = page.locator(f"#action-{action}")
+        if form.get_attribute("open") is None:
+            form.locator("summary").click()
+        for name, value in fields.items():
+            form.locator(f"[name={name}]").fill(value)
+        for name, value in (selects or {}).items():
+            form.locator(f"select[name={name}]").select_option(value)
+        for name in checks:
+            form.locator(f"input[name={name}]").check()
+        form.locator("button[type=submit]").click()
+        return page.locator(".flash, .error").first.inner_text()
+
+    assert "added source s1" in record(
+        "source", {"url": "https://airwaves.example/zanjili", "publisher": "Airwaves"},
+        {"kind": "media", "reliability": "B", "credibility": "2"})
+    said = record("source", {"url": "https://medics.example/z", "publisher": "Zanjili medics"},
+                  {"kind": "witness", "reliability": "C", "credibility": "3"}, ("protected",))
+    assert "now corroborated" in said
+    assert "recorded a declared strike" in record(
+        "strike", {"belligerent": "Coalition", "report": "CJTF-OIR 2017-06-03"},
+        {"status": "declared"})
+    assert "graded fair by rule FAIR" in record("grade", {})
+    assert show(store, "CS8001")["grade"] == "fair"
+    page.screenshot(path=str(shots / "incident.png"), full_page=True)
+
+    assert "opened a dispute" in record(
+        "dispute", {"by": "Coalition", "reason": "says the building was a command post"})
+    assert show(store, "CS8001")["state"] == "disputed"
+    assert "dismissed: the grade stands" in record(
+        "resolve", {"rationale": "no evidence of military use"}, {"outcome": "dismissed"})
+    final = show(store, "CS8001")
+    assert final["state"] == "graded" and final["grade"] == "fair"
+
+    page.fill("input[name=as_of]", "")
+    page.locator("ol.timeline a", has_text="v4").click()
+    notice = page.locator(".notice").first.inner_text()
+    assert "As it stood at version 4" in notice
+    assert page.locator("dd strong").first.inner_text() == "corroborated"
+    page.screenshot(path=str(shots / "as-of.png"), full_page=True)
+
+    page.goto(base + "/stats")
+    assert page.locator("svg rect").count() > 0
+    page.screenshot(path=str(shots / "stats.png"), full_page=True)
+    context.close()
+
+
+def test_a_refused_action_shows_the_sentence(browser: object, server: tuple[str, Path]) -> None:
+    base, store = server
+    context = browser.new_context(java_script_enabled=False)  # type: ignore[attr-defined]
+    page = context.new_page()
+    page.goto(base + "/incidents/CS1095")
+    before = show(store, "CS1095")["version"]
+    form = page.locator("#action-resolve")
+    form.locator("summary").click()
+    form.locator("[name=rationale]").fill("nothing to resolve")
+    form.locator("button[type=submit]").click()
+    assert "has no open dispute to resolve" in page.locator(".error").inner_text()
+    assert show(store, "CS1095")["version"] == before
+    context.close()
