@@ -128,7 +128,8 @@ def create_app(store: StoreLocation, *, team_file: Path | None, local_actor: str
     api.add_middleware(
         SessionMiddleware,
         secret_key=secret_key or os.environ.get("VERIFY_SECRET_KEY") or secrets.token_hex(32),
-        session_cookie="verify_session", same_site="strict", https_only=False,
+        session_cookie="verify_session", same_site="strict",
+        https_only=os.environ.get("VERIFY_SECURE_COOKIE") == "1",
         max_age=12 * 3600,
     )
     api.state.web = web
