@@ -208,7 +208,7 @@ def test_an_unreachable_postgresql_server_is_one_sentence() -> None:
 @pytest.mark.parametrize(
     ("url", "fragment"),
     [("postgresql://u@h/db?colour=red", "only ?schema=NAME"),
-     ("postgresql://u@h/db?schema=a;drop", "must be letters, digits and _"),
+     ("postgresql://u@h/db?schema=a;drop", "must be lower-case letters, digits and _"),
      ("postgresql://u@h:port/db", "port"),
      ("postgresql://u@h/", "needs a database name"),
      ("mysql://u@h/db", "unknown store kind")],

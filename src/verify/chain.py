@@ -12,7 +12,9 @@ import hashlib
 import sqlite3
 import struct
 from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
@@ -58,6 +60,11 @@ def format_head(head: bytes) -> str:
     return "sha256:" + head.hex()
 
 
+def read_only_uri(path: Path | str) -> str:
+    """A SQLite URI that opens the file read-only, whatever characters its name holds."""
+    return f"file:{quote(str(Path(path).absolute()))}?mode=ro"
+
+
 class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
     """The library's SQLite application recorder, plus a hash chain row for each event."""
 
@@ -87,7 +94,7 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
 
     def chain_rows(self, batch: int = 20_000) -> Iterator[ChainRow]:
         """Every stored event beside its chain row, in log order, read straight from the file."""
-        with sqlite3.connect(f"file:{self.datastore.pool.db_name}?mode=ro", uri=True) as db:
+        with sqlite3.connect(read_only_uri(self.datastore.pool.db_name), uri=True) as db:
             events = db.execute("SELECT rowid, originator_id, originator_version, topic, state"
                                 " FROM stored_events ORDER BY rowid")
             links = db.cursor().execute(
@@ -97,7 +104,7 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
 
     def snapshot_rows(self) -> list[tuple[str, int, str, bytes]]:
         """Every stored snapshot, to check it against the events it summarises."""
-        with sqlite3.connect(f"file:{self.datastore.pool.db_name}?mode=ro", uri=True) as db:
+        with sqlite3.connect(read_only_uri(self.datastore.pool.db_name), uri=True) as db:
             found = db.execute("SELECT 1 FROM sqlite_master WHERE name='stored_snapshots'")
             if found.fetchone() is None:
                 return []

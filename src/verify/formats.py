@@ -7,9 +7,11 @@ Writers take records one at a time, so memory stays flat for any store size.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -88,8 +90,8 @@ def _unflatten(cells: dict[str, str | None]) -> dict[str, Any]:
     """A CSV row as the nested JSON shape; empty cells are absent values."""
     data: dict[str, Any] = {}
     for name, path, kind in CSV_COLUMNS:
-        cell = (cells.get(name) or "").strip()
-        if not cell:
+        cell = cells.get(name) or ""
+        if not cell.strip():
             continue
         value: Any
         if kind == "json":
@@ -98,7 +100,10 @@ def _unflatten(cells: dict[str, str | None]) -> dict[str, Any]:
             except orjson.JSONDecodeError:
                 raise ValueError(f"{name}: not valid JSON") from None
         elif kind == "names":
-            value = [part.strip() for part in cell.split(NAME_SEPARATOR) if part.strip()]
+            # Only the spaces around the separator go: other characters are the names'
+            # own, exactly as a JSON Lines file would carry them.
+            value = [part.strip(" \t") for part in cell.split(NAME_SEPARATOR)
+                     if part.strip(" \t")]
         else:
             value = cell
         target = data
@@ -131,10 +136,46 @@ def read_csv(stream: IO[str]) -> Iterator[Row]:
         yield validate_row(line, data)
 
 
+MAX_CSV_CELL = 16 * 1024 * 1024
+"""The largest CSV cell read (the csv module's default is 128 KiB); rows validate lengths."""
+
+csv.field_size_limit(MAX_CSV_CELL)
+
+
+def check_utf8(path: Path) -> None:
+    """Refuse a text file that is not UTF-8 before anything from it is used or stored."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset = 0
+    with path.open("rb") as stream:
+        while True:
+            block = stream.read(1 << 20)
+            try:
+                decoder.decode(block, final=not block)
+            except UnicodeDecodeError as error:
+                raise InvalidInput(
+                    f"{path.name} is not UTF-8 text (byte {offset + error.start + 1} cannot be "
+                    "read); save it as UTF-8 and import it again"
+                ) from None
+            if not block:
+                return
+            offset += len(block)
+
+
+@contextmanager
+def csv_text(path: Path) -> Iterator[IO[str]]:
+    """A CSV file as UTF-8 text, checked whole first; a malformed file is one sentence."""
+    check_utf8(path)
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as text:
+            yield text
+    except csv.Error as error:
+        raise InvalidInput(f"{path.name} is not a readable CSV file: {error}") from None
+
+
 def read_rows(path: Path) -> Iterator[Row]:
     """The rows of an import file, by its format."""
     if format_of(path) == "csv":
-        with path.open(encoding="utf-8-sig", newline="") as text:
+        with csv_text(path) as text:
             yield from read_csv(text)
     else:
         with path.open("rb") as binary:

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from .domain.incident import Incident
 from .domain.values import (
     Assessment,
+    BelligerentName,
     CasualtyRange,
     CompetingClaim,
     Credibility,
@@ -82,7 +83,7 @@ class IncidentRecord(Record):
     date: dt.date
     country: ShortText
     location: Location
-    belligerents: list[ShortText] = Field(default_factory=list, max_length=50)
+    belligerents: list[BelligerentName] = Field(default_factory=list, max_length=50)
     civilians_killed: CasualtyRange = CasualtyRange()
     civilians_injured: CasualtyRange = CasualtyRange()
     summary: LongText | None = None

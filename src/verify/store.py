@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+import re
 import secrets
 import sqlite3
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from eventsourcing.utils import get_topic
 
-from .chain import ChainedSQLiteRecorder
+from .chain import ChainedSQLiteRecorder, read_only_uri
 from .domain.errors import InvalidInput, Refused
 
 DEFAULT_STORE = "verify.sqlite"
@@ -80,7 +81,7 @@ class StoreLocation:
         if not self.path.is_file():
             return False
         try:
-            with sqlite3.connect(f"file:{self.path}?mode=ro", uri=True) as connection:
+            with sqlite3.connect(read_only_uri(self.path), uri=True) as connection:
                 row = connection.execute(
                     "SELECT 1 FROM sqlite_master WHERE type='table' AND name='stored_events'"
                 ).fetchone()
@@ -161,15 +162,34 @@ def parse_store(value: str) -> StoreLocation:
             path = path[1:]
         if not path:
             raise InvalidInput("sqlite:/// needs a file path after it")
-        return StoreLocation(kind="sqlite", path=Path(path))
+        return _sqlite(path)
     if "://" in text:
         scheme = text.split("://", 1)[0]
         raise InvalidInput(f"unknown store kind {scheme!r}: use a file path, sqlite:/// or postgresql://")
-    return StoreLocation(kind="sqlite", path=Path(text))
+    return _sqlite(text)
+
+
+def _sqlite(path: str) -> StoreLocation:
+    if path.startswith(("file:", ":memory:")):
+        raise InvalidInput(
+            f"a store file name cannot start with {path.split(':')[0] or ':memory'}: (SQLite "
+            "would read it as an address, not a file); put ./ in front of it"
+        )
+    if "\x00" in path:
+        raise InvalidInput("a store path cannot contain a NUL character")
+    return StoreLocation(kind="sqlite", path=Path(path))
+
+
+SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+"""Schema names as PostgreSQL folds them unquoted (the library names them unquoted too)."""
 
 
 def _parse_postgres(text: str) -> StoreLocation:
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+        hostname = parts.hostname
+    except ValueError as error:
+        raise InvalidInput(f"the postgresql:// store address cannot be read: {error}") from None
     dbname = unquote(parts.path.lstrip("/"))
     if not dbname:
         raise InvalidInput("a postgresql:// store needs a database name, as in postgresql://USER@HOST:5432/DB")
@@ -183,12 +203,15 @@ def _parse_postgres(text: str) -> StoreLocation:
         raise InvalidInput(f"unknown option {unknown[0]!r} in the postgresql:// store; "
                            "only ?schema=NAME is understood")
     schema = query.get("schema", "public")
-    if not schema.replace("_", "").isalnum():
-        raise InvalidInput(f"the schema name {schema!r} must be letters, digits and _")
+    if not SCHEMA_NAME.fullmatch(schema):
+        raise InvalidInput(
+            f"the schema name {schema!r} must be lower-case letters, digits and _, start with a "
+            "letter or _, and be at most 63 characters"
+        )
     settings = {
         "POSTGRES_SCHEMA": schema,
         "POSTGRES_DBNAME": dbname,
-        "POSTGRES_HOST": parts.hostname or "127.0.0.1",
+        "POSTGRES_HOST": hostname or "127.0.0.1",
         "POSTGRES_PORT": str(port),
         "POSTGRES_USER": unquote(parts.username or ""),
         "POSTGRES_PASSWORD": unquote(parts.password or ""),

@@ -26,6 +26,7 @@ from .domain.strikes import (
     report_id,
 )
 from .domain.values import StrikeConfirmation, StrikeStatus
+from .formats import csv_text
 from .importing import Outcome, Status, decode_json_line, describe
 
 BATCH = 1000
@@ -46,8 +47,16 @@ def load_gazetteer(path: Path | None) -> Gazetteer:
             text = path.read_text(encoding="utf-8-sig")
         except OSError as error:
             raise InvalidInput(f"cannot read the gazetteer {path}: {error.strerror}") from None
+        except UnicodeDecodeError:
+            raise InvalidInput(f"the gazetteer {path} is not UTF-8 text") from None
         source = str(path)
-    reader = csv.DictReader(text.splitlines())
+    try:
+        return _gazetteer_from(csv.DictReader(text.splitlines()), source)
+    except csv.Error as error:
+        raise InvalidInput(f"{source} is not a readable CSV file: {error}") from None
+
+
+def _gazetteer_from(reader: csv.DictReader[str], source: str) -> Gazetteer:
     missing = {"name", "lat", "lon"} - set(reader.fieldnames or [])
     if missing:
         raise InvalidInput(f"{source} needs the columns name,alternate_names,lat,lon")
@@ -70,7 +79,7 @@ def load_gazetteer(path: Path | None) -> Gazetteer:
 def read_reports(path: Path) -> Iterator[tuple[int, StrikeReportRecord | None, str | None]]:
     """(line, record or None, error or None) for each row of a .jsonl or .csv file."""
     if path.suffix.lower() == ".csv":
-        with path.open(encoding="utf-8-sig", newline="") as text:
+        with csv_text(path) as text:
             reader = csv.DictReader(text)
             unknown = [name for name in reader.fieldnames or [] if name not in RECORD_FIELDS]
             if unknown:

@@ -74,9 +74,12 @@ def write_team(team: Team, path: Path) -> None:
             lines.append(f"password_hash = {_toml_string(member.password_hash)}")
         lines.append("")
     partial = path.with_name(path.name + ".partial")
-    partial.write_text("\n".join(lines), encoding="utf-8")
-    os.chmod(partial, 0o600)
-    partial.replace(path)
+    try:
+        partial.write_text("\n".join(lines), encoding="utf-8")
+        os.chmod(partial, 0o600)
+        partial.replace(path)
+    except OSError as error:
+        raise InvalidInput(f"the team file {path} cannot be written: {error.strerror}") from None
 
 
 def hash_password(password: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import sys
 import time
 from pathlib import Path
@@ -15,6 +16,21 @@ from ..domain.values import State
 from ..readmodel import STATS_KEYS
 from .incidents import choice
 from .support import DATE, Session, emit_json, json_option, pass_session, say
+
+MAX_LIMIT = 1_000_000
+"""The most incidents one listing prints."""
+
+
+class Seconds(click.FloatRange):
+    """A number of seconds within a range; not NaN, not infinite."""
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> Any:
+        seconds = super().convert(value, param, ctx)
+        if not math.isfinite(seconds):
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        return seconds
+
 
 PROGRESS_FROM_EVENTS = 5000
 """Catching up on more events than this shows a progress bar."""
@@ -34,7 +50,8 @@ def caught_up(session: Session) -> VerifyApp:
 @click.option("--state", type=choice(State), help="Only this state (graded ones on request).")
 @click.option("--belligerent", help="Only incidents alleging this belligerent.")
 @click.option("--country", help="Only incidents in this country.")
-@click.option("--limit", type=click.IntRange(min=1), help="At most this many incidents.")
+@click.option("--limit", type=click.IntRange(min=1, max=MAX_LIMIT),
+              help="At most this many incidents.")
 @json_option
 @pass_session
 def queue(session: Session, state: str | None, belligerent: str | None, country: str | None,
@@ -111,7 +128,7 @@ def _print_stats(document: dict[str, Any]) -> None:
 
 @click.command()
 @click.argument("text")
-@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@click.option("--limit", type=click.IntRange(min=1, max=MAX_LIMIT), default=50, show_default=True)
 @json_option
 @pass_session
 def search(session: Session, text: str, limit: int, as_json: bool) -> None:
@@ -147,9 +164,9 @@ def projections_rebuild(session: Session) -> None:
 
 
 @projections.command("run")
-@click.option("--interval", type=click.FloatRange(min=0.05), default=1.0, show_default=True,
+@click.option("--interval", type=Seconds(min=0.05, max=3600), default=1.0, show_default=True,
               help="Seconds to wait between looks at the event log when there is nothing new.")
-@click.option("--stop-after", type=click.FloatRange(min=0), metavar="SECONDS",
+@click.option("--stop-after", type=Seconds(min=0, max=10 * 365 * 86400), metavar="SECONDS",
               help="Stop after this long (default: run until interrupted).")
 @pass_session
 def projections_run(session: Session, interval: float, stop_after: float | None) -> None:

@@ -228,6 +228,19 @@ def exit_for(error: BaseException) -> tuple[int, str]:
     raise error
 
 
+def one_line(sentence: str) -> str:
+    """An error as one line: whatever a user typed into it cannot start a second one."""
+    return " ".join(sentence.split())
+
+
+def _is_text(argument: str) -> bool:
+    try:
+        argument.encode("utf-8")
+    except UnicodeEncodeError:  # undecodable bytes, smuggled in as lone surrogates
+        return False
+    return True
+
+
 class VerifyGroup(click.Group):
     """A click group that turns every user-facing error into one sentence and an exit code."""
 
@@ -239,9 +252,14 @@ class VerifyGroup(click.Group):
         standalone_mode: bool = True,
         **extra: Any,
     ) -> NoReturn:
+        arguments = list(sys.argv[1:] if args is None else args)
+        for position, argument in enumerate(arguments, start=1):
+            if not _is_text(argument):
+                click.echo(f"error: argument {position} is not valid UTF-8 text", err=True)
+                sys.exit(EXIT_BAD_INPUT)
         try:
             result = super().main(
-                args, prog_name, complete_var, standalone_mode=False, **extra
+                arguments, prog_name, complete_var, standalone_mode=False, **extra
             )
         except click.exceptions.Exit as done:
             sys.exit(done.exit_code)
@@ -256,6 +274,6 @@ class VerifyGroup(click.Group):
         except (VerifyError, ValidationError, click.ClickException, click.Abort,
                 PersistenceError, MapperDeserialisationError, sqlite3.Error) as error:
             code, sentence = exit_for(error)
-            click.echo(f"error: {sentence}", err=True)
+            click.echo(f"error: {one_line(sentence)}", err=True)
             sys.exit(code)
         sys.exit(result if isinstance(result, int) else 0)

@@ -25,7 +25,11 @@ def _path(session: Session) -> Path:
 
 
 def _current(path: Path) -> Team | None:
-    return load_team(path) if path.exists() else None
+    try:
+        present = path.exists()
+    except OSError as error:
+        raise InvalidInput(f"the team file {path} cannot be used: {error.strerror}") from None
+    return load_team(path) if present else None
 
 
 @click.group()

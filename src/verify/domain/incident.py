@@ -32,7 +32,9 @@ from .values import (
     Source,
     State,
     StrikeConfirmation,
+    belligerent_name,
     canonical_code,
+    refuse_nul,
     workflow_state,
 )
 
@@ -308,6 +310,11 @@ class Incident(Aggregate):
 
     # --------------------------------------------------------------- commands
 
+    def trigger_event(self, event_class: Any, **kwargs: Any) -> None:
+        """Every event after the first: refuse text no store can keep (see refuse_nul)."""
+        refuse_nul(kwargs)
+        super().trigger_event(event_class, **kwargs)
+
     @classmethod
     def report(
         cls,
@@ -324,6 +331,7 @@ class Incident(Aggregate):
     ) -> Incident:
         """Open a new incident."""
         canonical = canonical_code(code)
+        refuse_nul([country, summary or "", *belligerents, actor, _dump(location)])
         names = _distinct_names(belligerents)
         if not names:
             raise InvalidInput("name at least one belligerent alleged to have struck")
@@ -720,7 +728,10 @@ def project_incident(incident: Incident | None, events: Iterable[Any]) -> Incide
 def _distinct_names(names: list[str]) -> list[str]:
     distinct: list[str] = []
     for name in names:
-        cleaned = name.strip()
+        try:
+            cleaned = belligerent_name(name.strip())
+        except ValueError as error:
+            raise InvalidInput(str(error)) from None
         if cleaned and cleaned not in distinct:
             distinct.append(cleaned)
     return distinct

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Self
 from eventsourcing.domain import Aggregate
 from pydantic import Field, model_validator
 
-from .values import LongText, Precision, ShortText, Value
+from .values import LongText, Precision, ShortText, Value, refuse_nul
 
 REPORT_NAMESPACE = uuid.UUID("0b7f3c52-8d3e-4f54-9c39-3f1b6a0e2d41")
 EARTH_RADIUS_KM = 6371.0088
@@ -79,6 +79,7 @@ class StrikeReport(Aggregate):
 
     @classmethod
     def record(cls, record: StrikeReportRecord, actor: str) -> StrikeReport:
+        refuse_nul(record.model_dump(mode="json"))
         return cls._create(
             cls.Recorded,
             id=report_id(record.belligerent, record.reference),
@@ -196,7 +197,10 @@ class StrikeIndex:
         reach = math.ceil(1 / shrink)
         for belligerent in incident.belligerents:
             for offset in range(-days, days + 1):
-                day = incident.day + dt.timedelta(days=offset)
+                try:
+                    day = incident.day + dt.timedelta(days=offset)
+                except OverflowError:  # next to the first or last day a date can name
+                    continue
                 for d_row in (-1, 0, 1):
                     for d_col in range(-reach, reach + 1):
                         for report in self.buckets.get(

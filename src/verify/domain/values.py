@@ -8,6 +8,7 @@ from enum import IntEnum, StrEnum
 from typing import Annotated, Any, Self
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -16,10 +17,42 @@ from pydantic import (
     model_validator,
 )
 
+from .errors import InvalidInput
+
 MAX_TEXT = 20_000
 """Longest free text (summary, rationale, reason) an event may carry, in characters."""
 
+def refuse_nul(value: Any) -> None:
+    """Refuse text holding a NUL character, anywhere in a payload.
+
+    No person types one, and PostgreSQL cannot keep it in a text column: an
+    event carrying one would be stored but break every read model after it.
+    """
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise InvalidInput("text must not contain NUL characters (\\x00)")
+    elif isinstance(value, dict):
+        for item in value.values():
+            refuse_nul(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            refuse_nul(item)
+
+
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+
+def belligerent_name(name: str) -> str:
+    """A belligerent's name as given; refused if it holds ';', which separates names in CSV."""
+    if ";" in name:
+        raise ValueError(
+            f"a belligerent's name cannot contain ';' ({name.strip()!r}): it separates names "
+            "in CSV files; give each belligerent on its own"
+        )
+    return name
+
+
+BelligerentName = Annotated[ShortText, AfterValidator(belligerent_name)]
 """A name, a publisher, a place: one line, never empty."""
 
 LongText = Annotated[
