@@ -247,7 +247,7 @@ class Importer:
         record = row.record
         if (self.check_first and record is not None and record.code not in self.preparer.batch
                 and self.app.has_incident(record.code)):
-            return against_store(self.app, row.line, record)
+            return against_store(self.app, row.line, record, self.duplicates)
         outcome = self.preparer.take(row)
         if outcome is None and row.record is not None and row.record.duplicate_of is not None:
             self.duplicates.append((row.line, row.record.code, row.record.duplicate_of))
@@ -284,7 +284,7 @@ class Importer:
             code = item.record.code
             if self.app.has_incident(code):
                 self.duplicates = [link for link in self.duplicates if link[1] != code]
-                yield against_store(self.app, item.line, item.record)
+                yield against_store(self.app, item.line, item.record, self.duplicates)
                 continue
             try:
                 self.app.save_incident(item.incident)
@@ -295,8 +295,21 @@ class Importer:
             yield Outcome(item.line, Status.IMPORTED, code, events=events)
 
 
-def against_store(app: VerifyApp, line: int, record: IncidentRecord) -> Outcome:
-    return compare(line, IncidentRecord.of(app.load(record.code)), record, "the store")
+def against_store(app: VerifyApp, line: int, record: IncidentRecord,
+                  duplicates: list[tuple[int, str, str]]) -> Outcome:
+    """Compare a row with its stored incident; a duplicate mark still to come is queued.
+
+    Marks are written after the incidents (an original may come later in the
+    file), so an import stopped in between leaves incidents without theirs.
+    A row that differs only by that missing mark gets it now, which is how a
+    re-run completes the interrupted import; any other difference is reported.
+    """
+    stored = IncidentRecord.of(app.load(record.code))
+    if (record.duplicate_of is not None and stored.duplicate_of is None
+            and differences(stored, record) == ["duplicate_of"]):
+        duplicates.append((line, record.code, record.duplicate_of))
+        return Outcome(line, Status.UNCHANGED, record.code)
+    return compare(line, stored, record, "the store")
 
 
 def link_duplicates(
