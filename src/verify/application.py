@@ -41,6 +41,7 @@ from .domain.values import (
     State,
     StrikeConfirmation,
     canonical_code,
+    refuse_nul,
 )
 from .history import history_entry, public_history
 from .projection import PROJECTION_NAME, IncidentsProjection
@@ -56,6 +57,9 @@ SNAPSHOT_INTERVAL = 50
 
 GRADE_BATCH = 500
 """How many incidents ``grade --all`` saves in one transaction."""
+
+MAX_LISTING = 1_000_000
+"""The most incidents one listing (queue, search) returns."""
 
 PROJECTION_BATCH = 2000
 """Events the read model applies per transaction while catching up."""
@@ -83,6 +87,11 @@ def fewer_collections() -> Iterator[None]:
         yield
     finally:
         gc.set_threshold(*thresholds)
+
+
+def _check_limit(limit: int | None) -> None:
+    if limit is not None and not 1 <= limit <= MAX_LISTING:
+        raise InvalidInput(f"the limit must be 1 to {MAX_LISTING:,}, not {limit}")
 
 
 class VerifyApp(Application[UUID]):
@@ -400,6 +409,8 @@ class VerifyApp(Application[UUID]):
         country: str | None = None, limit: int | None = None,
     ) -> list[dict[str, Any]]:
         """Incidents waiting for work, longest waiting first (the read model must be caught up)."""
+        _check_limit(limit)
+        refuse_nul([belligerent or "", country or ""])
         states = [state.value] if state else [s.value for s in WAITING_STATES]
         rows = self.read_model.queue(
             states=states, belligerent=belligerent, country=country, limit=limit
@@ -437,6 +448,8 @@ class VerifyApp(Application[UUID]):
         needle = text.strip()
         if not needle:
             raise InvalidInput("search for at least one character")
+        _check_limit(limit)
+        refuse_nul(needle)
         return [
             {"code": code, "date": day, "location": place, "country": country,
              "state": state, "grade": grade, "summary": summary}

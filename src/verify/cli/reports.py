@@ -11,14 +11,11 @@ from typing import Any
 
 import click
 
-from ..application import VerifyApp
+from ..application import MAX_LISTING, VerifyApp
 from ..domain.values import State
 from ..readmodel import STATS_KEYS
 from .incidents import choice
 from .support import DATE, Session, emit_json, json_option, pass_session, say
-
-MAX_LIMIT = 1_000_000
-"""The most incidents one listing prints."""
 
 
 class Seconds(click.FloatRange):
@@ -50,7 +47,7 @@ def caught_up(session: Session) -> VerifyApp:
 @click.option("--state", type=choice(State), help="Only this state (graded ones on request).")
 @click.option("--belligerent", help="Only incidents alleging this belligerent.")
 @click.option("--country", help="Only incidents in this country.")
-@click.option("--limit", type=click.IntRange(min=1, max=MAX_LIMIT),
+@click.option("--limit", type=click.IntRange(min=1, max=MAX_LISTING),
               help="At most this many incidents.")
 @json_option
 @pass_session
@@ -128,7 +125,7 @@ def _print_stats(document: dict[str, Any]) -> None:
 
 @click.command()
 @click.argument("text")
-@click.option("--limit", type=click.IntRange(min=1, max=MAX_LIMIT), default=50, show_default=True)
+@click.option("--limit", type=click.IntRange(min=1, max=MAX_LISTING), default=50, show_default=True)
 @json_option
 @pass_session
 def search(session: Session, text: str, limit: int, as_json: bool) -> None:

@@ -25,7 +25,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.sessions import SessionMiddleware
 
-from ..application import VerifyApp
+from ..application import MAX_LISTING, VerifyApp
 from ..domain.errors import ConcurrentChange, InvalidInput, Refused, UnknownIncident, VerifyError
 from ..domain.values import Grade, Precision, Reliability, SourceKind, State, canonical_code
 from ..messages import parse_moment
@@ -325,7 +325,7 @@ def create_app(store: StoreLocation, *, team_file: Path | None, local_actor: str
              summary="As `verify queue --json`")
     async def api_queue(request: Request, state: State | None = None,
                         belligerent: str | None = None, country: str | None = None,
-                        limit: int | None = Query(default=None, ge=1)) -> Response:
+                        limit: int | None = Query(default=None, ge=1, le=MAX_LISTING)) -> Response:
         web.identify(request, api=True)
 
         def entries() -> list[dict[str, Any]]:
