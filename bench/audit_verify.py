@@ -16,12 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from verify.application import VerifyApp
 from verify.auditing import Auditor
-from verify.formats import read_rows
-from verify.importing import import_file
-from verify.store import parse_store
-from verify.synthetic import write_archive
+from verify.synthetic import imported_store, write_archive
 
 
 def main() -> None:
@@ -32,11 +28,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         file = write_archive(Path(folder) / "archive.jsonl", incidents)
         store = Path(folder) / "verify.sqlite"
-        env = parse_store(str(store)).env()
-        app = VerifyApp(env=env)
-        for _ in import_file(app, env, read_rows(file), file, actor="bench", dry_run=False,
-                             parallel=True):
-            pass
+        app = imported_store(file, store)
         file.unlink()
 
         start = time.perf_counter()

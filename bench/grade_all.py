@@ -14,21 +14,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from verify.application import VerifyApp
 from verify.domain import Refused
-from verify.formats import read_rows
-from verify.importing import import_file
-from verify.store import parse_store
-from verify.synthetic import write_archive
-
-
-def filled_store(file: Path, store: Path) -> VerifyApp:
-    env = parse_store(str(store)).env()
-    app = VerifyApp(env=env)
-    for _ in import_file(app, env, read_rows(file), file, actor="bench", dry_run=False,
-                         parallel=True):
-        pass
-    return app
+from verify.synthetic import imported_store, write_archive
 
 
 def main() -> None:
@@ -37,8 +24,8 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         file = write_archive(Path(folder) / "archive.jsonl", args.incidents)
-        batched = filled_store(file, Path(folder) / "a.sqlite")
-        single = filled_store(file, Path(folder) / "b.sqlite")
+        batched = imported_store(file, Path(folder) / "a.sqlite")
+        single = imported_store(file, Path(folder) / "b.sqlite")
 
         start = time.perf_counter()
         summary = batched.grade_all("bench")

@@ -19,13 +19,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from verify.application import VerifyApp
 from verify.domain.strikes import Located, StrikeReportRecord, distance_km, match
-from verify.formats import read_rows
-from verify.importing import import_file
-from verify.store import parse_store
 from verify.strike_reports import StrikeReports, load_gazetteer
-from verify.synthetic import PLACES, write_archive
+from verify.synthetic import PLACES, imported_store, write_archive
 
 COALITION = "US-led Coalition"
 START = dt.date(2014, 8, 8)
@@ -103,11 +99,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as folder:
         file = write_archive(Path(folder) / "archive.jsonl", args.incidents)
-        env = parse_store(str(Path(folder) / "verify.sqlite")).env()
-        app = VerifyApp(env=env)
-        for _ in import_file(app, env, read_rows(file), file, actor="bench", dry_run=False,
-                             parallel=True):
-            pass
+        app = imported_store(file, Path(folder) / "verify.sqlite")
         service = StrikeReports(app)
         for _ in service.import_rows(((n, r, None) for n, r in enumerate(records, 1)), "bench"):
             pass

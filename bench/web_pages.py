@@ -24,11 +24,7 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
-from verify.application import VerifyApp
-from verify.formats import read_rows
-from verify.importing import import_file
-from verify.store import parse_store
-from verify.synthetic import write_archive
+from verify.synthetic import imported_store, write_archive
 
 
 def timed(action: Callable[[], object], repeat: int) -> tuple[float, float]:
@@ -63,11 +59,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         file = write_archive(Path(folder) / "archive.jsonl", args.incidents)
         store = Path(folder) / "verify.sqlite"
-        env_store = parse_store(str(store)).env()
-        app = VerifyApp(env=env_store)
-        for _ in import_file(app, env_store, read_rows(file), file, actor="bench",
-                             dry_run=False, parallel=args.incidents >= 5000):
-            pass
+        app = imported_store(file, store)
         app.catch_up()
         events = app.recorder.max_notification_id() or 0
         waiting = app.queue(limit=200)

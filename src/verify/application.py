@@ -22,7 +22,7 @@ from eventsourcing.persistence import (
 from eventsourcing.sqlite import SQLiteFactory
 from eventsourcing.utils import get_topic
 
-from .domain.duties import Action, Team
+from .domain.duties import Action, Team, needs_approval
 from .domain.errors import ConcurrentChange, InvalidInput, Refused, UnknownIncident
 from .domain.incident import Incident, incident_id, project_incident
 from .domain.rulebook import CURRENT_RULEBOOK, GradeDecision, Rulebook
@@ -110,6 +110,10 @@ class VerifyApp(Application[UUID]):
     def second_person(self) -> bool:
         """Whether weighty grades and dispute resolutions need a second person."""
         return self.team is not None and self.team.separation_of_duties
+
+    def awaits_approval(self, decision: GradeDecision) -> bool:
+        """Whether a grade just decided was recorded as a proposal, not as the grade."""
+        return self.second_person and needs_approval(decision.grade)
 
     def authorize(self, actor: str, action: Action) -> None:
         """Refuse a change the actor's role does not allow (no team file: everyone may)."""

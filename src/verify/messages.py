@@ -10,13 +10,41 @@ import datetime as dt
 
 from pydantic import ValidationError
 
+from .domain.values import CasualtyRange
+
+
+def parse_day(text: str) -> dt.date:
+    """A calendar day written YYYY-MM-DD; ValueError with the sentence to show otherwise."""
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"{text!r} is not a real date in the form YYYY-MM-DD") from None
+
+
+def parse_count(text: str) -> CasualtyRange:
+    """A casualty count, ``N`` or ``MIN-MAX``; ValueError with the sentence to show otherwise."""
+    try:
+        return CasualtyRange.parse(text)
+    except ValidationError as error:
+        raise ValueError(validation_sentence(error)) from None
+
 
 def parse_moment(text: str) -> dt.datetime:
-    """An ISO 8601 moment; UTC when no offset is given; a bare date means the end of that day."""
-    if len(text) == 10:
-        day = dt.date.fromisoformat(text)
-        return dt.datetime.combine(day, dt.time.max, tzinfo=dt.UTC)
-    moment = dt.datetime.fromisoformat(text)
+    """An ISO 8601 moment; UTC when no offset is given; a bare date means the end of that day.
+
+    Raises ValueError with the sentence to show when the text is neither.
+    """
+    text = text.strip()
+    try:
+        if len(text) == 10:
+            day = dt.date.fromisoformat(text)
+            return dt.datetime.combine(day, dt.time.max, tzinfo=dt.UTC)
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(
+            f"{text!r} is not a date or date-time (for example 2017-03-20 or "
+            "2017-03-20T14:00:00Z)"
+        ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
     return moment

@@ -10,9 +10,12 @@ import datetime as dt
 import random
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
+
+if TYPE_CHECKING:
+    from .application import VerifyApp
 
 PLACES = (
     ("Mosul", "Iraq", "CI", 36.34, 43.13), ("الموصل", "Iraq", "CI", 36.35, 43.12),
@@ -86,3 +89,18 @@ def write_archive(path: Path, count: int, seed: int = 2017) -> Path:
         for line in archive(count, seed):
             out.write(line)
     return path
+
+
+def imported_store(archive_file: Path, store: Path) -> VerifyApp:
+    """A SQLite store holding an archive, imported as `verify import` does (for benchmarks)."""
+    from .application import VerifyApp
+    from .formats import read_rows
+    from .importing import import_file
+    from .store import parse_store
+
+    env = parse_store(str(store)).env()
+    app = VerifyApp(env=env)
+    for _ in import_file(app, env, read_rows(archive_file), archive_file, actor="bench",
+                         dry_run=False, parallel=True):
+        pass
+    return app

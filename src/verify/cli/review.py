@@ -70,8 +70,7 @@ def grade(
     else:
         decision = session.app().grade(code, session.actor)
         message = f"{code} graded {decision.grade.value} by rule {decision.rule}"
-    proposal = session.app().show(code).proposal
-    proposed = proposal is not None and proposal["grade"] == decision.grade.value
+    proposed = session.app().awaits_approval(decision)
     if proposed:
         message = (f"{code}: grade {decision.grade.value} proposed; it takes effect when "
                    f"a second person approves it (`verify approve {code}`)")

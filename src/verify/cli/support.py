@@ -20,7 +20,7 @@ from ..application import VerifyApp
 from ..domain.duties import Team
 from ..domain.errors import InvalidInput, Refused, VerifyError
 from ..domain.values import CasualtyRange, canonical_code
-from ..messages import parse_moment, validation_sentence
+from ..messages import parse_count, parse_day, parse_moment, validation_sentence
 from ..store import DEFAULT_STORE, StoreLocation, parse_store
 from ..team import load_team
 from ..views import json_bytes
@@ -126,9 +126,7 @@ class CountType(click.ParamType[CasualtyRange]):
         if isinstance(value, CasualtyRange):
             return value
         try:
-            return CasualtyRange.parse(str(value))
-        except ValidationError as error:
-            self.fail(validation_sentence(error), param, ctx)
+            return parse_count(str(value))
         except ValueError as error:
             self.fail(str(error), param, ctx)
 
@@ -142,9 +140,9 @@ class DateType(click.ParamType[dt.date]):
         if isinstance(value, dt.date):
             return value
         try:
-            return dt.date.fromisoformat(str(value).strip())
-        except ValueError:
-            self.fail(f"{value!r} is not a real date in the form YYYY-MM-DD", param, ctx)
+            return parse_day(str(value))
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
 
 
 class MomentType(click.ParamType[dt.datetime]):
@@ -155,16 +153,10 @@ class MomentType(click.ParamType[dt.datetime]):
     def convert(
         self, value: Any, param: click.Parameter | None, ctx: click.Context | None
     ) -> dt.datetime:
-        text = str(value).strip()
         try:
-            return parse_moment(text)
-        except ValueError:
-            self.fail(
-                f"{text!r} is not a date or date-time (for example 2017-03-20 or "
-                "2017-03-20T14:00:00Z)",
-                param,
-                ctx,
-            )
+            return parse_moment(str(value))
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
 
 
 CODE = CodeType()

@@ -513,19 +513,8 @@ class Incident(Aggregate):
                     f"proposed: the rulebook now grades it {now.grade.value} by rule {now.rule}; "
                     f"grade it again to propose that"
                 )
-        self.trigger_event(
-            self.Graded,
-            grade=proposal["grade"],
-            rule=proposal["rule"],
-            rulebook=proposal["rulebook"],
-            evidence=proposal["evidence"],
-            reasons=list(proposal["reasons"]),
-            rationale=proposal["rationale"],
-            override=proposal["override"],
-            imported=False,
-            rulebook_grade=proposal["rulebook_grade"],
-            actor=proposal["by"],
-        )
+        decided = {key: value for key, value in proposal.items() if key not in ("by", "at")}
+        self.trigger_event(self.Graded, imported=False, actor=proposal["by"], **decided)
         self.trigger_event(
             self.GradeApproved, grade=proposal["grade"], proposed_by=proposal["by"], actor=actor
         )

@@ -31,7 +31,7 @@ from ..domain.values import (
     StrikeConfirmation,
     canonical_code,
 )
-from ..messages import validation_sentence
+from ..messages import parse_count, parse_day, validation_sentence
 
 Form = Mapping[str, str]
 
@@ -70,9 +70,7 @@ class Fields:
         if value is None:
             return None
         try:
-            return CasualtyRange.parse(value)
-        except ValidationError as error:
-            raise InvalidInput(f"{name}: {validation_sentence(error)}") from None
+            return parse_count(value)
         except ValueError as error:
             raise InvalidInput(f"{name}: {error}") from None
 
@@ -81,9 +79,9 @@ class Fields:
         if value is None:
             return None
         try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            raise InvalidInput(f"{value!r} is not a real date in the form YYYY-MM-DD") from None
+            return parse_day(value)
+        except ValueError as error:
+            raise InvalidInput(str(error)) from None
 
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -182,8 +180,7 @@ def _revise(app: VerifyApp, code: str, f: Fields, actor: str) -> str:
 
 def _grade(app: VerifyApp, code: str, f: Fields, actor: str) -> str:
     decision = app.grade(code, actor)
-    proposal = app.show(code).proposal
-    if proposal is not None and proposal["grade"] == decision.grade.value:
+    if app.awaits_approval(decision):
         return (f"{code}: grade {decision.grade.value} proposed; it takes effect when "
                 "a second person approves it")
     return f"{code} graded {decision.grade.value} by rule {decision.rule}"
@@ -195,8 +192,7 @@ def _override(app: VerifyApp, code: str, f: Fields, actor: str) -> str:
         raise InvalidInput(f"{grade!r} is not a grade: choose one of "
                            + ", ".join(g.value for g in Grade))
     decision = app.override_grade(code, Grade(grade), f.text("rationale"), actor)
-    proposal = app.show(code).proposal
-    if proposal is not None and proposal["grade"] == decision.grade.value:
+    if app.awaits_approval(decision):
         return f"{code}: override to {grade} proposed; it takes effect when approved"
     return f"{code} graded {decision.grade.value} (override)"
 

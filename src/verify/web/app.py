@@ -98,11 +98,9 @@ class Web:
 
 def _moment(text: str) -> dt.datetime:
     try:
-        return parse_moment(text.strip())
-    except ValueError:
-        raise InvalidInput(
-            f"{text!r} is not a date or date-time (for example 2017-03-20 or 2017-03-20T14:00)"
-        ) from None
+        return parse_moment(text)
+    except ValueError as error:
+        raise InvalidInput(str(error)) from None
 
 
 def _status(error: VerifyError) -> int:
