@@ -92,6 +92,64 @@ Feature: Grading incidents by rulebook v1
       | Coalition and Russia | B2, C3 | declared by Coalition | none                   | contested | CONTESTED |
       | Coalition           | F6      | none                  | Syrian regime          | contested | CONTESTED |
 
+  Scenario Outline: A competing claim counts by the parties it names
+    Archives list the parties that contest an incident among the alleged
+    ones. A claim naming a party already alleged adds no party of its own:
+    an incident is contested when more than one party is held responsible.
+
+    Given an incident alleging a strike by <alleged>
+    And sources B2, C3
+    And a strike: declared by Coalition
+    And a competing claim: <claim>
+    When the rulebook grades it
+    Then the grade is <grade> by rule <rule>
+
+    Examples:
+      | alleged              | claim     | grade     | rule      |
+      | Coalition            | Coalition | fair      | FAIR      |
+      | Coalition            | coalition | fair      | FAIR      |
+      | Coalition and Russia | Russia    | contested | CONTESTED |
+      | Coalition            | Russia    | contested | CONTESTED |
+
+  Scenario Outline: Party names compare the way people mean them
+    Case, spacing and invisible characters pasted from web pages (a zero
+    width space, written here as <ZWSP>) do not make another party; what
+    was typed is still recorded as typed.
+
+    Given an incident alleging a strike by US-led Coalition
+    And sources B2, C3
+    And a strike: declared by <strike by>
+    When the rulebook grades it
+    Then the grade is <grade> by rule <rule>
+
+    Examples:
+      | strike by                | grade | rule |
+      | US-led Coalition         | fair  | FAIR |
+      | us-led coalition         | fair  | FAIR |
+      | US-LED   COALITION       | fair  | FAIR |
+      | US<ZWSP>-led Coalition   | fair  | FAIR |
+
+  Scenario: A party's alias is the party
+    Given the party US-led Coalition is also known as CJTF-OIR
+    And an incident alleging a strike by US-led Coalition
+    And sources B2, C3
+    And a strike: declared by CJTF-OIR
+    When the rulebook grades it
+    Then the grade is fair by rule FAIR
+    And the grade relied on sources s1, s2 and a declared strike by US-led Coalition
+
+  Scenario Outline: An incident whose belligerent is unknown is graded, never fair
+    Given an incident naming no belligerent
+    And sources <sources>
+    And a competing claim: <claim>
+    When the rulebook grades it
+    Then the grade is <grade> by rule <rule>
+
+    Examples:
+      | sources | claim     | grade     | rule      |
+      | B2, C3  | none      | weak      | WEAK      |
+      | B2      | Coalition | weak      | WEAK      |
+
   Scenario Outline: A belligerent that accepts responsibility confirms the harm
     Given an incident alleging a strike by Coalition
     And sources <sources>

@@ -137,7 +137,6 @@ Feature: The review workflow
       | just reported              | mark it a duplicate of itself           | duplicate of itself          |
       | just reported              | record a strike by Russia               | alleges Coalition            |
       | just reported              | record an assessment by Russia          | alleges Coalition            |
-      | just reported              | contest it by Coalition                 | already alleged              |
       | graded                     | add the same source again               | already has this URL         |
       | graded                     | withdraw source s9                      | has no source s9             |
       | a duplicate                | add a source                            | marked a duplicate           |

@@ -150,6 +150,16 @@ def incident_alleging(world: World, belligerents: str) -> None:
     report(world.app, world.code, notation.belligerents(belligerents))
 
 
+@given("an incident naming no belligerent")
+def incident_naming_nobody(world: World) -> None:
+    report(world.app, world.code, [])
+
+
+@given(parsers.parse("the party {name} is also known as {alias}"))
+def party_alias(world: World, name: str, alias: str) -> None:
+    world.app.add_party(name, [alias], "ann")
+
+
 @given(parsers.re(r"another incident (?P<code>\w+) alleging a strike by (?P<belligerents>.+)"))
 def another_incident(world: World, code: str, belligerents: str) -> None:
     report(world.app, code, notation.belligerents(belligerents))

@@ -44,8 +44,19 @@ def sources(text: str) -> list[SourceSpec]:
     return specs
 
 
+INVISIBLE = {"<ZWSP>": "\u200b", "<ZWJ>": "\u200d", "<RLM>": "\u200f"}
+"""Invisible characters, written visibly in the tables."""
+
+
+def typed(text: str) -> str:
+    """A name as the table spells it, with <ZWSP> and the like made the invisible characters."""
+    for mark, character in INVISIBLE.items():
+        text = text.replace(mark, character)
+    return text
+
+
 def belligerents(text: str) -> list[str]:
-    return [name.strip() for name in text.split(" and ")]
+    return [typed(name.strip()) for name in text.split(" and ")]
 
 
 def strike(text: str) -> StrikeConfirmation | None:
@@ -53,7 +64,7 @@ def strike(text: str) -> StrikeConfirmation | None:
     if text.strip() == "none":
         return None
     status, _, belligerent = text.partition(" by ")
-    return StrikeConfirmation(belligerent=belligerent.strip(), status=status.strip())
+    return StrikeConfirmation(belligerent=typed(belligerent.strip()), status=status.strip())
 
 
 def finding(text: str) -> DiscountFinding | None:

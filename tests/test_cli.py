@@ -126,7 +126,7 @@ def test_a_case_driven_by_hand_ends_fair(store: Run) -> None:
         (["report", "CS2", "--date", "2017-03-17", "--location", "x", "--country", "Iraq",
           "--belligerent", "B", "--lat", "200", "--lon", "1"], 2, "lat"),
         (["report", "CS2", "--date", "2017-02-30", "--location", "x", "--country", "Iraq",
-          "--belligerent", "B"], 2, "not a real date"),
+          "--belligerent", "B"], 2, "that month has no such day"),
         (["report", "not a code", "--date", "2017-03-17", "--location", "x", "--country", "I",
           "--belligerent", "B"], 2, "not an incident code"),
         (["source", "add", "CI1050", "--url", "u", "--publisher", "p", "--kind", "ngo",

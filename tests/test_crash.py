@@ -696,7 +696,7 @@ def crash_imports(stores: Stores, reference: Reference, tally: Tally) -> None:
             added = set(now.events) - set(before.events)
             assert summary["imported"] == len(added)
             assert summary["events"] == now.event_count - before.event_count
-            assert summary["unchanged"] == total - len(added)
+            assert summary["already_stored"] == total - len(added)
 
         check_read_models_follow(store, now)
         tally.count(run, pending, expected.event_count - now.event_count)
@@ -707,7 +707,7 @@ def crash_imports(stores: Stores, reference: Reference, tally: Tally) -> None:
     final = here(store, *command)
     assert final.returncode == 0, final.describe()
     summary = final.summary()
-    assert summary["unchanged"] == len(before.events)
+    assert summary["already_stored"] == len(before.events)
     assert summary["imported"] == total - len(before.events)
     assert summary["events"] == expected.event_count - before.event_count
     done = look(store, reference.names, before)

@@ -2,7 +2,9 @@
 
 A ``console`` block holds ``$ verify ...`` lines, each followed by lines its
 output must contain. ``# exits N`` at the end of a command line states its exit
-code (0 otherwise). Each document runs in a fresh directory with its own store.
+code (0 otherwise). A block fenced as ``file NAME`` is written to NAME before
+the commands after it run, so examples can import the files they show. Each
+document runs in a fresh directory with its own store.
 """
 
 from __future__ import annotations
@@ -27,14 +29,25 @@ class Example:
     command: str
     exit_code: int = 0
     expected: list[str] = field(default_factory=list)
+    files: dict[str, str] = field(default_factory=dict)
+    """Files written (name: text) before the command runs."""
 
 
 def examples(document: Path) -> list[Example]:
     found: list[Example] = []
     inside = False
+    writing: str | None = None
+    files: dict[str, str] = {}
     for number, text in enumerate(document.read_text(encoding="utf-8").splitlines(), start=1):
         if text.startswith("```"):
-            inside = text.strip() == "```console"
+            fence = text.strip().removeprefix("```")
+            inside = fence == "console"
+            writing = fence.removeprefix("file ").strip() if fence.startswith("file ") else None
+            if writing is not None:
+                files[writing] = ""
+            continue
+        if writing is not None:
+            files[writing] += text + "\n"
             continue
         if not inside:
             continue
@@ -45,7 +58,8 @@ def examples(document: Path) -> list[Example]:
             if marker:
                 exit_code = int(marker.group(1))
                 command = command[: marker.start()]
-            found.append(Example(number, command, exit_code))
+            found.append(Example(number, command, exit_code, files=dict(files)))
+            files.clear()
         elif text.strip() and found:
             found[-1].expected.append(text.strip())
     return found
@@ -62,6 +76,8 @@ def test_documented_commands_work(
     monkeypatch.setenv("VERIFY_ACTOR", "docs")
     runner = CliRunner()
     for example in examples(document):
+        for name, text in example.files.items():
+            (tmp_path / name).write_text(text, encoding="utf-8")
         words = shlex.split(example.command)
         assert words[0] == "verify", f"{document.name}:{example.line} runs {words[0]}"
         result = runner.invoke(cli, words[1:])

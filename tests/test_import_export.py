@@ -18,6 +18,8 @@ from verify.application import VerifyApp
 from verify.cli import cli
 from verify.formats import read_jsonl
 from verify.importing import PARALLEL_FROM_ROWS
+from verify.intake import Intake
+from verify.messages import today_utc
 from verify.store import parse_store
 from verify.synthetic import archive
 
@@ -117,12 +119,13 @@ def test_generated_archive_round_trips(
     imported = first.run("import", str(file), "--json")
     assert imported.exit_code == 0, imported.stderr
     summary = json.loads(imported.stdout)
-    assert summary["imported"] == count and summary["invalid"] == 0
+    assert summary["imported"] == count and summary["refused"] == []
+    assert summary["warnings"] == []
     stored = first.events()
     assert summary["events"] == stored
 
     again = json.loads(first.run("import", str(file), "--json").stdout)
-    assert (again["imported"], again["events"], again["unchanged"]) == (0, 0, count)
+    assert (again["imported"], again["events"], again["already_stored"]) == (0, 0, count)
     assert first.events() == stored
 
     exported = tmp_path / "export.jsonl"
@@ -135,7 +138,9 @@ def test_generated_archive_round_trips(
     assert second.events() == stored
 
 
-def test_bad_rows_are_reported_by_line_and_the_rest_imports(store: Store, tmp_path: Path) -> None:
+def test_only_required_fields_refuse_a_line_the_rest_is_kept_with_warnings(
+    store: Store, tmp_path: Path
+) -> None:
     def row(**changes: object) -> bytes:
         data = {**GOOD, **changes}
         return orjson.dumps({k: v for k, v in data.items() if v is not ...})
@@ -143,32 +148,45 @@ def test_bad_rows_are_reported_by_line_and_the_rest_imports(store: Store, tmp_pa
     lines = [
         row(code="CS1"),                                                       # 1 good
         row(code=...),                                                         # 2 no code
-        row(code="CS3", date="2017-02-30"),                                    # 3
-        row(code="CS4", civilians_killed="5-2"),                               # 4
-        row(code="CS5", location={"name": "x", "lat": 200, "lon": 1}),         # 5
-        row(code="CS6", grade={"grade": "excellent"}),                         # 6
+        row(code="CS3", date="2017-02-30"),                                    # 3 no such day
+        row(code="CS4", civilians_killed="5-2"),                               # 4 kept
+        row(code="CS5", location={"name": "x", "lat": 200, "lon": 1}),         # 5 kept
+        row(code="CS6", grade={"grade": "excellent"}),                         # 6 kept
         b'{"code": "CS7", "date": ',                                           # 7 broken
-        row(code="CS8", summary="x" * 1_000_000),                              # 8 1 MB
-        row(code="CS9", civilians_killed={"min": 5, "max": 2}),                # 9
+        row(code="CS8", summary="x" * 1_000_000),                              # 8 kept
+        row(code="CS9", civilians_killed={"min": 5, "max": 2}),                # 9 kept
         row(code="CS10"),                                                      # 10 good
+        row(code="CS11", country="  "),                                        # 11 blank
+        row(code="CS12", date="2999-01-01"),                                   # 12 future
     ]
     file = write_lines(tmp_path / "bad.jsonl", lines)
-    result = store.run("import", str(file))
+    result = store.run("import", str(file), "--json")
     assert result.exit_code == 2
-    problems = result.stderr.strip().splitlines()
-    by_line = {int(p.split(":")[0].removeprefix("line ")): p for p in problems}
-    assert sorted(by_line) == [2, 3, 4, 5, 6, 7, 8, 9]
-    assert "code" in by_line[2] and "Field required" in by_line[2]
-    assert "date" in by_line[3]
-    assert "civilians_killed" in by_line[4]
-    assert "location.lat" in by_line[5]
-    assert "grade.grade" in by_line[6]
-    assert "not valid JSON" in by_line[7]
-    assert "summary" in by_line[8] and "20000 characters" in by_line[8]
-    assert "above the maximum" in by_line[9]
+    report = json.loads(result.stdout)
+    refused = {problem["line"]: problem["reason"] for problem in report["refused"]}
+    assert sorted(refused) == [2, 3, 7, 11, 12]
+    assert refused[2].startswith("code: missing")
+    assert refused[3].startswith("date:") and "no such day" in refused[3]
+    assert "not valid JSON" in refused[7]
+    assert refused[11].startswith("country: missing")
+    assert refused[12] == "date: the value is after today (UTC)"
+    warned = {(w["line"], w["field"]) for w in report["warnings"]}
+    assert {(4, "civilians_killed"), (5, "location.coordinates_text"), (6, "grade"),
+            (8, "summary"), (9, "civilians_killed")} <= warned
+    assert report["imported"] == 7
     assert "Traceback" not in result.stderr
-    assert "imported 2 incidents" in result.stdout
-    assert json.loads(store.run("show", "CS10", "--json").output)["code"] == "CS10"
+    for line in result.stderr.strip().splitlines():
+        assert line.startswith("line "), line
+    shown = json.loads(store.run("show", "CS4", "--json").output)
+    assert shown["civilians_killed"] == {"min": None, "max": None, "text": "5-2"}
+    shown = json.loads(store.run("show", "CS5", "--json").output)
+    assert shown["location"]["coordinates_text"] == "200, 1"
+    assert shown["location"]["lat"] is None
+    shown = json.loads(store.run("show", "CS6", "--json").output)
+    assert shown["grade"] is None and json.loads(shown["unread"]["grade"]) == {
+        "grade": "excellent"}
+    assert len(json.loads(store.run("show", "CS8", "--json").output)["unread"]["summary"]) \
+        == 1_000_000
 
 
 def test_a_row_that_differs_from_the_store_is_reported_not_merged(
@@ -180,7 +198,7 @@ def test_a_row_that_differs_from_the_store_is_reported_not_merged(
     changed = {**GOOD, "civilians_killed": {"min": 1, "max": 2}}
     write_lines(tmp_path / "b.jsonl", [orjson.dumps(changed)])
     result = store.run("import", str(tmp_path / "b.jsonl"))
-    assert result.exit_code == 1
+    assert result.exit_code == 0  # reported, not refused: the line breaks no rule
     assert "line 1: CI1050 differs from the store in civilians_killed; not merged" in result.stderr
     assert store.events() == before
 
@@ -191,8 +209,8 @@ def test_repeated_code_in_one_file(store: Store, tmp_path: Path) -> None:
                        [orjson.dumps(GOOD), orjson.dumps(GOOD), orjson.dumps(other)])
     result = store.run("import", str(file), "--json")
     summary = json.loads(result.stdout)
-    assert (summary["imported"], summary["unchanged"], summary["differs"]) == (1, 1, 1)
-    assert "differs from line 1 in summary" in summary["problems"][0]["message"]
+    assert (summary["imported"], summary["already_stored"], summary["differ"]) == (1, 1, 1)
+    assert "differs from line 1 in summary" in summary["differences"][0]["reason"]
 
 
 def test_dry_run_writes_nothing(store: Store, tmp_path: Path) -> None:
@@ -208,7 +226,7 @@ def test_a_refused_row_names_the_rule(store: Store, tmp_path: Path) -> None:
     graded_without_source = {**GOOD, "code": "CS2", "sources": []}
     file = write_lines(tmp_path / "a.jsonl", [orjson.dumps(graded_without_source)])
     result = store.run("import", str(file))
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "line 1: incident CS2 cannot be graded: it has no source" in result.stderr
     assert store.events() == 0
 
@@ -278,14 +296,16 @@ def test_export_to_a_missing_folder_is_one_sentence(store: Store, tmp_path: Path
     assert result.exit_code == 2 and "does not exist" in result.stderr
 
 
-def test_unknown_csv_columns_are_refused_before_anything_is_written(
+def test_unknown_csv_columns_are_kept_verbatim_with_a_warning(
     store: Store, tmp_path: Path
 ) -> None:
     file = tmp_path / "a.csv"
-    file.write_text("code,date,colour\nCS1,2017-03-17,red\n", encoding="utf-8")
+    file.write_text("code,date,country,location_name,colour\nCS1,2017-03-17,Iraq,Mosul,red\n",
+                    encoding="utf-8")
     result = store.run("import", str(file))
-    assert result.exit_code == 2 and "unknown CSV column colour" in result.stderr
-    assert store.events() == 0
+    assert result.exit_code == 0, result.stderr
+    assert "line 2: warning: colour: not a field of the format; kept verbatim" in result.stderr
+    assert json.loads(store.run("show", "CS1", "--json").stdout)["unread"] == {"colour": "red"}
 
 
 json_values = st.recursive(
@@ -304,7 +324,8 @@ def test_the_line_parser_never_raises(data: object) -> None:
         raw = data
     else:
         raw = json.dumps({**GOOD, **data}, ensure_ascii=False).encode()  # type: ignore[dict-item]
-    for row in read_jsonl(io.BytesIO(raw.replace(b"\n", b" ") + b"\n")):
+    intake = Intake(today=today_utc())
+    for row in read_jsonl(io.BytesIO(raw.replace(b"\n", b" ") + b"\n"), intake):
         assert (row.record is None) != (row.error is None)
 
 
@@ -317,7 +338,7 @@ def test_reimporting_a_file_with_new_rows_stores_the_new_ones(store: Store, tmp_
     more = [*first, orjson.dumps({**GOOD, "code": "CS3"}), orjson.dumps({**GOOD, "code": "CS4"})]
     write_lines(tmp_path / "b.jsonl", more)
     summary = json.loads(store.run("import", str(tmp_path / "b.jsonl"), "--json").stdout)
-    assert (summary["imported"], summary["unchanged"]) == (2, 2)
+    assert (summary["imported"], summary["already_stored"]) == (2, 2)
     per_incident = (before) // 2
     assert store.events() == before + summary["events"] == before + 2 * per_incident
     for code in ("CS3", "CS4"):

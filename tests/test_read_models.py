@@ -24,6 +24,8 @@ from verify.cli import cli
 from verify.domain import DisputeOutcome, Source, State, StrikeConfirmation
 from verify.formats import read_rows
 from verify.importing import import_file
+from verify.intake import Intake
+from verify.messages import today_utc
 from verify.projection import PROJECTION_NAME
 from verify.store import parse_store
 from verify.synthetic import archive
@@ -41,8 +43,9 @@ def imported(path: Path, lines: list[bytes]) -> VerifyApp:
     file.write_bytes(b"".join(lines))
     env = parse_store(str(path)).env()
     app = VerifyApp(env=env)
-    for outcome in import_file(app, env, read_rows(file), file, actor="t", dry_run=False,
-                               parallel=len(lines) >= 5000):
+    intake = Intake(today=today_utc())
+    for outcome in import_file(app, env, read_rows(file, intake), file, actor="t",
+                               dry_run=False, parallel=len(lines) >= 5000, intake=intake):
         assert outcome.status == "imported", outcome
     return app
 

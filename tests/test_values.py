@@ -59,7 +59,7 @@ def test_count_ranges_are_ordered(low: int, high: int) -> None:
     if low <= high:
         assert CasualtyRange.parse(f"{low}-{high}") == CasualtyRange(min=low, max=high)
     else:
-        with pytest.raises(ValidationError, match="above the maximum"):
+        with pytest.raises(ValueError, match="above the maximum"):
             CasualtyRange.parse(f"{low}-{high}")
 
 

@@ -25,7 +25,9 @@ from eventsourcing.utils import get_topic
 from .domain.duties import Action, Team, needs_approval
 from .domain.errors import ConcurrentChange, InvalidInput, Refused, UnknownIncident
 from .domain.incident import Incident, incident_id, project_incident
+from .domain.parties import NO_PARTIES, REGISTER_ID, PartyNames, PartyRegister
 from .domain.rulebook import CURRENT_RULEBOOK, GradeDecision, Rulebook
+from .domain.text import fold, tidy
 from .domain.values import (
     WAITING_STATES,
     Assessment,
@@ -123,6 +125,39 @@ class VerifyApp(Application[UUID]):
     def construct_transcoder(self) -> Transcoder:
         return OrjsonTranscoder()
 
+    # -------------------------------------------------------------- parties
+
+    def party_names(self) -> PartyNames:
+        """The registered parties and aliases every comparison of names goes through."""
+        register = self._party_register()
+        return register.names() if register is not None else NO_PARTIES
+
+    def add_party(self, name: str, aliases: list[str], actor: str) -> tuple[str, list[str]]:
+        """Record a party with its aliases, or more aliases of a known party."""
+        self.authorize(actor, Action.NAME_PARTIES)
+        register = self._party_register() or PartyRegister.open(actor)
+        party, added = register.add(name, aliases, actor)
+        try:
+            self.save(register)
+        except IntegrityError:
+            raise ConcurrentChange("the party register") from None
+        return party, added
+
+    def parties(self) -> list[dict[str, Any]]:
+        """Every registered party with its aliases, in the order they were recorded."""
+        register = self._party_register()
+        if register is None:
+            return []
+        return [{"name": name, "aliases": list(aliases)}
+                for name, aliases in register.parties.items()]
+
+    def _party_register(self) -> PartyRegister | None:
+        try:
+            register: PartyRegister = self.repository.get(REGISTER_ID)
+        except AggregateNotFoundError:
+            return None
+        return register
+
     # ------------------------------------------------------------- commands
 
     def report_incident(
@@ -143,12 +178,13 @@ class VerifyApp(Application[UUID]):
         canonical = canonical_code(code)
         if self.has_incident(canonical):
             raise Refused(f"incident {canonical} already exists")
+        parties = self.party_names()
         incident = Incident.report(
             code=canonical,
             date=date,
-            country=country,
+            country=parties.canonical(country),
             location=location,
-            belligerents=belligerents,
+            belligerents=[parties.canonical(name) for name in belligerents],
             killed=killed,
             injured=injured,
             summary=summary,
@@ -188,24 +224,35 @@ class VerifyApp(Application[UUID]):
 
     def confirm_strike(self, code: str, strike: StrikeConfirmation, actor: str) -> None:
         self.authorize(actor, Action.RECORD_EVIDENCE)
+        parties = self.party_names()
         incident = self.load(code)
-        incident.confirm_strike(strike, actor)
+        named = strike.model_copy(update={"belligerent": parties.canonical(strike.belligerent)})
+        incident.confirm_strike(named, actor, parties)
         self.save_incident(incident)
 
     def contest(self, code: str, claim: CompetingClaim, actor: str) -> None:
         self.authorize(actor, Action.RECORD_EVIDENCE)
+        parties = self.party_names()
         incident = self.load(code)
-        incident.contest(claim, actor)
+        incident.contest(
+            claim.model_copy(update={"belligerent": parties.canonical(claim.belligerent)}), actor
+        )
         self.save_incident(incident)
 
     def assess(self, code: str, assessment: Assessment, actor: str) -> None:
         self.authorize(actor, Action.RECORD_EVIDENCE)
+        parties = self.party_names()
         incident = self.load(code)
-        incident.assess(assessment, actor)
+        named = assessment.model_copy(
+            update={"belligerent": parties.canonical(assessment.belligerent)})
+        incident.assess(named, actor, parties)
         self.save_incident(incident)
 
     def discount(self, code: str, finding: DiscountFinding, actor: str) -> None:
         self.authorize(actor, Action.RECORD_EVIDENCE)
+        if finding.party:
+            finding = finding.model_copy(
+                update={"party": self.party_names().canonical(finding.party)})
         incident = self.load(code)
         incident.discount(finding, actor)
         self.save_incident(incident)
@@ -230,7 +277,8 @@ class VerifyApp(Application[UUID]):
     def grade(self, code: str, actor: str) -> GradeDecision:
         self.authorize(actor, Action.GRADE)
         incident = self.load(code)
-        decision = incident.grade_by_rulebook(actor, second_person=self.second_person)
+        decision = incident.grade_by_rulebook(
+            actor, second_person=self.second_person, parties=self.party_names())
         self.save_incident(incident)
         return decision
 
@@ -238,7 +286,8 @@ class VerifyApp(Application[UUID]):
         self.authorize(actor, Action.OVERRIDE)
         incident = self.load(code)
         decision = incident.override_grade(
-            grade, rationale, actor, second_person=self.second_person
+            grade, rationale, actor, second_person=self.second_person,
+            parties=self.party_names(),
         )
         self.save_incident(incident)
         return decision
@@ -247,7 +296,7 @@ class VerifyApp(Application[UUID]):
         """A second person lets a proposed grade take effect."""
         self.authorize(actor, Action.APPROVE)
         incident = self.load(code)
-        decision = incident.approve_grade(actor)
+        decision = incident.approve_grade(actor, self.party_names())
         self.save_incident(incident)
         return decision
 
@@ -263,6 +312,7 @@ class VerifyApp(Application[UUID]):
         not_gradable: list[str] = []
         conflicts: list[str] = []
         batch: list[Incident] = []
+        parties = self.party_names()
 
         def flush() -> None:
             for incident in self.save_many(batch):
@@ -276,7 +326,7 @@ class VerifyApp(Application[UUID]):
             for incident in self._incidents():
                 if progress is not None:
                     progress(1)
-                outcome = self._grade_into(incident, actor, not_gradable)
+                outcome = self._grade_into(incident, actor, not_gradable, parties)
                 if outcome is not None:
                     tally[outcome[0]][outcome[1]] += 1
                     outcome_of[incident.code] = outcome
@@ -297,14 +347,15 @@ class VerifyApp(Application[UUID]):
         )
 
     def _grade_into(
-        self, incident: Incident, actor: str, not_gradable: list[str]
+        self, incident: Incident, actor: str, not_gradable: list[str], parties: PartyNames
     ) -> tuple[str, str] | None:
         """Grade one incident for ``grade --all`` if it waits: ("graded" or "proposed", grade)."""
         if (incident.grading is not None or incident.proposal is not None
                 or incident.duplicate_of or incident.dispute):
             return None
         try:
-            decision = incident.grade_by_rulebook(actor, second_person=self.second_person)
+            decision = incident.grade_by_rulebook(
+                actor, second_person=self.second_person, parties=parties)
         except Refused:
             not_gradable.append(incident.code)
             return None
@@ -363,6 +414,10 @@ class VerifyApp(Application[UUID]):
                     model.create_table()
                 except PersistenceError:
                     model.position()
+            if not model.is_current():
+                # Tables of an earlier version: they only ever hold what the log
+                # says, so make them anew; the next catch-up fills them again.
+                model.replace_tables()
             self._read_model = model
         return self._read_model
 
@@ -412,12 +467,19 @@ class VerifyApp(Application[UUID]):
         self, *, state: State | None = None, belligerent: str | None = None,
         country: str | None = None, limit: int | None = None,
     ) -> list[dict[str, Any]]:
-        """Incidents waiting for work, longest waiting first (the read model must be caught up)."""
+        """Incidents waiting for work, longest waiting first (the read model must be caught up).
+
+        Belligerent and country compare the way people mean them, aliases included.
+        """
         _check_limit(limit)
         refuse_nul([belligerent or "", country or ""])
         states = [state.value] if state else [s.value for s in WAITING_STATES]
+        parties = self.party_names() if (belligerent or country) else NO_PARTIES
         rows = self.read_model.queue(
-            states=states, belligerent=belligerent, country=country, limit=limit
+            states=states,
+            belligerents=sorted(parties.spellings(belligerent)) if belligerent else None,
+            countries=sorted(parties.spellings(country)) if country else None,
+            limit=limit,
         )
         return [
             {"code": code, "state": row_state, "waiting_for": waiting, "since": since,
@@ -435,17 +497,45 @@ class VerifyApp(Application[UUID]):
             date_to=date_to.isoformat() if date_to else None,
         )
         grades = [grade.value for grade in Grade]
-        groups = []
-        for key, incidents, *counts, killed_min, killed_max in rows:
-            groups.append({
+        groups: dict[str, dict[str, Any]] = {}
+        names = by in ("belligerent", "country")
+        parties = self.party_names() if names else NO_PARTIES
+        usual = self._usual_spellings(by) if names else {}
+        for label, incidents, *counts, killed_min, killed_max in rows:
+            key = parties.canonical(usual.get(fold(label), label)) if names else label
+            found = {
                 "key": key,
                 "incidents": incidents,
                 "grades": {**dict(zip(grades, counts[:-1], strict=True)),
                            "ungraded": counts[-1]},
                 "killed_min": killed_min,
                 "killed_max": killed_max,
-            })
-        return {"by": by, "groups": groups}
+            }
+            merged = groups.get(fold(key)) if isinstance(key, str) else None
+            if merged is None:
+                groups[fold(key) if isinstance(key, str) else ""] = found
+                continue
+            # Two spellings of one party recorded before an alias joined them.
+            for total in ("incidents", "killed_min", "killed_max"):
+                merged[total] += found[total]
+            for grade, count in found["grades"].items():
+                merged["grades"][grade] += count
+        ordered = sorted(groups.values(), key=lambda group: (group["key"] or "").encode())
+        return {"by": by, "groups": ordered}
+
+    def _usual_spellings(self, by: str) -> dict[str, str]:
+        """For each name by its folded form, the spelling most incidents use.
+
+        Spellings differing only in case or invisible characters count as one
+        name; the figures show it as most records write it, then without
+        invisible characters, then as it was first written.
+        """
+        best: dict[str, tuple[int, bool, str, str]] = {}
+        for key, spelling, incidents, first in self.read_model.spellings(by):
+            rank = (-incidents, spelling != tidy(spelling), first, spelling)  # lowest wins
+            if key not in best or rank < best[key]:
+                best[key] = rank
+        return {key: rank[3] for key, rank in best.items()}
 
     def search(self, text: str, limit: int = 50) -> list[dict[str, Any]]:
         """Incidents whose code, place or summary contains the text (any script)."""
@@ -483,7 +573,7 @@ class VerifyApp(Application[UUID]):
 
     def suggest_grade(self, code: str) -> Suggestion:
         incident = self.load(code)
-        return Suggestion.of(incident.code, incident.suggest_grade())
+        return Suggestion.of(incident.code, incident.suggest_grade(self.party_names()))
 
     def history(self, code: str, *, public: bool = False) -> list[HistoryEntry]:
         """Every event of an incident; ``public`` withholds protected sources and notes."""
@@ -504,7 +594,7 @@ class VerifyApp(Application[UUID]):
         """The rulebook's grade with every piece of evidence weighed, beside the recorded one."""
         incident = self.load(code)
         book = rulebook or CURRENT_RULEBOOK
-        explanation = book.explain(incident.case_file())
+        explanation = book.explain(incident.case_file(self.party_names()))
         return {**explanation.model_dump(mode="json"), "recorded": incident.grading}
 
     def count_incidents(self) -> int:

@@ -129,6 +129,7 @@ class Auditor:
         changes: list[dict[str, Any]] = []
         transitions: Counter[str] = Counter()
         compared = 0
+        parties = self.app.party_names()
         for incident in self.app.incidents_for_audit():
             if progress is not None:
                 progress(1)
@@ -137,7 +138,7 @@ class Auditor:
                 continue
             compared += 1
             try:
-                decision = rulebook.decide(incident.case_file())
+                decision = rulebook.decide(incident.case_file(parties))
                 new_grade, new_rule = decision.grade.value, decision.rule
                 reasons = list(decision.reasons)
             except Refused as refusal:

@@ -51,8 +51,8 @@ class Tour:
     def source(self, code: str, actor: str, **fields: object) -> None:
         source = Source.model_validate(fields)
         source_id, corroborated = self.app.add_source(code, source, actor)
-        self.say(f"{code}  {actor} attached {source_id}: {source.publisher} "
-                 f"({source.kind.value}, {source.rating})"
+        self.say(f"{code}  {actor} attached {source_id}: {source.publisher_name} "
+                 f"({source.kind_name}, {source.rating})"
                  + (f", group {source.group}" if source.group else ""))
         if corroborated:
             self.say(f"{code}  -> corroborated: two independent credible sources")

@@ -19,6 +19,7 @@ import orjson
 
 from .domain.errors import InvalidInput
 from .importing import Row, parse_json_line, validate_row
+from .intake import Intake
 from .records import IncidentRecord
 
 # ------------------------------------------------------------------ reading
@@ -43,9 +44,9 @@ def count_rows(path: Path) -> int:
     return total
 
 
-def read_jsonl(stream: IO[bytes]) -> Iterator[Row]:
+def read_jsonl(stream: IO[bytes], intake: Intake) -> Iterator[Row]:
     for number, raw in enumerate(stream, start=1):
-        row = parse_json_line(number, raw)
+        row = parse_json_line(number, raw, intake)
         if row is not None:
             yield row
 
@@ -59,11 +60,14 @@ CSV_COLUMNS: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("location_lat", ("location", "lat"), "text"),
     ("location_lon", ("location", "lon"), "text"),
     ("location_precision", ("location", "precision"), "text"),
+    ("location_coordinates_text", ("location", "coordinates_text"), "text"),
     ("belligerents", ("belligerents",), "names"),
     ("civilians_killed_min", ("civilians_killed", "min"), "text"),
     ("civilians_killed_max", ("civilians_killed", "max"), "text"),
+    ("civilians_killed_text", ("civilians_killed", "text"), "text"),
     ("civilians_injured_min", ("civilians_injured", "min"), "text"),
     ("civilians_injured_max", ("civilians_injured", "max"), "text"),
+    ("civilians_injured_text", ("civilians_injured", "text"), "text"),
     ("summary", ("summary",), "text"),
     ("sources", ("sources",), "json"),
     ("strike_status", ("strike", "status"), "text"),
@@ -81,59 +85,10 @@ CSV_COLUMNS: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("dispute_reason", ("dispute", "reason"), "text"),
     ("duplicate_of", ("duplicate_of",), "text"),
     ("notes", ("notes",), "json"),
+    ("unread", ("unread",), "json"),
 )
 CSV_HEADER = [name for name, _, _ in CSV_COLUMNS]
 NAME_SEPARATOR = ";"
-
-
-def _unflatten(cells: dict[str, str | None]) -> dict[str, Any]:
-    """A CSV row as the nested JSON shape; empty cells are absent values."""
-    data: dict[str, Any] = {}
-    for name, path, kind in CSV_COLUMNS:
-        cell = cells.get(name) or ""
-        if not cell.strip():
-            continue
-        value: Any
-        if kind == "json":
-            try:
-                value = orjson.loads(cell)
-            except orjson.JSONDecodeError:
-                raise ValueError(f"{name}: not valid JSON") from None
-        elif kind == "names":
-            # Only the spaces around the separator go: other characters are the names'
-            # own, exactly as a JSON Lines file would carry them.
-            value = [part.strip(" \t") for part in cell.split(NAME_SEPARATOR)
-                     if part.strip(" \t")]
-        else:
-            value = cell
-        target = data
-        for key in path[:-1]:
-            target = target.setdefault(key, {})
-        target[path[-1]] = value
-    return data
-
-
-def read_csv(stream: IO[str]) -> Iterator[Row]:
-    reader = csv.DictReader(stream)
-    unknown = [name for name in reader.fieldnames or [] if name not in CSV_HEADER]
-    if unknown:
-        raise InvalidInput(
-            f"unknown CSV column{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; "
-            f"the columns are {', '.join(CSV_HEADER)}"
-        )
-    if "code" not in (reader.fieldnames or []):
-        raise InvalidInput("the CSV file has no code column")
-    for cells in reader:
-        line = reader.line_num
-        if None in cells:
-            yield Row(line, error="the row has more cells than the header")
-            continue
-        try:
-            data = _unflatten(cells)
-        except ValueError as error:
-            yield Row(line, error=str(error))
-            continue
-        yield validate_row(line, data)
 
 
 MAX_CSV_CELL = 16 * 1024 * 1024
@@ -172,14 +127,27 @@ def csv_text(path: Path) -> Iterator[IO[str]]:
         raise InvalidInput(f"{path.name} is not a readable CSV file: {error}") from None
 
 
-def read_rows(path: Path) -> Iterator[Row]:
-    """The rows of an import file, by its format."""
+def read_csv(stream: IO[str], intake: Intake,
+             columns: dict[str, str] | None = None) -> Iterator[Row]:
+    """The rows of a spreadsheet (see sheets.py), each read by the intake."""
+    from .sheets import read_sheet
+
+    for row in read_sheet(stream, columns=columns):
+        if row.data is None:
+            yield Row(row.line, error=row.error or "the row cannot be read")
+        else:
+            yield validate_row(row.line, row.data, intake)
+
+
+def read_rows(path: Path, intake: Intake,
+              columns: dict[str, str] | None = None) -> Iterator[Row]:
+    """The rows of an import file, by its format; ``columns`` maps a sheet's own headers."""
     if format_of(path) == "csv":
         with csv_text(path) as text:
-            yield from read_csv(text)
+            yield from read_csv(text, intake, columns)
     else:
         with path.open("rb") as binary:
-            yield from read_jsonl(binary)
+            yield from read_jsonl(binary, intake)
 
 
 # ------------------------------------------------------------------ writing
@@ -199,7 +167,7 @@ def _flatten(document: dict[str, Any]) -> list[str]:
         value: Any = document
         for key in path:
             value = value.get(key) if isinstance(value, dict) else None
-        if value is None or value == []:
+        if value is None or value == [] or value == {}:
             row.append("")
         elif kind == "json":
             row.append(orjson.dumps(value).decode())

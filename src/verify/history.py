@@ -19,16 +19,18 @@ def _count(value: Payload) -> str:
 
 def _reported(data: Payload) -> str:
     location = data["location"]["name"]
+    alleged = ", ".join(data["belligerents"]) or "party unknown"
     return (
         f"reported {data['code']}: {data['date']}, {location}, {data['country']}; "
-        f"alleged {', '.join(data['belligerents'])}; civilians killed {_count(data['killed'])}"
+        f"alleged {alleged}; civilians killed {_count(data['killed'])}"
     )
 
 
 def _source_added(data: Payload) -> str:
     source = data["source"]
+    publisher = source.get("publisher") or "publisher unknown"
     text = (
-        f"added source {source['id']}: {source['publisher']} ({source['kind']}, "
+        f"added source {source['id']}: {publisher} ({source.get('kind') or 'kind unknown'}, "
         f"{source['reliability']}{source['credibility']})"
     )
     if source.get("group"):
@@ -105,6 +107,9 @@ DESCRIBERS: dict[str, Callable[[Payload], str]] = {
     "DisputeResolved": lambda d: f"dispute {d['outcome']}",
     "MarkedDuplicate": lambda d: f"marked a duplicate of {d['of']}",
     "NoteAdded": lambda d: "note added",
+    "UnreadValuesKept": lambda d: (
+        "kept verbatim what the archive gave and could not be read: " + ", ".join(d["values"])
+    ),
 }
 
 WHY_FIELDS = ("reason", "rationale")
@@ -117,7 +122,8 @@ def _why(name: str, data: Payload) -> str | None:
     if name in ("Graded", "GradeProposed"):
         return "; ".join(data.get("reasons", [])) or None
     if name == "AttributionContested":
-        return str(data["claim"]["reason"])
+        reason = data["claim"].get("reason")
+        return str(reason) if reason else None
     if name == "AssessmentRecorded":
         reason = data["assessment"].get("reason")
         return str(reason) if reason else None

@@ -11,6 +11,7 @@ commands, encoding: the CPU-bound part) while this process only writes; see
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 import os
 from collections import deque
@@ -28,9 +29,13 @@ from eventsourcing.persistence import IntegrityError, Mapper, StoredEvent
 from pydantic import ValidationError
 
 from .application import SNAPSHOT_INTERVAL, VerifyApp, fewer_collections
+from .domain.dates import DateOrder
 from .domain.duties import Action
 from .domain.errors import ConcurrentChange, VerifyError
 from .domain.incident import Incident, incident_id
+from .domain.parties import NO_PARTIES, PartyNames
+from .domain.values import canonical_code
+from .intake import FieldWarning, Intake
 from .records import IncidentRecord
 
 IMPORT_BATCH = 1000
@@ -58,11 +63,14 @@ class Status(StrEnum):
 
 @dataclass(frozen=True)
 class Row:
-    """One line of an input file: a valid record, or why it is not one."""
+    """One line of an input file: a record with its warnings, or why it is refused."""
 
     line: int
     record: IncidentRecord | None = None
     error: str | None = None
+    warnings: tuple[FieldWarning, ...] = ()
+    code: str | None = None
+    """The row's code when it could be read, even if the row is refused."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +80,7 @@ class Outcome:
     code: str | None = None
     message: str = ""
     events: int = 0
+    warnings: tuple[FieldWarning, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -81,6 +90,14 @@ class Prepared:
     line: int
     record: IncidentRecord
     incident: Incident
+    warnings: tuple[FieldWarning, ...] = ()
+
+
+def _with_warnings(outcome: Outcome, row: Row) -> Outcome:
+    if not row.warnings:
+        return outcome
+    return Outcome(outcome.line, outcome.status, outcome.code, outcome.message, outcome.events,
+                   row.warnings)
 
 
 # ------------------------------------------------------------------- rows
@@ -97,13 +114,22 @@ def describe(error: ValidationError) -> str:
     return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
 
 
-def validate_row(line: int, data: object) -> Row:
-    if not isinstance(data, dict):
-        return Row(line, error="a row must be a JSON object")
-    try:
-        return Row(line, record=IncidentRecord.model_validate(data))
-    except ValidationError as error:
-        return Row(line, error=describe(error))
+def validate_row(line: int, data: object, intake: Intake) -> Row:
+    """A row read by the intake: strict on the required fields, lenient on the rest."""
+    reading = intake.read(data)
+    if reading.record is None:
+        return Row(line, error=reading.refusal, warnings=reading.warnings,
+                   code=_code_of(data))
+    return Row(line, record=reading.record, warnings=reading.warnings)
+
+
+def _code_of(data: object) -> str | None:
+    if isinstance(data, dict) and isinstance(data.get("code"), str):
+        try:
+            return canonical_code(data["code"])
+        except ValueError:
+            return None
+    return None
 
 
 def decode_json_line(raw: bytes) -> dict[str, Any] | str | None:
@@ -121,37 +147,40 @@ def decode_json_line(raw: bytes) -> dict[str, Any] | str | None:
     return data
 
 
-def parse_json_line(line: int, raw: bytes) -> Row | None:
+def parse_json_line(line: int, raw: bytes, intake: Intake) -> Row | None:
     """One JSON Lines line as an incident row; None for a blank line."""
     data = decode_json_line(raw)
     if data is None:
         return None
     if isinstance(data, str):
         return Row(line, error=data)
-    return validate_row(line, data)
+    return validate_row(line, data, intake)
 
 
 # --------------------------------------------------------- record -> events
 
 
-def incident_from_record(record: IncidentRecord, actor: str) -> Incident:
+def incident_from_record(
+    record: IncidentRecord, actor: str, parties: PartyNames = NO_PARTIES
+) -> Incident:
     """Build an incident by the same commands, in the same order, an analyst would use."""
     incident = Incident.report(
         code=record.code, date=record.date, country=record.country, location=record.location,
         belligerents=list(record.belligerents), killed=record.civilians_killed,
         injured=record.civilians_injured, summary=record.summary, actor=actor,
     )
+    incident.keep_unread(record.unread, actor)
     for source in record.sources:
         if source.withdrawn:
             incident.add_withdrawn_source(source.to_source(), WITHDRAWN_IN_RECORD, actor)
         else:
             incident.add_source(source.to_source(), actor)
     for strike in record.strikes:
-        incident.confirm_strike(strike, actor)
+        incident.confirm_strike(strike, actor, parties)
     for claim in record.contested_by:
         incident.contest(claim, actor)
     for assessment in record.assessments:
-        incident.assess(assessment, actor)
+        incident.assess(assessment, actor, parties)
     for finding in record.discounts:
         incident.discount(finding, actor)
     if record.grade is not None:
@@ -188,22 +217,26 @@ class Preparer:
     settled here; everything else waits in the batch until it is drained.
     """
 
-    def __init__(self, actor: str) -> None:
+    def __init__(self, actor: str, parties: PartyNames = NO_PARTIES) -> None:
         self.actor = actor
+        self.parties = parties
         self.batch: dict[str, Prepared] = {}
 
     def take(self, row: Row) -> Outcome | None:
         if row.record is None:
-            return Outcome(row.line, Status.INVALID, message=row.error or "invalid row")
+            return Outcome(row.line, Status.INVALID, row.code, row.error or "invalid row",
+                           warnings=row.warnings)
         record = row.record
         earlier = self.batch.get(record.code)
         if earlier is not None:
-            return compare(row.line, earlier.record, record, f"line {earlier.line}")
+            return _with_warnings(
+                compare(row.line, earlier.record, record, f"line {earlier.line}"), row)
         try:
-            incident = incident_from_record(record, self.actor)
+            incident = incident_from_record(record, self.actor, self.parties)
         except VerifyError as error:
-            return Outcome(row.line, Status.REFUSED, record.code, str(error))
-        self.batch[record.code] = Prepared(row.line, record, incident)
+            return Outcome(row.line, Status.REFUSED, record.code, str(error),
+                           warnings=row.warnings)
+        self.batch[record.code] = Prepared(row.line, record, incident, row.warnings)
         return None
 
     def drain(self) -> list[Prepared]:
@@ -221,25 +254,31 @@ class Importer:
     def __init__(
         self, app: VerifyApp, actor: str, *, dry_run: bool = False,
         check_first: bool = False, batch_size: int = IMPORT_BATCH,
+        parties: PartyNames = NO_PARTIES,
     ) -> None:
         self.app = app
         self.actor = actor
         self.dry_run = dry_run
         self.check_first = dry_run or check_first
         self.batch_size = batch_size
-        self.preparer = Preparer(actor)
+        self.preparer = Preparer(actor, parties)
         self.duplicates: list[tuple[int, str, str]] = []
 
     def run(self, rows: Iterable[Row], *, link: bool = True) -> Iterator[Outcome]:
-        """Import the rows; ``link=False`` leaves duplicate marks in ``self.duplicates``."""
+        """Import the rows; ``link=False`` leaves duplicate marks in ``self.duplicates``.
+
+        Outcomes come a batch at a time, in line order within the batch.
+        """
+        settled: list[Outcome] = []
         with fewer_collections():
             for row in rows:
                 outcome = self._take(row)
                 if outcome is not None:
-                    yield outcome
-                if len(self.preparer.batch) >= self.batch_size:
-                    yield from self._flush()
-            yield from self._flush()
+                    settled.append(outcome)
+                if len(self.preparer.batch) >= self.batch_size or len(settled) >= self.batch_size:
+                    yield from _in_line_order([*settled, *self._flush()])
+                    settled.clear()
+            yield from _in_line_order([*settled, *self._flush()])
             if link:
                 yield from link_duplicates(self.app, self.duplicates, self.actor, self.dry_run)
 
@@ -247,7 +286,8 @@ class Importer:
         record = row.record
         if (self.check_first and record is not None and record.code not in self.preparer.batch
                 and self.app.has_incident(record.code)):
-            return against_store(self.app, row.line, record, self.duplicates)
+            return _with_warnings(
+                against_store(self.app, row.line, record, self.duplicates), row)
         outcome = self.preparer.take(row)
         if outcome is None and row.record is not None and row.record.duplicate_of is not None:
             self.duplicates.append((row.line, row.record.code, row.record.duplicate_of))
@@ -265,7 +305,8 @@ class Importer:
         counts = [len(p.incident.pending_events) for p in prepared]
         if self.dry_run:
             for item, events in zip(prepared, counts, strict=True):
-                yield Outcome(item.line, Status.IMPORTED, item.record.code, "would import", events)
+                yield Outcome(item.line, Status.IMPORTED, item.record.code, "would import", events,
+                              item.warnings)
             return
         kept = [list(item.incident.pending_events) for item in prepared]
         try:
@@ -277,22 +318,31 @@ class Importer:
             yield from self._save_one_by_one(prepared, counts)
             return
         for item, events in zip(prepared, counts, strict=True):
-            yield Outcome(item.line, Status.IMPORTED, item.record.code, events=events)
+            yield Outcome(item.line, Status.IMPORTED, item.record.code, events=events,
+                          warnings=item.warnings)
 
     def _save_one_by_one(self, prepared: list[Prepared], counts: list[int]) -> Iterator[Outcome]:
         for item, events in zip(prepared, counts, strict=True):
             code = item.record.code
             if self.app.has_incident(code):
                 self.duplicates = [link for link in self.duplicates if link[1] != code]
-                yield against_store(self.app, item.line, item.record, self.duplicates)
+                found = against_store(self.app, item.line, item.record, self.duplicates)
+                yield Outcome(found.line, found.status, found.code, found.message,
+                              warnings=item.warnings)
                 continue
             try:
                 self.app.save_incident(item.incident)
             except ConcurrentChange:
                 yield Outcome(item.line, Status.REFUSED, code,
-                              f"{code} was written by someone else during the import")
+                              f"{code} was written by someone else during the import",
+                              warnings=item.warnings)
                 continue
-            yield Outcome(item.line, Status.IMPORTED, code, events=events)
+            yield Outcome(item.line, Status.IMPORTED, code, events=events,
+                          warnings=item.warnings)
+
+
+def _in_line_order(outcomes: list[Outcome]) -> list[Outcome]:
+    return sorted(outcomes, key=lambda outcome: outcome.line)
 
 
 def against_store(app: VerifyApp, line: int, record: IncidentRecord,
@@ -336,29 +386,45 @@ class PreparedChunk:
 
     lines: list[tuple[int, bytes]]
     outcomes: list[Outcome] = field(default_factory=list)
-    incidents: list[tuple[int, str, int, str | None]] = field(default_factory=list)
+    incidents: list[tuple[int, str, int, str | None, tuple[FieldWarning, ...]]] = field(
+        default_factory=list)
     stored_events: list[StoredEvent] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class WorkerSettings:
+    """What a worker needs to read rows and build incidents as this process would."""
+
+    env: dict[str, str]
+    actor: str
+    today: dt.date
+    date_order: DateOrder
+    parties: PartyNames
+
+    def intake(self) -> Intake:
+        return Intake(today=self.today, parties=self.parties, date_order=self.date_order)
+
+
 _worker_mapper: Mapper[UUID] | None = None
-_worker_actor = ""
+_worker: WorkerSettings | None = None
 
 
-def _start_worker(env: dict[str, str], actor: str) -> None:
+def _start_worker(settings: WorkerSettings) -> None:
     """Each worker encodes with the store's own mapper (same transcoder, cipher, compressor)."""
-    global _worker_mapper, _worker_actor
-    in_memory = VerifyApp(env={**env, "PERSISTENCE_MODULE": "eventsourcing.popo"})
+    global _worker_mapper, _worker
+    in_memory = VerifyApp(env={**settings.env, "PERSISTENCE_MODULE": "eventsourcing.popo"})
     _worker_mapper = in_memory.mapper
-    _worker_actor = actor
+    _worker = settings
     gc.set_threshold(50_000, *gc.get_threshold()[1:])
 
 
 def _prepare_chunk(lines: list[tuple[int, bytes]]) -> PreparedChunk:
-    assert _worker_mapper is not None
+    assert _worker_mapper is not None and _worker is not None
     chunk = PreparedChunk(lines)
-    preparer = Preparer(_worker_actor)
+    preparer = Preparer(_worker.actor, _worker.parties)
+    intake = _worker.intake()
     for line, raw in lines:
-        row = parse_json_line(line, raw)
+        row = parse_json_line(line, raw, intake)
         if row is None:
             continue
         outcome = preparer.take(row)
@@ -367,7 +433,7 @@ def _prepare_chunk(lines: list[tuple[int, bytes]]) -> PreparedChunk:
     for item in preparer.drain():
         events = item.incident.collect_events()
         chunk.incidents.append(
-            (item.line, item.record.code, len(events), item.record.duplicate_of)
+            (item.line, item.record.code, len(events), item.record.duplicate_of, item.warnings)
         )
         chunk.stored_events.extend(map(_worker_mapper.to_stored_event, events))
     return chunk
@@ -393,11 +459,11 @@ class ParallelImporter:
     sequential importer, which compares each row with the store.
     """
 
-    def __init__(self, app: VerifyApp, store_env: dict[str, str], actor: str,
+    def __init__(self, app: VerifyApp, settings: WorkerSettings,
                  workers: int | None = None) -> None:
         self.app = app
-        self.env = store_env
-        self.actor = actor
+        self.settings = settings
+        self.actor = settings.actor
         self.workers = workers or max(1, (os.cpu_count() or 1))
 
     def run(self, path: Path) -> Iterator[Outcome]:
@@ -406,7 +472,7 @@ class ParallelImporter:
         context = get_context("spawn")
         with fewer_collections(), ProcessPoolExecutor(
             self.workers, mp_context=context, initializer=_start_worker,
-            initargs=(self.env, self.actor),
+            initargs=(self.settings,),
         ) as pool:
             for lines in read_chunks(path, CHUNK_LINES):
                 in_flight.append(pool.submit(_prepare_chunk, lines))
@@ -426,8 +492,9 @@ class ParallelImporter:
             yield from self._write_carefully(chunk, duplicates)
             return
         outcomes = list(chunk.outcomes)
-        for line, code, events, original in chunk.incidents:
-            outcomes.append(Outcome(line, Status.IMPORTED, code, events=events))
+        for line, code, events, original, warnings in chunk.incidents:
+            outcomes.append(Outcome(line, Status.IMPORTED, code, events=events,
+                                    warnings=warnings))
             if original is not None:
                 duplicates.append((line, code, original))
             if events >= SNAPSHOT_INTERVAL:
@@ -439,23 +506,29 @@ class ParallelImporter:
     def _write_carefully(
         self, chunk: PreparedChunk, duplicates: list[tuple[int, str, str]]
     ) -> Iterator[Outcome]:
-        importer = Importer(self.app, self.actor, check_first=True)
-        rows = (row for line, raw in chunk.lines if (row := parse_json_line(line, raw)))
+        importer = Importer(self.app, self.actor, check_first=True,
+                            parties=self.settings.parties)
+        intake = self.settings.intake()
+        rows = (row for line, raw in chunk.lines if (row := parse_json_line(line, raw, intake)))
         yield from importer.run(rows, link=False)
         duplicates.extend(importer.duplicates)
 
 
 def import_file(
     app: VerifyApp, store_env: dict[str, str], rows: Iterable[Row], path: Path, *,
-    actor: str, dry_run: bool, parallel: bool,
+    actor: str, dry_run: bool, parallel: bool, intake: Intake,
 ) -> Iterator[Outcome]:
     """The import path `verify import` takes: parallel for large JSON Lines files.
 
-    Imported grades were decided elsewhere and are marked so; under a team
-    file only a reviewer may import (a dry run changes nothing and is open).
+    ``rows`` were read by ``intake`` (the sequential path); the parallel path
+    reads ``path`` in workers with the same settings. Imported grades were
+    decided elsewhere and are marked so; under a team file only a reviewer
+    may import (a dry run changes nothing and is open).
     """
     if not dry_run:
         app.authorize(actor, Action.IMPORT)
     if parallel and not dry_run:
-        return ParallelImporter(app, store_env, actor).run(path)
-    return Importer(app, actor, dry_run=dry_run).run(rows)
+        settings = WorkerSettings(env=store_env, actor=actor, today=intake.today,
+                                  date_order=intake.date_order, parties=intake.parties)
+        return ParallelImporter(app, settings).run(path)
+    return Importer(app, actor, dry_run=dry_run, parties=intake.parties).run(rows)

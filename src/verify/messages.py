@@ -10,23 +10,32 @@ import datetime as dt
 
 from pydantic import ValidationError
 
+from .domain.dates import DateOrder, read_day
 from .domain.values import CasualtyRange
 
 
-def parse_day(text: str) -> dt.date:
-    """A calendar day written YYYY-MM-DD; ValueError with the sentence to show otherwise."""
-    try:
-        return dt.date.fromisoformat(text.strip())
-    except ValueError:
-        raise ValueError(f"{text!r} is not a real date in the form YYYY-MM-DD") from None
+def today_utc() -> dt.date:
+    """Today in UTC: no incident, source or report can be dated after it."""
+    return dt.datetime.now(dt.UTC).date()
+
+
+def parse_day(text: str, order: DateOrder = DateOrder.DMY) -> dt.date:
+    """A calendar day as people write it (2017-03-17, 17 March 2017, 17/03/2017, Arabic…).
+
+    Raises ValueError with the sentence to show when the text is no real day
+    or a day after today (UTC).
+    """
+    return read_day(text, order=order, today=today_utc())
 
 
 def parse_count(text: str) -> CasualtyRange:
-    """A casualty count, ``N`` or ``MIN-MAX``; ValueError with the sentence to show otherwise."""
+    """A casualty count: ``N``, ``MIN-MAX``, ``at least N``, ``N+``; ValueError otherwise."""
     try:
         return CasualtyRange.parse(text)
     except ValidationError as error:
         raise ValueError(validation_sentence(error)) from None
+    except ValueError as error:  # UnreadableCount: already the sentence to show
+        raise ValueError(str(error)) from None
 
 
 def parse_moment(text: str) -> dt.datetime:

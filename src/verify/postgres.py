@@ -22,6 +22,7 @@ from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Identifier
 
 from .chain import GENESIS, ChainRow, chain_links, merge_chain, originator_text
+from .domain.text import fold
 from .projection import PROJECTION_NAME, IncidentRow
 from .readmodel import _COLUMNS, _UPSERT, TABLES, ReadModelQueries, row_from, row_values
 
@@ -117,7 +118,7 @@ class PostgresReadModel(ReadModelQueries, PostgresTrackingRecorder):
         for statement in (
             "CREATE TABLE IF NOT EXISTS {s}.incident_view ("
             " id text NOT NULL UNIQUE, code text PRIMARY KEY, date text, month text,"
-            " country text, belligerents text, location text, summary text,"
+            " country text, country_key text, belligerents text, location text, summary text,"
             " killed_min bigint, killed_max bigint, active_sources integer,"
             " corroborated integer, strikes integer, grade text, proposed_grade text,"
             " dispute_since text,"
@@ -126,8 +127,10 @@ class PostgresReadModel(ReadModelQueries, PostgresTrackingRecorder):
             "CREATE INDEX IF NOT EXISTS incident_view_waiting ON {s}.incident_view"
             " (state_since, code) WHERE duplicate_of IS NULL",
             "CREATE INDEX IF NOT EXISTS incident_view_month ON {s}.incident_view (month)",
+            "CREATE INDEX IF NOT EXISTS incident_view_country ON {s}.incident_view (country_key)",
             "CREATE TABLE IF NOT EXISTS {s}.incident_belligerent ("
-            " code text NOT NULL, belligerent text NOT NULL, PRIMARY KEY (belligerent, code))",
+            " code text NOT NULL, belligerent text NOT NULL, belligerent_key text NOT NULL,"
+            " PRIMARY KEY (belligerent_key, code, belligerent))",
         ):
             self.sql_create_statements.append(
                 SQL(statement.replace("{s}", "{0}")).format(Identifier(datastore.schema))
@@ -164,14 +167,25 @@ class PostgresReadModel(ReadModelQueries, PostgresTrackingRecorder):
             for row in sorted(rows, key=lambda row: str(row["code"])):
                 values.append(row_values(row, ids[row["code"]]))
                 if row["code"] in new_codes:
-                    belligerents += [(row["code"], name) for name in row["belligerents"]]
+                    belligerents += [(row["code"], name, fold(name))
+                                     for name in row["belligerents"]]
             if belligerents:
                 curs.executemany(
-                    f"INSERT INTO {self.table('incident_belligerent')} VALUES (%s, %s)"
+                    f"INSERT INTO {self.table('incident_belligerent')} VALUES (%s, %s, %s)"
                     " ON CONFLICT DO NOTHING".encode(), belligerents)
             if values:
                 curs.executemany(upsert.encode(), values)
             self._insert_tracking(curs, tracking)
+
+    def replace_tables(self) -> None:
+        """Drop the tables of an earlier shape and make them anew, empty (rebuilt on catch-up)."""
+        with self.datastore.transaction(commit=True) as curs:
+            for table in TABLES:
+                curs.execute(f"DROP TABLE IF EXISTS {self.table(table)}".encode())
+            curs.execute(SQL("DELETE FROM {0}.{1} WHERE application_name=%s").format(
+                Identifier(self.datastore.schema), Identifier(self.tracking_table_name)),
+                (PROJECTION_NAME,))
+        self.create_table()
 
     def reset(self) -> None:
         with self.datastore.transaction(commit=True) as curs:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .domain.incident import Incident
+from .domain.text import fold
 from .domain.values import State, waiting_for, workflow_state
 
 IncidentRow = dict[str, Any]
@@ -27,6 +28,7 @@ def _new_row(event: Incident.Reported) -> IncidentRow:
         "date": event.date,
         "month": event.date[:7],
         "country": event.country,
+        "country_key": fold(event.country),
         "belligerents": list(event.belligerents),
         "location": event.location["name"],
         "summary": event.summary,

@@ -16,18 +16,21 @@ from typing import Any
 from eventsourcing.persistence import Tracking
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 
+from .domain.text import fold
 from .domain.values import Grade
 from .projection import PROJECTION_NAME, IncidentRow
 
 STATS_KEYS = {
-    "month": "v.month",
-    "grade": "COALESCE(v.grade, 'ungraded')",
-    "country": "v.country",
-    "belligerent": "b.belligerent",
+    "month": ("v.month", "v.month"),
+    "grade": ("COALESCE(v.grade, 'ungraded')", "COALESCE(v.grade, 'ungraded')"),
+    "country": ("v.country_key", "MIN(v.country)"),
+    "belligerent": ("b.belligerent_key", "MIN(b.belligerent)"),
 }
+"""Per grouping: what groups (names by their folded form) and what names the group."""
 
 _COLUMNS = (
-    "id", "code", "date", "month", "country", "belligerents", "location", "summary",
+    "id", "code", "date", "month", "country", "country_key", "belligerents", "location",
+    "summary",
     "killed_min", "killed_max", "active_sources", "corroborated", "strikes", "grade",
     "proposed_grade", "dispute_since", "duplicate_of", "state", "state_since", "waiting_for",
     "reported_at", "updated_at", "version",
@@ -71,20 +74,25 @@ class ReadModelQueries(ABC):
     def _select(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Run a read-only query on the store's own connection."""
 
-    def queue(self, *, states: Sequence[str], belligerent: str | None, country: str | None,
-              limit: int | None) -> list[tuple[Any, ...]]:
-        """Incidents waiting in the given states, longest waiting first."""
+    def queue(self, *, states: Sequence[str], belligerents: Sequence[str] | None,
+              countries: Sequence[str] | None, limit: int | None) -> list[tuple[Any, ...]]:
+        """Incidents waiting in the given states, longest waiting first.
+
+        ``belligerents`` and ``countries`` are folded spellings (domain.text.fold)
+        of the one party or country asked for: its name and its aliases.
+        """
         p = self.placeholder
         where = [f"v.state IN ({', '.join(p for _ in states)})", "v.duplicate_of IS NULL"]
         params: list[Any] = list(states)
         join = ""
-        if belligerent:
-            join = f"JOIN {self.table('incident_belligerent')} b ON b.code = v.code" \
-                f" AND b.belligerent = {p}"
-            params.insert(0, belligerent)
-        if country:
-            where.append(f"v.country = {p}")
-            params.append(country)
+        if belligerents:
+            join = (f"JOIN (SELECT DISTINCT code FROM {self.table('incident_belligerent')}"
+                    f" WHERE belligerent_key IN ({', '.join(p for _ in belligerents)})) b"
+                    " ON b.code = v.code")
+            params[:0] = list(belligerents)
+        if countries:
+            where.append(f"v.country_key IN ({', '.join(p for _ in countries)})")
+            params.extend(countries)
         statement = (
             f"SELECT v.code, v.state, v.waiting_for, v.state_since, v.date, v.location,"
             f" v.country FROM {self.table('incident_view')} v {join}"
@@ -98,7 +106,7 @@ class ReadModelQueries(ABC):
     def stats(self, *, by: str, date_from: str | None,
               date_to: str | None) -> list[tuple[Any, ...]]:
         """Per group: incidents, each grade's count, ungraded, and the casualty sums."""
-        key = STATS_KEYS[by]
+        key, label = STATS_KEYS[by]
         p = self.placeholder
         join = (f"JOIN {self.table('incident_belligerent')} b ON b.code = v.code"
                 if by == "belligerent" else "")
@@ -114,12 +122,12 @@ class ReadModelQueries(ABC):
             f"COUNT(CASE WHEN v.grade = '{grade.value}' THEN 1 END)" for grade in Grade
         )
         statement = (
-            f"SELECT {key} AS key, COUNT(*), {grade_columns},"
+            f"SELECT {label} AS label, COUNT(*), {grade_columns},"
             " COUNT(CASE WHEN v.grade IS NULL THEN 1 END),"
             " CAST(COALESCE(SUM(v.killed_min), 0) AS BIGINT),"
             " CAST(COALESCE(SUM(v.killed_max), 0) AS BIGINT)"
             f" FROM {self.table('incident_view')} v {join} WHERE {' AND '.join(where)}"
-            f" GROUP BY {key} ORDER BY {key}{self.byte_order}"
+            f" GROUP BY {key} ORDER BY {label}{self.byte_order}"
         )
         return self._select(statement, params)
 
@@ -136,6 +144,30 @@ class ReadModelQueries(ABC):
         )
         return self._select(statement, (pattern, pattern, pattern, text, limit))
 
+    def spellings(self, by: str) -> list[tuple[Any, ...]]:
+        """(folded key, spelling, incidents, first reported) of each name, by belligerent or
+        country."""
+        if by == "belligerent":
+            statement = (f"SELECT b.belligerent_key, b.belligerent, COUNT(*), MIN(v.reported_at)"
+                         f" FROM {self.table('incident_belligerent')} b"
+                         f" JOIN {self.table('incident_view')} v ON v.code = b.code"
+                         " WHERE v.duplicate_of IS NULL GROUP BY b.belligerent_key, b.belligerent")
+        else:
+            statement = (f"SELECT country_key, country, COUNT(*), MIN(reported_at)"
+                         f" FROM {self.table('incident_view')}"
+                         " WHERE duplicate_of IS NULL GROUP BY country_key, country")
+        return self._select(statement)
+
+    def is_current(self) -> bool:
+        """Whether the tables have this version's shape (a store made earlier may not)."""
+        try:
+            self._select(
+                f"SELECT v.country_key, b.belligerent_key FROM {self.table('incident_view')} v"
+                f" JOIN {self.table('incident_belligerent')} b ON b.code = v.code LIMIT 0")
+        except Exception:  # any failure (a missing column, say) means: not this shape
+            return False
+        return True
+
     def settled_codes(self) -> set[str]:
         """Incidents that need no strike matching: a strike is recorded, or a duplicate."""
         rows = self._select(f"SELECT code FROM {self.table('incident_view')}"
@@ -149,8 +181,8 @@ class ReadModelQueries(ABC):
             "incident_view": self._select(
                 f"SELECT {view} FROM {self.table('incident_view')} ORDER BY code"),
             "incident_belligerent": self._select(
-                f"SELECT code, belligerent FROM {self.table('incident_belligerent')}"
-                " ORDER BY code, belligerent"),
+                f"SELECT code, belligerent, belligerent_key"
+                f" FROM {self.table('incident_belligerent')} ORDER BY code, belligerent"),
         }
 
 
@@ -162,7 +194,7 @@ class ReadModel(ReadModelQueries, SQLiteTrackingRecorder):
             *super().construct_create_table_statements(),
             "CREATE TABLE IF NOT EXISTS incident_view ("
             " id TEXT NOT NULL UNIQUE, code TEXT PRIMARY KEY, date TEXT, month TEXT,"
-            " country TEXT, belligerents TEXT, location TEXT, summary TEXT,"
+            " country TEXT, country_key TEXT, belligerents TEXT, location TEXT, summary TEXT,"
             " killed_min INTEGER, killed_max INTEGER, active_sources INTEGER,"
             " corroborated INTEGER, strikes INTEGER, grade TEXT, proposed_grade TEXT,"
             " dispute_since TEXT,"
@@ -172,9 +204,10 @@ class ReadModel(ReadModelQueries, SQLiteTrackingRecorder):
             "CREATE INDEX IF NOT EXISTS incident_view_waiting"
             " ON incident_view (state_since, code) WHERE duplicate_of IS NULL",
             "CREATE INDEX IF NOT EXISTS incident_view_month ON incident_view (month)",
+            "CREATE INDEX IF NOT EXISTS incident_view_country ON incident_view (country_key)",
             "CREATE TABLE IF NOT EXISTS incident_belligerent ("
-            " code TEXT NOT NULL, belligerent TEXT NOT NULL, PRIMARY KEY (belligerent, code))"
-            " WITHOUT ROWID",
+            " code TEXT NOT NULL, belligerent TEXT NOT NULL, belligerent_key TEXT NOT NULL,"
+            " PRIMARY KEY (belligerent_key, code, belligerent)) WITHOUT ROWID",
             "CREATE VIRTUAL TABLE IF NOT EXISTS incident_search USING fts5("
             " code, location, summary, tokenize='trigram')",
         ]
@@ -201,8 +234,8 @@ class ReadModel(ReadModelQueries, SQLiteTrackingRecorder):
                 values.append(row_values(row, ids[row["code"]]))
                 if row["code"] in new_codes:
                     c.executemany(
-                        "INSERT OR IGNORE INTO incident_belligerent VALUES (?, ?)",
-                        [(row["code"], name) for name in row["belligerents"]],
+                        "INSERT OR IGNORE INTO incident_belligerent VALUES (?, ?, ?)",
+                        [(row["code"], name, fold(name)) for name in row["belligerents"]],
                     )
                     c.execute(
                         "INSERT INTO incident_search (code, location, summary) VALUES (?,?,?)",
@@ -217,6 +250,14 @@ class ReadModel(ReadModelQueries, SQLiteTrackingRecorder):
             for table in TABLES:
                 c.execute(f"DELETE FROM {table}")
             c.execute("DELETE FROM tracking WHERE application_name=?", (PROJECTION_NAME,))
+
+    def replace_tables(self) -> None:
+        """Drop the tables of an earlier shape and make them anew, empty (rebuilt on catch-up)."""
+        with self.datastore.transaction(commit=True) as c:
+            for table in TABLES:
+                c.execute(f"DROP TABLE IF EXISTS {table}")
+            c.execute("DELETE FROM tracking WHERE application_name=?", (PROJECTION_NAME,))
+        self.create_table()
 
     def _select(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self.datastore.transaction(commit=False) as c:

@@ -28,7 +28,10 @@ from .domain.values import (
     Source,
     SourceKind,
     StrikeConfirmation,
+    Url,
     canonical_code,
+    kept_text,
+    kept_values,
 )
 
 
@@ -39,21 +42,24 @@ class Record(BaseModel):
 
 
 class SourceRecord(Record):
-    url: ShortText
-    publisher: ShortText
-    kind: SourceKind
+    url: Url | None = None
+    publisher: ShortText | None = None
+    kind: SourceKind | None = None
     reliability: Reliability = Reliability.F
     credibility: Credibility = Credibility.CANNOT_BE_JUDGED
     group: ShortText | None = None
     protected: bool = False
     published: dt.date | None = None
     withdrawn: bool = False
+    published_text: str | None = kept_text()
+    unread: dict[str, str] = kept_values()
 
     def to_source(self) -> Source:
         return Source(
             url=self.url, publisher=self.publisher, kind=self.kind,
             reliability=self.reliability, credibility=self.credibility, group=self.group,
             protected=self.protected, published=self.published,
+            published_text=self.published_text, unread=self.unread,
         )
 
     @classmethod
@@ -62,6 +68,7 @@ class SourceRecord(Record):
             url=source.url, publisher=source.publisher, kind=source.kind,
             reliability=source.reliability, credibility=source.credibility, group=source.group,
             protected=source.protected, published=source.published, withdrawn=source.withdrawn,
+            published_text=source.published_text, unread=source.unread,
         )
 
 
@@ -83,20 +90,22 @@ class IncidentRecord(Record):
     date: dt.date
     country: ShortText
     location: Location
-    belligerents: list[BelligerentName] = Field(default_factory=list, max_length=50)
+    belligerents: list[BelligerentName] = Field(default_factory=list, max_length=1000)
     civilians_killed: CasualtyRange = CasualtyRange()
     civilians_injured: CasualtyRange = CasualtyRange()
     summary: LongText | None = None
-    sources: list[SourceRecord] = Field(default_factory=list, max_length=1000)
+    sources: list[SourceRecord] = Field(default_factory=list, max_length=10_000)
     strike: StrikeConfirmation | None = None
-    other_strikes: list[StrikeConfirmation] = Field(default_factory=list, max_length=1000)
-    contested_by: list[CompetingClaim] = Field(default_factory=list, max_length=100)
-    assessments: list[Assessment] = Field(default_factory=list, max_length=100)
-    discounts: list[DiscountFinding] = Field(default_factory=list, max_length=100)
+    other_strikes: list[StrikeConfirmation] = Field(default_factory=list, max_length=10_000)
+    contested_by: list[CompetingClaim] = Field(default_factory=list, max_length=10_000)
+    assessments: list[Assessment] = Field(default_factory=list, max_length=10_000)
+    discounts: list[DiscountFinding] = Field(default_factory=list, max_length=10_000)
     grade: GradeRecord | None = None
     dispute: DisputeRecord | None = None
     duplicate_of: str | None = None
-    notes: list[LongText] = Field(default_factory=list, max_length=1000)
+    notes: list[LongText] = Field(default_factory=list, max_length=10_000)
+    unread: dict[str, str] = kept_values()
+    """Values the archive gave that could not be read, kept verbatim by field path."""
 
     @field_validator("code", "duplicate_of")
     @classmethod
@@ -144,6 +153,7 @@ class IncidentRecord(Record):
             ) if incident.dispute else None,
             duplicate_of=incident.duplicate_of,
             notes=[] if public else [note["text"] for note in incident.notes],
+            unread=dict(incident.unread or {}),
         )
 
     def document(self) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from .application import VerifyApp
+from .domain.dates import UnreadableDay, read_day
 from .domain.duties import Action
 from .domain.errors import InvalidInput
 from .domain.incident import Incident
@@ -28,6 +29,7 @@ from .domain.strikes import (
 from .domain.values import StrikeConfirmation, StrikeStatus
 from .formats import csv_text
 from .importing import Outcome, Status, decode_json_line, describe
+from .messages import today_utc
 
 BATCH = 1000
 
@@ -102,6 +104,13 @@ def read_reports(path: Path) -> Iterator[tuple[int, StrikeReportRecord | None, s
 
 def _validated(line: int, data: dict[str, Any]) -> tuple[int, StrikeReportRecord | None,
                                                          str | None]:
+    """A report; its days read as people write them, and none after today (UTC)."""
+    for key in ("strike_date", "report_date"):
+        if isinstance(data.get(key), str) and data[key].strip():
+            try:
+                data = {**data, key: read_day(data[key], today=today_utc()).isoformat()}
+            except UnreadableDay as problem:
+                return line, None, f"{key}: {problem.reason}"
     try:
         return line, StrikeReportRecord.model_validate(data), None
     except ValidationError as error:
@@ -197,7 +206,8 @@ class StrikeReports:
                 unplaced_incidents += 1
             else:
                 incidents.append(located)
-        found = match(incidents, reports, radius_km=radius_km, days=days)
+        found = match(incidents, reports, radius_km=radius_km, days=days,
+                      party_key=self.app.party_names().key)
         counts = {"incidents_without_strike": waiting,
                   "incidents_not_placed": unplaced_incidents,
                   "reports": len(reports) + unplaced_reports,

@@ -96,11 +96,14 @@ def imported_store(archive_file: Path, store: Path) -> VerifyApp:
     from .application import VerifyApp
     from .formats import read_rows
     from .importing import import_file
+    from .intake import Intake
+    from .messages import today_utc
     from .store import parse_store
 
     env = parse_store(str(store)).env()
     app = VerifyApp(env=env)
-    for _ in import_file(app, env, read_rows(archive_file), archive_file, actor="bench",
-                         dry_run=False, parallel=True):
+    intake = Intake(today=today_utc(), parties=app.party_names())
+    for _ in import_file(app, env, read_rows(archive_file, intake), archive_file,
+                         actor="bench", dry_run=False, parallel=True, intake=intake):
         pass
     return app

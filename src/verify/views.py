@@ -35,9 +35,9 @@ class Document(BaseModel):
 
 class SourceView(Document):
     id: str
-    url: str
-    publisher: str
-    kind: str
+    url: str | None
+    publisher: str | None
+    kind: str | None
     reliability: str
     credibility: int
     rating: str
@@ -45,6 +45,10 @@ class SourceView(Document):
     group: str | None
     protected: bool
     published: str | None
+    published_text: str | None
+    """The publication date as an archive gave it, when it could not be read."""
+    unread: dict[str, str]
+    """Other values of the source an archive gave that could not be read, kept verbatim."""
     withdrawn: bool
 
     @classmethod
@@ -53,7 +57,7 @@ class SourceView(Document):
             id=source.id,
             url=source.url,
             publisher=source.publisher,
-            kind=source.kind.value,
+            kind=source.kind.value if source.kind is not None else None,
             reliability=source.reliability.value,
             credibility=int(source.credibility),
             rating=str(source.rating),
@@ -61,6 +65,8 @@ class SourceView(Document):
             group=source.group,
             protected=source.protected,
             published=source.published.isoformat() if source.published else None,
+            published_text=source.published_text,
+            unread=dict(source.unread),
             withdrawn=source.withdrawn,
         )
 
@@ -74,8 +80,8 @@ class IncidentView(Document):
     date: str
     country: str
     belligerents: list[str]
-    civilians_killed: dict[str, int | None]
-    civilians_injured: dict[str, int | None]
+    civilians_killed: dict[str, Any]
+    civilians_injured: dict[str, Any]
     sources: list[SourceView]
     version: int
     location: dict[str, Any]
@@ -90,6 +96,8 @@ class IncidentView(Document):
     proposal: dict[str, Any] | None
     duplicate_of: str | None
     notes: list[dict[str, Any]]
+    unread: dict[str, str]
+    """Values the archive gave that could not be read, kept verbatim by field path."""
     reported_by: str
     reported_at: str
     updated_at: str
@@ -119,6 +127,7 @@ class IncidentView(Document):
             proposal=dict(incident.proposal) if incident.proposal else None,
             duplicate_of=incident.duplicate_of,
             notes=list(incident.notes),
+            unread=dict(incident.unread or {}),
             reported_by=incident.reported_by,
             reported_at=incident.created_on.isoformat(),
             updated_at=incident.modified_on.isoformat(),

@@ -5,7 +5,18 @@ from __future__ import annotations
 import click
 
 from ..store import DEFAULT_STORE
-from . import auditing, incidents, reading, reports, review, serve, strikes, team, transfer
+from . import (
+    auditing,
+    incidents,
+    parties,
+    reading,
+    reports,
+    review,
+    serve,
+    strikes,
+    team,
+    transfer,
+)
 from .demo import demo
 from .support import VerifyGroup, start_session
 
@@ -46,7 +57,7 @@ def cli(ctx: click.Context, store: str | None, actor: str | None, team: str | No
 for command in (
     *incidents.COMMANDS, *review.COMMANDS, *reading.COMMANDS, *reports.COMMANDS,
     *transfer.COMMANDS, *auditing.COMMANDS, *strikes.COMMANDS, *team.COMMANDS,
-    *serve.COMMANDS, demo,
+    *serve.COMMANDS, *parties.COMMANDS, demo,
 ):
     cli.add_command(command)
 

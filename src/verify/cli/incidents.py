@@ -58,12 +58,14 @@ def init(session: Session) -> None:
 
 @click.command()
 @click.argument("code", type=CODE)
-@click.option("--date", "date", type=DATE, required=True, help="Day of the incident.")
+@click.option("--date", "date", type=DATE, required=True,
+              help="Day of the incident: 2017-03-17, 17 March 2017 or 17/03/2017 (day first); "
+              "not after today.")
 @click.option("--location", required=True, help="Place name, e.g. 'Mosul al-Jadida, Mosul'.")
 @click.option("--country", required=True, help="Country, e.g. Iraq.")
 @click.option(
-    "--belligerent", "belligerents", multiple=True, required=True,
-    help="Force alleged to have struck; repeat for several.",
+    "--belligerent", "belligerents", multiple=True,
+    help="Force alleged to have struck; repeat for several; leave out when unknown.",
 )
 @click.option("--lat", type=float, help="Latitude, -90 to 90.")
 @click.option("--lon", type=float, help="Longitude, -180 to 180.")
@@ -118,7 +120,8 @@ def source() -> None:
               help="Admiralty credibility, 1 (confirmed) to 6 (cannot be judged).")
 @click.option("--group", help="Sources in one group (reposts, wire copies) count once.")
 @click.option("--protected", is_flag=True, help="Never show this source in public exports.")
-@click.option("--published", type=DATE, help="When the source was published.")
+@click.option("--published", type=DATE,
+              help="When the source was published (a day, written as for --date).")
 @pass_session
 def source_add(
     session: Session,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..domain.values import CasualtyRange
 from ..views import HistoryEntry, IncidentView, Suggestion
 
 
-def count(value: dict[str, int | None]) -> str:
+def count(value: dict[str, Any]) -> str:
     return str(CasualtyRange.model_validate(value))
 
 
@@ -21,7 +23,7 @@ def incident(view: IncidentView) -> str:
         f"  state        {view.state}" + (
             f"  (duplicate of {view.duplicate_of})" if view.duplicate_of else ""),
         f"  grade        {_grade_line(view)}",
-        f"  belligerents {', '.join(view.belligerents)}",
+        f"  belligerents {', '.join(view.belligerents) or 'unknown'}",
         f"  killed       {count(view.civilians_killed)}   injured {count(view.civilians_injured)}",
     ]
     if view.summary:
@@ -48,16 +50,21 @@ def incident(view: IncidentView) -> str:
                 flags.append("protected")
             if source.withdrawn:
                 flags.append("withdrawn")
+            if source.published_text:
+                flags.append(f"published {source.published_text!r} (as given)")
+            if source.unread:
+                flags.append("kept as given: " + ", ".join(source.unread))
             extra = f" [{', '.join(flags)}]" if flags else ""
             lines.append(
-                f"    {source.id:<4} {source.rating}  {source.kind:<11} {source.publisher}  "
-                f"{source.url}{extra}"
+                f"    {source.id:<4} {source.rating}  {source.kind or 'unknown':<11} "
+                f"{source.publisher or 'publisher unknown'}  {source.url or 'no URL'}{extra}"
             )
     for strike in view.strikes:
         report = f" ({strike['report']})" if strike.get("report") else ""
         lines.append(f"  strike       {strike['status']} by {strike['belligerent']}{report}")
     for claim in view.contested_by:
-        lines.append(f"  contested by {claim['belligerent']}: {claim['reason']}")
+        reason = f": {claim['reason']}" if claim.get("reason") else ""
+        lines.append(f"  contested by {claim['belligerent']}{reason}")
     for assessment in view.assessments:
         reason = f": {assessment['reason']}" if assessment.get("reason") else ""
         lines.append(
@@ -67,6 +74,10 @@ def incident(view: IncidentView) -> str:
         lines.append(f"  discount     {finding['basis']}: {finding['rationale']}")
     for note in view.notes:
         lines.append(f"  note         {note['at'][:16]} {note['by']}: {note['text']}")
+    if location.get("coordinates_text"):
+        lines.append(f"  coordinates  given as {location['coordinates_text']!r}, not readable")
+    for path, text in view.unread.items():
+        lines.append(f"  kept as given  {path}: {text}")
     lines.append(f"  version      {view.version}   updated {view.updated_at}")
     return "\n".join(lines)
 

@@ -132,7 +132,9 @@ class CountType(click.ParamType[CasualtyRange]):
 
 
 class DateType(click.ParamType[dt.date]):
-    name = "YYYY-MM-DD"
+    """A day as people write it: 2017-03-17, 17 March 2017, 17/03/2017 (day first), Arabic…"""
+
+    name = "DATE"
 
     def convert(
         self, value: Any, param: click.Parameter | None, ctx: click.Context | None

@@ -49,12 +49,13 @@ class Action(StrEnum):
     RESOLVE = "resolve a dispute"
     STRIKE_REPORTS = "import or apply belligerent strike reports"
     IMPORT = "import incidents in bulk"
+    NAME_PARTIES = "name parties and their aliases"
 
 
 _REPORTER = frozenset({Action.REPORT, Action.ADD_SOURCE, Action.NOTE})
 _ANALYST = _REPORTER | {
     Action.CHANGE_SOURCE, Action.RECORD_EVIDENCE, Action.MARK_DUPLICATE, Action.GRADE,
-    Action.APPROVE, Action.DISPUTE, Action.RESOLVE, Action.STRIKE_REPORTS,
+    Action.APPROVE, Action.DISPUTE, Action.RESOLVE, Action.STRIKE_REPORTS, Action.NAME_PARTIES,
 }
 _REVIEWER = _ANALYST | {Action.OVERRIDE, Action.IMPORT}
 

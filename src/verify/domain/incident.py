@@ -18,7 +18,9 @@ from eventsourcing.domain import Aggregate
 
 from .duties import needs_approval
 from .errors import InvalidInput, Refused
+from .parties import NO_PARTIES, PartyNames
 from .rulebook import CURRENT_RULEBOOK, CaseFile, Evidence, GradeDecision
+from .text import fold
 from .values import (
     Assessment,
     CasualtyRange,
@@ -280,6 +282,15 @@ class Incident(Aggregate):
                 {"text": self.text, "by": self.actor, "at": self.timestamp.isoformat()}
             )
 
+    class UnreadValuesKept(Aggregate.Event):
+        """Values an archive gave that could not be read, kept verbatim by field path."""
+
+        values: dict[str, str]
+        actor: str
+
+        def apply(self, aggregate: Incident) -> None:
+            aggregate.unread = {**(aggregate.unread or {}), **self.values}
+
     # Attributes set by Reported.apply; declared for readers and type checkers only,
     # because annotations in the class body would turn them into __init__ fields.
     if TYPE_CHECKING:
@@ -308,6 +319,10 @@ class Incident(Aggregate):
     # A class-level default, so incidents snapshotted before proposals existed load.
     proposal = None
 
+    # Values kept verbatim from an archive (UnreadValuesKept), if any; a class-level
+    # default for the same reason.
+    unread: JSON | None = None
+
     # --------------------------------------------------------------- commands
 
     def trigger_event(self, event_class: Any, **kwargs: Any) -> None:
@@ -332,9 +347,8 @@ class Incident(Aggregate):
         """Open a new incident."""
         canonical = canonical_code(code)
         refuse_nul([country, summary or "", *belligerents, actor, _dump(location)])
+        # No belligerent is allowed: the party is then unknown, and never graded fair.
         names = _distinct_names(belligerents)
-        if not names:
-            raise InvalidInput("name at least one belligerent alleged to have struck")
         if not country.strip():
             raise InvalidInput("the country must not be empty")
         return cls._create(
@@ -402,24 +416,33 @@ class Incident(Aggregate):
             raise Refused(f"source {source_id} of incident {self.code} is already withdrawn")
         self.trigger_event(self.SourceWithdrawn, source_id=source_id, reason=reason, actor=actor)
 
-    def confirm_strike(self, strike: StrikeConfirmation, actor: str) -> None:
+    def confirm_strike(
+        self, strike: StrikeConfirmation, actor: str, parties: PartyNames = NO_PARTIES
+    ) -> None:
         self._refuse_if_duplicate()
-        self._require_party(strike.belligerent, "record a strike by")
+        self._require_party(strike.belligerent, "record a strike by", parties)
         self.trigger_event(self.StrikeConfirmed, strike=_dump(strike), actor=actor)
 
     def contest(self, claim: CompetingClaim, actor: str) -> None:
+        """Record a competing claim as it stands, even one naming an alleged party.
+
+        That is how "contested between the alleged parties" arrives from
+        archives; the rulebook counts the distinct parties named.
+        """
         self._refuse_if_duplicate()
-        if claim.belligerent in self.belligerents:
-            raise Refused(
-                f"{claim.belligerent} is already alleged for incident {self.code}; "
-                "a competing claim names another party"
-            )
         self.trigger_event(self.AttributionContested, claim=_dump(claim), actor=actor)
 
-    def assess(self, assessment: Assessment, actor: str) -> None:
+    def assess(
+        self, assessment: Assessment, actor: str, parties: PartyNames = NO_PARTIES
+    ) -> None:
         self._refuse_if_duplicate()
-        self._require_party(assessment.belligerent, "record an assessment by")
+        self._require_party(assessment.belligerent, "record an assessment by", parties)
         self.trigger_event(self.AssessmentRecorded, assessment=_dump(assessment), actor=actor)
+
+    def keep_unread(self, values: dict[str, str], actor: str) -> None:
+        """Keep values an archive gave that could not be read, verbatim, in the history."""
+        if values:
+            self.trigger_event(self.UnreadValuesKept, values=dict(values), actor=actor)
 
     def discount(self, finding: DiscountFinding, actor: str) -> None:
         self._refuse_if_duplicate()
@@ -439,18 +462,20 @@ class Incident(Aggregate):
             actor=actor,
         )
 
-    def suggest_grade(self) -> GradeDecision:
+    def suggest_grade(self, parties: PartyNames = NO_PARTIES) -> GradeDecision:
         """What the rulebook in force would grade this incident now."""
-        return CURRENT_RULEBOOK.decide(self.case_file())
+        return CURRENT_RULEBOOK.decide(self.case_file(parties))
 
-    def grade_by_rulebook(self, actor: str, *, second_person: bool = False) -> GradeDecision:
+    def grade_by_rulebook(
+        self, actor: str, *, second_person: bool = False, parties: PartyNames = NO_PARTIES
+    ) -> GradeDecision:
         """Grade by the rulebook in force; under separation of duties some grades are proposed.
 
         With ``second_person`` a grade that needs approval is recorded as a
         proposal (see ``approve_grade``); other grades take effect at once.
         """
         self._refuse_grading()
-        decision = self.suggest_grade()
+        decision = self.suggest_grade(parties)
         current = self.grading
         if (
             current is not None
@@ -467,13 +492,14 @@ class Incident(Aggregate):
         return decision
 
     def override_grade(
-        self, grade: Grade, rationale: str, actor: str, *, second_person: bool = False
+        self, grade: Grade, rationale: str, actor: str, *, second_person: bool = False,
+        parties: PartyNames = NO_PARTIES,
     ) -> GradeDecision:
         """Record a reviewer's grade that departs from (or confirms) the rulebook's."""
         self._refuse_grading()
         if not rationale.strip():
             raise InvalidInput("an override needs a written rationale")
-        suggested = self.suggest_grade()
+        suggested = self.suggest_grade(parties)
         decision = GradeDecision(
             grade=grade,
             rule="OVERRIDE",
@@ -489,7 +515,7 @@ class Incident(Aggregate):
         )
         return decision
 
-    def approve_grade(self, actor: str) -> GradeDecision:
+    def approve_grade(self, actor: str, parties: PartyNames = NO_PARTIES) -> GradeDecision:
         """Let a proposed grade take effect: a different person approves it.
 
         A proposal made by the rulebook is approved only while the rulebook
@@ -506,7 +532,7 @@ class Incident(Aggregate):
                 "a different person must approve it"
             )
         if not proposal["override"]:
-            now = self.suggest_grade()
+            now = self.suggest_grade(parties)
             if (now.grade.value, now.rule) != (proposal["grade"], proposal["rule"]):
                 raise Refused(
                     f"the record of incident {self.code} changed after {proposal['grade']} was "
@@ -610,10 +636,11 @@ class Incident(Aggregate):
     def source_list(self) -> list[Source]:
         return [Source.model_validate(source) for source in self.sources]
 
-    def case_file(self) -> CaseFile:
-        """The evidence as the rulebook sees it."""
+    def case_file(self, parties: PartyNames = NO_PARTIES) -> CaseFile:
+        """The evidence as the rulebook sees it, parties compared through ``parties``."""
         return CaseFile(
             code=self.code,
+            parties=parties,
             belligerents=tuple(self.belligerents),
             sources=tuple(self.source_list()),
             strikes=tuple(StrikeConfirmation.model_validate(s) for s in self.strikes),
@@ -693,14 +720,29 @@ class Incident(Aggregate):
                 f"incident {self.code} has a dispute open; resolve it before grading again"
             )
 
-    def _require_party(self, belligerent: str, doing: str) -> None:
-        parties = set(self.belligerents) | {claim["belligerent"] for claim in self.claims}
-        if belligerent not in parties:
+    def _require_party(self, belligerent: str, doing: str, parties: PartyNames) -> None:
+        """Refuse evidence about a party the incident does not name (alleged or claimed).
+
+        Names compare the way people mean them, aliases included. The
+        sentence points to the spelling, not to a competing claim: a party
+        misspelt is not a party that competes.
+        """
+        claimed = [claim["belligerent"] for claim in self.claims]
+        named = [*self.belligerents, *claimed]
+        if parties.key(belligerent) in {parties.key(name) for name in named}:
+            return
+        if not named:
             raise Refused(
-                f"cannot {doing} {belligerent}: incident {self.code} alleges "
-                + ", ".join(self.belligerents)
-                + " (record a competing claim with `verify contest` first)"
+                f"cannot {doing} {belligerent}: incident {self.code} names no alleged "
+                "belligerent"
             )
+        alleged = ", ".join(self.belligerents) if self.belligerents else "no belligerent"
+        others = f" (and a competing claim names {', '.join(claimed)})" if claimed else ""
+        raise Refused(
+            f"cannot {doing} {belligerent}: incident {self.code} alleges {alleged}{others}; "
+            f"if {belligerent} is one of these under another name, record that name as an "
+            "alias of the party"
+        )
 
 
 def project_incident(incident: Incident | None, events: Iterable[Any]) -> Incident | None:
@@ -715,13 +757,16 @@ def project_incident(incident: Incident | None, events: Iterable[Any]) -> Incide
 
 
 def _distinct_names(names: list[str]) -> list[str]:
+    """Names as typed, the first spelling of each party only (compared by their folded form)."""
     distinct: list[str] = []
+    seen: set[str] = set()
     for name in names:
         try:
             cleaned = belligerent_name(name.strip())
         except ValueError as error:
             raise InvalidInput(str(error)) from None
-        if cleaned and cleaned not in distinct:
+        if cleaned and fold(cleaned) not in seen:
+            seen.add(fold(cleaned))
             distinct.append(cleaned)
     return distinct
 

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pydantic import Field
 
 from .errors import Refused
+from .parties import NO_PARTIES, PartyNames
 from .values import (
     Assessment,
     AssessmentOutcome,
@@ -35,17 +36,33 @@ class CaseFile(Value):
     claims: tuple[CompetingClaim, ...] = ()
     assessments: tuple[Assessment, ...] = ()
     discounts: tuple[DiscountFinding, ...] = ()
+    parties: PartyNames = NO_PARTIES
+    """How party names compare: folded, and through the registered aliases."""
 
     @property
     def active_sources(self) -> tuple[Source, ...]:
         return tuple(source for source in self.sources if not source.withdrawn)
 
+    def is_alleged(self, party: str) -> bool:
+        """Whether the incident alleges this party (under any of its names)."""
+        key = self.parties.key(party)
+        return any(self.parties.key(name) == key for name in self.belligerents)
+
+    def parties_named(self) -> list[str]:
+        """Each distinct party held responsible, alleged or by a competing claim, as first named."""
+        named: dict[str, str] = {}
+        for name in (*self.belligerents, *(claim.belligerent for claim in self.claims)):
+            named.setdefault(self.parties.key(name), name)
+        return list(named.values())
+
     def latest_assessments(self) -> dict[str, Assessment]:
         """The most recent assessment of each belligerent (a later one replaces an earlier)."""
         latest: dict[str, Assessment] = {}
         for assessment in self.assessments:
-            latest[assessment.belligerent] = assessment
-        return latest
+            key = self.parties.key(assessment.belligerent)
+            latest.pop(key, None)
+            latest[key] = assessment
+        return {assessment.belligerent: assessment for assessment in latest.values()}
 
 
 class Check(Value):
@@ -81,7 +98,7 @@ def describe_source(source: Source) -> str:
     """A source as reasons name it; a protected source by its id only, so reasons can be shown."""
     if source.protected:
         return f"{source.id} (protected, {source.rating})"
-    return f"{source.id} ({source.publisher}, {source.rating})"
+    return f"{source.id} ({source.publisher_name}, {source.rating})"
 
 
 class SourceVerdict(Value):
@@ -164,17 +181,17 @@ class Rulebook:
             else:
                 because_counted = "not counted: its group is already counted by another source"
             verdicts.append(SourceVerdict(
-                id=source.id, rating=str(source.rating), kind=source.kind.value,
+                id=source.id, rating=str(source.rating), kind=source.kind_name,
                 credible=credible,
                 credible_because=self.credibility_reason(source, credible),
-                group=self.group_of(source).split(":", 1)[-1],
+                group=self.group_label(source),
                 counted=source.id in counted, counted_because=because_counted,
                 withdrawn=source.withdrawn,
             ))
         strongest = self.strike_by_alleged_belligerent(case)
         strikes = []
         for strike in case.strikes:
-            alleged = strike.belligerent in case.belligerents
+            alleged = case.is_alleged(strike.belligerent)
             strikes.append(StrikeVerdict(
                 belligerent=strike.belligerent, status=strike.status.value,
                 report=strike.report, counts=strike == strongest,
@@ -189,6 +206,13 @@ class Rulebook:
             assessments=tuple(latest.values()), discounts=case.discounts,
         )
 
+    def group_label(self, source: Source) -> str:
+        """The independence group as a person reads it: the group as typed, or the source id."""
+        group = self.group_of(source)
+        if group == source.independence_group:
+            return source.group or source.id
+        return group.split(":", 1)[-1]
+
     def credibility_reason(self, source: Source, credible: bool) -> str:
         low, high = self.credible_reliabilities[0], self.credible_reliabilities[-1]
         needs = f"reliability {low}-{high} and credibility 1-3"
@@ -197,7 +221,7 @@ class Rulebook:
 
     def strike_by_alleged_belligerent(self, case: CaseFile) -> StrikeConfirmation | None:
         """The strongest strike confirmation by an alleged belligerent (declared beats likely)."""
-        alleged = [strike for strike in case.strikes if strike.belligerent in case.belligerents]
+        alleged = [strike for strike in case.strikes if case.is_alleged(strike.belligerent)]
         for status in (StrikeStatus.DECLARED, StrikeStatus.LIKELY):
             for strike in alleged:
                 if strike.status is status:
@@ -282,24 +306,32 @@ class Rulebook:
         )
 
     def _check_contested(self, case: CaseFile) -> tuple[Check, Grade, Evidence]:
-        reasons = []
-        if len(case.belligerents) > 1:
-            reasons.append(f"{len(case.belligerents)} belligerents alleged: "
-                           + ", ".join(case.belligerents))
-        if case.claims:
-            reasons.append("competing claim: " + "; ".join(
-                f"{claim.belligerent} ({claim.reason})" for claim in case.claims))
-        if reasons:
+        """Contested when more than one party is held responsible, alleged or claimed.
+
+        A competing claim that names an alleged party adds no party of its own:
+        it is how an archive says the alleged parties contest it between them.
+        """
+        if len(case.parties_named()) > 1:
+            reasons = []
+            alleged = {case.parties.key(name): name for name in case.belligerents}
+            if len(alleged) > 1:
+                reasons.append(f"{len(alleged)} belligerents alleged: "
+                               + ", ".join(alleged.values()))
+            if case.claims:
+                reasons.append("competing claim: " + "; ".join(
+                    f"{claim.belligerent} ({claim.reason})" if claim.reason
+                    else claim.belligerent for claim in case.claims))
             return (
                 Check(rule="CONTESTED", met=True, because="; ".join(reasons)),
                 Grade.CONTESTED,
                 Evidence(claims=case.claims),
             )
+        because = ("one belligerent alleged and no competing claim" if case.belligerents
+                   else "no belligerent alleged and no competing claim")
+        if case.claims:
+            because = "one party held responsible; no other party claimed"
         return (
-            Check(
-                rule="CONTESTED", met=False,
-                because="one belligerent alleged and no competing claim",
-            ),
+            Check(rule="CONTESTED", met=False, because=because),
             Grade.CONTESTED,
             Evidence(),
         )
@@ -325,7 +357,8 @@ class Rulebook:
             missing.append(f"{len(independent)} independent credible source"
                            + ("" if len(independent) == 1 else "s") + " (needs 2)")
         if strike is None:
-            missing.append("no declared or likely strike by an alleged belligerent")
+            missing.append("no declared or likely strike by an alleged belligerent"
+                           if case.belligerents else "no belligerent alleged")
         return (
             Check(rule="FAIR", met=False, because="; ".join(missing)),
             Grade.FAIR,

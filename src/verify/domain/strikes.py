@@ -16,12 +16,13 @@ import re
 import unicodedata
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Self
 
 from eventsourcing.domain import Aggregate
 from pydantic import Field, model_validator
 
+from .text import fold
 from .values import LongText, Precision, ShortText, Value, refuse_nul
 
 REPORT_NAMESPACE = uuid.UUID("0b7f3c52-8d3e-4f54-9c39-3f1b6a0e2d41")
@@ -171,21 +172,27 @@ def match_rule(radius_km: float, days: int) -> str:
     return f"MATCH: same belligerent, within {radius_km:g} km and {days} day(s)"
 
 
+PartyKey = Callable[[str], str]
+"""How two party names compare: folded (domain.text.fold), or through registered aliases."""
+
+
 class StrikeIndex:
-    """Reports bucketed by belligerent, day and a grid cell about one radius wide.
+    """Reports bucketed by party, day and a grid cell about one radius wide.
 
     An incident then looks at (2 * days + 1) days and the 3 x 3 cells around it,
     instead of at every report: matching is linear in the number of incidents.
     """
 
-    def __init__(self, reports: Iterable[Located], radius_km: float) -> None:
+    def __init__(self, reports: Iterable[Located], radius_km: float,
+                 party_key: PartyKey = fold) -> None:
         self.radius_km = radius_km
+        self.party_key = party_key
         self.cell_deg = max(radius_km / 111.0, 0.01)
         self.buckets: dict[tuple[str, dt.date, int, int], list[Located]] = defaultdict(list)
         for report in reports:
             for belligerent in report.belligerents:
-                self.buckets[(belligerent, report.day, *self._cell(report.lat, report.lon))].append(
-                    report)
+                cell = self._cell(report.lat, report.lon)
+                self.buckets[(party_key(belligerent), report.day, *cell)].append(report)
 
     def _cell(self, lat: float, lon: float) -> tuple[int, int]:
         return math.floor(lat / self.cell_deg), math.floor(lon / self.cell_deg)
@@ -196,6 +203,7 @@ class StrikeIndex:
         shrink = max(math.cos(math.radians(incident.lat)), 0.05)
         reach = math.ceil(1 / shrink)
         for belligerent in incident.belligerents:
+            party = self.party_key(belligerent)
             for offset in range(-days, days + 1):
                 try:
                     day = incident.day + dt.timedelta(days=offset)
@@ -204,7 +212,7 @@ class StrikeIndex:
                 for d_row in (-1, 0, 1):
                     for d_col in range(-reach, reach + 1):
                         for report in self.buckets.get(
-                                (belligerent, day, row + d_row, column + d_col), ()):
+                                (party, day, row + d_row, column + d_col), ()):
                             distance = distance_km(incident.lat, incident.lon, report.lat,
                                                    report.lon)
                             if distance <= self.radius_km:
@@ -212,10 +220,12 @@ class StrikeIndex:
 
 
 def match(incidents: Iterable[Located], reports: Iterable[Located], *, radius_km: float,
-          days: int) -> list[Candidate]:
+          days: int, party_key: PartyKey = fold) -> list[Candidate]:
     """Every (incident, report) pair within the radius and days, by an alleged belligerent,
-    best first for each incident: nearest, then closest in time."""
-    index = StrikeIndex(reports, radius_km)
+    best first for each incident: nearest, then closest in time.
+
+    A candidate names the belligerent as the incident alleges it."""
+    index = StrikeIndex(reports, radius_km, party_key)
     rule = match_rule(radius_km, days)
     found: list[Candidate] = []
     for incident in incidents:

@@ -17,10 +17,15 @@ from pydantic import (
     model_validator,
 )
 
+from .counts import read_count
 from .errors import InvalidInput
+from .text import fold
 
-MAX_TEXT = 20_000
+MAX_TEXT = 100_000
 """Longest free text (summary, rationale, reason) an event may carry, in characters."""
+
+MAX_URL = 8_192
+"""Longest URL a source may have: archives hold percent-encoded paths in any script."""
 
 def refuse_nul(value: Any) -> None:
     """Refuse text holding a NUL character, anywhere in a payload.
@@ -59,6 +64,27 @@ LongText = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT)
 ]
 """A summary, a reason or a rationale: never empty, bounded."""
+
+Url = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_URL)]
+"""Where a source is: any script, up to MAX_URL characters."""
+
+
+def _unset(value: object) -> bool:
+    return value is None or value == {}
+
+
+def kept_text() -> Any:
+    """A field holding a value kept verbatim because it could not be read; absent when unset.
+
+    Left out of dumps when unset, so records (and events) without such
+    values keep exactly the shape they had before these fields existed.
+    """
+    return Field(default=None, exclude_if=_unset)
+
+
+def kept_values() -> Any:
+    """Values that could not be read, by field name, kept verbatim; absent when empty."""
+    return Field(default_factory=dict, exclude_if=_unset)
 
 
 class Value(BaseModel):
@@ -111,6 +137,8 @@ class CasualtyRange(Value):
 
     min: int | None = Field(default=None, ge=0, le=10_000_000)
     max: int | None = Field(default=None, ge=0, le=10_000_000)
+    text: str | None = kept_text()
+    """The figure as an archive gave it, when it could not be read as a count."""
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:
@@ -120,15 +148,11 @@ class CasualtyRange(Value):
 
     @classmethod
     def parse(cls, text: str) -> Self:
-        """Parse ``N`` or ``MIN-MAX`` as typed on the command line."""
-        cleaned = text.strip()
-        match = re.fullmatch(r"(\d{1,8})(?:\s*-\s*(\d{1,8}))?", cleaned)
-        if match is None:
-            raise ValueError(
-                f"{text!r} is not a count: write N or MIN-MAX, for example 12 or 10-25"
-            )
-        low = int(match.group(1))
-        high = int(match.group(2)) if match.group(2) is not None else low
+        """Read a count as people write it: ``12``, ``10-25``, ``at least 30``, ``30+``…
+
+        Raises UnreadableCount (a ValueError) with the sentence to show.
+        """
+        low, high = read_count(text)
         return cls(min=low, max=high)
 
     @property
@@ -137,7 +161,7 @@ class CasualtyRange(Value):
 
     def __str__(self) -> str:
         if not self.is_known:
-            return "unknown"
+            return f"unknown (given as {self.text!r})" if self.text else "unknown"
         if self.min == self.max:
             return str(self.min)
         low = "?" if self.min is None else str(self.min)
@@ -168,6 +192,8 @@ class Location(Value):
     lat: float | None = Field(default=None, ge=-90, le=90, allow_inf_nan=False)
     lon: float | None = Field(default=None, ge=-180, le=180, allow_inf_nan=False)
     precision: Precision | None = None
+    coordinates_text: str | None = kept_text()
+    """Coordinates as an archive gave them, when they could not be read (out of range, say)."""
 
     @model_validator(mode="after")
     def _both_coordinates(self) -> Self:
@@ -235,15 +261,20 @@ class Source(Value):
 
     id: str = ""
     """Assigned when the source is attached: s1, s2, ... in the order they arrive."""
-    url: ShortText
-    publisher: ShortText
-    kind: SourceKind
+    url: Url | None = None
+    publisher: ShortText | None = None
+    kind: SourceKind | None = None
+    """Unknown (None) only for sources taken in from archives that did not say."""
     reliability: Reliability = Reliability.F
     credibility: Credibility = Credibility.CANNOT_BE_JUDGED
     group: ShortText | None = None
     protected: bool = False
     published: date | None = None
     withdrawn: bool = False
+    published_text: str | None = kept_text()
+    """The publication date as an archive gave it, when it could not be read as a date."""
+    unread: dict[str, str] = kept_values()
+    """Other values of this source that could not be read, kept verbatim by field name."""
 
     @property
     def rating(self) -> Rating:
@@ -254,9 +285,21 @@ class Source(Value):
         return credible_rating(self.reliability, self.credibility)
 
     @property
+    def kind_name(self) -> str:
+        """The kind as a person reads it; "unknown" for an archive's source that did not say."""
+        return self.kind.value if self.kind is not None else "unknown"
+
+    @property
+    def publisher_name(self) -> str:
+        return self.publisher if self.publisher is not None else "publisher unknown"
+
+    @property
     def independence_group(self) -> str:
-        """Sources sharing a group count once; an ungrouped source is its own group."""
-        return f"group:{self.group}" if self.group else f"source:{self.id}"
+        """Sources sharing a group count once; an ungrouped source is its own group.
+
+        Group names compare the way people mean them (see domain.text.fold).
+        """
+        return f"group:{fold(self.group)}" if self.group else f"source:{self.id}"
 
 
 class StrikeStatus(StrEnum):
@@ -281,7 +324,8 @@ class CompetingClaim(Value):
     """Responsibility also attributed to another party."""
 
     belligerent: ShortText
-    reason: LongText
+    reason: LongText | None = None
+    """Required on the command line and the web; archives sometimes name only the party."""
 
 
 class AssessmentOutcome(StrEnum):

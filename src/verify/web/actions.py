@@ -258,7 +258,8 @@ def report_incident(app: VerifyApp, f: Fields, actor: str) -> str:
     date = f.date("date")
     if date is None:
         raise InvalidInput("the date is required")
-    belligerents = [name.strip() for name in f.text("belligerents").split(",") if name.strip()]
+    named = f.optional("belligerents") or ""
+    belligerents = [name.strip() for name in named.split(",") if name.strip()]
     place = build(Location, name=f.text("location"), lat=f.number("lat"), lon=f.number("lon"),
                   precision=f.optional("precision"))
     try:

@@ -1,0 +1,57 @@
+"""How names are compared: the way people mean them, not the way they were typed.
+
+A belligerent typed "US-led Coalition", "US\u200b-led Coalition" (with a zero
+width space pasted from a web page) and "US-LED COALITION " is one party. The
+comparison key normalises Unicode (NFC), removes invisible format characters
+(zero width spaces and joiners, direction marks, soft hyphens, byte order
+marks), collapses whitespace and folds case. What was typed is still stored as
+typed: the key is only for comparing.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+_SPACES = re.compile(r"\s+")
+
+_ARABIC_INDIC_DIGITS = str.maketrans(
+    "٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹",  # Arabic-Indic, then Extended (Persian/Urdu) digits
+    "01234567890123456789",
+)
+
+
+def without_format_characters(text: str) -> str:
+    """The text without invisible format characters (Unicode category Cf)."""
+    if text.isascii():
+        return text
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+
+
+def tidy(text: str) -> str:
+    """The text in NFC, without format characters, its whitespace collapsed and trimmed."""
+    if not text.isascii():
+        text = without_format_characters(unicodedata.normalize("NFC", text))
+    return _SPACES.sub(" ", text).strip()
+
+
+def fold(text: str) -> str:
+    """The key two names are compared by: tidied and case folded."""
+    folded = tidy(text).casefold()
+    return folded if folded.isascii() else unicodedata.normalize("NFC", folded)
+
+
+def ascii_digits(text: str) -> str:
+    """Arabic-Indic and Extended Arabic-Indic digits as ASCII digits; nothing else changes."""
+    return text if text.isascii() else text.translate(_ARABIC_INDIC_DIGITS)
+
+
+def is_blank(value: Any) -> bool:
+    """Absent, null, or text that is empty or only whitespace (and format characters)."""
+    if value is None:
+        return True
+    return isinstance(value, str) and not tidy(value)
+
+
+__all__ = ["ascii_digits", "fold", "is_blank", "tidy", "without_format_characters"]
