@@ -23,6 +23,8 @@ from pathlib import Path
 from verify.application import VerifyApp
 from verify.formats import read_rows
 from verify.importing import CHUNK_LINES, Status, import_file
+from verify.intake import Intake
+from verify.messages import today_utc
 from verify.store import parse_store
 from verify.synthetic import write_archive
 
@@ -32,8 +34,9 @@ def import_archive(file: Path, store: Path | str) -> tuple[int, int, float]:
     app = VerifyApp(env=env)
     start = time.perf_counter()
     incidents = events = 0
-    outcomes = import_file(app, env, read_rows(file), file, actor="bench", dry_run=False,
-                           parallel=True)
+    intake = Intake(today=today_utc(), parties=app.party_names())
+    outcomes = import_file(app, env, read_rows(file, intake), file, actor="bench",
+                           dry_run=False, parallel=True, intake=intake)
     for outcome in outcomes:
         assert outcome.status is Status.IMPORTED, outcome
         incidents += 1

@@ -445,163 +445,133 @@ class _Row:
             return {"unread": {"source": verbatim(item)}}
         return _SourceReader(self, path, item).read()
 
-    def _strikes(self, clean: dict[str, Any], value: Any, key: str) -> None:
-        if key == "strike":
-            clean["strike"] = self._strike("strike", value) if not is_blank(value) else None
-            return
-        items = value if isinstance(value, list) else [value]
-        clean[key] = [strike for index, item in enumerate(items)
-                      if (strike := self._strike(f"{key}[{index}]", item)) is not None]
+    # Evidence objects: each needs some values to mean anything (a strike its status and
+    # party); without them the whole object is kept verbatim and does not count.
 
-    def _strike(self, path: str, item: Any) -> dict[str, Any] | None:
+    def _objects(self, key: str, value: Any, what: str,
+                 read: Callable[[str, dict[str, Any]], dict[str, Any]],
+                 named: str | None = None) -> list[dict[str, Any]]:
+        """The evidence objects of a list field (or a single object given alone)."""
+        items = value if isinstance(value, list) else [value]
+        found = []
+        for index, item in enumerate(items):
+            evidence = self._object(f"{key}[{index}]", item, what, read, named)
+            if evidence is not None:
+                found.append(evidence)
+        return found
+
+    def _object(self, path: str, item: Any, what: str,
+                read: Callable[[str, dict[str, Any]], dict[str, Any]],
+                named: str | None = None) -> dict[str, Any] | None:
+        """One evidence object read by ``read``; kept verbatim when it cannot be read.
+
+        ``named`` is the field a bare text stands for (a claim given as the
+        party's name alone, say).
+        """
         if is_blank(item) or item == {}:
             return None
+        if named is not None and isinstance(item, str):
+            item = {named: item}
         if not isinstance(item, dict):
-            self.keep(path, item, "not a strike object")
+            self.keep(path, item, f"not {what}")
             return None
         try:
-            status = _choice(item.get("status"), STATUSES, "a strike status (declared or likely)")
-            belligerent = _text(item.get("belligerent"), MAX_NAME, "a name")
-            if belligerent is None:
-                raise Unreadable("no belligerent named")
+            evidence = read(path, item)
         except Unreadable as problem:
-            self.keep(path, item, f"{problem}; the strike is not counted")
+            self.keep(path, item, f"{problem}; it does not count")
             return None
-        strike: dict[str, Any] = {
+        self._extra(path, item, evidence)
+        return evidence
+
+    def _required_name(self, item: dict[str, Any], key: str) -> str:
+        name = _text(item.get(key), MAX_NAME, "a name")
+        if name is None:
+            raise Unreadable(f"no {key.replace('_', ' ')} named")
+        return name
+
+    def _strike(self, path: str, item: dict[str, Any]) -> dict[str, Any]:
+        status = _choice(item.get("status"), STATUSES, "a strike status (declared or likely)")
+        belligerent = self._required_name(item, "belligerent")
+        return {
             "status": status,
             "belligerent": self._party(f"{path}.belligerent", belligerent),
             "report": self.optional(f"{path}.report", item.get("report"),
                                     lambda v: _text(verbatim(v), MAX_NAME)),
             "distance_km": self.optional(f"{path}.distance_km", item.get("distance_km"),
-                                         lambda v: _distance(v)),
+                                         _distance),
             "day_offset": self.optional(f"{path}.day_offset", item.get("day_offset"),
                                         lambda v: _whole(v, -366, 366)),
             "rule": self.optional(f"{path}.rule", item.get("rule"),
                                   lambda v: _text(v, MAX_NAME)),
         }
-        self._extra(path, item, strike)
-        return strike
+
+    def _claim(self, path: str, item: dict[str, Any]) -> dict[str, Any]:
+        party = self._required_name(item, "belligerent")
+        return {"belligerent": self._party(f"{path}.belligerent", party),
+                "reason": self.optional(f"{path}.reason", item.get("reason"),
+                                        lambda v: _text(v, MAX_TEXT))}
+
+    def _assessment(self, path: str, item: dict[str, Any]) -> dict[str, Any]:
+        party = self._required_name(item, "belligerent")
+        outcome = _choice(item.get("outcome"), OUTCOMES,
+                          "an outcome (" + ", ".join(OUTCOMES) + ")")
+        return {
+            "belligerent": self._party(f"{path}.belligerent", party),
+            "outcome": outcome,
+            "reason": self.optional(f"{path}.reason", item.get("reason"),
+                                    lambda v: _text(v, MAX_TEXT)),
+            "conceded_killed": self._count(f"{path}.conceded_killed",
+                                           item.get("conceded_killed")),
+        }
+
+    def _finding(self, path: str, item: dict[str, Any]) -> dict[str, Any]:
+        basis = _choice(item.get("basis"), BASES, "a basis (combatants or other_party)")
+        rationale = _text(item.get("rationale"), MAX_TEXT)
+        if rationale is None:
+            raise Unreadable("no rationale")
+        party = _text(item.get("party"), MAX_NAME, "a name")
+        if basis == DiscountBasis.OTHER_PARTY.value and party is None:
+            raise Unreadable("names no other party")
+        return {"basis": basis, "rationale": rationale,
+                "party": self._party(f"{path}.party", party) if party else None}
+
+    def _strikes(self, clean: dict[str, Any], value: Any, key: str) -> None:
+        if key == "strike":
+            clean["strike"] = self._object("strike", value, "a strike", self._strike)
+        else:
+            clean[key] = self._objects(key, value, "a strike", self._strike)
 
     def _claims(self, clean: dict[str, Any], value: Any) -> None:
-        items = value if isinstance(value, list) else [value]
-        claims = []
-        for index, item in enumerate(items):
-            path = f"contested_by[{index}]"
-            if is_blank(item) or item == {}:
-                continue
-            if isinstance(item, str):
-                item = {"belligerent": item}
-            if not isinstance(item, dict):
-                self.keep(path, item, "not a competing claim")
-                continue
-            try:
-                party = _text(item.get("belligerent"), MAX_NAME, "a name")
-                if party is None:
-                    raise Unreadable("no party named")
-            except Unreadable as problem:
-                self.keep(path, item, f"{problem}; the claim is not counted")
-                continue
-            claim = {"belligerent": self._party(f"{path}.belligerent", party),
-                     "reason": self.optional(f"{path}.reason", item.get("reason"),
-                                             lambda v: _text(v, MAX_TEXT))}
-            self._extra(path, item, claim)
-            claims.append(claim)
-        clean["contested_by"] = claims
+        clean["contested_by"] = self._objects("contested_by", value, "a competing claim",
+                                              self._claim, named="belligerent")
 
     def _assessments(self, clean: dict[str, Any], value: Any) -> None:
-        items = value if isinstance(value, list) else [value]
-        found = []
-        for index, item in enumerate(items):
-            path = f"assessments[{index}]"
-            if is_blank(item) or item == {}:
-                continue
-            if not isinstance(item, dict):
-                self.keep(path, item, "not an assessment")
-                continue
-            try:
-                party = _text(item.get("belligerent"), MAX_NAME, "a name")
-                if party is None:
-                    raise Unreadable("no belligerent named")
-                outcome = _choice(item.get("outcome"), OUTCOMES,
-                                  "an outcome (" + ", ".join(OUTCOMES) + ")")
-            except Unreadable as problem:
-                self.keep(path, item, f"{problem}; the assessment is not counted")
-                continue
-            assessment = {
-                "belligerent": self._party(f"{path}.belligerent", party),
-                "outcome": outcome,
-                "reason": self.optional(f"{path}.reason", item.get("reason"),
-                                        lambda v: _text(v, MAX_TEXT)),
-                "conceded_killed": self._count(f"{path}.conceded_killed",
-                                               item.get("conceded_killed")),
-            }
-            self._extra(path, item, assessment)
-            found.append(assessment)
-        clean["assessments"] = found
+        clean["assessments"] = self._objects("assessments", value, "an assessment",
+                                             self._assessment)
 
     def _discounts(self, clean: dict[str, Any], value: Any) -> None:
-        items = value if isinstance(value, list) else [value]
-        found = []
-        for index, item in enumerate(items):
-            path = f"discounts[{index}]"
-            if is_blank(item) or item == {}:
-                continue
-            if not isinstance(item, dict):
-                self.keep(path, item, "not a finding")
-                continue
-            try:
-                basis = _choice(item.get("basis"), BASES, "a basis (combatants or other_party)")
-                rationale = _text(item.get("rationale"), MAX_TEXT)
-                if rationale is None:
-                    raise Unreadable("no rationale")
-                party = _text(item.get("party"), MAX_NAME, "a name")
-                if basis == DiscountBasis.OTHER_PARTY.value and party is None:
-                    raise Unreadable("names no other party")
-            except Unreadable as problem:
-                self.keep(path, item, f"{problem}; the finding is not counted")
-                continue
-            finding = {"basis": basis, "rationale": rationale,
-                       "party": self._party(f"{path}.party", party) if party else None}
-            self._extra(path, item, finding)
-            found.append(finding)
-        clean["discounts"] = found
+        clean["discounts"] = self._objects("discounts", value, "a finding", self._finding)
+
+    def _graded(self, path: str, item: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "grade": _choice(item.get("grade"), GRADES, "a grade (" + ", ".join(GRADES) + ")"),
+            "rationale": self.optional(f"{path}.rationale", item.get("rationale"),
+                                       lambda v: _text(v, MAX_TEXT)),
+            "rule": self.optional(f"{path}.rule", item.get("rule"), lambda v: _text(v, MAX_NAME)),
+        }
+
+    def _disputed(self, path: str, item: dict[str, Any]) -> dict[str, Any]:
+        by = _text(item.get("by"), MAX_NAME, "a name")
+        reason = _text(item.get("reason"), MAX_TEXT)
+        if by is None or reason is None:
+            raise Unreadable("a dispute needs who disputes and why")
+        return {"by": by, "reason": reason}
 
     def _grade(self, clean: dict[str, Any], value: Any) -> None:
-        if is_blank(value) or value == {}:
-            return
-        if isinstance(value, str):
-            value = {"grade": value}
-        if not isinstance(value, dict):
-            self.keep("grade", value, "not a grade")
-            return
-        try:
-            grade = _choice(value.get("grade"), GRADES, "a grade (" + ", ".join(GRADES) + ")")
-        except Unreadable as problem:
-            self.keep("grade", value, f"{problem}; the incident stays ungraded")
-            return
-        clean["grade"] = {
-            "grade": grade,
-            "rationale": self.optional("grade.rationale", value.get("rationale"),
-                                       lambda v: _text(v, MAX_TEXT)),
-            "rule": self.optional("grade.rule", value.get("rule"), lambda v: _text(v, MAX_NAME)),
-        }
-        self._extra("grade", value, clean["grade"])
+        clean["grade"] = self._object("grade", value, "a grade", self._graded, named="grade")
 
     def _dispute(self, clean: dict[str, Any], value: Any) -> None:
-        if is_blank(value) or value == {}:
-            return
-        try:
-            if not isinstance(value, dict):
-                raise Unreadable("not a dispute")
-            by = _text(value.get("by"), MAX_NAME, "a name")
-            reason = _text(value.get("reason"), MAX_TEXT)
-            if by is None or reason is None:
-                raise Unreadable("a dispute needs who disputes and why")
-        except Unreadable as problem:
-            self.keep("dispute", value, f"{problem}; no dispute is opened")
-            return
-        clean["dispute"] = {"by": by, "reason": reason}
-        self._extra("dispute", value, clean["dispute"])
+        clean["dispute"] = self._object("dispute", value, "a dispute", self._disputed)
 
     def _duplicate_of(self, clean: dict[str, Any], value: Any) -> None:
         def code(text: Any) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from .dates import plain_arabic, quoted
-from .text import ascii_digits, tidy
+from .text import UnreadableText, ascii_digits, tidy
 
 MOST = 10_000_000
 """The largest count read; anything larger is a typing mistake."""
@@ -65,18 +65,8 @@ _WRITE = (
 )
 
 
-class UnreadableCount(ValueError):
-    """A text that is not a count; ``str()`` quotes the text, ``reason`` does not."""
-
-    reason: str
-    """The sentence without the text or the numbers read from it (never echoes the input)."""
-
-    def __init__(self, sentence: str, reason: str) -> None:
-        super().__init__(sentence)
-        self.reason = reason
-
-    def __reduce__(self) -> tuple[type[UnreadableCount], tuple[str, str]]:
-        return (type(self), (str(self), self.reason))
+class UnreadableCount(UnreadableText):
+    """A text that is not a count; ``reason`` holds neither the text nor numbers read from it."""
 
 
 def read_count(text: str) -> tuple[int | None, int | None]:

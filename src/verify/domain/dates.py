@@ -15,7 +15,7 @@ import datetime as dt
 import re
 from enum import StrEnum
 
-from .text import ascii_digits, tidy
+from .text import UnreadableText, ascii_digits, tidy
 
 
 class DateOrder(StrEnum):
@@ -27,18 +27,8 @@ class DateOrder(StrEnum):
     """Month first: 03/17/2017 is 17 March 2017."""
 
 
-class UnreadableDay(ValueError):
-    """A text that is not one day; ``str()`` quotes the text, ``reason`` does not."""
-
-    reason: str
-    """The same sentence with the text replaced by "the value" (never echoes the input)."""
-
-    def __init__(self, sentence: str, reason: str) -> None:
-        super().__init__(sentence)
-        self.reason = reason
-
-    def __reduce__(self) -> tuple[type[UnreadableDay], tuple[str, str]]:
-        return (type(self), (str(self), self.reason))
+class UnreadableDay(UnreadableText):
+    """A text that is not one day; ``reason`` says "the value" where the text was quoted."""
 
 
 EARLIEST_YEAR = 1900

@@ -729,7 +729,8 @@ class Incident(Aggregate):
         """
         claimed = [claim["belligerent"] for claim in self.claims]
         named = [*self.belligerents, *claimed]
-        if parties.key(belligerent) in {parties.key(name) for name in named}:
+        key = parties.key(belligerent)
+        if any(parties.key(name) == key for name in named):
             return
         if not named:
             raise Refused(

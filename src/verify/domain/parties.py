@@ -32,10 +32,14 @@ class PartyNames(Value):
 
     def canonical(self, name: str) -> str:
         """The registered canonical name, or the name as typed (trimmed) when unregistered."""
+        if not self.canonical_by_key:
+            return name.strip()
         return self.canonical_by_key.get(fold(name), name.strip())
 
     def key(self, name: str) -> str:
         """What two names are compared by: the folded canonical name."""
+        if not self.canonical_by_key:
+            return fold(name)
         return fold(self.canonical(name))
 
     def same(self, first: str, second: str) -> bool:

@@ -36,8 +36,11 @@ class CaseFile(Value):
     claims: tuple[CompetingClaim, ...] = ()
     assessments: tuple[Assessment, ...] = ()
     discounts: tuple[DiscountFinding, ...] = ()
-    parties: PartyNames = NO_PARTIES
-    """How party names compare: folded, and through the registered aliases."""
+    parties: PartyNames = Field(default_factory=lambda: NO_PARTIES)
+    """How party names compare: folded, and through the registered aliases.
+
+    A factory, not a plain default: pydantic copies a plain default model on
+    every case file, and a case file is built for every source added."""
 
     @property
     def active_sources(self) -> tuple[Source, ...]:

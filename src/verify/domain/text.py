@@ -10,6 +10,7 @@ typed: the key is only for comparing.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from typing import Any
@@ -36,8 +37,9 @@ def tidy(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+@functools.lru_cache(maxsize=8192)
 def fold(text: str) -> str:
-    """The key two names are compared by: tidied and case folded."""
+    """The key two names are compared by: tidied and case folded (cached: names repeat)."""
     folded = tidy(text).casefold()
     return folded if folded.isascii() else unicodedata.normalize("NFC", folded)
 
@@ -47,6 +49,24 @@ def ascii_digits(text: str) -> str:
     return text if text.isascii() else text.translate(_ARABIC_INDIC_DIGITS)
 
 
+class UnreadableText(ValueError):
+    """Text that does not read as the value asked for (a day, a count).
+
+    ``str()`` is the sentence to show a person who typed it, quoting the
+    text; ``reason`` is the same sentence without it, for reports that must
+    never echo what a row held (it may belong to a protected source).
+    """
+
+    reason: str
+
+    def __init__(self, sentence: str, reason: str) -> None:
+        super().__init__(sentence)
+        self.reason = reason
+
+    def __reduce__(self) -> tuple[type[UnreadableText], tuple[str, str]]:
+        return (type(self), (str(self), self.reason))
+
+
 def is_blank(value: Any) -> bool:
     """Absent, null, or text that is empty or only whitespace (and format characters)."""
     if value is None:
@@ -54,4 +74,6 @@ def is_blank(value: Any) -> bool:
     return isinstance(value, str) and not tidy(value)
 
 
-__all__ = ["ascii_digits", "fold", "is_blank", "tidy", "without_format_characters"]
+__all__ = [
+    "UnreadableText", "ascii_digits", "fold", "is_blank", "tidy", "without_format_characters",
+]
