@@ -22,13 +22,13 @@ from eventsourcing.persistence import (
 from eventsourcing.sqlite import SQLiteFactory
 from eventsourcing.utils import get_topic
 
-from .domain.duties import Action, Team, needs_approval
-from .domain.errors import ConcurrentChange, InvalidInput, Refused, UnknownIncident
-from .domain.incident import Incident, incident_id, project_incident
-from .domain.parties import NO_PARTIES, REGISTER_ID, PartyNames, PartyRegister
-from .domain.rulebook import CURRENT_RULEBOOK, GradeDecision, Rulebook
-from .domain.text import fold, tidy
-from .domain.values import (
+from verify.domain.duties import Action, Team, needs_approval
+from verify.domain.errors import ConcurrentChange, InvalidInput, Refused, UnknownIncident
+from verify.domain.incident import Incident, incident_id, project_incident
+from verify.domain.parties import NO_PARTIES, REGISTER_ID, PartyNames, PartyRegister
+from verify.domain.rulebook import CURRENT_RULEBOOK, GradeDecision, Rulebook
+from verify.domain.text import fold, tidy
+from verify.domain.values import (
     WAITING_STATES,
     Assessment,
     CasualtyRange,
@@ -45,14 +45,14 @@ from .domain.values import (
     canonical_code,
     refuse_nul,
 )
-from .history import history_entry, public_history
-from .projection import PROJECTION_NAME, IncidentsProjection
-from .readmodel import STATS_KEYS, ReadModel
-from .transcoding import OrjsonTranscoder
-from .views import GradeAllSummary, HistoryEntry, IncidentView, Suggestion
+from verify.history import history_entry, public_history
+from verify.projection import PROJECTION_NAME, IncidentsProjection
+from verify.readmodel import STATS_KEYS, ReadModel
+from verify.transcoding import OrjsonTranscoder
+from verify.views import GradeAllSummary, HistoryEntry, IncidentView, Suggestion
 
 if TYPE_CHECKING:
-    from .records import IncidentRecord
+    from verify.records import IncidentRecord
 
 SNAPSHOT_INTERVAL = 50
 """Every this many events an incident's state is snapshotted, so loading stays fast."""
@@ -401,7 +401,7 @@ class VerifyApp(Application[UUID]):
             if isinstance(self.factory, SQLiteFactory):
                 model: Any = self.factory.tracking_recorder(ReadModel)
             else:
-                from .postgres import PostgresReadModel
+                from verify.postgres import PostgresReadModel
 
                 model = self.factory.tracking_recorder(PostgresReadModel)
             try:
@@ -605,7 +605,7 @@ class VerifyApp(Application[UUID]):
 
     def export_records(self, *, public: bool = False) -> Iterator[tuple[IncidentRecord, str]]:
         """Every incident as an interchange record with its state, in the order reported."""
-        from .records import IncidentRecord
+        from verify.records import IncidentRecord
 
         for incident in self._incidents():
             yield IncidentRecord.of(incident, public=public), incident.state.value

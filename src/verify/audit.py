@@ -15,8 +15,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .chain import GENESIS, ChainRow, format_head, link
-from .domain.errors import InvalidInput
+from verify.chain import GENESIS, ChainRow, format_head, link
+from verify.domain.errors import InvalidInput
 
 _SEAL = re.compile(r"events=(\d+)\s+head=sha256:([0-9a-f]{64})")
 

@@ -10,13 +10,13 @@ from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 
-from .application import VerifyApp
-from .audit import BadEvent, ChainReport, Seal, verify_chain
-from .chain import format_head
-from .domain.errors import InvalidInput, Refused
-from .domain.incident import Incident, project_incident
-from .domain.rulebook import RULEBOOKS, Rulebook
-from .domain.strikes import StrikeReport
+from verify.application import VerifyApp
+from verify.audit import BadEvent, ChainReport, Seal, verify_chain
+from verify.chain import format_head
+from verify.domain.errors import InvalidInput, Refused
+from verify.domain.incident import Incident, project_incident
+from verify.domain.rulebook import RULEBOOKS, Rulebook
+from verify.domain.strikes import StrikeReport
 
 Progress = Callable[[int], None]
 

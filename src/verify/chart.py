@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .domain.errors import InvalidInput
+from verify.domain.errors import InvalidInput
 
 SERIES = (
     ("confirmed", "#7f0000"), ("fair", "#d7301f"), ("weak", "#fc8d59"),

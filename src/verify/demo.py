@@ -11,9 +11,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from .application import VerifyApp
-from .domain.strikes import StrikeReportRecord
-from .domain.values import (
+from verify.application import VerifyApp
+from verify.domain.strikes import StrikeReportRecord
+from verify.domain.values import (
     Assessment,
     CasualtyRange,
     CompetingClaim,
@@ -23,7 +23,7 @@ from .domain.values import (
     Source,
     StrikeConfirmation,
 )
-from .strike_reports import StrikeReports, load_gazetteer
+from verify.strike_reports import StrikeReports, load_gazetteer
 
 DEMO_CODES = ("CI1050", "CS1080", "CS1070", "CS1090", "CS1091", "CS1092", "CS1093", "CS1094",
               "CI1061", "CS1095")

@@ -17,10 +17,10 @@ from typing import IO, Any
 
 import orjson
 
-from .domain.errors import InvalidInput
-from .importing import Row, parse_json_line, validate_row
-from .intake import Intake
-from .records import IncidentRecord
+from verify.domain.errors import InvalidInput
+from verify.importing import Row, parse_json_line, validate_row
+from verify.intake import Intake
+from verify.records import IncidentRecord
 
 # ------------------------------------------------------------------ reading
 
@@ -130,7 +130,7 @@ def csv_text(path: Path) -> Iterator[IO[str]]:
 def read_csv(stream: IO[str], intake: Intake,
              columns: dict[str, str] | None = None) -> Iterator[Row]:
     """The rows of a spreadsheet (see sheets.py), each read by the intake."""
-    from .sheets import read_sheet
+    from verify.sheets import read_sheet
 
     for row in read_sheet(stream, columns=columns):
         if row.data is None:

@@ -6,9 +6,9 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
-from .domain.incident import Incident
-from .domain.values import CasualtyRange
-from .views import HistoryEntry
+from verify.domain.incident import Incident
+from verify.domain.values import CasualtyRange
+from verify.views import HistoryEntry
 
 Payload = dict[str, Any]
 

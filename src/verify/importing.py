@@ -28,15 +28,15 @@ import orjson
 from eventsourcing.persistence import IntegrityError, Mapper, StoredEvent
 from pydantic import ValidationError
 
-from .application import SNAPSHOT_INTERVAL, VerifyApp, fewer_collections
-from .domain.dates import DateOrder
-from .domain.duties import Action
-from .domain.errors import ConcurrentChange, VerifyError
-from .domain.incident import Incident, incident_id
-from .domain.parties import NO_PARTIES, PartyNames
-from .domain.values import canonical_code
-from .intake import FieldWarning, Intake
-from .records import IncidentRecord
+from verify.application import SNAPSHOT_INTERVAL, VerifyApp, fewer_collections
+from verify.domain.dates import DateOrder
+from verify.domain.duties import Action
+from verify.domain.errors import ConcurrentChange, VerifyError
+from verify.domain.incident import Incident, incident_id
+from verify.domain.parties import NO_PARTIES, PartyNames
+from verify.domain.values import canonical_code
+from verify.intake import FieldWarning, Intake
+from verify.records import IncidentRecord
 
 IMPORT_BATCH = 1000
 """Incidents written per transaction by the sequential importer."""

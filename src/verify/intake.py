@@ -23,11 +23,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .domain.counts import UnreadableCount, read_count
-from .domain.dates import DateOrder, UnreadableDay, read_day
-from .domain.parties import NO_PARTIES, PartyNames
-from .domain.text import ascii_digits, fold, is_blank, tidy
-from .domain.values import (
+from verify.domain.counts import UnreadableCount, read_count
+from verify.domain.dates import DateOrder, UnreadableDay, read_day
+from verify.domain.parties import NO_PARTIES, PartyNames
+from verify.domain.text import ascii_digits, fold, is_blank, tidy
+from verify.domain.values import (
     MAX_TEXT,
     MAX_URL,
     AssessmentOutcome,
@@ -40,7 +40,7 @@ from .domain.values import (
     StrikeStatus,
     canonical_code,
 )
-from .records import IncidentRecord
+from verify.records import IncidentRecord
 
 ARABIC_DECIMAL_SEPARATOR = "\u066b"
 

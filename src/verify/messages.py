@@ -10,8 +10,8 @@ import datetime as dt
 
 from pydantic import ValidationError
 
-from .domain.dates import DateOrder, read_day
-from .domain.values import CasualtyRange
+from verify.domain.dates import DateOrder, read_day
+from verify.domain.values import CasualtyRange
 
 
 def today_utc() -> dt.date:

@@ -21,10 +21,10 @@ from psycopg import Cursor
 from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Identifier
 
-from .chain import GENESIS, ChainRow, chain_links, merge_chain, originator_text
-from .domain.text import fold
-from .projection import PROJECTION_NAME, IncidentRow
-from .readmodel import _COLUMNS, _UPSERT, TABLES, ReadModelQueries, row_from, row_values
+from verify.chain import GENESIS, ChainRow, chain_links, merge_chain, originator_text
+from verify.domain.text import fold
+from verify.projection import PROJECTION_NAME, IncidentRow
+from verify.readmodel import _COLUMNS, _UPSERT, TABLES, ReadModelQueries, row_from, row_values
 
 CHAIN_TABLE = "verify_event_chain"
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .domain.incident import Incident
-from .domain.text import fold
-from .domain.values import State, waiting_for, workflow_state
+from verify.domain.incident import Incident
+from verify.domain.text import fold
+from verify.domain.values import State, waiting_for, workflow_state
 
 IncidentRow = dict[str, Any]
 LoadRow = Callable[[str], IncidentRow | None]

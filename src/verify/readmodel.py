@@ -16,9 +16,9 @@ from typing import Any
 from eventsourcing.persistence import Tracking
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 
-from .domain.text import fold
-from .domain.values import Grade
-from .projection import PROJECTION_NAME, IncidentRow
+from verify.domain.text import fold
+from verify.domain.values import Grade
+from verify.projection import PROJECTION_NAME, IncidentRow
 
 STATS_KEYS = {
     "month": ("v.month", "v.month"),

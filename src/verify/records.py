@@ -12,8 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .domain.incident import Incident
-from .domain.values import (
+from verify.domain.incident import Incident
+from verify.domain.values import (
     Assessment,
     BelligerentName,
     CasualtyRange,

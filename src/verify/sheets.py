@@ -25,10 +25,10 @@ from typing import IO, TYPE_CHECKING, Any
 
 import orjson
 
-from .domain.errors import InvalidInput
-from .domain.text import fold, tidy
-from .domain.values import canonical_code
-from .formats import CSV_COLUMNS, NAME_SEPARATOR
+from verify.domain.errors import InvalidInput
+from verify.domain.text import fold, tidy
+from verify.domain.values import canonical_code
+from verify.formats import CSV_COLUMNS, NAME_SEPARATOR
 
 if TYPE_CHECKING:
     from _csv import Reader

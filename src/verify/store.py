@@ -14,8 +14,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from eventsourcing.utils import get_topic
 
-from .chain import ChainedSQLiteRecorder, read_only_uri
-from .domain.errors import InvalidInput, Refused
+from verify.chain import ChainedSQLiteRecorder, read_only_uri
+from verify.domain.errors import InvalidInput, Refused
 
 DEFAULT_STORE = "verify.sqlite"
 

@@ -11,12 +11,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .application import VerifyApp
-from .domain.dates import UnreadableDay, read_day
-from .domain.duties import Action
-from .domain.errors import InvalidInput
-from .domain.incident import Incident
-from .domain.strikes import (
+from verify.application import VerifyApp
+from verify.domain.dates import UnreadableDay, read_day
+from verify.domain.duties import Action
+from verify.domain.errors import InvalidInput
+from verify.domain.incident import Incident
+from verify.domain.strikes import (
     Candidate,
     Gazetteer,
     Located,
@@ -26,10 +26,10 @@ from .domain.strikes import (
     match,
     report_id,
 )
-from .domain.values import StrikeConfirmation, StrikeStatus
-from .formats import csv_text
-from .importing import Outcome, Status, decode_json_line, describe
-from .messages import today_utc
+from verify.domain.values import StrikeConfirmation, StrikeStatus
+from verify.formats import csv_text
+from verify.importing import Outcome, Status, decode_json_line, describe
+from verify.messages import today_utc
 
 BATCH = 1000
 

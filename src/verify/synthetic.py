@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 if TYPE_CHECKING:
-    from .application import VerifyApp
+    from verify.application import VerifyApp
 
 PLACES = (
     ("Mosul", "Iraq", "CI", 36.34, 43.13), ("الموصل", "Iraq", "CI", 36.35, 43.12),
@@ -93,12 +93,12 @@ def write_archive(path: Path, count: int, seed: int = 2017) -> Path:
 
 def imported_store(archive_file: Path, store: Path) -> VerifyApp:
     """A SQLite store holding an archive, imported as `verify import` does (for benchmarks)."""
-    from .application import VerifyApp
-    from .formats import read_rows
-    from .importing import import_file
-    from .intake import Intake
-    from .messages import today_utc
-    from .store import parse_store
+    from verify.application import VerifyApp
+    from verify.formats import read_rows
+    from verify.importing import import_file
+    from verify.intake import Intake
+    from verify.messages import today_utc
+    from verify.store import parse_store
 
     env = parse_store(str(store)).env()
     app = VerifyApp(env=env)

@@ -22,8 +22,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .domain.duties import Team
-from .domain.errors import InvalidInput
+from verify.domain.duties import Team
+from verify.domain.errors import InvalidInput
 
 
 def load_team(path: Path) -> Team:

@@ -7,9 +7,9 @@ from typing import Any
 import orjson
 from pydantic import BaseModel, ConfigDict
 
-from .domain.incident import Incident
-from .domain.rulebook import GradeDecision
-from .domain.values import Source
+from verify.domain.incident import Incident
+from verify.domain.rulebook import GradeDecision
+from verify.domain.values import Source
 
 
 def json_bytes(document: Any) -> bytes:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..store import DEFAULT_STORE
-from . import (
+from verify.cli import (
     auditing,
     incidents,
     parties,
@@ -17,8 +16,9 @@ from . import (
     team,
     transfer,
 )
-from .demo import demo
-from .support import VerifyGroup, start_session
+from verify.cli.demo import demo
+from verify.cli.support import VerifyGroup, start_session
+from verify.store import DEFAULT_STORE
 
 
 @click.group(cls=VerifyGroup, context_settings={"help_option_names": ["-h", "--help"]})

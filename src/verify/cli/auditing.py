@@ -7,7 +7,15 @@ from typing import Any
 
 import click
 
-from .support import CODE, EXIT_REFUSED, Session, emit_json, json_option, pass_session, say
+from verify.cli.support import (
+    CODE,
+    EXIT_REFUSED,
+    Session,
+    emit_json,
+    json_option,
+    pass_session,
+    say,
+)
 
 
 @click.group()
@@ -28,8 +36,8 @@ def audit_verify(session: Session, seal_text: str | None, as_json: bool) -> None
     naming the first event that was altered, removed, inserted or moved in the
     database behind the program's back.
     """
-    from ..audit import Seal
-    from ..auditing import Auditor
+    from verify.audit import Seal
+    from verify.auditing import Auditor
 
     seal = Seal.parse(seal_text) if seal_text else None
     auditor = Auditor(session.app(), session.store.label)
@@ -53,7 +61,7 @@ def audit_verify(session: Session, seal_text: str | None, as_json: bool) -> None
 @pass_session
 def audit_seal(session: Session, as_json: bool) -> None:
     """Print the head hash of the verified history, with a timestamp, to publish."""
-    from ..auditing import Auditor
+    from verify.auditing import Auditor
 
     sealed = Auditor(session.app(), session.store.label).seal()
     if as_json:
@@ -69,7 +77,7 @@ def audit_seal(session: Session, as_json: bool) -> None:
 @pass_session
 def audit_regrade(session: Session, rulebook_name: str, as_json: bool) -> None:
     """Show which grades another rulebook version would change, without recording anything."""
-    from ..auditing import Auditor, rulebook_named
+    from verify.auditing import Auditor, rulebook_named
 
     rulebook = rulebook_named(rulebook_name)
     app = session.app()
@@ -103,7 +111,7 @@ def _print_regrade(report: dict[str, Any]) -> None:
 @pass_session
 def explain(session: Session, code: str, rulebook_name: str | None, as_json: bool) -> None:
     """Show how the rulebook grades incident CODE: each rule, each source, each strike."""
-    from ..auditing import rulebook_named
+    from verify.auditing import rulebook_named
 
     rulebook = rulebook_named(rulebook_name) if rulebook_name else None
     document = session.app().explain(code, rulebook)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from ..store import DEFAULT_STORE
-from .support import Session, pass_session, say
+from verify.cli.support import Session, pass_session, say
+from verify.store import DEFAULT_STORE
 
 
 @click.command()
@@ -16,7 +16,7 @@ def demo(session: Session) -> None:
     Writes to the store (verify.sqlite unless --store says otherwise). If the
     store already holds the demo's incidents, it shows them and changes nothing.
     """
-    from ..demo import DEMO_CODES, run_demo
+    from verify.demo import DEMO_CODES, run_demo
 
     app = session.app(create=True)
     already = [code for code in DEMO_CODES if app.has_incident(code)]

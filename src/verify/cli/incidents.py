@@ -8,7 +8,8 @@ from typing import Any
 
 import click
 
-from ..domain.values import (
+from verify.cli.support import CODE, COUNT, DATE, Session, build, pass_session, say
+from verify.domain.values import (
     Assessment,
     AssessmentOutcome,
     CasualtyRange,
@@ -24,7 +25,6 @@ from ..domain.values import (
     StrikeConfirmation,
     StrikeStatus,
 )
-from .support import CODE, COUNT, DATE, Session, build, pass_session, say
 
 
 class EnumChoice(click.Choice[str]):
@@ -313,7 +313,7 @@ def keygen() -> None:
     Every process that uses an encrypted store needs the same key; without it
     the events cannot be read. Set it before `verify init` on a new store.
     """
-    from ..store import new_cipher_key
+    from verify.store import new_cipher_key
 
     say(new_cipher_key())
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .support import Session, emit_json, json_option, pass_session, say
+from verify.cli.support import Session, emit_json, json_option, pass_session, say
 
 
 @click.group()

@@ -6,8 +6,8 @@ import datetime as dt
 
 import click
 
-from . import render
-from .support import CODE, MOMENT, Session, emit_json, json_option, pass_session, say
+from verify.cli import render
+from verify.cli.support import CODE, MOMENT, Session, emit_json, json_option, pass_session, say
 
 
 @click.command()

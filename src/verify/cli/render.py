@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..domain.values import CasualtyRange
-from ..views import HistoryEntry, IncidentView, Suggestion
+from verify.domain.values import CasualtyRange
+from verify.views import HistoryEntry, IncidentView, Suggestion
 
 
 def count(value: dict[str, Any]) -> str:

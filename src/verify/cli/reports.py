@@ -11,11 +11,11 @@ from typing import Any
 
 import click
 
-from ..application import MAX_LISTING, VerifyApp
-from ..domain.values import State
-from ..readmodel import STATS_KEYS
-from .incidents import choice
-from .support import DATE, Session, emit_json, json_option, pass_session, say
+from verify.application import MAX_LISTING, VerifyApp
+from verify.cli.incidents import choice
+from verify.cli.support import DATE, Session, emit_json, json_option, pass_session, say
+from verify.domain.values import State
+from verify.readmodel import STATS_KEYS
 
 
 class Seconds(click.FloatRange):
@@ -91,7 +91,7 @@ def stats(session: Session, by: str, date_from: dt.date | None, date_to: dt.date
     app = caught_up(session)
     document = app.stats(by=by, date_from=date_from, date_to=date_to)
     if chart is not None:
-        from ..chart import draw_monthly_chart
+        from verify.chart import draw_monthly_chart
 
         monthly = document if by == "month" else app.stats(
             by="month", date_from=date_from, date_to=date_to)

@@ -6,10 +6,10 @@ import sys
 
 import click
 
-from ..domain.values import DisputeOutcome, Grade
-from . import render
-from .incidents import choice
-from .support import CODE, Session, emit_json, json_option, pass_session, say
+from verify.cli import render
+from verify.cli.incidents import choice
+from verify.cli.support import CODE, Session, emit_json, json_option, pass_session, say
+from verify.domain.values import DisputeOutcome, Grade
 
 
 @click.command()

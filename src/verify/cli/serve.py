@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from ..domain.errors import InvalidInput
-from .support import Session, pass_session, say
+from verify.cli.support import Session, pass_session, say
+from verify.domain.errors import InvalidInput
 
 
 @click.command()
@@ -28,8 +28,8 @@ def serve(session: Session, host: str, port: int) -> None:
     try:
         import uvicorn
 
-        from ..web.app import create_app
-        from ..web.auth import is_loopback
+        from verify.web.app import create_app
+        from verify.web.auth import is_loopback
     except ImportError:
         raise InvalidInput(
             "verify serve needs the web extra: pip install 'verify[web]'"

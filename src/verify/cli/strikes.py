@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from .support import (
+from verify.cli.support import (
     EXIT_BAD_INPUT,
     EXIT_REFUSED,
     Session,
@@ -45,8 +45,8 @@ def strikes_import(session: Session, file: Path, as_json: bool) -> None:
     lon. A report already recorded is compared, never changed. Exit codes as
     for `verify import`.
     """
-    from ..importing import Status
-    from ..strike_reports import StrikeReports, read_reports
+    from verify.importing import Status
+    from verify.strike_reports import StrikeReports, read_reports
 
     tally: Counter[Status] = Counter()
     problems = []
@@ -75,7 +75,7 @@ def strikes_import(session: Session, file: Path, as_json: bool) -> None:
 @pass_session
 def strikes_list(session: Session, as_json: bool) -> None:
     """Every recorded strike report, in the order recorded."""
-    from ..strike_reports import StrikeReports
+    from verify.strike_reports import StrikeReports
 
     reports = list(StrikeReports(session.app()).all())
     if as_json:
@@ -109,7 +109,7 @@ def strikes_match(session: Session, radius_km: float, days: int, apply: bool,
     named without coordinates are looked up in the gazetteer. Without
     --apply nothing is recorded.
     """
-    from ..strike_reports import StrikeReports, load_gazetteer
+    from verify.strike_reports import StrikeReports, load_gazetteer
 
     service = StrikeReports(session.app())
     found, counts = service.candidates(load_gazetteer(gazetteer), radius_km=radius_km,

@@ -16,14 +16,14 @@ import click
 from eventsourcing.persistence import MapperDeserialisationError, PersistenceError
 from pydantic import BaseModel, ValidationError
 
-from ..application import VerifyApp
-from ..domain.duties import Team
-from ..domain.errors import InvalidInput, Refused, VerifyError
-from ..domain.values import CasualtyRange, canonical_code
-from ..messages import parse_count, parse_day, parse_moment, validation_sentence
-from ..store import DEFAULT_STORE, StoreLocation, parse_store
-from ..team import load_team
-from ..views import json_bytes
+from verify.application import VerifyApp
+from verify.domain.duties import Team
+from verify.domain.errors import InvalidInput, Refused, VerifyError
+from verify.domain.values import CasualtyRange, canonical_code
+from verify.messages import parse_count, parse_day, parse_moment, validation_sentence
+from verify.store import DEFAULT_STORE, StoreLocation, parse_store
+from verify.team import load_team
+from verify.views import json_bytes
 
 EXIT_REFUSED = 1
 EXIT_BAD_INPUT = 2

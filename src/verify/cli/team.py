@@ -11,11 +11,11 @@ from pathlib import Path
 
 import click
 
-from ..domain.duties import Member, Role, Team
-from ..domain.errors import InvalidInput
-from ..team import hash_password, load_team, write_team
-from .incidents import choice
-from .support import Session, emit_json, json_option, pass_session, say
+from verify.cli.incidents import choice
+from verify.cli.support import Session, emit_json, json_option, pass_session, say
+from verify.domain.duties import Member, Role, Team
+from verify.domain.errors import InvalidInput
+from verify.team import hash_password, load_team, write_team
 
 DEFAULT_TEAM_FILE = Path("team.toml")
 

@@ -14,11 +14,11 @@ from typing import IO, TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:
-    from ..importing import Outcome
+    from verify.importing import Outcome
 
-from ..domain.dates import DateOrder
-from ..messages import today_utc
-from .support import EXIT_BAD_INPUT, Session, emit_json, json_option, say
+from verify.cli.support import EXIT_BAD_INPUT, Session, emit_json, json_option, say
+from verify.domain.dates import DateOrder
+from verify.messages import today_utc
 
 EXPORT_FORMATS = ("jsonl", "csv", "geojson")
 
@@ -49,10 +49,10 @@ def import_(session: Session, file: Path, dry_run: bool, date_order: str,
     are: an identical row is skipped, a row that differs is reported, never
     merged. Exits 2 when any line was refused, 0 otherwise.
     """
-    from ..formats import count_rows, format_of, read_rows
-    from ..importing import PARALLEL_FROM_ROWS, Status, import_file
-    from ..intake import Intake
-    from ..sheets import load_column_map
+    from verify.formats import count_rows, format_of, read_rows
+    from verify.importing import PARALLEL_FROM_ROWS, Status, import_file
+    from verify.intake import Intake
+    from verify.sheets import load_column_map
 
     columns = load_column_map(columns_file) if columns_file is not None else None
     if columns is not None and format_of(file) != "csv":
@@ -94,7 +94,7 @@ class ImportReport:
     """What an import did, line by line: the document of `import --json` (SPEC section 9)."""
 
     def __init__(self) -> None:
-        from ..importing import Status
+        from verify.importing import Status
 
         self.tally: Counter[Status] = Counter()
         self.events = 0
@@ -104,7 +104,7 @@ class ImportReport:
 
     def add(self, outcome: Outcome) -> None:
         """Count one outcome; say its warnings and any refusal on stderr (never row contents)."""
-        from ..importing import Status
+        from verify.importing import Status
 
         self.tally[outcome.status] += 1
         self.events += outcome.events
@@ -124,7 +124,7 @@ class ImportReport:
         click.echo(f"line {outcome.line}: {outcome.message}", err=True)
 
     def document(self) -> dict[str, object]:
-        from ..importing import Status
+        from verify.importing import Status
 
         return {
             "imported": self.tally[Status.IMPORTED],
@@ -149,7 +149,7 @@ class ImportReport:
 @click.pass_obj
 def export(session: Session, format_: str | None, public: bool, output: Path | None) -> None:
     """Export every incident as JSON Lines, CSV or GeoJSON."""
-    from ..formats import write_csv, write_geojson, write_jsonl
+    from verify.formats import write_csv, write_geojson, write_jsonl
 
     format_ = export_format(format_, output)
     app = session.app()

@@ -1,9 +1,15 @@
 """The verification domain: pure rules and facts, no I/O."""
 
-from .errors import ConcurrentChange, InvalidInput, Refused, UnknownIncident, VerifyError
-from .incident import Incident, incident_id
-from .rulebook import CURRENT_RULEBOOK, RULEBOOKS, CaseFile, GradeDecision, Rulebook
-from .values import (
+from verify.domain.errors import (
+    ConcurrentChange,
+    InvalidInput,
+    Refused,
+    UnknownIncident,
+    VerifyError,
+)
+from verify.domain.incident import Incident, incident_id
+from verify.domain.rulebook import CURRENT_RULEBOOK, RULEBOOKS, CaseFile, GradeDecision, Rulebook
+from verify.domain.values import (
     Assessment,
     AssessmentOutcome,
     CasualtyRange,

@@ -15,7 +15,7 @@ import datetime as dt
 import re
 from enum import StrEnum
 
-from .text import UnreadableText, ascii_digits, tidy
+from verify.domain.text import UnreadableText, ascii_digits, tidy
 
 
 class DateOrder(StrEnum):

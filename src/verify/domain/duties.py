@@ -13,8 +13,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .errors import Refused
-from .values import Grade
+from verify.domain.errors import Refused
+from verify.domain.values import Grade
 
 GRADES_NEEDING_APPROVAL = frozenset({Grade.FAIR, Grade.CONFIRMED, Grade.DISCOUNTED})
 """Grades that, under separation of duties, a second person must approve."""

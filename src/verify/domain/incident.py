@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 from eventsourcing.domain import Aggregate
 
-from .duties import needs_approval
-from .errors import InvalidInput, Refused
-from .parties import NO_PARTIES, PartyNames
-from .rulebook import CURRENT_RULEBOOK, CaseFile, Evidence, GradeDecision
-from .text import fold
-from .values import (
+from verify.domain.duties import needs_approval
+from verify.domain.errors import InvalidInput, Refused
+from verify.domain.parties import NO_PARTIES, PartyNames
+from verify.domain.rulebook import CURRENT_RULEBOOK, CaseFile, Evidence, GradeDecision
+from verify.domain.text import fold
+from verify.domain.values import (
     Assessment,
     CasualtyRange,
     CompetingClaim,

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING
 from eventsourcing.domain import Aggregate
 from pydantic import Field
 
-from .errors import InvalidInput, Refused
-from .text import fold, tidy
-from .values import Value, refuse_nul
+from verify.domain.errors import InvalidInput, Refused
+from verify.domain.text import fold, tidy
+from verify.domain.values import Value, refuse_nul
 
 REGISTER_ID = uuid.uuid5(uuid.UUID("5b3f7c1e-0f4d-4f0e-9d6b-2a8e1c7d9b30"), "parties")
 """The one party register of a store."""

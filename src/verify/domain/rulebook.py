@@ -10,9 +10,9 @@ from collections.abc import Sequence
 
 from pydantic import Field
 
-from .errors import Refused
-from .parties import NO_PARTIES, PartyNames
-from .values import (
+from verify.domain.errors import Refused
+from verify.domain.parties import NO_PARTIES, PartyNames
+from verify.domain.values import (
     Assessment,
     AssessmentOutcome,
     CompetingClaim,

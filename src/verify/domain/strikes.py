@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any, Self
 from eventsourcing.domain import Aggregate
 from pydantic import Field, model_validator
 
-from .text import fold
-from .values import LongText, Precision, ShortText, Value, refuse_nul
+from verify.domain.text import fold
+from verify.domain.values import LongText, Precision, ShortText, Value, refuse_nul
 
 REPORT_NAMESPACE = uuid.UUID("0b7f3c52-8d3e-4f54-9c39-3f1b6a0e2d41")
 EARTH_RADIUS_KM = 6371.0088

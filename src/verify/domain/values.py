@@ -17,9 +17,9 @@ from pydantic import (
     model_validator,
 )
 
-from .counts import read_count
-from .errors import InvalidInput
-from .text import fold
+from verify.domain.counts import read_count
+from verify.domain.errors import InvalidInput
+from verify.domain.text import fold
 
 MAX_TEXT = 100_000
 """Longest free text (summary, rationale, reason) an event may carry, in characters."""

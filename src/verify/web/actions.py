@@ -14,10 +14,10 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from ..application import VerifyApp
-from ..domain.duties import Action
-from ..domain.errors import InvalidInput
-from ..domain.values import (
+from verify.application import VerifyApp
+from verify.domain.duties import Action
+from verify.domain.errors import InvalidInput
+from verify.domain.values import (
     Assessment,
     CasualtyRange,
     CompetingClaim,
@@ -31,7 +31,7 @@ from ..domain.values import (
     StrikeConfirmation,
     canonical_code,
 )
-from ..messages import parse_count, parse_day, validation_sentence
+from verify.messages import parse_count, parse_day, validation_sentence
 
 Form = Mapping[str, str]
 

@@ -25,15 +25,28 @@ from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.sessions import SessionMiddleware
 
-from ..application import MAX_LISTING, VerifyApp
-from ..domain.errors import ConcurrentChange, InvalidInput, Refused, UnknownIncident, VerifyError
-from ..domain.values import Grade, Precision, Reliability, SourceKind, State, canonical_code
-from ..messages import parse_moment
-from ..readmodel import STATS_KEYS
-from ..store import StoreLocation
-from ..views import ErrorDocument, HistoryEntry, IncidentView, QueueEntry, StatsDocument, json_bytes
-from .actions import ACTIONS, Fields, report_incident
-from .auth import BadCsrfToken, Gate, Identity, SignInRequired, check_csrf, csrf_token
+from verify.application import MAX_LISTING, VerifyApp
+from verify.domain.errors import (
+    ConcurrentChange,
+    InvalidInput,
+    Refused,
+    UnknownIncident,
+    VerifyError,
+)
+from verify.domain.values import Grade, Precision, Reliability, SourceKind, State, canonical_code
+from verify.messages import parse_moment
+from verify.readmodel import STATS_KEYS
+from verify.store import StoreLocation
+from verify.views import (
+    ErrorDocument,
+    HistoryEntry,
+    IncidentView,
+    QueueEntry,
+    StatsDocument,
+    json_bytes,
+)
+from verify.web.actions import ACTIONS, Fields, report_incident
+from verify.web.auth import BadCsrfToken, Gate, Identity, SignInRequired, check_csrf, csrf_token
 
 QUEUE_PAGE_SIZE = 200
 """Incidents one queue page lists; the filters narrow it further."""

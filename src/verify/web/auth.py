@@ -18,8 +18,8 @@ from pathlib import Path
 
 from fastapi import Request
 
-from ..domain.duties import PERMISSIONS, Action, Role, Team
-from ..team import hash_password, load_team, password_matches
+from verify.domain.duties import PERMISSIONS, Action, Role, Team
+from verify.team import hash_password, load_team, password_matches
 
 SESSION_MEMBER = "member"
 SESSION_CSRF = "csrf"
