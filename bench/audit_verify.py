@@ -16,8 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from verify.auditing import Auditor
-from verify.synthetic import imported_store, write_archive
+from verify.application.auditing import Auditor
+from verify.demo.synthetic import imported_store, write_archive
 
 
 def main() -> None:

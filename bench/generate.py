@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from verify.synthetic import write_archive
+from verify.demo.synthetic import write_archive
 
 
 def main() -> None:

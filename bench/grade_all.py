@@ -14,8 +14,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from verify.demo.synthetic import imported_store, write_archive
 from verify.domain import Refused
-from verify.synthetic import imported_store, write_archive
 
 
 def main() -> None:

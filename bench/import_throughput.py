@@ -3,7 +3,7 @@
     python bench/import_throughput.py [--incidents 100000]
     python bench/import_throughput.py --postgres postgresql://postgres@127.0.0.1:5432/test
 
-1. Generates a synthetic archive (verify.synthetic, about six events an incident).
+1. Generates a synthetic archive (verify.demo.synthetic, about six events an incident).
 2. Imports it into a fresh store through the same path as `verify import`
    (streamed rows, validation, domain commands, batched transactions).
 3. Baseline, same run: copies exactly the rows that import stored into a fresh
@@ -20,13 +20,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from verify.application import VerifyApp
-from verify.formats import read_rows
-from verify.importing import CHUNK_LINES, Status, import_file
-from verify.intake import Intake
-from verify.messages import today_utc
-from verify.store import parse_store
-from verify.synthetic import write_archive
+from verify.adapters.bulk_import import CHUNK_LINES, import_file
+from verify.adapters.interchange import read_rows
+from verify.adapters.store import parse_store
+from verify.application.app import VerifyApp
+from verify.application.importing import Status
+from verify.application.intake import Intake
+from verify.application.messages import today_utc
+from verify.demo.synthetic import write_archive
 
 
 def import_archive(file: Path, store: Path | str) -> tuple[int, int, float]:

@@ -19,9 +19,9 @@ from typing import Any
 
 import orjson
 
-from verify.intake import Intake
-from verify.messages import today_utc
-from verify.synthetic import archive
+from verify.application.intake import Intake
+from verify.application.messages import today_utc
+from verify.demo.synthetic import archive
 
 CORPUS = Path(__file__).resolve().parent.parent / "tests" / "data" / "archive.jsonl"
 

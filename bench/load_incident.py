@@ -16,10 +16,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from verify.application import SNAPSHOT_INTERVAL, VerifyApp
+from verify.adapters.store import parse_store
+from verify.application.app import VerifyApp
+from verify.application.base import SNAPSHOT_INTERVAL
 from verify.domain import CasualtyRange, Location, Source
 from verify.domain.incident import incident_id, project_incident
-from verify.store import parse_store
 
 
 def build(app: VerifyApp, events: int) -> None:

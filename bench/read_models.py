@@ -21,7 +21,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from verify.synthetic import imported_store, write_archive
+from verify.demo.synthetic import imported_store, write_archive
 
 
 def wall(command: list[str], env: dict[str, str], repeat: int) -> tuple[float, int]:
@@ -67,7 +67,7 @@ def main() -> None:
         app.close()
 
         env = {**os.environ, "VERIFY_STORE": str(store)}
-        verify = [sys.executable, "-c", "from verify.cli import main; main()"]
+        verify = [sys.executable, "-c", "from verify.entrypoints.cli import main; main()"]
         queue_s, queue_bytes = wall([*verify, "queue", "--json"], env, args.repeat)
         stats_s, _ = wall([*verify, "stats", "--by", "month", "--json"], env, args.repeat)
         startup_s, _ = wall([*verify, "--help"], env, args.repeat)

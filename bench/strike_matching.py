@@ -19,9 +19,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from verify.adapters.strike_files import load_gazetteer
+from verify.application.strike_reports import StrikeReports
+from verify.demo.synthetic import PLACES, imported_store, write_archive
 from verify.domain.strikes import Located, StrikeReportRecord, distance_km, match
-from verify.strike_reports import StrikeReports, load_gazetteer
-from verify.synthetic import PLACES, imported_store, write_archive
 
 COALITION = "US-led Coalition"
 START = dt.date(2014, 8, 8)

@@ -24,7 +24,7 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
-from verify.synthetic import imported_store, write_archive
+from verify.demo.synthetic import imported_store, write_archive
 
 
 def timed(action: Callable[[], object], repeat: int) -> tuple[float, float]:
@@ -68,8 +68,8 @@ def main() -> None:
 
         port = free_port()
         server = subprocess.Popen(
-            [sys.executable, "-c", "from verify.cli import main; main()", "--store", str(store),
-             "serve", "--port", str(port)],
+            [sys.executable, "-c", "from verify.entrypoints.cli import main; main()",
+             "--store", str(store), "serve", "--port", str(port)],
             env={**os.environ}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         base = f"http://127.0.0.1:{port}"
         try:

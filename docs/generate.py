@@ -2,6 +2,8 @@
 
 - docs/rules.md renders features/*.feature for readers who never open Gherkin.
 - docs/cli.md embeds every command's --help between its generated markers.
+- docs/architecture.md lists every module of every layer, with what it is for
+  (its docstring's first line) and the layers it imports.
 
 tests/test_generated_docs.py fails when a committed file differs from what
 this script would write, so the documentation cannot drift from the code.
@@ -9,6 +11,7 @@ this script would write, so the documentation cannot drift from the code.
 
 from __future__ import annotations
 
+import ast
 import re
 import sys
 from pathlib import Path
@@ -18,6 +21,9 @@ import click
 ROOT = Path(__file__).resolve().parent.parent
 BEGIN = "<!-- generated: command help (python docs/generate.py) -->"
 END = "<!-- end of generated command help -->"
+MAP_BEGIN = "<!-- generated: module map (python docs/generate.py) -->"
+MAP_END = "<!-- end of generated module map -->"
+LAYERS = ["domain", "application", "adapters", "demo", "entrypoints"]
 
 
 def render_feature(path: Path) -> str:
@@ -71,7 +77,7 @@ def rules_page() -> str:
 
 def command_help() -> str:
     sys.path.insert(0, str(ROOT / "src"))
-    from verify.cli import cli
+    from verify.entrypoints.cli import cli
 
     sections: list[str] = []
 
@@ -96,10 +102,40 @@ def cli_page(current: str) -> str:
     return f"{head}{BEGIN}\n\n{command_help()}\n{END}{tail}"
 
 
+def module_map() -> str:
+    """Each layer's modules: what each is for, and which layers it imports."""
+    package = ROOT / "src" / "verify"
+    out: list[str] = []
+    for layer in LAYERS:
+        out += [f"### `{layer}/`", "", "| module | for | imports |", "|---|---|---|"]
+        for path in sorted((package / layer).rglob("*.py")):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            doc = (ast.get_docstring(tree) or "").strip().splitlines()
+            used = set()
+            for node in ast.walk(tree):
+                if isinstance(node, ast.ImportFrom) and node.module and \
+                        node.module.startswith("verify."):
+                    used.add(node.module.split(".")[1])
+            inner = ", ".join(name for name in LAYERS if name in used and name != layer) or "-"
+            name = str(path.relative_to(package / layer))
+            out.append(f"| `{name}` | {doc[0] if doc else ''} | {inner} |")
+        out.append("")
+    return "\n".join(out)
+
+
+def architecture_page(current: str) -> str:
+    head, _, rest = current.partition(MAP_BEGIN)
+    _, _, tail = rest.partition(MAP_END)
+    return f"{head}{MAP_BEGIN}\n\n{module_map()}\n{MAP_END}{tail}"
+
+
 def main() -> None:
     (ROOT / "docs" / "rules.md").write_text(rules_page(), encoding="utf-8")
     cli_path = ROOT / "docs" / "cli.md"
     cli_path.write_text(cli_page(cli_path.read_text(encoding="utf-8")), encoding="utf-8")
+    layers_path = ROOT / "docs" / "architecture.md"
+    layers_path.write_text(architecture_page(layers_path.read_text(encoding="utf-8")),
+                           encoding="utf-8")
 
 
 if __name__ == "__main__":

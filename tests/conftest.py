@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 from pytest_bdd import given, parsers, then, when
 
-from verify.application import VerifyApp
+from verify.adapters.store import parse_store
+from verify.application.app import VerifyApp
 from verify.domain import (
     Assessment,
     CasualtyRange,
@@ -22,7 +23,6 @@ from verify.domain import (
     Source,
     VerifyError,
 )
-from verify.store import parse_store
 
 import notation
 

@@ -30,11 +30,11 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from verify.application import VerifyApp
-from verify.cli import cli
-from verify.store import parse_store
-from verify.web.actions import ACTIONS
-from verify.web.app import create_app
+from verify.adapters.store import parse_store
+from verify.application.app import VerifyApp
+from verify.entrypoints.cli import cli
+from verify.entrypoints.web.actions import ACTIONS
+from verify.entrypoints.web.app import create_app
 
 API_EXAMPLES = 150
 """Generated requests per API operation (docs/security.md quotes this)."""
@@ -62,7 +62,9 @@ def store(store_url: str) -> str:
 @pytest.fixture
 def web(store: str) -> Iterator[tuple[FastAPI, VerifyApp]]:
     app = VerifyApp(env={**parse_store(store).env(), "CREATE_TABLE": "n"})
-    yield create_app(parse_store(store), team_file=None, local_actor="fuzz", app=app), app
+    web_app = create_app(parse_store(store), team_file=None, local_actor="fuzz", app=app)
+    yield web_app, app
+    web_app.state.keeper.stop()
     app.close()
 
 

@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 from eventsourcing.application import project_aggregate
 
-from verify.application import SNAPSHOT_INTERVAL, VerifyApp
+from verify.adapters.store import parse_store
+from verify.application.app import VerifyApp
+from verify.application.base import SNAPSHOT_INTERVAL
 from verify.domain import (
     ConcurrentChange,
     Grade,
@@ -18,7 +20,6 @@ from verify.domain import (
     StrikeConfirmation,
     UnknownIncident,
 )
-from verify.store import parse_store
 
 from conftest import report
 

@@ -20,12 +20,12 @@ import pytest
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
+from verify.application.importing import incident_from_record
+from verify.application.intake import Intake
+from verify.application.messages import today_utc
+from verify.application.records import IncidentRecord
 from verify.domain.errors import VerifyError
 from verify.domain.text import fold
-from verify.importing import incident_from_record
-from verify.intake import Intake
-from verify.messages import today_utc
-from verify.records import IncidentRecord
 
 from test_import_export import Store
 

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from pytest_bdd import given, parsers, scenarios, then, when
 
+from verify.application.importing import Importer, Outcome, Status, validate_row
+from verify.application.intake import Intake
+from verify.application.messages import today_utc
 from verify.domain.values import CasualtyRange
-from verify.importing import Importer, Outcome, Status, validate_row
-from verify.intake import Intake
-from verify.messages import today_utc
 
 import notation
 from conftest import World

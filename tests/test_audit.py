@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from verify.chain import GENESIS, link
-from verify.cli import cli
+from verify.domain.chain import GENESIS, link
+from verify.entrypoints.cli import cli
 
 from conftest import fresh_postgres_schema
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from verify.cli import cli
+from verify.entrypoints.cli import cli
 
 CHROMIUM_FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                   "--disable-background-networking", "--no-first-run"]
@@ -72,8 +72,8 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     assert CliRunner().invoke(cli, ["--store", str(store), "demo"]).exit_code == 0
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-c", "from verify.cli import main; main()", "--store", str(store),
-         "--actor", "maya", "serve", "--port", str(port)],
+        [sys.executable, "-c", "from verify.entrypoints.cli import main; main()",
+         "--store", str(store), "--actor", "maya", "serve", "--port", str(port)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30

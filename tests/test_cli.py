@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from verify.cli import cli
+from verify.entrypoints.cli import cli
 
 Run = Callable[..., Result]
 
@@ -299,7 +299,7 @@ def test_help_explains_every_command(run: Run) -> None:
 def test_postgres_password_comes_from_the_url_or_pgpassword(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from verify.store import parse_store
+    from verify.adapters.store import parse_store
 
     monkeypatch.setenv("PGPASSWORD", "from-environment")
     plain = parse_store("postgresql://clerk@db.example:5432/cases?schema=team")

@@ -15,9 +15,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from verify.application import VerifyApp
-from verify.auditing import Auditor
-from verify.store import parse_store
+from verify.adapters.store import parse_store
+from verify.application.app import VerifyApp
+from verify.application.auditing import Auditor
 
 from conftest import report
 
@@ -26,9 +26,9 @@ NOTES_EACH = 30
 
 WORKER = r"""
 import json, sys
-from verify.application import VerifyApp
+from verify.application.app import VerifyApp
 from verify.domain import ConcurrentChange
-from verify.store import parse_store
+from verify.adapters.store import parse_store
 
 store, name, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
 app = VerifyApp(env={**parse_store(store).env(), "CREATE_TABLE": "n"})
@@ -93,8 +93,8 @@ def test_the_command_line_tells_the_loser_to_run_again(store_url: str, tmp_path:
     """Two sessions read version 1; the second save is refused, exit 1, nothing lost."""
     from click.testing import CliRunner
 
-    from verify.cli.support import exit_for
     from verify.domain import ConcurrentChange, Source
+    from verify.entrypoints.cli.support import exit_for
 
     one = VerifyApp(env=parse_store(store_url).env())
     two = VerifyApp(env=parse_store(store_url).env())
@@ -112,7 +112,8 @@ def test_the_command_line_tells_the_loser_to_run_again(store_url: str, tmp_path:
     assert code == 1
     assert sentence == "incident CS1 changed since you read it; run the command again"
     shown = CliRunner().invoke(
-        __import__("verify.cli", fromlist=["cli"]).cli, ["--store", store_url, "show", "CS1"])
+        __import__("verify.entrypoints.cli", fromlist=["cli"]).cli,
+        ["--store", store_url, "show", "CS1"])
     assert "https://example.org/1" in shown.output and "example.org/2" not in shown.output
     one.close()
     two.close()

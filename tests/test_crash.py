@@ -14,7 +14,7 @@ byte):
   before its final summary, so a summary, when one was printed, must match
   what that run added. `verify import` also draws a progress bar on a
   terminal whose position is the last line with a settled outcome ("imported"
-  means durable, says `verify.importing`): import runs get a pseudo-terminal
+  means durable, says `verify.application.importing`): import runs get a pseudo-terminal
   as stderr, and every line the bar reached must be stored, whole. (The bar
   of `grade --all` counts incidents examined before they are saved, so it
   acknowledges nothing.)
@@ -74,16 +74,18 @@ import orjson
 import pytest
 from click.testing import CliRunner
 
-from verify.application import GRADE_BATCH, VerifyApp
-from verify.cli import cli
+from verify.adapters.bulk_import import CHUNK_LINES, PARALLEL_FROM_ROWS
+from verify.adapters.interchange import write_jsonl
+from verify.adapters.store import parse_store
+from verify.application.app import VerifyApp
+from verify.application.grading import GRADE_BATCH
+from verify.application.importing import IMPORT_BATCH
+from verify.application.readmodels import STATS_GROUPINGS as STATS_KEYS
+from verify.application.records import IncidentRecord
+from verify.demo.synthetic import archive
 from verify.domain.incident import incident_id, project_incident
 from verify.domain.values import canonical_code
-from verify.formats import write_jsonl
-from verify.importing import CHUNK_LINES, IMPORT_BATCH, PARALLEL_FROM_ROWS
-from verify.readmodel import STATS_KEYS
-from verify.records import IncidentRecord
-from verify.store import parse_store
-from verify.synthetic import archive
+from verify.entrypoints.cli import cli
 
 from conftest import fresh_postgres_schema
 
@@ -116,7 +118,7 @@ EXIT_GRACE = 5.0
 """Seconds a command's other processes get to exit after it has ended or been killed."""
 
 ACTOR = "crash-test"
-VERIFY = [sys.executable, "-c", "from verify.cli import main; main()"]
+VERIFY = [sys.executable, "-c", "from verify.entrypoints.cli import main; main()"]
 
 assert INCIDENTS < PARALLEL_FROM_ROWS <= PARALLEL_INCIDENTS
 

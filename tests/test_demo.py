@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
-from verify.application import VerifyApp
-from verify.cli import cli
-from verify.demo import DEMO_CODES
+from verify.adapters.store import parse_store
+from verify.application.app import VerifyApp
+from verify.demo.tour import DEMO_CODES
 from verify.domain import Grade, State
-from verify.store import parse_store
+from verify.entrypoints.cli import cli
 
 
 def test_demo_reaches_every_state_and_grade(store_url: str) -> None:

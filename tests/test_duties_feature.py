@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from pytest_bdd import given, parsers, scenarios, then, when
 
+from verify.application.app import VerifyApp
 from verify.domain import DisputeOutcome, Grade, Source, StrikeConfirmation
 from verify.domain.duties import Member, Role, Team
 
@@ -34,11 +35,14 @@ def on_each_store(world: World) -> Iterator[World]:
 
 @contextmanager
 def team_in_force(world: World) -> Iterator[None]:
-    world.app.team = TEAMS[id(world)]
+    """The world's store, opened with the team given at construction, as the CLI opens it."""
+    without = world.app
+    world.app = VerifyApp(env=without.env, team=TEAMS[id(world)])
     try:
         yield
     finally:
-        world.app.team = None
+        world.app.close()
+        world.app = without
 
 
 def act(world: World, action: Callable[[], Any]) -> None:

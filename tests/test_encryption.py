@@ -8,8 +8,8 @@ from pathlib import Path
 
 from click.testing import CliRunner, Result
 
-from verify.cli import cli
-from verify.synthetic import write_archive
+from verify.demo.synthetic import write_archive
+from verify.entrypoints.cli import cli
 
 PROTECTED = "Raqqa local monitoring network"  # a protected source in the demo
 

@@ -27,3 +27,9 @@ def test_cli_page_embeds_current_help() -> None:
     committed = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
     assert committed == generator().cli_page(committed), "run: python docs/generate.py"
     assert "### `verify grade`" in committed
+
+
+def test_architecture_page_lists_every_module() -> None:
+    committed = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    assert committed == generator().architecture_page(committed), "run: python docs/generate.py"
+    assert "| `incident.py` |" in committed

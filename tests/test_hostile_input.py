@@ -41,24 +41,26 @@ from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, Phase, assume, given, note, settings
 from hypothesis import strategies as st
 
-from verify.application import VerifyApp
-from verify.cli import cli
-from verify.demo import DEMO_CODES
-from verify.domain.errors import InvalidInput, VerifyError
-from verify.formats import CSV_HEADER, read_csv, read_rows, write_csv, write_jsonl
-from verify.importing import (
+from verify.adapters.interchange import (
+    CSV_HEADER,
     MAX_LINE_BYTES,
-    Row,
     decode_json_line,
-    incident_from_record,
     parse_json_line,
-    validate_row,
+    read_csv,
+    read_rows,
+    write_csv,
+    write_jsonl,
 )
-from verify.intake import Intake
-from verify.messages import today_utc
-from verify.records import IncidentRecord
-from verify.store import parse_store
-from verify.strike_reports import read_reports
+from verify.adapters.store import parse_store
+from verify.adapters.strike_files import read_reports
+from verify.application.app import VerifyApp
+from verify.application.importing import Row, incident_from_record, validate_row
+from verify.application.intake import Intake
+from verify.application.messages import today_utc
+from verify.application.records import IncidentRecord
+from verify.demo.tour import DEMO_CODES
+from verify.domain.errors import InvalidInput, VerifyError
+from verify.entrypoints.cli import cli
 
 from conftest import POSTGRES_SERVER, postgres_unreachable
 

@@ -14,14 +14,14 @@ from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from verify.application import VerifyApp
-from verify.cli import cli
-from verify.formats import read_jsonl
-from verify.importing import PARALLEL_FROM_ROWS
-from verify.intake import Intake
-from verify.messages import today_utc
-from verify.store import parse_store
-from verify.synthetic import archive
+from verify.adapters.bulk_import import PARALLEL_FROM_ROWS
+from verify.adapters.interchange import read_jsonl
+from verify.adapters.store import parse_store
+from verify.application.app import VerifyApp
+from verify.application.intake import Intake
+from verify.application.messages import today_utc
+from verify.demo.synthetic import archive
+from verify.entrypoints.cli import cli
 
 from conftest import fresh_postgres_schema
 

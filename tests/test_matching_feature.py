@@ -7,9 +7,10 @@ import datetime as dt
 import pytest
 from pytest_bdd import given, parsers, scenarios, then, when
 
+from verify.adapters.strike_files import load_gazetteer
+from verify.application.strike_reports import StrikeReports
 from verify.domain import CasualtyRange, Location
 from verify.domain.strikes import StrikeReportRecord
-from verify.strike_reports import StrikeReports, load_gazetteer
 
 from conftest import World
 

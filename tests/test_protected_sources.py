@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from verify.cli import cli
+from verify.entrypoints.cli import cli
 
 SECRET_PUBLISHER = "Zahra Witness Circle"
 SECRET_URL = "https://signal.invalid/zahra-7731"

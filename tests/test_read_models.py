@@ -19,16 +19,16 @@ import orjson
 import pytest
 from click.testing import CliRunner
 
-from verify.application import VerifyApp
-from verify.cli import cli
+from verify.adapters.bulk_import import import_file
+from verify.adapters.interchange import read_rows
+from verify.adapters.store import parse_store
+from verify.application.app import VerifyApp
+from verify.application.intake import Intake
+from verify.application.messages import today_utc
+from verify.application.projection import PROJECTION_NAME
+from verify.demo.synthetic import archive
 from verify.domain import DisputeOutcome, Source, State, StrikeConfirmation
-from verify.formats import read_rows
-from verify.importing import import_file
-from verify.intake import Intake
-from verify.messages import today_utc
-from verify.projection import PROJECTION_NAME
-from verify.store import parse_store
-from verify.synthetic import archive
+from verify.entrypoints.cli import cli
 
 from conftest import report
 
@@ -233,7 +233,8 @@ def test_a_catch_up_killed_midway_resumes_to_the_same_tables(tmp_path: Path) -> 
     total = app.recorder.max_notification_id()
     app.close()
     env = {**os.environ, "VERIFY_STORE": str(store)}
-    command = [sys.executable, "-c", "from verify.cli import main; main()", "queue", "--json"]
+    command = [sys.executable, "-c", "from verify.entrypoints.cli import main; main()",
+               "queue", "--json"]
     rng = random.Random(11)
     killed_midway = False
     for _ in range(8):
@@ -270,7 +271,7 @@ def test_a_projection_worker_keeps_up_beside_the_commands(store_url: str) -> Non
     base = ["--store", store_url]
     runner.invoke(cli, [*base, "init"])
     worker = subprocess.Popen(
-        [sys.executable, "-c", "from verify.cli import main; main()", *base,
+        [sys.executable, "-c", "from verify.entrypoints.cli import main; main()", *base,
          "projections", "run", "--interval", "0.05", "--stop-after", "4"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     for n in range(6):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pytest_bdd import given, parsers, scenarios, then, when
 
-from verify.auditing import Auditor, rulebook_named
+from verify.application.auditing import Auditor, rulebook_named
 
 from conftest import World
 

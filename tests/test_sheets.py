@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from verify.adapters.interchange import CSV_HEADER, MAX_CSV_CELL, write_csv
+from verify.adapters.sheets import SheetRow, detect_delimiter, load_column_map, read_sheet
+from verify.application.records import IncidentRecord
 from verify.domain.errors import InvalidInput
-from verify.formats import CSV_HEADER, MAX_CSV_CELL, write_csv
-from verify.records import IncidentRecord
-from verify.sheets import SheetRow, detect_delimiter, load_column_map, read_sheet
 
 
 def sheet(text: str, columns: dict[str, str] | None = None) -> list[SheetRow]:
@@ -68,7 +68,7 @@ def test_quoted_cells_with_delimiters_and_newlines_keep_the_rows_first_line() ->
 
 
 def test_a_file_with_a_bom_through_csv_text(tmp_path: Path) -> None:
-    from verify.formats import csv_text
+    from verify.adapters.interchange import csv_text
 
     path = tmp_path / "sheet.csv"
     path.write_bytes("\ufeffcode\tcountry\r\nCS1\tSyria\r\n".encode())

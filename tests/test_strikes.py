@@ -12,8 +12,8 @@ from click.testing import CliRunner, Result
 from hypothesis import given
 from hypothesis import strategies as st
 
-from verify.cli import cli
 from verify.domain.strikes import Gazetteer, Place, distance_km, place_key
+from verify.entrypoints.cli import cli
 
 Run = Callable[..., Result]
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from verify.cli import cli
-from verify.team import load_team, password_matches
+from verify.adapters.team_file import load_team, password_matches
+from verify.entrypoints.cli import cli
 
 Run = Callable[..., Result]
 

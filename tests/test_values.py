@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from verify.domain import CasualtyRange, IncidentCode, Location, Rating, canonical_code
+from verify.domain.rulebook import CURRENT_RULEBOOK
 
 
 @pytest.mark.parametrize(
@@ -91,7 +92,7 @@ def test_location_keeps_arabic_names() -> None:
 )
 def test_credibility_threshold(reliability: str, credibility: int, credible: bool) -> None:
     rating = Rating(reliability=reliability, credibility=credibility)
-    assert rating.is_credible is credible
+    assert CURRENT_RULEBOOK.rates_credible(rating) is credible
     assert str(rating) == f"{reliability}{credibility}"
 
 

@@ -13,10 +13,10 @@ import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
-from verify.application import VerifyApp
-from verify.cli import cli
-from verify.store import parse_store
-from verify.web.app import create_app
+from verify.adapters.store import parse_store
+from verify.application.app import VerifyApp
+from verify.entrypoints.cli import cli
+from verify.entrypoints.web.app import create_app
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 VERSION = re.compile(r'name="version" value="(\d+)"')

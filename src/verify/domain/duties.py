@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from verify.domain.errors import Refused
+from verify.domain.errors import InvalidInput, Refused
 from verify.domain.values import Grade
 
 GRADES_NEEDING_APPROVAL = frozenset({Grade.FAIR, Grade.CONFIRMED, Grade.DISCOUNTED})
@@ -77,7 +77,7 @@ class Member(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     role: Role
     password_hash: str | None = Field(
-        default=None, description="for signing in to `verify serve`; never the password itself"
+        default=None, description="for signing in to the web server; never the password itself"
     )
 
     @field_validator("name")
@@ -101,6 +101,24 @@ class Team(BaseModel):
         if found is None:
             raise Refused(f"{actor} is not a member of this team; ask for a place in the team file")
         return found
+
+    def with_member(self, member: Member) -> Team:
+        """The team with this member added, or their role or password changed."""
+        return self.model_copy(update={"members": {**self.members, member.name: member}})
+
+    def without_member(self, name: str) -> Team:
+        """The team without this member; a team keeps at least one member."""
+        if name not in self.members:
+            raise InvalidInput(f"{name} is not a member of the team")
+        if len(self.members) == 1:
+            raise InvalidInput(f"{name} is the last member of the team; a team needs one member")
+        return self.model_copy(
+            update={"members": {key: value for key, value in self.members.items()
+                                if key != name}})
+
+    def with_duties(self, separation: bool) -> Team:
+        """The team with separation of duties on or off."""
+        return self.model_copy(update={"separation_of_duties": separation})
 
     def authorize(self, actor: str, action: Action) -> None:
         """Refuse an action the actor's role does not allow."""

@@ -446,6 +446,7 @@ class Incident(Aggregate):
 
     def discount(self, finding: DiscountFinding, actor: str) -> None:
         self._refuse_if_duplicate()
+        finding.check()
         self.trigger_event(self.DiscountFound, finding=_dump(finding), actor=actor)
 
     def revise_harm(
@@ -606,7 +607,9 @@ class Incident(Aggregate):
         self.trigger_event(self.MarkedDuplicate, of=of_code, actor=actor)
 
     def add_note(self, text: str, actor: str) -> None:
-        self.trigger_event(self.NoteAdded, text=text, actor=actor)
+        if not text.strip():
+            raise InvalidInput("the note is empty")
+        self.trigger_event(self.NoteAdded, text=text.strip(), actor=actor)
 
     # ------------------------------------------------------------ read views
 
@@ -683,7 +686,7 @@ class Incident(Aggregate):
         if proposal is not None and (proposal["grade"], proposal["rule"]) == (grade.value, rule):
             raise Refused(
                 f"{proposal['by']} already proposed grade {grade.value} for incident {self.code}; "
-                "it waits for a second person's `verify approve`"
+                "it waits for a second person's approval"
             )
 
     def _next_source_id(self) -> str:

@@ -16,8 +16,11 @@ from verify.domain.values import (
     Assessment,
     AssessmentOutcome,
     CompetingClaim,
+    Credibility,
     DiscountFinding,
     Grade,
+    Rating,
+    Reliability,
     Source,
     SourceKind,
     StrikeConfirmation,
@@ -146,9 +149,19 @@ class Rulebook:
         "credible = reliability A-C and credibility 1-3; sources in one group count once"
     )
     credible_reliabilities: tuple[str, ...] = ("A", "B", "C")
+    credible_credibilities: tuple[int, ...] = (1, 2, 3)
 
-    def is_credible(self, source: Source, case: CaseFile) -> bool:
-        return source.is_credible
+    def rates_credible(self, rating: Rating) -> bool:
+        """Whether an Admiralty rating is credible: the one place this rule is stated."""
+        return self._credible(rating.reliability, rating.credibility)
+
+    def is_credible(self, source: Source, case: CaseFile | None = None) -> bool:
+        """Whether a source counts as credible (its rating, in rulebook v1)."""
+        return self._credible(source.reliability, source.credibility)
+
+    def _credible(self, reliability: Reliability, credibility: Credibility) -> bool:
+        return (reliability.value in self.credible_reliabilities
+                and int(credibility) in self.credible_credibilities)
 
     def group_of(self, source: Source) -> str:
         """The independence group a source belongs to: sources in one group count once."""
@@ -218,7 +231,8 @@ class Rulebook:
 
     def credibility_reason(self, source: Source, credible: bool) -> str:
         low, high = self.credible_reliabilities[0], self.credible_reliabilities[-1]
-        needs = f"reliability {low}-{high} and credibility 1-3"
+        first, last = self.credible_credibilities[0], self.credible_credibilities[-1]
+        needs = f"reliability {low}-{high} and credibility {first}-{last}"
         verdict = "meets" if credible else "falls short of"
         return f"{source.rating} {verdict} {needs}"
 
@@ -402,9 +416,6 @@ class RulebookV2(Rulebook):
     )
     credible_reliabilities: tuple[str, ...] = ("A", "B")
     belligerent_side = (SourceKind.OFFICIAL, SourceKind.BELLIGERENT)
-
-    def is_credible(self, source: Source, case: CaseFile) -> bool:
-        return source.reliability in self.credible_reliabilities and source.credibility <= 3
 
     def group_of(self, source: Source) -> str:
         if source.kind in self.belligerent_side:

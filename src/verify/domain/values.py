@@ -228,20 +228,11 @@ class Credibility(IntEnum):
     CANNOT_BE_JUDGED = 6
 
 
-def credible_rating(reliability: str, credibility: int) -> bool:
-    """Rulebook v1's credibility threshold: reliability A-C and credibility 1-3."""
-    return reliability in ("A", "B", "C") and credibility <= 3
-
-
 class Rating(Value):
     """An Admiralty rating such as ``B2``; unrated sources are ``F6``."""
 
     reliability: Reliability = Reliability.F
     credibility: Credibility = Credibility.CANNOT_BE_JUDGED
-
-    @property
-    def is_credible(self) -> bool:
-        return credible_rating(self.reliability, self.credibility)
 
     def __str__(self) -> str:
         return f"{self.reliability.value}{int(self.credibility)}"
@@ -279,10 +270,6 @@ class Source(Value):
     @property
     def rating(self) -> Rating:
         return Rating(reliability=self.reliability, credibility=self.credibility)
-
-    @property
-    def is_credible(self) -> bool:
-        return credible_rating(self.reliability, self.credibility)
 
     @property
     def kind_name(self) -> str:
@@ -355,6 +342,19 @@ class DiscountFinding(Value):
     basis: DiscountBasis
     party: ShortText | None = None
     rationale: LongText
+
+    def check(self) -> None:
+        """Refuse a finding whose basis and party contradict each other.
+
+        Checked when a finding is recorded, not when one is read back: an
+        archive imported before this check may hold such a finding, and its
+        history must still load.
+        """
+        if self.basis is DiscountBasis.OTHER_PARTY and not self.party:
+            raise InvalidInput("name the other party most likely responsible")
+        if self.basis is DiscountBasis.COMBATANTS and self.party:
+            raise InvalidInput("a finding that those killed were combatants names no other "
+                               f"party (not {self.party})")
 
 
 class Grade(StrEnum):

@@ -1,0 +1,1 @@
+"""Adapters: persistence, files and everything else that touches the world outside."""

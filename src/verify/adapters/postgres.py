@@ -1,0 +1,195 @@
+"""PostgreSQL persistence for team stores: the hash chain and the read model.
+
+Both extend the library's PostgreSQL recorders, so events, chain links, read
+models and tracking positions live in one database and one schema, and are
+written in the transactions the library already uses. Imported only when a
+store is ``postgresql://``; it needs the `postgres` extra (psycopg).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from eventsourcing.persistence import StoredEvent, Tracking
+from eventsourcing.postgres import (
+    PostgresApplicationRecorder,
+    PostgresDatastore,
+    PostgresTrackingRecorder,
+)
+from psycopg import Cursor
+from psycopg.rows import DictRow, dict_row, tuple_row
+from psycopg.sql import SQL, Identifier
+
+from verify.adapters.readmodel import (
+    _COLUMNS,
+    _UPSERT,
+    TABLES,
+    ReadModelQueries,
+    row_from,
+    row_values,
+    schema,
+)
+from verify.application.projection import PROJECTION_NAME, IncidentRow
+from verify.domain.chain import GENESIS, ChainRow, chain_links, merge_chain, originator_text
+from verify.domain.text import fold
+
+CHAIN_TABLE = "verify_event_chain"
+
+
+class ChainedPostgresRecorder(PostgresApplicationRecorder):
+    """The library's PostgreSQL application recorder, plus a hash chain row for each event."""
+
+    def __init__(self, datastore: PostgresDatastore, *,
+                 events_table_name: str = "stored_events") -> None:
+        super().__init__(datastore, events_table_name=events_table_name)
+        self.sql_create_statements.append(SQL(
+            "CREATE TABLE IF NOT EXISTS {0}.{1} ("
+            "notification_id bigint PRIMARY KEY, originator_id text NOT NULL, "
+            "originator_version bigint NOT NULL, topic text NOT NULL, link bytea NOT NULL)"
+        ).format(Identifier(datastore.schema), Identifier(CHAIN_TABLE)))
+
+    def _chain(self) -> Any:
+        return SQL("{0}.{1}").format(Identifier(self.datastore.schema), Identifier(CHAIN_TABLE))
+
+    def _fetch_ids_after_insert_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        notification_ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        if not stored_events:
+            return notification_ids
+        assert notification_ids is not None
+        # The library holds an EXCLUSIVE lock on the events table for this
+        # transaction, so no other writer appends between our read and write.
+        curs.execute(SQL("SELECT link FROM {0} ORDER BY notification_id DESC LIMIT 1")
+                     .format(self._chain()))
+        found = curs.fetchone()
+        previous = bytes(found["link"]) if found else GENESIS
+        curs.executemany(SQL("INSERT INTO {0} VALUES (%s, %s, %s, %s, %s)").format(self._chain()),
+                         chain_links(previous, stored_events, notification_ids))
+        return notification_ids
+
+    def chain_rows(self, batch: int = 20_000) -> Iterator[ChainRow]:
+        """Every event beside its chain row, in log order, streamed by server-side cursors."""
+        schema = Identifier(self.datastore.schema)
+        events_sql = SQL(
+            "SELECT notification_id, originator_id, originator_version, topic, state"
+            " FROM {0}.{1} ORDER BY notification_id"
+        ).format(schema, Identifier(self.events_table_name))
+        chain_sql = SQL(
+            "SELECT notification_id, originator_id, originator_version, topic, link"
+            " FROM {0} ORDER BY notification_id"
+        ).format(self._chain())
+        with self.datastore.get_connection() as conn, conn.transaction(), \
+                conn.cursor(name="verify_events") as events, \
+                conn.cursor(name="verify_chain") as links:
+            events.execute(events_sql)
+            links.execute(chain_sql)
+            yield from merge_chain(
+                ((r["notification_id"], originator_text(r["originator_id"]),
+                  r["originator_version"], r["topic"], bytes(r["state"]))
+                 for r in _stream(events, batch)),
+                ((r["notification_id"], r["originator_id"], r["originator_version"],
+                  r["topic"], bytes(r["link"])) for r in _stream(links, batch)),
+            )
+
+    def snapshot_rows(self) -> list[tuple[str, int, str, bytes]]:
+        table = self.events_table_name.removesuffix("_events") + "_snapshots"
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(SQL("SELECT to_regclass(%s) AS found"),
+                         (f"{self.datastore.schema}.{table}",))
+            found = curs.fetchone()
+            if not found or found["found"] is None:
+                return []
+            curs.execute(SQL(
+                "SELECT originator_id, originator_version, topic, state FROM {0}.{1}"
+                " ORDER BY originator_id, originator_version"
+            ).format(Identifier(self.datastore.schema), Identifier(table)))
+            return [(originator_text(r["originator_id"]), r["originator_version"], r["topic"],
+                     bytes(r["state"])) for r in curs.fetchall()]
+
+
+def _stream(cursor: Any, size: int) -> Iterator[Any]:
+    while rows := cursor.fetchmany(size):
+        yield from rows
+
+
+class PostgresReadModel(ReadModelQueries, PostgresTrackingRecorder):
+    """The read-model tables in the store's PostgreSQL schema, tracked by notification id."""
+
+    placeholder = "%s"
+    like = "ILIKE"
+    byte_order = ' COLLATE "C"'
+
+    def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
+        super().__init__(datastore, **kwargs)
+        # The schema name is a checked identifier (adapters.store), quoted by `table`.
+        self.sql_create_statements.extend(
+            SQL(statement).format()
+            for statement in schema(self.table, sqlite=False))
+
+    def table(self, name: str) -> str:
+        return f'"{self.datastore.schema}".{name}'
+
+    def _select(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self.datastore.get_connection() as conn, conn.transaction(), \
+                conn.cursor(row_factory=tuple_row) as curs:
+            curs.execute(statement.encode(), params)
+            return curs.fetchall()
+
+    def _select_rows(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        with self.datastore.get_connection() as conn, conn.transaction(), \
+                conn.cursor(row_factory=dict_row) as curs:
+            curs.execute(statement.encode(), params)
+            return curs.fetchall()
+
+    def position(self) -> int:
+        return self.max_tracking_id(PROJECTION_NAME) or 0
+
+    def load_row(self, incident_id: str) -> IncidentRow | None:
+        found = self._select(
+            f"SELECT {', '.join(_COLUMNS)} FROM {self.table('incident_view')} WHERE id=%s",
+            (incident_id,))
+        return row_from(found[0]) if found else None
+
+    def save(self, rows: Iterable[IncidentRow], new_codes: set[str],
+             ids: dict[str, str], tracking: Tracking) -> None:
+        """Write changed rows and the new position in one transaction."""
+        upsert = _UPSERT.replace("INSERT INTO incident_view",
+                                 f"INSERT INTO {self.table('incident_view')}").replace("?", "%s")
+        with self.datastore.transaction(commit=True) as curs:
+            values = []
+            belligerents = []
+            # One global order (by code): two processes writing overlapping batches
+            # then lock rows in the same order and cannot deadlock on each other.
+            for row in sorted(rows, key=lambda row: str(row["code"])):
+                values.append(row_values(row, ids[row["code"]]))
+                if row["code"] in new_codes:
+                    belligerents += [(row["code"], name, fold(name))
+                                     for name in row["belligerents"]]
+            if belligerents:
+                curs.executemany(
+                    f"INSERT INTO {self.table('incident_belligerent')} VALUES (%s, %s, %s)"
+                    " ON CONFLICT DO NOTHING".encode(), belligerents)
+            if values:
+                curs.executemany(upsert.encode(), values)
+            self._insert_tracking(curs, tracking)
+
+    def replace_tables(self) -> None:
+        """Drop the tables of an earlier shape and make them anew, empty (rebuilt on catch-up)."""
+        with self.datastore.transaction(commit=True) as curs:
+            for table in TABLES:
+                curs.execute(f"DROP TABLE IF EXISTS {self.table(table)}".encode())
+            curs.execute(SQL("DELETE FROM {0}.{1} WHERE application_name=%s").format(
+                Identifier(self.datastore.schema), Identifier(self.tracking_table_name)),
+                (PROJECTION_NAME,))
+        self.create_table()
+
+    def reset(self) -> None:
+        with self.datastore.transaction(commit=True) as curs:
+            for table in TABLES:
+                if table != "incident_search":
+                    curs.execute(f"DELETE FROM {self.table(table)}".encode())
+            curs.execute(SQL("DELETE FROM {0}.{1} WHERE application_name=%s").format(
+                Identifier(self.datastore.schema), Identifier(self.tracking_table_name)),
+                (PROJECTION_NAME,))

@@ -1,0 +1,225 @@
+"""The read model's tables and the questions they answer, in SQL both dialects share.
+
+The SQLite and PostgreSQL read models (`verify.adapters.sqlite`,
+`verify.adapters.postgres`) extend the library's tracking recorders, so the
+position in the event log is recorded in the same transaction as the rows it
+produced: each event is applied exactly once, and a catch-up interrupted at
+any point resumes where the last committed batch ended. The tables are
+declared once, here, for both dialects; answers come as rows named by column.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from verify.application.projection import IncidentRow
+from verify.domain.values import Grade
+
+STATS_KEYS = {
+    "month": ("v.month", "v.month"),
+    "grade": ("COALESCE(v.grade, 'ungraded')", "COALESCE(v.grade, 'ungraded')"),
+    "country": ("v.country_key", "MIN(v.country)"),
+    "belligerent": ("b.belligerent_key", "MIN(b.belligerent)"),
+}
+"""Per grouping (see `application.readmodels.STATS_GROUPINGS`): what groups, and what names
+the group (names group by their folded form)."""
+
+VIEW_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("id", "text NOT NULL UNIQUE"), ("code", "text PRIMARY KEY"), ("date", "text"),
+    ("month", "text"), ("country", "text"), ("country_key", "text"), ("belligerents", "text"),
+    ("location", "text"), ("summary", "text"), ("killed_min", "bigint"),
+    ("killed_max", "bigint"), ("active_sources", "integer"), ("corroborated", "integer"),
+    ("strikes", "integer"), ("grade", "text"), ("proposed_grade", "text"),
+    ("dispute_since", "text"), ("duplicate_of", "text"), ("state", "text"),
+    ("state_since", "text"), ("waiting_for", "text"), ("reported_at", "text"),
+    ("updated_at", "text"), ("version", "bigint"),
+)
+"""incident_view: one row an incident, as `application.projection` keeps it."""
+
+_COLUMNS = tuple(name for name, _ in VIEW_COLUMNS)
+_UPSERT = (
+    f"INSERT INTO incident_view ({', '.join(_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in _COLUMNS)}) "
+    "ON CONFLICT (code) DO UPDATE SET "
+    + ", ".join(f"{column}=excluded.{column}" for column in _COLUMNS if column != "code")
+)
+TABLES = ("incident_view", "incident_belligerent", "incident_search")
+
+
+def schema(table: Callable[[str], str], *, sqlite: bool) -> list[str]:
+    """The statements that create the read model's tables, in either dialect.
+
+    ``table`` names a table as the dialect needs it (schema-qualified on
+    PostgreSQL). SQLite adds a full-text (trigram) index for search; PostgreSQL
+    searches with ILIKE instead.
+    """
+    statements = [
+        f"CREATE TABLE IF NOT EXISTS {table('incident_view')} ("
+        + ", ".join(f"{name} {kind}" for name, kind in VIEW_COLUMNS) + ")",
+        # The queue reads this index in order: no sort, whatever the states asked for.
+        f"CREATE INDEX IF NOT EXISTS incident_view_waiting ON {table('incident_view')}"
+        " (state_since, code) WHERE duplicate_of IS NULL",
+        f"CREATE INDEX IF NOT EXISTS incident_view_month ON {table('incident_view')} (month)",
+        f"CREATE INDEX IF NOT EXISTS incident_view_country ON {table('incident_view')}"
+        " (country_key)",
+        f"CREATE TABLE IF NOT EXISTS {table('incident_belligerent')} ("
+        " code text NOT NULL, belligerent text NOT NULL, belligerent_key text NOT NULL,"
+        " PRIMARY KEY (belligerent_key, code, belligerent))" + (" WITHOUT ROWID" if sqlite else ""),
+    ]
+    if sqlite:
+        statements.append("CREATE VIRTUAL TABLE IF NOT EXISTS incident_search USING fts5("
+                          " code, location, summary, tokenize='trigram')")
+    return statements
+
+
+def row_values(row: IncidentRow, incident_id: str) -> tuple[Any, ...]:
+    """A projection row as the incident_view columns store it."""
+    data = {**row, "id": incident_id,
+            "belligerents": json.dumps(row["belligerents"], ensure_ascii=False),
+            "corroborated": int(row["corroborated"])}
+    return tuple(data[column] for column in _COLUMNS)
+
+
+def row_from(values: tuple[Any, ...]) -> IncidentRow:
+    """An incident_view row back as the projection's row."""
+    row = dict(zip(_COLUMNS, values, strict=True))
+    row["belligerents"] = json.loads(row["belligerents"])
+    row["corroborated"] = bool(row["corroborated"])
+    return row
+
+
+class ReadModelQueries(ABC):
+    """The questions the read model answers, in SQL that SQLite and PostgreSQL share."""
+
+    placeholder = "?"
+    like = "LIKE"
+    byte_order = ""
+
+    def table(self, name: str) -> str:
+        return name
+
+    @abstractmethod
+    def _select(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run a read-only query on the store's own connection."""
+
+    @abstractmethod
+    def _select_rows(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """Run a read-only query; each row by column name."""
+
+    def queue(self, *, states: Sequence[str], belligerents: Sequence[str] | None,
+              countries: Sequence[str] | None, limit: int | None) -> list[dict[str, Any]]:
+        """Incidents waiting in the given states, longest waiting first.
+
+        ``belligerents`` and ``countries`` are folded spellings (domain.text.fold)
+        of the one party or country asked for: its name and its aliases.
+        """
+        p = self.placeholder
+        where = [f"v.state IN ({', '.join(p for _ in states)})", "v.duplicate_of IS NULL"]
+        params: list[Any] = list(states)
+        join = ""
+        if belligerents:
+            join = (f"JOIN (SELECT DISTINCT code FROM {self.table('incident_belligerent')}"
+                    f" WHERE belligerent_key IN ({', '.join(p for _ in belligerents)})) b"
+                    " ON b.code = v.code")
+            params[:0] = list(belligerents)
+        if countries:
+            where.append(f"v.country_key IN ({', '.join(p for _ in countries)})")
+            params.extend(countries)
+        statement = (
+            f"SELECT v.code, v.state, v.waiting_for, v.state_since AS since, v.date, v.location,"
+            f" v.country FROM {self.table('incident_view')} v {join}"
+            f" WHERE {' AND '.join(where)} ORDER BY v.state_since, v.code"
+        )
+        if limit is not None:
+            statement += f" LIMIT {p}"
+            params.append(limit)
+        return self._select_rows(statement, params)
+
+    def stats(self, *, by: str, date_from: str | None,
+              date_to: str | None) -> list[dict[str, Any]]:
+        """Per group: incidents, each grade's count, ungraded, and the casualty sums."""
+        key, label = STATS_KEYS[by]
+        p = self.placeholder
+        join = (f"JOIN {self.table('incident_belligerent')} b ON b.code = v.code"
+                if by == "belligerent" else "")
+        where = ["v.duplicate_of IS NULL"]
+        params: list[Any] = []
+        if date_from:
+            where.append(f"v.date >= {p}")
+            params.append(date_from)
+        if date_to:
+            where.append(f"v.date <= {p}")
+            params.append(date_to)
+        grade_columns = ", ".join(
+            f"COUNT(CASE WHEN v.grade = '{grade.value}' THEN 1 END) AS {grade.value}"
+            for grade in Grade
+        )
+        statement = (
+            f"SELECT {label} AS key, COUNT(*) AS incidents, {grade_columns},"
+            " COUNT(CASE WHEN v.grade IS NULL THEN 1 END) AS ungraded,"
+            " CAST(COALESCE(SUM(v.killed_min), 0) AS BIGINT) AS killed_min,"
+            " CAST(COALESCE(SUM(v.killed_max), 0) AS BIGINT) AS killed_max"
+            f" FROM {self.table('incident_view')} v {join} WHERE {' AND '.join(where)}"
+            f" GROUP BY {key} ORDER BY {label}{self.byte_order}"
+        )
+        return self._select_rows(statement, params)
+
+    def search(self, text: str, limit: int) -> list[dict[str, Any]]:
+        """Incidents whose code, place or summary contains the text, in any script."""
+        p = self.placeholder
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        like = f"{self.like} {p} ESCAPE '\\'"
+        statement = (
+            "SELECT v.code, v.date, v.location, v.country, v.state, v.grade, v.summary"
+            f" FROM {self.table('incident_view')} v"
+            f" WHERE v.code {like} OR v.location {like} OR COALESCE(v.summary, '') {like}"
+            f" ORDER BY v.code <> upper({p}), v.date, v.code LIMIT {p}"
+        )
+        return self._select_rows(statement, (pattern, pattern, pattern, text, limit))
+
+    def spellings(self, by: str) -> list[dict[str, Any]]:
+        """Each name's folded key, spelling, incidents and first report, for belligerent or
+        country."""
+        if by == "belligerent":
+            statement = (
+                "SELECT b.belligerent_key AS key, b.belligerent AS spelling,"
+                " COUNT(*) AS incidents, MIN(v.reported_at) AS first"
+                f" FROM {self.table('incident_belligerent')} b"
+                f" JOIN {self.table('incident_view')} v ON v.code = b.code"
+                " WHERE v.duplicate_of IS NULL GROUP BY b.belligerent_key, b.belligerent")
+        else:
+            statement = (
+                "SELECT country_key AS key, country AS spelling, COUNT(*) AS incidents,"
+                f" MIN(reported_at) AS first FROM {self.table('incident_view')}"
+                " WHERE duplicate_of IS NULL GROUP BY country_key, country")
+        return self._select_rows(statement)
+
+    def is_current(self) -> bool:
+        """Whether the tables have this version's shape (a store made earlier may not)."""
+        try:
+            self._select(
+                f"SELECT v.country_key, b.belligerent_key FROM {self.table('incident_view')} v"
+                f" JOIN {self.table('incident_belligerent')} b ON b.code = v.code LIMIT 0")
+        except Exception:  # any failure (a missing column, say) means: not this shape
+            return False
+        return True
+
+    def settled_codes(self) -> set[str]:
+        """Incidents that need no strike matching: a strike is recorded, or a duplicate."""
+        rows = self._select(f"SELECT code FROM {self.table('incident_view')}"
+                            " WHERE strikes > 0 OR duplicate_of IS NOT NULL")
+        return {code for (code,) in rows}
+
+    def dump(self) -> dict[str, list[tuple[Any, ...]]]:
+        """Every read-model row, in a stable order (to compare a rebuild with the original)."""
+        view = ", ".join(_COLUMNS)
+        return {
+            "incident_view": self._select(
+                f"SELECT {view} FROM {self.table('incident_view')} ORDER BY code"),
+            "incident_belligerent": self._select(
+                f"SELECT code, belligerent, belligerent_key"
+                f" FROM {self.table('incident_belligerent')} ORDER BY code, belligerent"),
+        }

@@ -1,0 +1,172 @@
+"""SQLite persistence for the embedded store: events with their hash chain, and the read model.
+
+Both extend the library's SQLite recorders, so the chain links (see
+`verify.domain.chain`), the read-model rows and the tracking position are
+written in the transactions the library already uses.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from eventsourcing.persistence import StoredEvent, Tracking
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteTrackingRecorder
+
+from verify.adapters.readmodel import (
+    _COLUMNS,
+    _UPSERT,
+    TABLES,
+    ReadModelQueries,
+    row_from,
+    row_values,
+    schema,
+)
+from verify.application.projection import PROJECTION_NAME, IncidentRow
+from verify.domain.chain import GENESIS, ChainRow, chain_links, merge_chain
+from verify.domain.text import fold
+
+
+def read_only_uri(path: Path | str) -> str:
+    """A SQLite URI that opens the file read-only, whatever characters its name holds."""
+    return f"file:{quote(str(Path(path).absolute()))}?mode=ro"
+
+
+class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
+    """The library's SQLite application recorder, plus a hash chain row for each event."""
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [
+            *super().construct_create_table_statements(),
+            "CREATE TABLE IF NOT EXISTS event_chain ("
+            " notification_id INTEGER PRIMARY KEY, originator_id TEXT NOT NULL,"
+            " originator_version INTEGER NOT NULL, topic TEXT NOT NULL, link BLOB NOT NULL)",
+        ]
+
+    def _insert_events(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        notification_ids = super()._insert_events(c, stored_events, **kwargs)
+        if not stored_events:
+            return notification_ids
+        assert notification_ids is not None
+        # The inserts above hold SQLite's write lock, so no other writer can
+        # append between reading the head and writing the new links.
+        c.execute("SELECT link FROM event_chain ORDER BY notification_id DESC LIMIT 1")
+        found = c.fetchone()
+        previous = bytes(found[0]) if found else GENESIS
+        c.executemany("INSERT INTO event_chain VALUES (?, ?, ?, ?, ?)",
+                      chain_links(previous, stored_events, notification_ids))
+        return notification_ids
+
+    def chain_rows(self, batch: int = 20_000) -> Iterator[ChainRow]:
+        """Every stored event beside its chain row, in log order, read straight from the file."""
+        with sqlite3.connect(read_only_uri(self.datastore.pool.db_name), uri=True) as db:
+            events = db.execute("SELECT rowid, originator_id, originator_version, topic, state"
+                                " FROM stored_events ORDER BY rowid")
+            links = db.cursor().execute(
+                "SELECT notification_id, originator_id, originator_version, topic, link"
+                " FROM event_chain ORDER BY notification_id")
+            yield from merge_chain(_batched(events, batch), _batched(links, batch))
+
+    def snapshot_rows(self) -> list[tuple[str, int, str, bytes]]:
+        """Every stored snapshot, to check it against the events it summarises."""
+        with sqlite3.connect(read_only_uri(self.datastore.pool.db_name), uri=True) as db:
+            found = db.execute("SELECT 1 FROM sqlite_master WHERE name='stored_snapshots'")
+            if found.fetchone() is None:
+                return []
+            return [(str(o), int(v), str(t), bytes(s)) for o, v, t, s in db.execute(
+                "SELECT originator_id, originator_version, topic, state FROM stored_snapshots"
+                " ORDER BY originator_id, originator_version")]
+
+
+def _batched(cursor: Any, size: int) -> Iterator[tuple[Any, ...]]:
+    while rows := cursor.fetchmany(size):
+        yield from rows
+
+
+class SQLiteReadModel(ReadModelQueries, SQLiteTrackingRecorder):
+    """Read-model tables in the store's own SQLite file, tracked by notification id."""
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [*super().construct_create_table_statements(),
+                *schema(lambda name: name, sqlite=True)]
+
+    # ---------------------------------------------------------------- writing
+
+    def position(self) -> int:
+        """The last notification id applied (0 before the first)."""
+        return self.max_tracking_id(PROJECTION_NAME) or 0
+
+    def load_row(self, incident_id: str) -> IncidentRow | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT {', '.join(_COLUMNS)} FROM incident_view WHERE id=?",
+                      (incident_id,))
+            found = c.fetchone()
+        return None if found is None else row_from(tuple(found))
+
+    def save(self, rows: Iterable[IncidentRow], new_codes: set[str],
+             ids: dict[str, str], tracking: Tracking) -> None:
+        """Write changed rows and the new position in one transaction."""
+        with self.datastore.transaction(commit=True) as c:
+            values = []
+            for row in sorted(rows, key=lambda row: str(row["code"])):
+                values.append(row_values(row, ids[row["code"]]))
+                if row["code"] in new_codes:
+                    c.executemany(
+                        "INSERT OR IGNORE INTO incident_belligerent VALUES (?, ?, ?)",
+                        [(row["code"], name, fold(name)) for name in row["belligerents"]],
+                    )
+                    c.execute(
+                        "INSERT INTO incident_search (code, location, summary) VALUES (?,?,?)",
+                        (row["code"], row["location"], row["summary"] or ""),
+                    )
+            c.executemany(_UPSERT, values)
+            self._insert_tracking(c, tracking)
+
+    def reset(self) -> None:
+        """Empty every read-model table and forget the position (for a rebuild)."""
+        with self.datastore.transaction(commit=True) as c:
+            for table in TABLES:
+                c.execute(f"DELETE FROM {table}")
+            c.execute("DELETE FROM tracking WHERE application_name=?", (PROJECTION_NAME,))
+
+    def replace_tables(self) -> None:
+        """Drop the tables of an earlier shape and make them anew, empty (rebuilt on catch-up)."""
+        with self.datastore.transaction(commit=True) as c:
+            for table in TABLES:
+                c.execute(f"DROP TABLE IF EXISTS {table}")
+            c.execute("DELETE FROM tracking WHERE application_name=?", (PROJECTION_NAME,))
+        self.create_table()
+
+    def _select(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(statement, params)
+            return [tuple(row) for row in c.fetchall()]
+
+    def _select_rows(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(statement, params)
+            names = [column[0] for column in c.sqlite_cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in c.fetchall()]
+
+    def search(self, text: str, limit: int) -> list[dict[str, Any]]:
+        """Use the trigram index for three characters or more; scan for less."""
+        if len(text) < 3:
+            return super().search(text, limit)
+        quoted = '"' + text.replace('"', '""') + '"'
+        statement = (
+            "SELECT v.code, v.date, v.location, v.country, v.state, v.grade, v.summary"
+            " FROM incident_search s JOIN incident_view v ON v.code = s.code"
+            " WHERE incident_search MATCH ? ORDER BY v.code <> upper(?), v.date, v.code LIMIT ?"
+        )
+        return self._select_rows(statement, (quoted, text, limit))
+
+    def dump(self) -> dict[str, list[tuple[Any, ...]]]:
+        tables = super().dump()
+        tables["incident_search"] = self._select(
+            "SELECT code, location, summary FROM incident_search ORDER BY code")
+        return tables

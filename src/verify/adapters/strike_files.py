@@ -1,0 +1,107 @@
+"""Files of strike reports and gazetteers: read into records, a row at a time.
+
+Reports come as JSON Lines or CSV; a gazetteer as CSV (name,alternate_names,
+lat,lon). Days are read the way people write them, none after today (UTC).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from verify.adapters.interchange import csv_text, decode_json_line
+from verify.application.importing import describe
+from verify.application.messages import today_utc
+from verify.domain.dates import UnreadableDay, read_day
+from verify.domain.errors import InvalidInput
+from verify.domain.strikes import Gazetteer, Place, StrikeReportRecord
+
+RECORD_FIELDS = list(StrikeReportRecord.model_fields)
+
+
+# ------------------------------------------------------------------ gazetteer
+
+
+def load_gazetteer(path: Path | None) -> Gazetteer:
+    """A gazetteer from a CSV file (name,alternate_names,lat,lon); the demo's by default."""
+    if path is None:
+        text = resources.files("verify.demo").joinpath("gazetteer.csv").read_text("utf-8")
+        source = "the demo gazetteer"
+    else:
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except OSError as error:
+            raise InvalidInput(f"cannot read the gazetteer {path}: {error.strerror}") from None
+        except UnicodeDecodeError:
+            raise InvalidInput(f"the gazetteer {path} is not UTF-8 text") from None
+        source = str(path)
+    try:
+        return _gazetteer_from(csv.DictReader(text.splitlines()), source)
+    except csv.Error as error:
+        raise InvalidInput(f"{source} is not a readable CSV file: {error}") from None
+
+
+def _gazetteer_from(reader: csv.DictReader[str], source: str) -> Gazetteer:
+    missing = {"name", "lat", "lon"} - set(reader.fieldnames or [])
+    if missing:
+        raise InvalidInput(f"{source} needs the columns name,alternate_names,lat,lon")
+    places = []
+    for cells in reader:
+        try:
+            place = Place(name=cells["name"], lat=float(cells["lat"]), lon=float(cells["lon"]))
+        except (ValueError, ValidationError):
+            raise InvalidInput(
+                f"{source}, line {reader.line_num}: a place needs a name and numeric lat, lon"
+            ) from None
+        alternates = (cells.get("alternate_names") or "").replace("|", ";").split(";")
+        places.append((place, [name.strip() for name in alternates if name.strip()]))
+    return Gazetteer(places)
+
+
+# -------------------------------------------------------------------- reading
+
+
+def read_reports(path: Path) -> Iterator[tuple[int, StrikeReportRecord | None, str | None]]:
+    """(line, record or None, error or None) for each row of a .jsonl or .csv file."""
+    if path.suffix.lower() == ".csv":
+        with csv_text(path) as text:
+            reader = csv.DictReader(text)
+            unknown = [name for name in reader.fieldnames or [] if name not in RECORD_FIELDS]
+            if unknown:
+                raise InvalidInput(f"unknown CSV column {unknown[0]}; the columns are "
+                                   + ", ".join(RECORD_FIELDS))
+            for cells in reader:
+                data = {key: value for key, value in cells.items() if value not in ("", None)}
+                yield _validated(reader.line_num, data)
+        return
+    with path.open("rb") as stream:
+        for number, raw in enumerate(stream, start=1):
+            decoded = decode_json_line(raw)
+            if decoded is None:
+                continue
+            if isinstance(decoded, str):
+                yield number, None, decoded
+            else:
+                yield _validated(number, decoded)
+
+
+def _validated(line: int, data: dict[str, Any]) -> tuple[int, StrikeReportRecord | None,
+                                                         str | None]:
+    """A report; its days read as people write them, and none after today (UTC)."""
+    for key in ("strike_date", "report_date"):
+        if isinstance(data.get(key), str) and data[key].strip():
+            try:
+                data = {**data, key: read_day(data[key], today=today_utc()).isoformat()}
+            except UnreadableDay as problem:
+                return line, None, f"{key}: {problem.reason}"
+    try:
+        return line, StrikeReportRecord.model_validate(data), None
+    except ValidationError as error:
+        return line, None, describe(error)
+
+

@@ -1,0 +1,1 @@
+"""The use cases: commands that append events, queries that return plain documents."""

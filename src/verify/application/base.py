@@ -1,0 +1,238 @@
+"""The store of aggregates every use case shares: load, save, the team, events by type.
+
+`VerifyApp` (``app.py``) is this, plus one mixin per job: casework, grading,
+read models and queries. Which recorder, transcoder and read model a store
+uses is named in its environment by ``verify.adapters.store``; nothing here
+chooses persistence.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, ClassVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError
+from eventsourcing.utils import get_topic
+
+from verify.domain.duties import Action, Team, needs_approval
+from verify.domain.errors import ConcurrentChange, InvalidInput, UnknownIncident
+from verify.domain.incident import Incident, incident_id, project_incident
+from verify.domain.parties import NO_PARTIES, REGISTER_ID, PartyNames, PartyRegister
+from verify.domain.rulebook import GradeDecision
+from verify.domain.values import canonical_code
+
+SNAPSHOT_INTERVAL = 50
+"""Every this many events an incident's state is snapshotted, so loading stays fast."""
+
+Progress = Callable[[int], None]
+
+TeamSource = Team | Callable[[], Team | None] | None
+"""The team, or how to read it now (a server re-reads its team file when it changes)."""
+
+FORMER_TOPICS: dict[type[Any], tuple[str, ...]] = {}
+"""Topics an event class was stored under before its module moved or it was renamed.
+
+Register the old topic with ``eventsourcing.utils.register_topic`` so old events
+decode, and list it here so `events_of` still finds them (it selects by topic).
+No class has moved yet: the domain modules stay where the first events were
+written from."""
+
+
+@contextmanager
+def fewer_collections() -> Iterator[None]:
+    """Run the cyclic garbage collector less often during bulk work.
+
+    A batch allocates many small objects that all stay alive until it is
+    written, so frequent collections only re-scan them; memory is still
+    bounded by the batch size, and the thresholds are restored afterwards.
+    """
+    thresholds = gc.get_threshold()
+    gc.set_threshold(max(thresholds[0], 50_000), thresholds[1], thresholds[2])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+
+
+class IncidentStore(Application[UUID]):
+    """Incidents as event-sourced aggregates, loaded and saved one change at a time."""
+
+    name = "verify"
+    """Names the store's tables on PostgreSQL (verify_events) and its settings' prefix."""
+    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Incident: SNAPSHOT_INTERVAL}
+    snapshotting_projectors: ClassVar[dict[type[Any], Any]] = {Incident: project_incident}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # The library names each subclass after itself; every mixin and the
+        # application made of them are one store, named once.
+        super().__init_subclass__(**kwargs)
+        cls.name = IncidentStore.name
+
+    def __init__(self, env: Any = None, team: TeamSource = None) -> None:
+        super().__init__(env)
+        self._team = team
+
+    # ------------------------------------------------------------------ team
+
+    @property
+    def team(self) -> Team | None:
+        """The team in force now (None: no team file, everyone may do everything)."""
+        return self._team() if callable(self._team) else self._team
+
+    @property
+    def second_person(self) -> bool:
+        """Whether weighty grades and dispute resolutions need a second person."""
+        team = self.team
+        return team is not None and team.separation_of_duties
+
+    def awaits_approval(self, decision: GradeDecision) -> bool:
+        """Whether a grade just decided was recorded as a proposal, not as the grade."""
+        return self.second_person and needs_approval(decision.grade)
+
+    def authorize(self, actor: str, action: Action) -> None:
+        """Refuse a change the actor's role does not allow (no team file: everyone may)."""
+        team = self.team
+        if team is not None:
+            team.authorize(actor, action)
+
+    # --------------------------------------------------------------- parties
+
+    def party_names(self) -> PartyNames:
+        """The registered parties and aliases every comparison of names goes through."""
+        register = self._party_register()
+        return register.names() if register is not None else NO_PARTIES
+
+    def _party_register(self) -> PartyRegister | None:
+        try:
+            register: PartyRegister = self.repository.get(REGISTER_ID)
+        except AggregateNotFoundError:
+            return None
+        return register
+
+    # ------------------------------------------------------------ incidents
+
+    def load(self, code: str, version: int | None = None, *,
+             expected_version: int | None = None) -> Incident:
+        """An incident now, or at a version; refused if it moved past ``expected_version``.
+
+        A person acts on an incident as they saw it (a web form names the
+        version it was made from): if anyone changed it since, the command is
+        refused instead of applying to a state its author never saw. The save
+        refuses any change that slips in after this check, so nothing is lost
+        either way.
+        """
+        canonical = canonical_code(code)
+        try:
+            incident: Incident = self.repository.get(
+                incident_id(canonical), version=version, projector_func=project_incident
+            )
+        except AggregateNotFoundError:
+            raise UnknownIncident(canonical) from None
+        if expected_version is not None and incident.version != expected_version:
+            raise ConcurrentChange(canonical)
+        return incident
+
+    @contextmanager
+    def changing(self, code: str, actor: str, action: Action,
+                 expected_version: int | None = None) -> Iterator[Incident]:
+        """An incident to change: authorised, loaded, and saved when the block ends well.
+
+        A refused command raises inside the block, so nothing is saved.
+        """
+        self.authorize(actor, action)
+        incident = self.load(code, expected_version=expected_version)
+        yield incident
+        self.save_incident(incident)
+
+    def save_incident(self, incident: Incident) -> None:
+        """Save one incident, turning a lost race into ConcurrentChange."""
+        try:
+            self.save(incident)
+        except IntegrityError:
+            raise ConcurrentChange(incident.code) from None
+
+    def save_many(self, incidents: list[Incident]) -> list[Incident]:
+        """Save many incidents in one transaction; if that conflicts, each on its own.
+
+        Returns the incidents refused because someone changed them meanwhile;
+        every other incident is saved. A failed save has already taken the
+        pending events off the aggregates, so they are kept here and put back
+        before each incident is tried alone.
+        """
+        if not incidents:
+            return []
+        kept = [list(incident.pending_events) for incident in incidents]
+        try:
+            self.save(*incidents)
+        except IntegrityError:
+            refused = []
+            for incident, events in zip(incidents, kept, strict=True):
+                incident.pending_events[:] = events
+                try:
+                    self.save_incident(incident)
+                except ConcurrentChange:
+                    refused.append(incident)
+            return refused
+        return []
+
+    def has_incident(self, code: str) -> bool:
+        return bool(self.recorder.select_events(incident_id(code), limit=1))
+
+    def count_incidents(self) -> int:
+        return sum(1 for _ in self._reported_ids())
+
+    def incident_codes(self) -> Iterator[str]:
+        """Every incident's code, in the order they were reported."""
+        for incident in self._incidents():
+            yield incident.code
+
+    def incidents_for_audit(self) -> Iterator[Incident]:
+        """Every incident as replayed from the log, for the application's own audit service."""
+        return self._incidents()
+
+    # ---------------------------------------------------------------- events
+
+    def events_of(self, event_class: type[Any]) -> Iterator[Any]:
+        """Every stored event of one type, in log order, read a page at a time."""
+        topics = [get_topic(event_class), *FORMER_TOPICS.get(event_class, ())]
+        start = 1
+        while page := self.recorder.select_notifications(start=start, limit=2000,
+                                                         topics=topics):
+            for notification in page:
+                yield self.mapper.to_domain_event(notification)
+            start = page[-1].id + 1
+
+    def _events(self, originator_id: UUID) -> list[Incident.Event]:
+        return [event for event in self.events.get(originator_id)
+                if isinstance(event, Incident.Event)]
+
+    def _version_at(self, incident: Incident, moment: dt.datetime) -> int:
+        if moment.tzinfo is None:
+            raise InvalidInput("the moment must carry a time zone")
+        found = 0
+        for event in self._events(incident.id):
+            if event.timestamp > moment:
+                break
+            found = event.originator_version
+        if found == 0:
+            raise InvalidInput(
+                f"incident {incident.code} was first reported at "
+                f"{incident.created_on.isoformat()}, after {moment.isoformat()}"
+            )
+        return found
+
+    def _reported_ids(self) -> Iterator[UUID]:
+        for event in self.events_of(Incident.Reported):
+            yield event.originator_id
+
+    def _incidents(self) -> Iterator[Incident]:
+        for originator_id in self._reported_ids():
+            incident: Incident = self.repository.get(
+                originator_id, projector_func=project_incident
+            )
+            yield incident

@@ -1,0 +1,170 @@
+"""Casework: reporting incidents and recording the evidence about them, and naming parties.
+
+Every name of a party (belligerents, countries, competing claims, findings)
+is recorded under its canonical name when the party register knows it, so
+the record reads one way whatever spelling an analyst typed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from eventsourcing.persistence import IntegrityError
+
+from verify.application.base import IncidentStore
+from verify.domain.duties import Action
+from verify.domain.errors import Refused
+from verify.domain.incident import Incident
+from verify.domain.parties import PartyRegister
+from verify.domain.values import (
+    Assessment,
+    CasualtyRange,
+    CompetingClaim,
+    Credibility,
+    DiscountFinding,
+    Location,
+    Reliability,
+    Source,
+    StrikeConfirmation,
+    canonical_code,
+)
+
+
+class Casework(IncidentStore):
+    """Commands that open incidents and add or change the evidence about them."""
+
+    # --------------------------------------------------------------- parties
+
+    def add_party(self, name: str, aliases: list[str], actor: str) -> tuple[str, list[str]]:
+        """Record a party with its aliases, or more aliases of a known party."""
+        self.authorize(actor, Action.NAME_PARTIES)
+        register = self._party_register() or PartyRegister.open(actor)
+        party, added = register.add(name, aliases, actor)
+        try:
+            self.save(register)
+        except IntegrityError:
+            raise Refused("someone else changed the parties meanwhile; run the command again") \
+                from None
+        return party, added
+
+    def parties(self) -> list[dict[str, Any]]:
+        """Every registered party with its aliases, in the order they were recorded."""
+        register = self._party_register()
+        if register is None:
+            return []
+        return [{"name": name, "aliases": list(aliases)}
+                for name, aliases in register.parties.items()]
+
+    # ------------------------------------------------------------- incidents
+
+    def report_incident(
+        self,
+        *,
+        code: str,
+        date: dt.date,
+        country: str,
+        location: Location,
+        belligerents: list[str],
+        killed: CasualtyRange,
+        injured: CasualtyRange,
+        summary: str | None,
+        actor: str,
+    ) -> str:
+        """Open an incident; refuse a code that is already taken."""
+        self.authorize(actor, Action.REPORT)
+        canonical = canonical_code(code)
+        if self.has_incident(canonical):
+            raise Refused(f"incident {canonical} already exists")
+        parties = self.party_names()
+        incident = Incident.report(
+            code=canonical,
+            date=date,
+            country=parties.canonical(country),
+            location=location,
+            belligerents=[parties.canonical(name) for name in belligerents],
+            killed=killed,
+            injured=injured,
+            summary=summary,
+            actor=actor,
+        )
+        self.save_incident(incident)
+        return incident.code
+
+    def add_source(self, code: str, source: Source, actor: str, *,
+                   expected_version: int | None = None) -> tuple[str, bool]:
+        """Attach a source; returns its id and whether it completed corroboration."""
+        with self.changing(code, actor, Action.ADD_SOURCE, expected_version) as incident:
+            was_corroborated = incident.corroborated_by is not None
+            source_id = incident.add_source(source, actor)
+        return source_id, (not was_corroborated and incident.corroborated_by is not None)
+
+    def rerate_source(
+        self, code: str, source_id: str, reliability: Reliability, credibility: Credibility,
+        reason: str, actor: str, *, expected_version: int | None = None,
+    ) -> None:
+        with self.changing(code, actor, Action.CHANGE_SOURCE, expected_version) as incident:
+            incident.rerate_source(source_id, reliability, credibility, reason, actor)
+
+    def withdraw_source(self, code: str, source_id: str, reason: str, actor: str, *,
+                        expected_version: int | None = None) -> None:
+        with self.changing(code, actor, Action.CHANGE_SOURCE, expected_version) as incident:
+            incident.withdraw_source(source_id, reason, actor)
+
+    def confirm_strike(self, code: str, strike: StrikeConfirmation, actor: str, *,
+                       expected_version: int | None = None) -> None:
+        parties = self.party_names()
+        named = strike.model_copy(update={"belligerent": parties.canonical(strike.belligerent)})
+        with self.changing(code, actor, Action.RECORD_EVIDENCE, expected_version) as incident:
+            incident.confirm_strike(named, actor, parties)
+
+    def contest(self, code: str, claim: CompetingClaim, actor: str, *,
+                expected_version: int | None = None) -> None:
+        named = claim.model_copy(
+            update={"belligerent": self.party_names().canonical(claim.belligerent)})
+        with self.changing(code, actor, Action.RECORD_EVIDENCE, expected_version) as incident:
+            incident.contest(named, actor)
+
+    def assess(self, code: str, assessment: Assessment, actor: str, *,
+               expected_version: int | None = None) -> None:
+        parties = self.party_names()
+        named = assessment.model_copy(
+            update={"belligerent": parties.canonical(assessment.belligerent)})
+        with self.changing(code, actor, Action.RECORD_EVIDENCE, expected_version) as incident:
+            incident.assess(named, actor, parties)
+
+    def discount(self, code: str, finding: DiscountFinding, actor: str, *,
+                 expected_version: int | None = None) -> None:
+        if finding.party:
+            finding = finding.model_copy(
+                update={"party": self.party_names().canonical(finding.party)})
+        with self.changing(code, actor, Action.RECORD_EVIDENCE, expected_version) as incident:
+            incident.discount(finding, actor)
+
+    def revise_harm(
+        self, code: str, killed: CasualtyRange | None, injured: CasualtyRange | None,
+        reason: str, actor: str, *, expected_version: int | None = None,
+    ) -> None:
+        """New casualty figures; a figure not given stays as it is."""
+        with self.changing(code, actor, Action.RECORD_EVIDENCE, expected_version) as incident:
+            incident.revise_harm(
+                killed if killed is not None else CasualtyRange.model_validate(incident.killed),
+                injured if injured is not None else CasualtyRange.model_validate(
+                    incident.injured),
+                reason, actor)
+
+    def mark_duplicate(self, code: str, of: str, actor: str, *,
+                       expected_version: int | None = None) -> None:
+        with self.changing(code, actor, Action.MARK_DUPLICATE, expected_version) as incident:
+            original = self.load(of)
+            if original.duplicate_of is not None:
+                raise Refused(
+                    f"incident {original.code} is itself a duplicate of {original.duplicate_of}"
+                    f"; mark {incident.code} a duplicate of {original.duplicate_of} instead"
+                )
+            incident.mark_duplicate(original.code, actor)
+
+    def add_note(self, code: str, text: str, actor: str, *,
+                 expected_version: int | None = None) -> None:
+        with self.changing(code, actor, Action.NOTE, expected_version) as incident:
+            incident.add_note(text, actor)

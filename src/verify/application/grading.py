@@ -1,0 +1,134 @@
+"""Grading: by the rulebook, by a reviewer's override, approved by a second person, disputed.
+
+Under separation of duties (a team file) the weighty grades are recorded as
+proposals and take effect when a different person approves them.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from verify.application.base import IncidentStore, Progress, fewer_collections
+from verify.application.views import GradeAllSummary, Suggestion
+from verify.domain.duties import Action
+from verify.domain.errors import Refused
+from verify.domain.incident import Incident
+from verify.domain.parties import PartyNames
+from verify.domain.rulebook import CURRENT_RULEBOOK, GradeDecision, Rulebook
+from verify.domain.values import DisputeOutcome, Grade
+
+GRADE_BATCH = 500
+"""How many incidents ``grade --all`` saves in one transaction."""
+
+
+class Grading(IncidentStore):
+    """Commands that grade incidents and settle disputes about their grades."""
+
+    def grade(self, code: str, actor: str, *, expected_version: int | None = None
+              ) -> GradeDecision:
+        parties = self.party_names()
+        with self.changing(code, actor, Action.GRADE, expected_version) as incident:
+            decision = incident.grade_by_rulebook(
+                actor, second_person=self.second_person, parties=parties)
+        return decision
+
+    def override_grade(self, code: str, grade: Grade, rationale: str, actor: str, *,
+                       expected_version: int | None = None) -> GradeDecision:
+        parties = self.party_names()
+        with self.changing(code, actor, Action.OVERRIDE, expected_version) as incident:
+            decision = incident.override_grade(
+                grade, rationale, actor, second_person=self.second_person, parties=parties)
+        return decision
+
+    def approve(self, code: str, actor: str, *, expected_version: int | None = None
+                ) -> GradeDecision:
+        """A second person lets a proposed grade take effect."""
+        parties = self.party_names()
+        with self.changing(code, actor, Action.APPROVE, expected_version) as incident:
+            decision = incident.approve_grade(actor, parties)
+        return decision
+
+    def dispute(self, code: str, by: str, reason: str, actor: str, *,
+                expected_version: int | None = None) -> None:
+        with self.changing(code, actor, Action.DISPUTE, expected_version) as incident:
+            incident.dispute_grade(by, reason, actor)
+
+    def resolve(self, code: str, outcome: DisputeOutcome, rationale: str, actor: str, *,
+                expected_version: int | None = None) -> None:
+        with self.changing(code, actor, Action.RESOLVE, expected_version) as incident:
+            incident.resolve_dispute(outcome, rationale, actor,
+                                     second_person=self.second_person)
+
+    def suggest_grade(self, code: str) -> Suggestion:
+        incident = self.load(code)
+        return Suggestion.of(incident.code, incident.suggest_grade(self.party_names()))
+
+    def explain(self, code: str, rulebook: Rulebook | None = None) -> dict[str, Any]:
+        """The rulebook's grade with every piece of evidence weighed, beside the recorded one."""
+        incident = self.load(code)
+        book = rulebook or CURRENT_RULEBOOK
+        explanation = book.explain(incident.case_file(self.party_names()))
+        return {**explanation.model_dump(mode="json"), "recorded": incident.grading}
+
+    def grade_all(self, actor: str, progress: Progress | None = None) -> GradeAllSummary:
+        """Grade every ungraded incident by the rulebook, many incidents per transaction.
+
+        Under separation of duties the grades that need a second person are
+        recorded as proposals and counted apart.
+        """
+        self.authorize(actor, Action.GRADE)
+        tally: dict[str, Counter[str]] = {"graded": Counter(), "proposed": Counter()}
+        outcome_of: dict[str, tuple[str, str]] = {}
+        not_gradable: list[str] = []
+        conflicts: list[str] = []
+        batch: list[Incident] = []
+        parties = self.party_names()
+
+        def flush() -> None:
+            for incident in self.save_many(batch):
+                conflicts.append(incident.code)
+                kind, grade = outcome_of[incident.code]
+                tally[kind][grade] -= 1
+            batch.clear()
+            outcome_of.clear()
+
+        with fewer_collections():
+            for incident in self._incidents():
+                if progress is not None:
+                    progress(1)
+                outcome = self._grade_into(incident, actor, not_gradable, parties)
+                if outcome is not None:
+                    tally[outcome[0]][outcome[1]] += 1
+                    outcome_of[incident.code] = outcome
+                    batch.append(incident)
+                if len(batch) >= GRADE_BATCH:
+                    flush()
+            flush()
+        counts, proposed = (
+            {grade.value: tally[kind][grade.value] for grade in Grade if tally[kind][grade.value]}
+            for kind in ("graded", "proposed")
+        )
+        return GradeAllSummary(
+            graded=sum(counts.values()),
+            by_grade=counts,
+            proposed=proposed,
+            not_gradable=not_gradable,
+            conflicts=conflicts,
+        )
+
+    def _grade_into(
+        self, incident: Incident, actor: str, not_gradable: list[str], parties: PartyNames
+    ) -> tuple[str, str] | None:
+        """Grade one incident for ``grade --all`` if it waits: ("graded" or "proposed", grade)."""
+        if (incident.grading is not None or incident.proposal is not None
+                or incident.duplicate_of or incident.dispute):
+            return None
+        try:
+            decision = incident.grade_by_rulebook(
+                actor, second_person=self.second_person, parties=parties)
+        except Refused:
+            not_gradable.append(incident.code)
+            return None
+        kind = "proposed" if incident.proposal is not None else "graded"
+        return kind, decision.grade.value

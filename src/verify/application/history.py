@@ -1,0 +1,189 @@
+"""Tell an incident's events as a person reads them: what happened, and why."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+from verify.application.views import HistoryEntry
+from verify.domain.incident import Incident
+from verify.domain.values import CasualtyRange
+
+Payload = dict[str, Any]
+
+
+def _count(value: Payload) -> str:
+    return str(CasualtyRange.model_validate(value))
+
+
+def _reported(data: Payload) -> str:
+    location = data["location"]["name"]
+    alleged = ", ".join(data["belligerents"]) or "party unknown"
+    return (
+        f"reported {data['code']}: {data['date']}, {location}, {data['country']}; "
+        f"alleged {alleged}; civilians killed {_count(data['killed'])}"
+    )
+
+
+def _source_added(data: Payload) -> str:
+    source = data["source"]
+    publisher = source.get("publisher") or "publisher unknown"
+    text = (
+        f"added source {source['id']}: {publisher} ({source.get('kind') or 'kind unknown'}, "
+        f"{source['reliability']}{source['credibility']})"
+    )
+    if source.get("group"):
+        text += f", group {source['group']}"
+    if source.get("protected"):
+        text += ", protected"
+    return text
+
+
+def _graded(data: Payload) -> str:
+    if data["override"]:
+        how = f"override (the rulebook said {data['rulebook_grade']})"
+    elif data["imported"]:
+        how = "imported"
+    else:
+        how = f"rule {data['rule']}, rulebook {data['rulebook']}"
+    return f"graded {data['grade']} by {how}"
+
+
+def _proposed(data: Payload) -> str:
+    how = (f"override (the rulebook said {data['rulebook_grade']})" if data["override"]
+           else f"rule {data['rule']}, rulebook {data['rulebook']}")
+    return f"proposed grade {data['grade']} by {how}; awaits a second person's approval"
+
+
+def _strike(data: Payload) -> str:
+    strike = data["strike"]
+    text = f"{strike['status']} strike by {strike['belligerent']}"
+    if strike.get("report"):
+        text += f" ({strike['report']})"
+    if strike.get("distance_km") is not None:
+        text += f", {strike['distance_km']} km away"
+    if strike.get("day_offset") is not None:
+        text += f", {strike['day_offset']:+d} day(s)"
+    if strike.get("rule"):
+        text += f", matched by {strike['rule']}"
+    return "confirmed " + text
+
+
+def _assessment(data: Payload) -> str:
+    assessment = data["assessment"]
+    text = f"{assessment['belligerent']} assessed it {assessment['outcome']}"
+    conceded = assessment.get("conceded_killed") or {}
+    if conceded.get("min") is not None or conceded.get("max") is not None:
+        text += f", conceding {_count(conceded)} civilian deaths"
+    return text
+
+
+DESCRIBERS: dict[str, Callable[[Payload], str]] = {
+    "Reported": _reported,
+    "SourceAdded": _source_added,
+    "SourceRerated": lambda d: (
+        f"re-rated source {d['source_id']} to {d['reliability']}{d['credibility']}"
+    ),
+    "SourceWithdrawn": lambda d: f"withdrew source {d['source_id']}",
+    "Corroborated": lambda d: (
+        f"corroborated by independent credible sources {', '.join(d['source_ids'])}"
+    ),
+    "StrikeConfirmed": _strike,
+    "AttributionContested": lambda d: f"competing claim: {d['claim']['belligerent']}",
+    "AssessmentRecorded": _assessment,
+    "DiscountFound": lambda d: (
+        "found the dead were combatants"
+        if d["finding"]["basis"] == "combatants"
+        else f"found {d['finding'].get('party') or 'another party'} most likely responsible"
+    ),
+    "HarmEstimateRevised": lambda d: (
+        f"revised civilians killed to {_count(d['killed'])}, injured {_count(d['injured'])}"
+    ),
+    "Graded": _graded,
+    "GradeProposed": _proposed,
+    "GradeApproved": lambda d: f"approved grade {d['grade']} proposed by {d['proposed_by']}",
+    "GradeDisputed": lambda d: f"grade disputed by {d['by']}",
+    "DisputeResolved": lambda d: f"dispute {d['outcome']}",
+    "MarkedDuplicate": lambda d: f"marked a duplicate of {d['of']}",
+    "NoteAdded": lambda d: "note added",
+    "UnreadValuesKept": lambda d: (
+        "kept verbatim what the archive gave and could not be read: " + ", ".join(d["values"])
+    ),
+}
+
+WHY_FIELDS = ("reason", "rationale")
+
+
+def _why(name: str, data: Payload) -> str | None:
+    for field in WHY_FIELDS:
+        if data.get(field):
+            return str(data[field])
+    if name in ("Graded", "GradeProposed"):
+        return "; ".join(data.get("reasons", [])) or None
+    if name == "AttributionContested":
+        reason = data["claim"].get("reason")
+        return str(reason) if reason else None
+    if name == "AssessmentRecorded":
+        reason = data["assessment"].get("reason")
+        return str(reason) if reason else None
+    if name == "DiscountFound":
+        return str(data["finding"]["rationale"])
+    if name == "NoteAdded":
+        return str(data["text"])
+    return None
+
+
+_ENVELOPE = {"originator_id", "originator_version", "timestamp", "originator_topic"}
+
+
+WITHHELD = "withheld: protected source"
+
+
+def public_history(entries: list[HistoryEntry]) -> list[HistoryEntry]:
+    """The history fit to publish: protected sources and notes kept out, as in a public export.
+
+    Reasons rarely name a source, but whoever wrote one about a protected
+    source may have: those are withheld too. Grading reasons already name
+    protected sources by id only (the rulebook's own wording).
+    """
+    protected: set[str] = set()
+    shown = []
+    for entry in entries:
+        if entry.event == "SourceAdded" and entry.data["source"].get("protected"):
+            source_id = entry.data["source"]["id"]
+            protected.add(source_id)
+            entry = entry.model_copy(update={
+                "what": f"added source {source_id} (protected; details withheld)",
+                "data": {"source": {"id": source_id, "protected": True},
+                         "actor": entry.data.get("actor")},
+            })
+        elif entry.data.get("source_id") in protected:
+            entry = entry.model_copy(update={
+                "why": WITHHELD, "data": {**entry.data, "reason": WITHHELD}})
+        elif entry.event == "NoteAdded":
+            entry = entry.model_copy(update={
+                "why": None, "data": {"actor": entry.data.get("actor")},
+                "what": "note added (internal; withheld)"})
+        shown.append(entry)
+    return shown
+
+
+def history_entry(event: Incident.Event) -> HistoryEntry:
+    """One stored event as a history line."""
+    name = type(event).__name__
+    data = {
+        field.name: getattr(event, field.name)
+        for field in dataclasses.fields(event)
+        if field.name not in _ENVELOPE
+    }
+    describe = DESCRIBERS.get(name)
+    return HistoryEntry(
+        version=event.originator_version,
+        at=event.timestamp.isoformat(),
+        actor=str(data.get("actor", "")),
+        event=name,
+        what=describe(data) if describe else name,
+        why=_why(name, data),
+        data=data,
+    )

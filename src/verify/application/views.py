@@ -1,0 +1,245 @@
+"""Plain-data documents the application hands to the outside (CLI, JSON, later the web)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from pydantic import BaseModel, ConfigDict
+
+from verify.domain.incident import Incident
+from verify.domain.rulebook import CURRENT_RULEBOOK, GradeDecision
+from verify.domain.values import Source
+
+
+def json_bytes(document: Any) -> bytes:
+    """One JSON document as the command line prints it (and the web API serves it)."""
+    if isinstance(document, BaseModel):
+        document = document.model_dump(mode="json")
+    elif isinstance(document, list):
+        document = [
+            item.model_dump(mode="json") if isinstance(item, BaseModel) else item
+            for item in document
+        ]
+    return orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n"
+
+
+class Document(BaseModel):
+    """Base of every output document: immutable; dumps to JSON with stable keys.
+
+    Fields read by name too (``entry["code"]``), as the JSON document has them.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.model_dump(mode="json"))
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in type(self).model_fields:
+            raise KeyError(name)
+        return getattr(self, name)
+
+
+class SourceView(Document):
+    id: str
+    url: str | None
+    publisher: str | None
+    kind: str | None
+    reliability: str
+    credibility: int
+    rating: str
+    credible: bool
+    group: str | None
+    protected: bool
+    published: str | None
+    published_text: str | None
+    """The publication date as an archive gave it, when it could not be read."""
+    unread: dict[str, str]
+    """Other values of the source an archive gave that could not be read, kept verbatim."""
+    withdrawn: bool
+
+    @classmethod
+    def of(cls, source: Source) -> SourceView:
+        return cls(
+            id=source.id,
+            url=source.url,
+            publisher=source.publisher,
+            kind=source.kind.value if source.kind is not None else None,
+            reliability=source.reliability.value,
+            credibility=int(source.credibility),
+            rating=str(source.rating),
+            credible=CURRENT_RULEBOOK.is_credible(source),
+            group=source.group,
+            protected=source.protected,
+            published=source.published.isoformat() if source.published else None,
+            published_text=source.published_text,
+            unread=dict(source.unread),
+            withdrawn=source.withdrawn,
+        )
+
+
+class IncidentView(Document):
+    """An incident as ``verify show`` presents it (SPEC section 4 names the first keys)."""
+
+    code: str
+    state: str
+    grade: str | None
+    date: str
+    country: str
+    belligerents: list[str]
+    civilians_killed: dict[str, Any]
+    civilians_injured: dict[str, Any]
+    sources: list[SourceView]
+    version: int
+    location: dict[str, Any]
+    summary: str | None
+    grading: dict[str, Any] | None
+    corroborated_by: list[str] | None
+    strikes: list[dict[str, Any]]
+    contested_by: list[dict[str, Any]]
+    assessments: list[dict[str, Any]]
+    discounts: list[dict[str, Any]]
+    dispute: dict[str, Any] | None
+    proposal: dict[str, Any] | None
+    duplicate_of: str | None
+    notes: list[dict[str, Any]]
+    unread: dict[str, str]
+    """Values the archive gave that could not be read, kept verbatim by field path."""
+    reported_by: str
+    reported_at: str
+    updated_at: str
+
+    @classmethod
+    def of(cls, incident: Incident) -> IncidentView:
+        return cls(
+            code=incident.code,
+            state=incident.state.value,
+            grade=incident.grade.value if incident.grade else None,
+            date=incident.date,
+            country=incident.country,
+            belligerents=list(incident.belligerents),
+            civilians_killed=dict(incident.killed),
+            civilians_injured=dict(incident.injured),
+            sources=[SourceView.of(source) for source in incident.source_list()],
+            version=incident.version,
+            location=dict(incident.location),
+            summary=incident.summary,
+            grading=dict(incident.grading) if incident.grading else None,
+            corroborated_by=incident.corroborated_by,
+            strikes=list(incident.strikes),
+            contested_by=list(incident.claims),
+            assessments=list(incident.assessments),
+            discounts=list(incident.discounts),
+            dispute=incident.dispute,
+            proposal=dict(incident.proposal) if incident.proposal else None,
+            duplicate_of=incident.duplicate_of,
+            notes=list(incident.notes),
+            unread=dict(incident.unread or {}),
+            reported_by=incident.reported_by,
+            reported_at=incident.created_on.isoformat(),
+            updated_at=incident.modified_on.isoformat(),
+        )
+
+
+class Suggestion(Document):
+    """What the rulebook would grade, as ``grade --suggest`` prints it."""
+
+    code: str
+    grade: str
+    rule: str
+    rulebook: str
+    reasons: list[str]
+    evidence: dict[str, Any]
+    checks: list[dict[str, Any]]
+
+    @classmethod
+    def of(cls, code: str, decision: GradeDecision) -> Suggestion:
+        dumped = decision.model_dump(mode="json")
+        return cls(
+            code=code,
+            grade=decision.grade.value,
+            rule=decision.rule,
+            rulebook=decision.rulebook,
+            reasons=list(decision.reasons),
+            evidence=dumped["evidence"],
+            checks=dumped["checks"],
+        )
+
+
+class HistoryEntry(Document):
+    """One event of an incident, told for a person and kept whole for a machine."""
+
+    version: int
+    at: str
+    actor: str
+    event: str
+    what: str
+    why: str | None
+    data: dict[str, Any]
+
+
+class GradeAllSummary(Document):
+    """What ``grade --all`` did."""
+
+    graded: int
+    by_grade: dict[str, int]
+    proposed: dict[str, int] = {}
+    """Grades recorded as proposals, waiting for a second person (separation of duties)."""
+    not_gradable: list[str]
+    conflicts: list[str]
+
+
+class QueueEntry(Document):
+    """One incident waiting for work, as ``queue --json`` lists it."""
+
+    code: str
+    state: str
+    waiting_for: str
+    since: str
+    date: str
+    location: str
+    country: str
+
+
+class StatsGroup(Document):
+    key: str | None
+    incidents: int
+    grades: dict[str, int]
+    killed_min: int | None
+    killed_max: int | None
+
+    def plus(self, other: StatsGroup) -> StatsGroup:
+        """Two groups counted as one (two spellings of one party, say), named as this one."""
+        return StatsGroup(
+            key=self.key, incidents=self.incidents + other.incidents,
+            grades={grade: count + other.grades.get(grade, 0)
+                    for grade, count in self.grades.items()},
+            killed_min=(self.killed_min or 0) + (other.killed_min or 0),
+            killed_max=(self.killed_max or 0) + (other.killed_max or 0),
+        )
+
+
+class StatsDocument(Document):
+    """What ``stats --json`` prints."""
+
+    by: str
+    groups: list[StatsGroup]
+
+
+class SearchHit(Document):
+    """One incident found by ``verify search``."""
+
+    code: str
+    date: str
+    location: str
+    country: str
+    state: str
+    grade: str | None
+    summary: str | None
+
+
+class ErrorDocument(Document):
+    """What the JSON API answers instead of a document: the sentence the CLI prints."""
+
+    error: str

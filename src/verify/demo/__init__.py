@@ -1,0 +1,1 @@
+"""The demo tour and synthetic archives (tests and benchmarks use them)."""

@@ -1,0 +1,188 @@
+"""The hash chain: every stored event linked to the one before it, in log order.
+
+Link n is SHA-256 over link n-1 and the stored event's own bytes: originator
+id, version, topic and state, each length-prefixed so no two different events
+hash alike. The recorders write the chain in the same transaction as the
+events, so it cannot drift from them. `verify_chain` walks every stored event
+beside its chain row, in log order, and stops at the first event that was
+altered, removed, inserted or moved in the database behind the program's
+back. A seal is the head of the chain after N events, in a line a team can
+publish; checking against it later proves that the first N events are still
+exactly what they were, even if someone rewrote the events and the chain
+together. Pure arithmetic: the recorders in `verify.adapters` supply the rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import struct
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
+
+from verify.domain.errors import InvalidInput
+
+GENESIS = bytes(32)
+"""The link before the first event."""
+
+_pack = struct.Struct(">Q").pack
+_sha256 = hashlib.sha256
+
+
+def link(previous: bytes, originator_id: str, version: int, topic: str, state: bytes) -> bytes:
+    """The next link of the chain, for one stored event."""
+    originator = originator_id.encode()
+    kind = topic.encode()
+    return _sha256(b"".join((
+        previous, _pack(len(originator)), originator, _pack(version),
+        _pack(len(kind)), kind, _pack(len(state)), state,
+    ))).digest()
+
+
+def originator_text(originator_id: UUID | str) -> str:
+    """An originator id as the chain hashes it: 32 hex digits for a UUID."""
+    return originator_id.hex if isinstance(originator_id, UUID) else str(originator_id)
+
+
+def chain_links(
+    previous: bytes, stored_events: Sequence[StoredEvent], notification_ids: Sequence[int]
+) -> list[tuple[int, str, int, str, bytes]]:
+    """The chain rows for newly inserted events, continuing from the previous link."""
+    rows = []
+    for event, notification_id in zip(stored_events, notification_ids, strict=True):
+        originator = originator_text(event.originator_id)
+        previous = link(previous, originator, event.originator_version, event.topic,
+                        bytes(event.state))
+        rows.append((notification_id, originator, event.originator_version, event.topic,
+                     previous))
+    return rows
+
+
+def format_head(head: bytes) -> str:
+    return "sha256:" + head.hex()
+
+
+ChainRow = tuple[Any, ...]
+"""(event id, originator, version, topic, state, chain id, chain originator, chain
+version, chain topic, link); a side is all None where that row is missing."""
+
+_MISSING = (None, None, None, None, None)
+
+
+def merge_chain(events: Iterable[tuple[Any, ...]],
+                links: Iterable[tuple[Any, ...]]) -> Iterator[ChainRow]:
+    """Walk the events and the chain, each in id order, side by side: nothing is sorted."""
+    event_rows, link_rows = iter(events), iter(links)
+    event = next(event_rows, None)
+    chained = next(link_rows, None)
+    while event is not None or chained is not None:
+        if chained is None or (event is not None and event[0] < chained[0]):
+            assert event is not None
+            yield (*event, *_MISSING)
+            event = next(event_rows, None)
+        elif event is None or chained[0] < event[0]:
+            yield (*_MISSING, *chained)
+            chained = next(link_rows, None)
+        else:
+            yield (*event, *chained)
+            event = next(event_rows, None)
+            chained = next(link_rows, None)
+
+
+
+_SEAL = re.compile(r"events=(\d+)\s+head=sha256:([0-9a-f]{64})")
+
+
+@dataclass(frozen=True)
+class Seal:
+    """The chain's head after a number of events."""
+
+    events: int
+    head: bytes
+
+    def line(self, store: str, at: dt.datetime) -> str:
+        return (f"verify seal: store={store} events={self.events} head={format_head(self.head)} "
+                f"at={at.strftime('%Y-%m-%dT%H:%M:%SZ')}")
+
+    @classmethod
+    def parse(cls, text: str) -> Seal:
+        found = _SEAL.search(text)
+        if found is None:
+            raise InvalidInput(
+                "a seal reads like 'events=N head=sha256:<64 hex digits>', "
+                "as the audit's seal prints it"
+            )
+        return cls(int(found.group(1)), bytes.fromhex(found.group(2)))
+
+
+@dataclass(frozen=True)
+class BadEvent:
+    """The first event found wrong, and how."""
+
+    position: int
+    notification_id: int
+    originator_id: str
+    version: int
+    topic: str
+    problem: str
+
+    @property
+    def event_type(self) -> str:
+        return self.topic.rsplit(".", 1)[-1].rsplit(":", 1)[-1]
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    events: int
+    head: bytes
+    first_bad: BadEvent | None
+    seal_checked: bool = False
+
+    @property
+    def intact(self) -> bool:
+        return self.first_bad is None
+
+
+def verify_chain(rows: Iterable[ChainRow], seal: Seal | None = None) -> ChainReport:
+    """Recompute the chain over the stored events; report the first that does not fit."""
+    previous = GENESIS
+    position = 0
+    seal_checked = False
+    for (event_id, originator, version, topic, state,
+         chain_id, chain_originator, chain_version, chain_topic, stored_link) in rows:
+        position += 1
+        if chain_id is None:
+            return ChainReport(position - 1, previous, BadEvent(
+                position, event_id, originator, version, topic,
+                "was inserted directly into the database, outside the program"))
+        if event_id is None:
+            return ChainReport(position - 1, previous, BadEvent(
+                position, chain_id, chain_originator, chain_version, chain_topic,
+                "was removed from the database"))
+        if (originator, version, topic) != (chain_originator, chain_version, chain_topic):
+            return ChainReport(position - 1, previous, BadEvent(
+                position, event_id, chain_originator, chain_version, chain_topic,
+                "was replaced or moved: another event now stands in its place"))
+        expected = link(previous, originator, version, topic, bytes(state))
+        if expected != bytes(stored_link):
+            return ChainReport(position - 1, previous, BadEvent(
+                position, event_id, originator, version, topic,
+                "was altered: its stored bytes no longer match the hash chain"))
+        previous = expected
+        if seal is not None and position == seal.events:
+            if previous != seal.head:
+                return ChainReport(position, previous, BadEvent(
+                    position, event_id, originator, version, topic,
+                    f"ends a history that differs from the seal {format_head(seal.head)}: "
+                    "events up to here were rewritten together with the chain"))
+            seal_checked = True
+    if seal is not None and not seal_checked:
+        return ChainReport(position, previous, BadEvent(
+            position, 0, "", 0, "",
+            f"the store holds {position} events, fewer than the {seal.events} sealed"))
+    return ChainReport(position, previous, None, seal_checked)

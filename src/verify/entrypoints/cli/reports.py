@@ -1,0 +1,209 @@
+"""Commands that read the read models: queue, stats, search, and their upkeep."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from verify.application.app import VerifyApp
+from verify.application.readmodels import MAX_LISTING, STATS_GROUPINGS
+from verify.application.views import StatsDocument
+from verify.domain.values import State
+from verify.entrypoints.cli.incidents import choice
+from verify.entrypoints.cli.support import DATE, Session, emit_json, json_option, pass_session, say
+
+
+class Seconds(click.FloatRange):
+    """A number of seconds within a range; not NaN, not infinite."""
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> Any:
+        seconds = super().convert(value, param, ctx)
+        if not math.isfinite(seconds):
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        return seconds
+
+
+PROGRESS_FROM_EVENTS = 5000
+"""Catching up on more events than this shows a progress bar."""
+
+
+def caught_up(session: Session) -> VerifyApp:
+    """The application, with its read models brought up to date with the event log."""
+    app = session.app()
+    behind = app.events_behind()
+    with click.progressbar(length=behind, label="updating read models", file=sys.stderr,
+                           hidden=behind < PROGRESS_FROM_EVENTS) as bar:
+        app.catch_up(progress=bar.update)
+    return app
+
+
+@click.command()
+@click.option("--state", type=choice(State), help="Only this state (graded ones on request).")
+@click.option("--belligerent", help="Only incidents alleging this belligerent.")
+@click.option("--country", help="Only incidents in this country.")
+@click.option("--limit", type=click.IntRange(min=1, max=MAX_LISTING),
+              help="At most this many incidents.")
+@json_option
+@pass_session
+def queue(session: Session, state: str | None, belligerent: str | None, country: str | None,
+          limit: int | None, as_json: bool) -> None:
+    """Incidents waiting for work, longest waiting first, and what each waits for."""
+    entries = caught_up(session).queue(
+        state=State(state) if state else None, belligerent=belligerent, country=country,
+        limit=limit,
+    )
+    if as_json:
+        emit_json(entries)
+        return
+    if not entries:
+        say("nothing is waiting")
+        return
+    say(f"{'code':<10} {'state':<17} {'waiting since':<17} waiting for")
+    for entry in entries:
+        since = entry["since"][:16].replace("T", " ")
+        say(f"{entry['code']:<10} {entry['state']:<17} {since:<17} {entry['waiting_for']}")
+
+
+@click.command()
+@click.option("--by", "by", type=click.Choice(list(STATS_GROUPINGS)), default="month",
+              show_default=True, help="How to group the incidents.")
+@click.option("--from", "date_from", type=DATE, help="Only incidents on or after this day.")
+@click.option("--to", "date_to", type=DATE, help="Only incidents on or before this day.")
+@click.option("--chart", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also draw incidents per month by grade to FILE.png or FILE.svg.")
+@json_option
+@pass_session
+def stats(session: Session, by: str, date_from: dt.date | None, date_to: dt.date | None,
+          chart: Path | None, as_json: bool) -> None:
+    """Counts by grade and casualty ranges, per month, grade, belligerent or country.
+
+    Duplicates are left out. Casualty sums add the known bounds: an unknown
+    minimum or maximum counts as nothing.
+    """
+    if date_from and date_to and date_from > date_to:
+        raise click.BadParameter("--from is after --to", param_hint="--from")
+    app = caught_up(session)
+    document = app.stats(by=by, date_from=date_from, date_to=date_to)
+    if chart is not None:
+        from verify.adapters.chart import draw_monthly_chart
+
+        monthly = document if by == "month" else app.stats(
+            by="month", date_from=date_from, date_to=date_to)
+        draw_monthly_chart(monthly["groups"], chart)
+    if as_json:
+        emit_json(document)
+        return
+    _print_stats(document)
+    if chart is not None:
+        say(f"chart written to {chart}")
+
+
+def _print_stats(document: StatsDocument) -> None:
+    grades = ["confirmed", "fair", "weak", "contested", "discounted", "ungraded"]
+    header = f"{document['by']:<24} {'incidents':>9} " + " ".join(f"{g:>10}" for g in grades)
+    say(header + f" {'killed':>15}")
+    totals = {"incidents": 0, "killed_min": 0, "killed_max": 0, **{g: 0 for g in grades}}
+    for group in document["groups"]:
+        counts = " ".join(f"{group['grades'][g]:>10}" for g in grades)
+        killed = f"{group['killed_min']}-{group['killed_max']}"
+        say(f"{str(group['key'])[:24]:<24} {group['incidents']:>9} {counts} {killed:>15}")
+        totals["incidents"] += group["incidents"]
+        totals["killed_min"] += group["killed_min"]
+        totals["killed_max"] += group["killed_max"]
+        for grade in grades:
+            totals[grade] += group["grades"][grade]
+    counts = " ".join(f"{totals[g]:>10}" for g in grades)
+    killed = f"{totals['killed_min']}-{totals['killed_max']}"
+    say(f"{'total':<24} {totals['incidents']:>9} {counts} {killed:>15}")
+
+
+@click.command()
+@click.argument("text")
+@click.option("--limit", type=click.IntRange(min=1, max=MAX_LISTING), default=50, show_default=True)
+@json_option
+@pass_session
+def search(session: Session, text: str, limit: int, as_json: bool) -> None:
+    """Find incidents whose code, place or summary contains TEXT, in any script."""
+    found = caught_up(session).search(text, limit)
+    if as_json:
+        emit_json(found)
+        return
+    if not found:
+        say(f"no incident mentions {text!r}")
+        return
+    for item in found:
+        grade = item["grade"] or "ungraded"
+        say(f"{item['code']:<10} {item['date']}  {item['location']}, {item['country']}  "
+            f"[{item['state']}, {grade}]")
+
+
+@click.group()
+def projections() -> None:
+    """Look after the read models (queue, statistics, search)."""
+
+
+@projections.command("rebuild")
+@pass_session
+def projections_rebuild(session: Session) -> None:
+    """Rebuild every read model from the event log."""
+    app = session.app()
+    total = app.recorder.max_notification_id() or 0
+    with click.progressbar(length=total, label="rebuilding read models", file=sys.stderr,
+                           hidden=total < PROGRESS_FROM_EVENTS) as bar:
+        applied = app.rebuild_read_models(progress=bar.update)
+    say(f"rebuilt the read models from {applied} events")
+
+
+@projections.command("run")
+@click.option("--interval", type=Seconds(min=0.05, max=3600), default=1.0, show_default=True,
+              help="Seconds to wait between looks at the event log when there is nothing new.")
+@click.option("--stop-after", type=Seconds(min=0, max=10 * 365 * 86400), metavar="SECONDS",
+              help="Stop after this long (default: run until interrupted).")
+@pass_session
+def projections_run(session: Session, interval: float, stop_after: float | None) -> None:
+    """Keep the read models caught up as events arrive, until interrupted.
+
+    Safe beside the reading commands and beside other workers: each event is
+    applied once, whoever applies it first.
+    """
+    app = session.app()
+    deadline = None if stop_after is None else time.monotonic() + stop_after
+    applied = 0
+    say(f"keeping the read models of {session.store.label} up to date (Ctrl-C stops)")
+    try:
+        while deadline is None or time.monotonic() < deadline:
+            done = app.catch_up()
+            applied += done
+            if done:
+                say(f"applied {done} events (read models at event {app.read_model.position()})")
+            else:
+                time.sleep(interval)
+    except KeyboardInterrupt:
+        pass
+    say(f"stopped after applying {applied} events")
+
+
+@projections.command("status")
+@json_option
+@pass_session
+def projections_status(session: Session, as_json: bool) -> None:
+    """How far the read models have applied the event log."""
+    app = session.app()
+    document = {"position": app.read_model.position(),
+                "events": app.recorder.max_notification_id() or 0,
+                "behind": app.events_behind()}
+    if as_json:
+        emit_json(document)
+    else:
+        say(f"read models at event {document['position']} of {document['events']} "
+            f"({document['behind']} behind)")
+
+
+COMMANDS = (queue, stats, search, projections)

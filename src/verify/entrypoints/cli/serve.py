@@ -1,0 +1,56 @@
+"""`verify serve`: the same store, in a team's browsers."""
+
+from __future__ import annotations
+
+import click
+
+from verify.domain.errors import InvalidInput
+from verify.entrypoints.cli.support import Session, pass_session, say
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; anything but loopback needs a team file.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8765, show_default=True,
+              help="Port to listen on.")
+@pass_session
+def serve(session: Session, host: str, port: int) -> None:
+    """Serve the review queue, incidents, statistics and a JSON API to browsers.
+
+    Without a team file the server listens on this machine only (loopback)
+    and acts as the local actor. With a team file (--team or VERIFY_TEAM)
+    members sign in with the passwords set by `verify team add NAME --role R
+    --password`; each acts within their role, and separation of duties
+    applies as on the command line. Set VERIFY_SECRET_KEY to keep people
+    signed in across restarts. The JSON API's OpenAPI document is at
+    /openapi.json.
+    """
+    try:
+        import uvicorn
+
+        from verify.entrypoints.web.app import create_app
+        from verify.entrypoints.web.auth import is_loopback
+    except ImportError:
+        raise InvalidInput(
+            "verify serve needs the web extra: pip install 'verify[web]'"
+        ) from None
+    if session.team_file is None and not is_loopback(host):
+        raise InvalidInput(
+            f"without a team file the server listens on loopback only, not {host}; "
+            "pass --team FILE so every request needs a signed-in member"
+        )
+    team = session.team
+    if team is not None and not any(m.password_hash for m in team.members.values()):
+        raise InvalidInput(
+            f"no member of {session.team_file} can sign in; set a password with "
+            "`verify team add NAME --role ROLE --password`"
+        )
+    session.require_store()
+    web = create_app(session.store, team_file=session.team_file, local_actor=session.actor)
+    say(f"serving {session.store.label} at http://{host}:{port}/ "
+        f"({'team: ' + str(session.team_file) if team else 'as ' + session.actor}); "
+        "Ctrl-C stops")
+    uvicorn.run(web, host=host, port=port, log_level="warning")
+
+
+COMMANDS = (serve,)

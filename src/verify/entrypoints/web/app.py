@@ -1,0 +1,439 @@
+"""The web application: server-rendered pages and a JSON API over the same application layer.
+
+Pages work without JavaScript. Every change goes through a form that names
+the incident version it was made from and carries the session's CSRF token;
+the change runs the same application command as the command line, as the
+signed-in member (or the local actor without a team file). The JSON API
+serves the documents the command line prints with ``--json``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import secrets
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+from eventsourcing.persistence import PersistenceError
+from fastapi import FastAPI, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware.sessions import SessionMiddleware
+
+from verify.adapters.store import StoreLocation
+from verify.application.app import VerifyApp
+from verify.application.messages import parse_moment
+from verify.application.readmodels import MAX_LISTING, STATS_GROUPINGS
+from verify.application.views import (
+    ErrorDocument,
+    HistoryEntry,
+    IncidentView,
+    QueueEntry,
+    SearchHit,
+    StatsDocument,
+    json_bytes,
+)
+from verify.domain.errors import (
+    ConcurrentChange,
+    InvalidInput,
+    Refused,
+    UnknownIncident,
+    VerifyError,
+)
+from verify.domain.values import Grade, Precision, Reliability, SourceKind, State, canonical_code
+from verify.entrypoints.web.actions import ACTIONS, Fields, report_incident
+from verify.entrypoints.web.auth import (
+    BadCsrfToken,
+    Gate,
+    Identity,
+    SignInRequired,
+    check_csrf,
+    csrf_token,
+)
+from verify.entrypoints.web.freshness import ReadModelKeeper
+
+QUEUE_PAGE_SIZE = 200
+"""Incidents one queue page lists; the filters narrow it further."""
+
+JSON = "application/json"
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorDocument, "description": "bad input: the sentence says what"},
+    401: {"model": ErrorDocument, "description": "a team's server: sign in or use Basic auth"},
+    404: {"model": ErrorDocument, "description": "no incident has this code"},
+    503: {"model": ErrorDocument, "description": "the store could not be used"},
+}
+T = TypeVar("T")
+
+
+class Web:
+    """What the routes share: the application, the gate, the templates."""
+
+    def __init__(self, app: VerifyApp, gate: Gate) -> None:
+        self.app = app
+        self.gate = gate
+        folder = resources.files("verify.entrypoints.web") / "templates"
+        self.templates = Jinja2Templates(directory=str(folder))
+        self.templates.env.globals.update(
+            grades=[grade.value for grade in Grade], states=[state.value for state in State],
+            kinds=[kind.value for kind in SourceKind],
+            reliabilities=[r.value for r in Reliability],
+            precisions=[p.value for p in Precision],
+        )
+
+    def identify(self, request: Request, *, api: bool = False) -> Identity:
+        return self.gate.identify(request, allow_basic=api)
+
+    def page(self, request: Request, template: str, status: int = 200,
+             **context: Any) -> HTMLResponse:
+        identity: Identity | None = context.pop("identity", None)
+        return self.templates.TemplateResponse(
+            request, template,
+            {"identity": identity, "csrf": csrf_token(request),
+             "team": self.gate.team is not None, "flash": request.session.pop("flash", None),
+             **context},
+            status_code=status,
+        )
+
+    def incident_page(self, request: Request, identity: Identity, code: str, *,
+                      as_of: str | None = None, version: int | None = None,
+                      error: str | None = None, status: int = 200) -> HTMLResponse:
+        moment = _moment(as_of) if as_of else None
+        code = _code(code)
+        current = self.app.show(code)
+        view = self.app.show(code, as_of=moment, version=version) if (moment or version) \
+            else current
+        history = self.app.history(code)
+        actions = [action for action in ACTIONS.values() if identity.may(action.needs)]
+        return self.page(
+            request, "incident.html", status, identity=identity, view=view, current=current,
+            history=history, actions=actions, error=error, as_of=as_of or "",
+            past=view.version != current.version,
+        )
+
+
+def _moment(text: str) -> dt.datetime:
+    try:
+        return parse_moment(text)
+    except ValueError as error:
+        raise InvalidInput(str(error)) from None
+
+
+def _status(error: VerifyError) -> int:
+    if isinstance(error, UnknownIncident):
+        return 404
+    if isinstance(error, Refused):
+        return 409
+    return 400
+
+
+def create_app(store: StoreLocation, *, team_file: Path | None, local_actor: str,
+               secret_key: str | None = None, app: VerifyApp | None = None) -> FastAPI:
+    """The web application over one store (which must exist).
+
+    An application given must take its team from ``team_file`` too; without one
+    the application made here reads the team the gate reads, at each command.
+    """
+    gate = Gate(team_file, local_actor)
+    verify_app = app or VerifyApp(env={**store.env(), "CREATE_TABLE": "n"},
+                                  team=lambda: gate.team)
+    web = Web(verify_app, gate)
+    keeper = ReadModelKeeper(verify_app)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        keeper.stop()
+
+    api = FastAPI(
+        lifespan=lifespan,
+        title="verify",
+        summary="Verification of allegations of civilian harm from strikes",
+        description="The JSON documents are the ones `verify ... --json` prints.",
+        version="1",
+        docs_url=None, redoc_url=None,
+    )
+    api.add_middleware(
+        SessionMiddleware,
+        secret_key=secret_key or os.environ.get("VERIFY_SECRET_KEY") or secrets.token_hex(32),
+        session_cookie="verify_session", same_site="strict",
+        https_only=os.environ.get("VERIFY_SECURE_COOKIE") == "1",
+        max_age=12 * 3600,
+    )
+    api.state.web = web
+    api.state.keeper = keeper
+
+    @api.exception_handler(SignInRequired)
+    async def sign_in_required(request: Request, _: SignInRequired) -> Response:
+        if request.url.path.startswith("/api/"):
+            return Response(json_bytes({"error": "sign in first"}), 401, media_type=JSON,
+                            headers={"WWW-Authenticate": 'Basic realm="verify"'})
+        target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+        return RedirectResponse(f"/sign-in?next={target}", status_code=303)
+
+    @api.exception_handler(BadCsrfToken)
+    async def bad_csrf(request: Request, _: BadCsrfToken) -> Response:
+        return web.page(request, "error.html", 403, message=(
+            "this form is out of date or did not come from this site; reload the page and "
+            "submit it again (nothing was recorded)"))
+
+    @api.exception_handler(VerifyError)
+    async def verify_error(request: Request, error: VerifyError) -> Response:
+        if request.url.path.startswith("/api/"):
+            return Response(json_bytes({"error": str(error)}), _status(error), media_type=JSON)
+        return web.page(request, "error.html", _status(error), message=str(error))
+
+    @api.exception_handler(PersistenceError)
+    async def store_failed(request: Request, error: PersistenceError) -> Response:
+        message = f"the store could not be used: {error}"
+        if request.url.path.startswith("/api/"):
+            return Response(json_bytes({"error": message}), 503, media_type=JSON)
+        return web.page(request, "error.html", 503, message=message)
+
+    async def threaded(function: Callable[[], T]) -> T:
+        return await run_in_threadpool(function)
+
+    # ------------------------------------------------------------------ pages
+
+    @api.get("/", response_class=HTMLResponse, include_in_schema=False)
+    async def queue_page(request: Request, state: str = "", belligerent: str = "",
+                         country: str = "") -> Response:
+        identity = web.identify(request)
+
+        def entries() -> list[QueueEntry]:
+            keeper.fresh()
+            return verify_app.queue(state=_state(state), belligerent=belligerent.strip() or None,
+                                    country=country.strip() or None, limit=QUEUE_PAGE_SIZE)
+
+        return web.page(request, "queue.html", identity=identity, entries=await threaded(entries),
+                        state=state, belligerent=belligerent, country=country,
+                        limit=QUEUE_PAGE_SIZE)
+
+    @api.get("/incidents/{code}", response_class=HTMLResponse, include_in_schema=False)
+    async def incident(request: Request, code: str, as_of: str = "",
+                       version: int | None = None) -> Response:
+        identity = web.identify(request)
+        return await threaded(lambda: web.incident_page(
+            request, identity, code, as_of=as_of or None, version=version))
+
+    @api.post("/incidents/{code}/{action}", include_in_schema=False)
+    async def incident_action(request: Request, code: str, action: str) -> Response:
+        form = {key: value for key, value in (await request.form()).items()
+                if isinstance(value, str)}
+        check_csrf(request, form.get("csrf"))
+        identity = web.identify(request)
+        chosen = ACTIONS.get(action)
+        if chosen is None:
+            raise InvalidInput(f"there is no action {action!r} on an incident")
+        seen = form.get("version", "")
+        if not seen.isdigit():
+            raise InvalidInput("the form does not say which version of the incident it was "
+                               "made from; reload the page")
+
+        def perform() -> Response:
+            canonical = _code(code)
+            try:
+                message = chosen.perform(verify_app, canonical, Fields(form), identity.name,
+                                         int(seen))
+            except ConcurrentChange:
+                return web.incident_page(
+                    request, identity, canonical, status=409,
+                    error=f"incident {canonical} changed since you opened it (someone else "
+                          "recorded something); this is how it stands now. Nothing of yours "
+                          "was recorded: check it and submit again.")
+            except UnknownIncident:
+                raise
+            except VerifyError as error:
+                return web.incident_page(request, identity, canonical, error=str(error),
+                                         status=_status(error))
+            request.session["flash"] = message
+            keeper.fresh()
+            return RedirectResponse(f"/incidents/{quote(canonical)}", status_code=303)
+
+        return await threaded(perform)
+
+    @api.get("/report", response_class=HTMLResponse, include_in_schema=False)
+    async def report_form(request: Request) -> Response:
+        identity = web.identify(request)
+        return web.page(request, "report.html", identity=identity, form={}, error=None)
+
+    @api.post("/report", include_in_schema=False)
+    async def report(request: Request) -> Response:
+        form = {key: value for key, value in (await request.form()).items()
+                if isinstance(value, str)}
+        check_csrf(request, form.get("csrf"))
+        identity = web.identify(request)
+
+        def perform() -> Response:
+            try:
+                code = report_incident(verify_app, Fields(form), identity.name)
+            except VerifyError as error:
+                return web.page(request, "report.html", _status(error), identity=identity,
+                                form=form, error=str(error))
+            request.session["flash"] = f"reported {code}"
+            keeper.fresh()
+            return RedirectResponse(f"/incidents/{quote(code)}", status_code=303)
+
+        return await threaded(perform)
+
+    @api.get("/stats", response_class=HTMLResponse, include_in_schema=False)
+    async def stats_page(request: Request, by: str = "month") -> Response:
+        identity = web.identify(request)
+
+        def figures() -> tuple[StatsDocument, StatsDocument]:
+            keeper.fresh()
+            chosen = verify_app.stats(by=by)
+            monthly = chosen if by == "month" else verify_app.stats(by="month")
+            return chosen, monthly
+
+        chosen, monthly = await threaded(figures)
+        return web.page(request, "stats.html", identity=identity, stats=chosen, by=by,
+                        keys=list(STATS_GROUPINGS), chart=monthly_chart(monthly))
+
+    @api.get("/search", response_class=HTMLResponse, include_in_schema=False)
+    async def search_page(request: Request, q: str = "") -> Response:
+        identity = web.identify(request)
+
+        def found() -> list[SearchHit]:
+            if not q.strip():
+                return []
+            keeper.fresh()
+            return verify_app.search(q)
+
+        return web.page(request, "search.html", identity=identity, q=q,
+                        results=await threaded(found))
+
+    @api.get("/sign-in", response_class=HTMLResponse, include_in_schema=False)
+    async def sign_in_form(request: Request, next: str = "/") -> Response:
+        return web.page(request, "sign_in.html", next=_local(next), error=None)
+
+    @api.post("/sign-in", include_in_schema=False)
+    async def sign_in(request: Request) -> Response:
+        form = {key: value for key, value in (await request.form()).items()
+                if isinstance(value, str)}
+        check_csrf(request, form.get("csrf"))
+        target = _local(form.get("next", "/"))
+        if web.gate.team is None:
+            return RedirectResponse(target, status_code=303)
+        signed_in = await threaded(lambda: web.gate.sign_in(
+            request, form.get("name", "").strip(), form.get("password", "")))
+        if not signed_in:
+            return web.page(request, "sign_in.html", 401, next=target,
+                            error="that name and password do not match a member of the team")
+        return RedirectResponse(target, status_code=303)
+
+    @api.post("/sign-out", include_in_schema=False)
+    async def sign_out(request: Request) -> Response:
+        form = await request.form()
+        check_csrf(request, form.get("csrf"))
+        request.session.clear()
+        return RedirectResponse("/sign-in", status_code=303)
+
+    # -------------------------------------------------------------------- API
+
+    @api.get("/api/incidents/{code}", response_model=IncidentView, responses=ERRORS,
+             summary="An incident, as `verify show CODE --json` prints it")
+    async def api_incident(
+            request: Request, code: str,
+            as_of: str | None = Query(default=None, description=(
+                "show it as it stood then: an ISO 8601 date-time, UTC if no offset; "
+                "a bare date means the end of that day")),
+            version: int | None = Query(default=None, ge=1, description="or at this version"),
+    ) -> Response:
+        web.identify(request, api=True)
+        view = await threaded(lambda: verify_app.show(
+            _code(code), as_of=_moment(as_of) if as_of else None, version=version))
+        return Response(json_bytes(view), media_type=JSON)
+
+    @api.get("/api/incidents/{code}/history", response_model=list[HistoryEntry],
+             responses=ERRORS, summary="As `verify history CODE --json`")
+    async def api_history(request: Request, code: str, public: bool = False) -> Response:
+        web.identify(request, api=True)
+        entries = await threaded(lambda: verify_app.history(_code(code), public=public))
+        return Response(json_bytes(entries), media_type=JSON)
+
+    @api.get("/api/queue", response_model=list[QueueEntry], responses=ERRORS,
+             summary="As `verify queue --json`")
+    async def api_queue(request: Request, state: State | None = None,
+                        belligerent: str | None = None, country: str | None = None,
+                        limit: int | None = Query(default=None, ge=1, le=MAX_LISTING)) -> Response:
+        web.identify(request, api=True)
+
+        def entries() -> list[QueueEntry]:
+            keeper.fresh()
+            return verify_app.queue(state=state, belligerent=belligerent,
+                                    country=country, limit=limit)
+
+        return Response(json_bytes(await threaded(entries)), media_type=JSON)
+
+    @api.get("/api/stats", response_model=StatsDocument, responses=ERRORS,
+             summary="As `verify stats --json`")
+    async def api_stats(request: Request, by: str = Query(
+            default="month", pattern="^(" + "|".join(STATS_GROUPINGS) + ")$")) -> Response:
+        web.identify(request, api=True)
+
+        def figures() -> StatsDocument:
+            keeper.fresh()
+            return verify_app.stats(by=by)
+
+        return Response(json_bytes(await threaded(figures)), media_type=JSON)
+
+    return api
+
+
+def _code(code: str) -> str:
+    """A code from a URL; one that cannot be a code is simply not found (404)."""
+    try:
+        return canonical_code(code)
+    except ValueError:
+        raise UnknownIncident(code[:40]) from None
+
+
+def _state(text: str) -> State | None:
+    if not text.strip():
+        return None
+    try:
+        return State(text.strip())
+    except ValueError:
+        raise InvalidInput(
+            f"{text!r} is not a state: choose one of " + ", ".join(s.value for s in State)
+        ) from None
+
+
+def _local(target: str) -> str:
+    """Only redirect within this site (never to another host after signing in)."""
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+def monthly_chart(stats: StatsDocument, width: int = 720, height: int = 220) -> dict[str, Any]:
+    """Bars for incidents per month, stacked by grade, as plain numbers an SVG template draws."""
+    groups = [group for group in stats["groups"] if group["key"]]
+    layers = [*(grade.value for grade in Grade), "ungraded"]
+    tallest = max((group["incidents"] for group in groups), default=0) or 1
+    step = width / max(len(groups), 1)
+    bars = []
+    for index, group in enumerate(groups):
+        bottom = float(height)
+        for layer in layers:
+            count = group["grades"].get(layer, 0)
+            if not count:
+                continue
+            size = count / tallest * (height - 20)
+            bottom -= size
+            bar_width = min(max(step - 2, 1), 48)
+            bars.append({"x": round(index * step + (step - bar_width) / 2, 1),
+                         "y": round(bottom, 1), "width": round(bar_width, 1),
+                         "height": round(size, 1),
+                         "layer": layer, "title": f"{group['key']}: {count} {layer}"})
+    labels = [{"x": round(index * step + step / 2, 1), "text": group["key"]}
+              for index, group in enumerate(groups)
+              if len(groups) <= 24 or index % max(len(groups) // 12, 1) == 0]
+    return {"width": width, "height": height, "bars": bars, "labels": labels,
+            "layers": layers, "tallest": tallest}
