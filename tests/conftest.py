@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner, Result
 from pytest_bdd import given, parsers, then, when
 
 from verify.adapters.store import parse_store
@@ -23,8 +24,13 @@ from verify.domain import (
     Source,
     VerifyError,
 )
+from verify.entrypoints.cli import cli
 
 import notation
+
+# The test schemas are thrown away: the server need not flush each commit to disk first
+# (a killed client still never loses a committed transaction; only a server crash could).
+os.environ.setdefault("PGOPTIONS", "-c synchronous_commit=off")
 
 POSTGRES_SERVER = os.environ.get(
     "VERIFY_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
@@ -70,7 +76,7 @@ def store_path(tmp_path: Path) -> Path:
     return tmp_path / "verify.sqlite"
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh store of each kind: a SQLite file, and a schema on the PostgreSQL server."""
     if request.param == "sqlite":
@@ -249,3 +255,47 @@ def history_reads(world: World, events: str) -> None:
     recorded = [entry.event for entry in world.app.history(world.code)]
     assert recorded == notation.ids(events)
 
+
+# ----------------------------------------------------- a store on the command line
+
+
+class Store:
+    """One store (either kind) driven through the command line."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.runner = CliRunner()
+        assert self.run("init").exit_code == 0
+
+    def run(self, *args: str) -> Result:
+        return self.runner.invoke(cli, ["--store", self.url, "--actor", "importer", *args])
+
+    def events(self) -> int:
+        """How many events are stored (notification ids may have gaps on PostgreSQL)."""
+        app = VerifyApp(env=parse_store(self.url).env())
+        try:
+            count, start = 0, 1
+            while page := app.recorder.select_notifications(start=start, limit=10_000):
+                count += len(page)
+                start = page[-1].id + 1
+            return count
+        finally:
+            app.close()
+
+
+def slow_on_postgres(path: Path) -> bool:
+    """Tests whose PostgreSQL run is marked slow: the features' rules and the web pages.
+
+    Neither depends on the store (the same application runs on both), and each
+    PostgreSQL run costs a schema and a demo store. tests/adapters and the
+    command-line tests keep PostgreSQL in the inner loop; CI runs all of it.
+    """
+    return path.name.endswith("_feature.py") or path.name == "test_web.py"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        spec = getattr(item, "callspec", None)
+        if (spec is not None and spec.params.get("store_url") == "postgres"
+                and slow_on_postgres(item.path)):
+            item.add_marker(pytest.mark.slow)

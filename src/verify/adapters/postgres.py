@@ -21,18 +21,9 @@ from psycopg import Cursor
 from psycopg.rows import DictRow, dict_row, tuple_row
 from psycopg.sql import SQL, Identifier
 
-from verify.adapters.readmodel import (
-    _COLUMNS,
-    _UPSERT,
-    TABLES,
-    ReadModelQueries,
-    row_from,
-    row_values,
-    schema,
-)
+from verify.adapters.readmodel import TABLES, ReadModelQueries, schema
 from verify.application.projection import PROJECTION_NAME, IncidentRow
 from verify.domain.chain import GENESIS, ChainRow, chain_links, merge_chain, originator_text
-from verify.domain.text import fold
 
 CHAIN_TABLE = "verify_event_chain"
 
@@ -143,36 +134,17 @@ class PostgresReadModel(ReadModelQueries, PostgresTrackingRecorder):
             curs.execute(statement.encode(), params)
             return curs.fetchall()
 
-    def position(self) -> int:
-        return self.max_tracking_id(PROJECTION_NAME) or 0
-
-    def load_row(self, incident_id: str) -> IncidentRow | None:
-        found = self._select(
-            f"SELECT {', '.join(_COLUMNS)} FROM {self.table('incident_view')} WHERE id=%s",
-            (incident_id,))
-        return row_from(found[0]) if found else None
-
     def save(self, rows: Iterable[IncidentRow], new_codes: set[str],
              ids: dict[str, str], tracking: Tracking) -> None:
         """Write changed rows and the new position in one transaction."""
-        upsert = _UPSERT.replace("INSERT INTO incident_view",
-                                 f"INSERT INTO {self.table('incident_view')}").replace("?", "%s")
+        values, _, belligerents = self.changed_rows(rows, new_codes, ids)
         with self.datastore.transaction(commit=True) as curs:
-            values = []
-            belligerents = []
-            # One global order (by code): two processes writing overlapping batches
-            # then lock rows in the same order and cannot deadlock on each other.
-            for row in sorted(rows, key=lambda row: str(row["code"])):
-                values.append(row_values(row, ids[row["code"]]))
-                if row["code"] in new_codes:
-                    belligerents += [(row["code"], name, fold(name))
-                                     for name in row["belligerents"]]
             if belligerents:
                 curs.executemany(
                     f"INSERT INTO {self.table('incident_belligerent')} VALUES (%s, %s, %s)"
                     " ON CONFLICT DO NOTHING".encode(), belligerents)
             if values:
-                curs.executemany(upsert.encode(), values)
+                curs.executemany(self.upsert().encode(), values)
             self._insert_tracking(curs, tracking)
 
     def replace_tables(self) -> None:

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
-from verify.application.projection import IncidentRow
+from verify.application.projection import PROJECTION_NAME, IncidentRow
+from verify.domain.text import fold
 from verify.domain.values import Grade
 
 STATS_KEYS = {
@@ -40,12 +41,6 @@ VIEW_COLUMNS: tuple[tuple[str, str], ...] = (
 """incident_view: one row an incident, as `application.projection` keeps it."""
 
 _COLUMNS = tuple(name for name, _ in VIEW_COLUMNS)
-_UPSERT = (
-    f"INSERT INTO incident_view ({', '.join(_COLUMNS)}) "
-    f"VALUES ({', '.join('?' for _ in _COLUMNS)}) "
-    "ON CONFLICT (code) DO UPDATE SET "
-    + ", ".join(f"{column}=excluded.{column}" for column in _COLUMNS if column != "code")
-)
 TABLES = ("incident_view", "incident_belligerent", "incident_search")
 
 
@@ -101,9 +96,45 @@ class ReadModelQueries(ABC):
     def table(self, name: str) -> str:
         return name
 
+    if TYPE_CHECKING:  # the library's tracking recorder, which each dialect's class extends
+        def max_tracking_id(self, application_name: str) -> int | None: ...
+
     @abstractmethod
     def _select(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Run a read-only query on the store's own connection."""
+
+    def position(self) -> int:
+        """The last notification id applied (0 before the first)."""
+        return self.max_tracking_id(PROJECTION_NAME) or 0
+
+    def load_row(self, incident_id: str) -> IncidentRow | None:
+        found = self._select(
+            f"SELECT {', '.join(_COLUMNS)} FROM {self.table('incident_view')}"
+            f" WHERE id={self.placeholder}", (incident_id,))
+        return row_from(found[0]) if found else None
+
+    def upsert(self) -> str:
+        """The statement that writes an incident_view row, new or changed."""
+        return (
+            f"INSERT INTO {self.table('incident_view')} ({', '.join(_COLUMNS)}) "
+            f"VALUES ({', '.join(self.placeholder for _ in _COLUMNS)}) "
+            "ON CONFLICT (code) DO UPDATE SET "
+            + ", ".join(f"{column}=excluded.{column}" for column in _COLUMNS if column != "code")
+        )
+
+    @staticmethod
+    def changed_rows(rows: Iterable[IncidentRow], new_codes: set[str], ids: dict[str, str]
+                     ) -> tuple[list[tuple[Any, ...]], list[IncidentRow], list[tuple[Any, ...]]]:
+        """What a batch writes: view rows, the new incidents, their belligerents' rows.
+
+        In one global order (by code): two processes writing overlapping
+        batches then lock rows in the same order and cannot deadlock.
+        """
+        ordered = sorted(rows, key=lambda row: str(row["code"]))
+        new = [row for row in ordered if row["code"] in new_codes]
+        belligerents = [(row["code"], name, fold(name)) for row in new
+                        for name in row["belligerents"]]
+        return [row_values(row, ids[row["code"]]) for row in ordered], new, belligerents
 
     @abstractmethod
     def _select_rows(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:

@@ -16,18 +16,9 @@ from urllib.parse import quote
 from eventsourcing.persistence import StoredEvent, Tracking
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteTrackingRecorder
 
-from verify.adapters.readmodel import (
-    _COLUMNS,
-    _UPSERT,
-    TABLES,
-    ReadModelQueries,
-    row_from,
-    row_values,
-    schema,
-)
+from verify.adapters.readmodel import TABLES, ReadModelQueries, schema
 from verify.application.projection import PROJECTION_NAME, IncidentRow
 from verify.domain.chain import GENESIS, ChainRow, chain_links, merge_chain
-from verify.domain.text import fold
 
 
 def read_only_uri(path: Path | str) -> str:
@@ -95,36 +86,16 @@ class SQLiteReadModel(ReadModelQueries, SQLiteTrackingRecorder):
         return [*super().construct_create_table_statements(),
                 *schema(lambda name: name, sqlite=True)]
 
-    # ---------------------------------------------------------------- writing
-
-    def position(self) -> int:
-        """The last notification id applied (0 before the first)."""
-        return self.max_tracking_id(PROJECTION_NAME) or 0
-
-    def load_row(self, incident_id: str) -> IncidentRow | None:
-        with self.datastore.transaction(commit=False) as c:
-            c.execute(f"SELECT {', '.join(_COLUMNS)} FROM incident_view WHERE id=?",
-                      (incident_id,))
-            found = c.fetchone()
-        return None if found is None else row_from(tuple(found))
-
     def save(self, rows: Iterable[IncidentRow], new_codes: set[str],
              ids: dict[str, str], tracking: Tracking) -> None:
         """Write changed rows and the new position in one transaction."""
+        values, new, belligerents = self.changed_rows(rows, new_codes, ids)
         with self.datastore.transaction(commit=True) as c:
-            values = []
-            for row in sorted(rows, key=lambda row: str(row["code"])):
-                values.append(row_values(row, ids[row["code"]]))
-                if row["code"] in new_codes:
-                    c.executemany(
-                        "INSERT OR IGNORE INTO incident_belligerent VALUES (?, ?, ?)",
-                        [(row["code"], name, fold(name)) for name in row["belligerents"]],
-                    )
-                    c.execute(
-                        "INSERT INTO incident_search (code, location, summary) VALUES (?,?,?)",
-                        (row["code"], row["location"], row["summary"] or ""),
-                    )
-            c.executemany(_UPSERT, values)
+            c.executemany("INSERT OR IGNORE INTO incident_belligerent VALUES (?, ?, ?)",
+                          belligerents)
+            c.executemany("INSERT INTO incident_search (code, location, summary) VALUES (?,?,?)",
+                          [(row["code"], row["location"], row["summary"] or "") for row in new])
+            c.executemany(self.upsert(), values)
             self._insert_tracking(c, tracking)
 
     def reset(self) -> None:

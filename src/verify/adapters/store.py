@@ -71,7 +71,10 @@ class StoreLocation:
             "TRACKING_RECORDER_TOPIC": POSTGRES_READ_MODEL_TOPIC,
             "TRANSCODER_TOPIC": TRANSCODER_TOPIC,
             "POSTGRES_CONNECT_TIMEOUT": "5",
-            "POSTGRES_POOL_SIZE": "4",
+            # One connection opened at once (a command needs no more); up to eight for a
+            # server under load, opened when needed.
+            "POSTGRES_POOL_SIZE": "1",
+            "POSTGRES_MAX_OVERFLOW": "7",
             "POSTGRES_LOCK_TIMEOUT": "10",
             # The hash chain is written by the recorder's normal insert path;
             # the library's optional insert function would bypass it.

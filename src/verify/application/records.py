@@ -18,19 +18,14 @@ from verify.domain.values import (
     BelligerentName,
     CasualtyRange,
     CompetingClaim,
-    Credibility,
     DiscountFinding,
     Grade,
     Location,
     LongText,
-    Reliability,
     ShortText,
     Source,
-    SourceKind,
     StrikeConfirmation,
-    Url,
     canonical_code,
-    kept_text,
     kept_values,
 )
 
@@ -41,35 +36,30 @@ class Record(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class SourceRecord(Record):
-    url: Url | None = None
-    publisher: ShortText | None = None
-    kind: SourceKind | None = None
-    reliability: Reliability = Reliability.F
-    credibility: Credibility = Credibility.CANNOT_BE_JUDGED
-    group: ShortText | None = None
-    protected: bool = False
-    published: dt.date | None = None
-    withdrawn: bool = False
-    published_text: str | None = kept_text()
-    unread: dict[str, str] = kept_values()
+class SourceRecord(Source):
+    """A source as the format carries it: everything a source is, but its id.
+
+    Ids (s1, s2…) are given when a source is attached, in the order the row
+    lists the sources; a row that names one keeps it verbatim instead (see
+    `intake`), so this model refuses it.
+    """
+
+    id: str = Field(default="", exclude=True)
+
+    @field_validator("id")
+    @classmethod
+    def _no_id(cls, value: str) -> str:
+        if value:
+            raise ValueError("a source's id is given when it is attached, not by the row")
+        return value
 
     def to_source(self) -> Source:
-        return Source(
-            url=self.url, publisher=self.publisher, kind=self.kind,
-            reliability=self.reliability, credibility=self.credibility, group=self.group,
-            protected=self.protected, published=self.published,
-            published_text=self.published_text, unread=self.unread,
-        )
+        """The source to attach (withdrawal is an event of its own)."""
+        return Source.model_validate(self.model_dump(exclude={"withdrawn"}))
 
     @classmethod
     def of(cls, source: Source) -> SourceRecord:
-        return cls(
-            url=source.url, publisher=source.publisher, kind=source.kind,
-            reliability=source.reliability, credibility=source.credibility, group=source.group,
-            protected=source.protected, published=source.published, withdrawn=source.withdrawn,
-            published_text=source.published_text, unread=source.unread,
-        )
+        return cls.model_validate(source.model_dump(exclude={"id"}))
 
 
 class GradeRecord(Record):

@@ -55,6 +55,16 @@ def _dump(value: Any) -> JSON:
     return dict(value.model_dump(mode="json"))
 
 
+_DECISION = ("grade", "rule", "rulebook", "evidence", "reasons", "rationale", "override")
+
+
+def _decided(event: Any, *also: str) -> JSON:
+    """A grade (or a proposed one) as the aggregate keeps it: what, by which rule, who, when."""
+    kept = {name: getattr(event, name) for name in (*_DECISION, *also, "rulebook_grade")}
+    kept["reasons"] = list(kept["reasons"])
+    return {**kept, "by": event.actor, "at": event.timestamp.isoformat()}
+
+
 def _numbered(source: Source, source_id: str) -> JSON:
     """A source as a SourceAdded event carries it: numbered, and not withdrawn."""
     data = _dump(source)
@@ -190,19 +200,7 @@ class Incident(Aggregate):
         actor: str
 
         def apply(self, aggregate: Incident) -> None:
-            aggregate.grading = {
-                "grade": self.grade,
-                "rule": self.rule,
-                "rulebook": self.rulebook,
-                "evidence": self.evidence,
-                "reasons": list(self.reasons),
-                "rationale": self.rationale,
-                "override": self.override,
-                "imported": self.imported,
-                "rulebook_grade": self.rulebook_grade,
-                "by": self.actor,
-                "at": self.timestamp.isoformat(),
-            }
+            aggregate.grading = _decided(self, "imported")
             aggregate.proposal = None
 
     class GradeProposed(Aggregate.Event):
@@ -219,18 +217,7 @@ class Incident(Aggregate):
         actor: str
 
         def apply(self, aggregate: Incident) -> None:
-            aggregate.proposal = {
-                "grade": self.grade,
-                "rule": self.rule,
-                "rulebook": self.rulebook,
-                "evidence": self.evidence,
-                "reasons": list(self.reasons),
-                "rationale": self.rationale,
-                "override": self.override,
-                "rulebook_grade": self.rulebook_grade,
-                "by": self.actor,
-                "at": self.timestamp.isoformat(),
-            }
+            aggregate.proposal = _decided(self)
 
     class GradeApproved(Aggregate.Event):
         """A second person's approval; follows the Graded event it let take effect."""

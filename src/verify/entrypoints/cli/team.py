@@ -24,6 +24,15 @@ def _path(session: Session) -> Path:
     return session.team_file or DEFAULT_TEAM_FILE
 
 
+def _existing(session: Session, missing: str = "") -> tuple[Path, Team]:
+    """The team file and its team; refused when there is none yet."""
+    path = _path(session)
+    current = _current(path)
+    if current is None:
+        raise InvalidInput(f"there is no team file at {path}{missing}")
+    return path, current
+
+
 def _current(path: Path) -> Team | None:
     try:
         present = path.exists()
@@ -73,10 +82,7 @@ def team_add(session: Session, name: str, role: str, set_password: bool) -> None
 @pass_session
 def team_remove(session: Session, name: str) -> None:
     """Take member NAME out of the team (their recorded actions stay in the history)."""
-    path = _path(session)
-    current = _current(path)
-    if current is None:
-        raise InvalidInput(f"there is no team file at {path}")
+    path, current = _existing(session)
     write_team(current.without_member(name), path)
     say(f"{name} is no longer a member in {path}")
 
@@ -86,10 +92,7 @@ def team_remove(session: Session, name: str) -> None:
 @pass_session
 def team_duties(session: Session, setting: str) -> None:
     """Turn separation of duties on (the default) or off for the team."""
-    path = _path(session)
-    current = _current(path)
-    if current is None:
-        raise InvalidInput(f"there is no team file at {path}; add a member first")
+    path, current = _existing(session, "; add a member first")
     write_team(current.with_duties(setting == "on"), path)
     say(f"separation of duties is {setting} in {path}")
 
@@ -99,10 +102,7 @@ def team_duties(session: Session, setting: str) -> None:
 @pass_session
 def team_list(session: Session, as_json: bool) -> None:
     """The members, their roles, and whether each can sign in to the web app."""
-    path = _path(session)
-    current = _current(path)
-    if current is None:
-        raise InvalidInput(f"there is no team file at {path}")
+    _, current = _existing(session)
     rows = [{"name": name, "role": member.role.value,
              "can_sign_in": bool(member.password_hash)}
             for name, member in sorted(current.members.items())]

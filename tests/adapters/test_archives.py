@@ -27,9 +27,9 @@ from verify.application.records import IncidentRecord
 from verify.domain.errors import VerifyError
 from verify.domain.text import fold
 
-from test_import_export import Store
+from conftest import Store
 
-CORPUS = Path(__file__).parent / "data"
+CORPUS = Path(__file__).resolve().parents[1] / "data"
 ARCHIVE = CORPUS / "archive.jsonl"
 SHEET = CORPUS / "sheet.csv"
 
@@ -326,7 +326,7 @@ def leaves(value: Any) -> list[str]:
     return []
 
 
-@settings(max_examples=int(os.environ.get("VERIFY_EXAMPLES", "300")), deadline=None,
+@settings(max_examples=int(os.environ.get("VERIFY_EXAMPLES", "200")), deadline=None,
           suppress_health_check=[HealthCheck.too_slow])
 @given(optional=st.dictionaries(st.sampled_from(OPTIONAL), JUNK, max_size=6),
        location=st.dictionaries(st.sampled_from(["lat", "lon", "precision", "y"]), JUNK,

@@ -6,6 +6,7 @@ import base64
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner, Result
 
 from verify.demo.synthetic import write_archive
@@ -71,6 +72,7 @@ def test_without_the_right_key_the_events_cannot_be_read(store_url: str) -> None
     assert bad.exit_code == 2 and "make one with `verify keygen`" in bad.stderr
 
 
+@pytest.mark.slow
 def test_a_large_import_is_encrypted_too(tmp_path: Path) -> None:
     key = new_key()
     store = str(tmp_path / "big.sqlite")

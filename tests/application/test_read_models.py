@@ -102,6 +102,7 @@ def independent_stats(lines: list[bytes], by: str) -> dict[str, dict[str, Any]]:
     return groups
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("by", ["month", "country", "grade", "belligerent"])
 def test_stats_match_an_independent_count_of_the_file(tmp_path: Path, by: str) -> None:
     lines = list(archive(1500, seed=7))
@@ -227,6 +228,7 @@ def tracking_position(path: Path) -> int:
     return int(row[0]) if row else 0
 
 
+@pytest.mark.slow
 def test_a_catch_up_killed_midway_resumes_to_the_same_tables(tmp_path: Path) -> None:
     store = tmp_path / "k.sqlite"
     app = imported(store, list(archive(12_000, seed=3)))
@@ -266,6 +268,7 @@ def test_a_catch_up_killed_midway_resumes_to_the_same_tables(tmp_path: Path) -> 
     resumed.close()
 
 
+@pytest.mark.slow
 def test_a_projection_worker_keeps_up_beside_the_commands(store_url: str) -> None:
     runner = CliRunner()
     base = ["--store", store_url]

@@ -1,4 +1,9 @@
-"""Steps of features/grading.feature that only grading needs."""
+"""The rulebook's decision tables (features/grading.feature), bound to the domain directly.
+
+The Given steps are the ones every feature shares (tests/conftest.py); here
+they change in-memory `Incident` aggregates (tests/cases.py): no application,
+no store, so the tables run at the speed of the rules themselves.
+"""
 
 from __future__ import annotations
 
@@ -9,15 +14,16 @@ from pytest_bdd import parsers, scenarios, then, when
 
 from verify.domain import Grade
 
+from cases import InMemoryCases
 from conftest import World
 
 scenarios("grading.feature")
 
 
-@pytest.fixture(autouse=True)
-def on_each_store(world: World) -> World:
-    """Run every scenario on each kind of store (the world's app is parametrised)."""
-    return world
+@pytest.fixture
+def world() -> World:
+    """A world whose incidents are aggregates in memory (replaces the stored one)."""
+    return World(app=InMemoryCases())  # type: ignore[arg-type]
 
 
 @when(parsers.parse('a reviewer overrides the grade to {grade} because "{rationale}"'))

@@ -65,7 +65,10 @@ from verify.entrypoints.cli import cli
 from conftest import POSTGRES_SERVER, postgres_unreachable
 
 # Hostile examples are large on purpose; hypothesis need not say so on every failure.
-pytestmark = pytest.mark.filterwarnings("ignore:Generating overly large repr")
+pytestmark = [
+    pytest.mark.slow,  # thousands of fuzzed examples
+    pytest.mark.filterwarnings("ignore:Generating overly large repr"),
+]
 
 # ---------------------------------------------------------------- the budget
 
@@ -1721,7 +1724,7 @@ def test_a_malformed_store_address_is_one_sentence(url: str) -> None:
 
 # ====================================================== the sources themselves
 
-SOURCE_ROOT = Path(__file__).resolve().parent.parent / "src" / "verify"
+SOURCE_ROOT = Path(__file__).resolve().parents[2] / "src" / "verify"
 SHELL_MODULES = {"subprocess", "pty", "commands", "popen2"}
 SHELL_CALLS = {"system", "popen", "popen2", "popen3", "popen4", "execl", "execle", "execlp",
                "execlpe", "execv", "execve", "execvp", "execvpe", "spawnl", "spawnle",

@@ -24,6 +24,8 @@ from click.testing import CliRunner
 
 from verify.entrypoints.cli import cli
 
+pytestmark = pytest.mark.slow  # starts a server and a browser
+
 CHROMIUM_FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                   "--disable-background-networking", "--no-first-run"]
 

@@ -29,7 +29,7 @@ from verify.application.strike_reports import StrikeReports
 from verify.domain import incident, parties, strikes
 from verify.entrypoints.cli import cli
 
-LOG = Path(__file__).resolve().parent / "data" / "stored-log.jsonl"
+LOG = Path(__file__).resolve().parents[1] / "data" / "stored-log.jsonl"
 
 
 def stored_events() -> list[StoredEvent]:

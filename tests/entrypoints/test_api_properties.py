@@ -36,6 +36,8 @@ from verify.entrypoints.cli import cli
 from verify.entrypoints.web.actions import ACTIONS
 from verify.entrypoints.web.app import create_app
 
+pytestmark = pytest.mark.slow  # schemathesis and hypothesis drive the API
+
 API_EXAMPLES = 150
 """Generated requests per API operation (docs/security.md quotes this)."""
 

@@ -95,6 +95,7 @@ def insert(db: sqlite3.Connection) -> None:
                (originator, topic, json.dumps(forged).encode()))
 
 
+@pytest.mark.postgres
 @pytest.mark.parametrize(
     ("change", "code", "version", "event", "problem"),
     [

@@ -10,20 +10,16 @@ from pathlib import Path
 
 import orjson
 import pytest
-from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from verify.adapters.bulk_import import PARALLEL_FROM_ROWS
 from verify.adapters.interchange import read_jsonl
-from verify.adapters.store import parse_store
-from verify.application.app import VerifyApp
 from verify.application.intake import Intake
 from verify.application.messages import today_utc
 from verify.demo.synthetic import archive
-from verify.entrypoints.cli import cli
 
-from conftest import fresh_postgres_schema
+from conftest import Store, fresh_postgres_schema
 
 GOOD = {
     "code": "CI1050", "date": "2017-03-17", "country": "Iraq",
@@ -47,30 +43,6 @@ GOOD = {
     "grade": {"grade": "fair", "rationale": "two sources and a declared strike", "rule": None},
     "notes": ["internal: call the hospital"],
 }
-
-
-class Store:
-    """One store (either kind) driven through the command line."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.runner = CliRunner()
-        assert self.run("init").exit_code == 0
-
-    def run(self, *args: str) -> Result:
-        return self.runner.invoke(cli, ["--store", self.url, "--actor", "importer", *args])
-
-    def events(self) -> int:
-        """How many events are stored (notification ids may have gaps on PostgreSQL)."""
-        app = VerifyApp(env=parse_store(self.url).env())
-        try:
-            count, start = 0, 1
-            while page := app.recorder.select_notifications(start=start, limit=10_000):
-                count += len(page)
-                start = page[-1].id + 1
-            return count
-        finally:
-            app.close()
 
 
 @pytest.fixture
@@ -109,6 +81,7 @@ def test_a_row_imports_as_the_commands_would_record_it(store: Store, tmp_path: P
     assert shown["location"]["name"] == "الموصل الجديدة"
 
 
+@pytest.mark.slow
 def test_generated_archive_round_trips(
     tmp_path: Path, store: Store, second_store: Store
 ) -> None:

@@ -89,6 +89,8 @@ from verify.entrypoints.cli import cli
 
 from conftest import fresh_postgres_schema
 
+pytestmark = pytest.mark.slow  # kills processes and restarts them: a minute or more
+
 KILLS_PER_CASE = 4
 """SIGKILLs that hit a running command, per case (one command on one kind of store)."""
 

@@ -15,11 +15,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from verify.adapters.store import parse_store
 from verify.application.app import VerifyApp
 from verify.application.auditing import Auditor
 
 from conftest import report
+
+pytestmark = pytest.mark.slow  # several processes racing
 
 WORKERS = 4
 NOTES_EACH = 30
