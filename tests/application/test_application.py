@@ -149,3 +149,49 @@ def test_history_tells_what_and_why(app: VerifyApp) -> None:
     assert entries[2].what == "graded weak by rule WEAK, rulebook v1"
     assert entries[3].why == "denies any civilian presence"
     assert entries[0].at.endswith("+00:00")
+
+
+def test_a_command_on_a_version_someone_moved_past_is_refused(app: VerifyApp) -> None:
+    report(app, "CS1", ["Coalition"])
+    seen = app.show("CS1").version
+    app.add_source("CS1", src(1), "ann", expected_version=seen)
+    with pytest.raises(ConcurrentChange):
+        app.add_note("CS1", "written on the page as it was", "bob", expected_version=seen)
+    assert app.show("CS1").version == seen + 1
+
+
+def test_the_team_is_given_at_construction_and_read_when_a_command_runs(
+    store_url: str,
+) -> None:
+    from verify.domain import Refused
+    from verify.domain.duties import Member, Role, Team
+
+    setup = open_app(store_url)
+    report(setup, "CS1", ["Coalition"])
+    setup.close()
+    current: list[Team | None] = [None]
+    app = VerifyApp(env=parse_store(store_url).env(), team=lambda: current[0])
+    app.add_note("CS1", "anyone may, without a team", "zoe")
+    current[0] = Team(members={"amira": Member(name="amira", role=Role.AUDITOR)})
+    with pytest.raises(Refused, match="zoe is not a member"):
+        app.add_note("CS1", "not now", "zoe")
+    app.close()
+
+
+def test_a_read_model_of_an_earlier_shape_is_made_anew_from_the_log(tmp_path: Path) -> None:
+    import sqlite3
+
+    store = tmp_path / "old.sqlite"
+    app = open_app(store)
+    report(app, "CS1", ["Coalition"])
+    app.catch_up()
+    app.close()
+    with sqlite3.connect(store) as db:  # the shape before names were compared folded
+        db.execute("DROP INDEX incident_view_country")
+        db.execute("ALTER TABLE incident_view DROP COLUMN country_key")
+    reopened = open_app(store)
+    assert reopened.events_behind() == 1
+    reopened.catch_up()
+    assert [entry.code for entry in reopened.queue(country="SYRIA ")] == []
+    assert [entry.code for entry in reopened.queue(country="iraq")] == ["CS1"]
+    reopened.close()

@@ -16,7 +16,7 @@ from verify.domain.dates import DateOrder, UnreadableDay, read_day
 TODAY = dt.date(2025, 12, 31)
 MARCH_17 = dt.date(2017, 3, 17)  # a Friday
 WRITE = "write 2017-03-17, 17 March 2017 or 17/03/2017"
-MDY_HINT = "--date-order mdy"
+MDY_HINT = "in the order mdy"
 COUNT_HINT = "write N, MIN-MAX, at least N or N+ (for example 12, 10-25, at least 30)"
 
 
@@ -199,7 +199,7 @@ def test_month_first_slashes_hint_at_the_date_order(text: str) -> None:
 
 
 def test_day_first_slashes_under_mdy_hint_at_the_default() -> None:
-    with pytest.raises(UnreadableDay, match="--date-order dmy"):
+    with pytest.raises(UnreadableDay, match="in the order dmy"):
         read_day("17/03/2017", order=DateOrder.MDY)
 
 

@@ -85,3 +85,24 @@ def test_snapshot_restores_the_same_state() -> None:
     snapshot = Incident.Snapshot.take(incident)
     restored = snapshot.mutate(None)
     assert vars(restored) == vars(incident)
+
+
+def test_a_finding_whose_basis_and_party_contradict_is_refused() -> None:
+    from verify.domain import DiscountFinding, InvalidInput
+
+    incident = new_incident()
+    with pytest.raises(InvalidInput, match="names no other party"):
+        incident.discount(DiscountFinding(basis="combatants", party="ISIS",
+                                          rationale="funerals"), "mei")
+    with pytest.raises(InvalidInput, match="name the other party"):
+        incident.discount(DiscountFinding(basis="other_party", rationale="shelling"), "mei")
+    assert incident.version == 1
+
+
+def test_an_empty_note_is_refused() -> None:
+    from verify.domain import InvalidInput
+
+    incident = new_incident()
+    with pytest.raises(InvalidInput, match="the note is empty"):
+        incident.add_note(" \n ", "mei")
+    assert incident.version == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -329,3 +330,26 @@ def test_serve_refuses_a_public_address_without_a_team(demo_store: str, tmp_path
     result = CliRunner().invoke(cli, ["--store", demo_store, "--team", str(nobody), "serve",
                                       "--host", "0.0.0.0"])
     assert result.exit_code == 2 and "can sign in" in result.stderr
+
+
+def test_get_requests_only_read(demo_store: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Read models are brought up to date by the keeper's thread, never by a request's own."""
+    app = VerifyApp(env={**parse_store(demo_store).env(), "CREATE_TABLE": "n"})
+    threads: list[str] = []
+    catch_up = app.catch_up
+
+    def recorded(*args: Any, **kwargs: Any) -> int:
+        threads.append(threading.current_thread().name)
+        return catch_up(*args, **kwargs)
+
+    monkeypatch.setattr(app, "catch_up", recorded)
+    with TestClient(create_app(parse_store(demo_store), team_file=None, local_actor="web",
+                               app=app)) as client:
+        before = events(demo_store, "CS1095")
+        assert cli_run(demo_store, "note", "CS1095", "written elsewhere").exit_code == 0
+        for path in ("/", "/stats", "/search?q=Mosul", "/api/queue", "/api/stats",
+                     "/incidents/CS1095", "/api/incidents/CS1095"):
+            assert client.get(path).status_code == 200, path
+        assert client.get("/api/incidents/CS1095").json()["version"] == before + 1
+    app.close()
+    assert threads and set(threads) == {"verify-read-models"}

@@ -147,15 +147,23 @@ class PostgresReadModel(ReadModelQueries, PostgresTrackingRecorder):
                 curs.executemany(self.upsert().encode(), values)
             self._insert_tracking(curs, tracking)
 
+    def create_table(self) -> None:
+        """Create the tables; tables of an earlier shape are made anew (see replace_tables)."""
+        if self.is_current():
+            super().create_table()
+        else:
+            self.replace_tables()
+
     def replace_tables(self) -> None:
         """Drop the tables of an earlier shape and make them anew, empty (rebuilt on catch-up)."""
         with self.datastore.transaction(commit=True) as curs:
             for table in TABLES:
                 curs.execute(f"DROP TABLE IF EXISTS {self.table(table)}".encode())
+        super().create_table()
+        with self.datastore.transaction(commit=True) as curs:
             curs.execute(SQL("DELETE FROM {0}.{1} WHERE application_name=%s").format(
                 Identifier(self.datastore.schema), Identifier(self.tracking_table_name)),
                 (PROJECTION_NAME,))
-        self.create_table()
 
     def reset(self) -> None:
         with self.datastore.transaction(commit=True) as curs:

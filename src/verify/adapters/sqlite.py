@@ -105,13 +105,21 @@ class SQLiteReadModel(ReadModelQueries, SQLiteTrackingRecorder):
                 c.execute(f"DELETE FROM {table}")
             c.execute("DELETE FROM tracking WHERE application_name=?", (PROJECTION_NAME,))
 
+    def create_table(self) -> None:
+        """Create the tables; tables of an earlier shape are made anew (see replace_tables)."""
+        if self.is_current():
+            super().create_table()
+        else:
+            self.replace_tables()
+
     def replace_tables(self) -> None:
         """Drop the tables of an earlier shape and make them anew, empty (rebuilt on catch-up)."""
         with self.datastore.transaction(commit=True) as c:
             for table in TABLES:
                 c.execute(f"DROP TABLE IF EXISTS {table}")
+        super().create_table()
+        with self.datastore.transaction(commit=True) as c:
             c.execute("DELETE FROM tracking WHERE application_name=?", (PROJECTION_NAME,))
-        self.create_table()
 
     def _select(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self.datastore.transaction(commit=False) as c:

@@ -20,7 +20,7 @@ class Queries(IncidentStore):
     ) -> IncidentView:
         """The incident now, at a version, or as it stood at a moment."""
         if as_of is not None and version is not None:
-            raise InvalidInput("give --as-of or --version, not both")
+            raise InvalidInput("ask for the incident as of a moment or at a version, not both")
         current = self.load(code)
         if version is not None:
             if not 1 <= version <= current.version:

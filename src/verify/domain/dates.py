@@ -131,8 +131,8 @@ _WRITE = {
     DateOrder.MDY: "write 2017-03-17, March 17, 2017 or 03/17/2017",
 }
 _OTHER_ORDER = {
-    DateOrder.DMY: "to read the month first, use --date-order mdy",
-    DateOrder.MDY: "to read the day first, use --date-order dmy",
+    DateOrder.DMY: "if the month comes first, read the dates in the order mdy",
+    DateOrder.MDY: "if the day comes first, read the dates in the order dmy",
 }
 
 
