@@ -109,3 +109,25 @@ def test_the_replayed_log_audits_and_builds_its_read_models(
     result = CliRunner().invoke(cli, ["--store", store, "audit", "verify"])
     assert result.exit_code == 0, result.output
     assert "intact" in result.output
+
+
+def test_events_stored_under_a_former_topic_still_load_and_are_still_found(
+    replayed: tuple[VerifyApp, str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """If an event class ever moves, its old topic is registered and listed as former."""
+    from eventsourcing.utils import register_topic
+
+    from verify.application import base
+    from verify.domain.incident import Incident
+
+    app, _ = replayed
+    written = next(event for event in stored_events() if event.topic.endswith("Reported"))
+    former = "verify.incidents:Incident.Reported"  # as if the class had lived there
+    moved = StoredEvent(originator_id=UUID(int=written.originator_id.int + 1),
+                        originator_version=1, topic=former,
+                        state=written.state.replace(b'"SL1"', b'"SL9"'))
+    app.recorder.insert_events([moved])
+    register_topic(former, Incident.Reported)
+    monkeypatch.setitem(base.FORMER_TOPICS, Incident.Reported, (former,))
+    assert "SL9" in [event.code for event in app.events_of(Incident.Reported)]
+    assert app.repository.get(moved.originator_id).code == "SL9"
