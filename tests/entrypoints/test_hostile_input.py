@@ -561,7 +561,8 @@ def command_tree(group: click.Group = cli, path: tuple[str, ...] = ()
                  ) -> Iterator[tuple[tuple[str, ...], click.Command]]:
     """Every leaf command under the root, with its path of names, as click lists them
     (so a lazily loaded command is found too)."""
-    context = click.Context(group, info_name=path[-1] if path else "verify")
+    context = click.Context(group, info_name=path[-1] if path else "verify",
+                            **cli.context_settings)
     for name in group.list_commands(context):
         command = group.get_command(context, name)
         assert command is not None, name
@@ -1138,7 +1139,10 @@ def test_every_command_is_fuzzed() -> None:
         return set().union(*(leaves(sub, (*path, name))
                              for name, sub in info["commands"].items())) or {path}
 
-    described = leaves(cli.to_info_dict(click.Context(cli, info_name="verify")))
+    # As the real command line makes its context: a context without its settings would
+    # leave each command a help option without -h, and docs/cli.md would differ.
+    described = leaves(cli.to_info_dict(click.Context(cli, info_name="verify",
+                                                      **cli.context_settings)))
     assert described == set(walked), "click describes commands the walk did not find"
     escaped = sorted(set(walked) - set(FUZZED) - set(EXCLUDED_COMMANDS))
     assert not escaped, f"commands nobody fuzzes: {escaped}"
