@@ -353,3 +353,21 @@ def test_any_row_with_its_required_fields_imports_and_keeps_what_it_could_not_re
     assert kept == record, "re-importing this row would report it as different"
     again = INTAKE.read(json.loads(json.dumps(kept.document())))
     assert again.record == kept and again.warnings == (), again.warnings
+
+
+def test_an_archive_address_that_is_not_a_web_address_is_kept_never_linked(
+    store: Store, tmp_path: Path,
+) -> None:
+    row = {"code": "CS8001", "date": "2017-03-17", "country": "Syria",
+           "location": {"name": "Raqqa"},
+           "sources": [{"url": "javascript:fetch('/incidents/CS1/approve')", "publisher": "P",
+                        "kind": "media"}]}
+    file = tmp_path / "a.jsonl"
+    file.write_text(json.dumps(row) + "\n", encoding="utf-8")
+    report = imported(store, file)
+    assert report["imported"] == 1
+    assert [(w["field"], w["reason"]) for w in report["warnings"]] == [
+        ("sources[0].url", "not a web address (http:// or https://); kept verbatim with the "
+                           "source")]
+    source = exported(store)[0]["sources"][0]
+    assert source["url"] is None and source["unread"] == {"url": row["sources"][0]["url"]}

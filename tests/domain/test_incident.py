@@ -106,3 +106,23 @@ def test_an_empty_note_is_refused() -> None:
     with pytest.raises(InvalidInput, match="the note is empty"):
         incident.add_note(" \n ", "mei")
     assert incident.version == 1
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", " JavaScript:alert(1)",
+                                 "data:text/html,<script>x</script>", "file:///etc/passwd",
+                                 "ftp://example.org/a", "//example.org/a", "example.org/a",
+                                 "not a url", "https://"])
+def test_a_source_must_be_a_web_address(url: str) -> None:
+    from verify.domain import InvalidInput
+
+    incident = new_incident()
+    with pytest.raises(InvalidInput, match="must be a web address"):
+        incident.add_source(Source(url=url, publisher="P", kind="ngo"), "mei")
+    assert incident.version == 1
+
+
+@pytest.mark.parametrize("url", ["https://example.org/a", "HTTP://Example.org", "http://10.0.0.1:8080/x?y=z#w",
+                                 "https://ar.example/%D8%A7%D9%84%D8%B1%D9%82%D8%A9"])
+def test_web_addresses_are_taken(url: str) -> None:
+    incident = new_incident()
+    assert incident.add_source(Source(url=url, publisher="P", kind="ngo"), "mei") == "s1"

@@ -186,3 +186,92 @@ def test_a_refused_action_shows_the_sentence(browser: object, server: tuple[str,
     assert "has no open dispute to resolve" in page.locator(".error").inner_text()
     assert show(store, "CS1095")["version"] == before
     context.close()
+
+
+@pytest.fixture
+def team_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """`verify serve` for a team: amira proposes, badr (signed in) could approve."""
+    store, team = tmp_path / "team.sqlite", tmp_path / "team.toml"
+    run = CliRunner().invoke
+    assert run(cli, ["--store", str(store), "demo"]).exit_code == 0
+    for name in ("amira", "badr"):
+        added = run(cli, ["--team", str(team), "team", "add", name, "--role", "analyst",
+                          "--password"], input=f"{name}-passphrase\n")
+        assert added.exit_code == 0, added.output
+    steps = [["report", "CS9001", "--date", "2017-03-17", "--location", "Raqqa", "--country",
+              "Syria", "--belligerent", "Coalition"],
+             ["source", "add", "CS9001", "--url", "https://a.example/1", "--publisher", "A",
+              "--kind", "ngo", "--reliability", "B", "--credibility", "2"],
+             ["source", "add", "CS9001", "--url", "https://b.example/2", "--publisher", "B",
+              "--kind", "ngo", "--reliability", "B", "--credibility", "2"],
+             ["strike", "confirm", "CS9001", "--belligerent", "Coalition", "--status",
+              "declared"],
+             ["grade", "CS9001"]]
+    for step in steps:
+        done = run(cli, ["--store", str(store), "--team", str(team), "--actor", "amira", *step])
+        assert done.exit_code == 0, done.output
+    assert show(store, "CS9001")["proposal"] is not None
+    port = free_port()
+    env = {**os.environ, "VERIFY_SECRET_KEY": "k" * 48}
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from verify.entrypoints.cli import main; main()",
+         "--store", str(store), "--team", str(team), "serve", "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(base + "/sign-in", timeout=2).read()
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise AssertionError(f"verify serve did not start: "
+                                     f"{process.communicate()[1].decode()}") from None
+            time.sleep(0.1)
+    yield base, store
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def test_a_planted_script_address_cannot_act_for_the_reader(
+        browser: object, team_server: tuple[str, Path]) -> None:
+    """The stored XSS that once approved a colleague's grade in the reader's name."""
+    base, store = team_server
+    from verify.adapters.store import parse_store
+    from verify.application.app import VerifyApp
+
+    app = VerifyApp(env={**parse_store(str(store)).env(), "CREATE_TABLE": "n"})
+    incident = app.load("CS9001")
+    attack = ("javascript:fetch('/incidents/CS9001').then(r=>r.text()).then(t=>{"
+              "const c=t.match(/name=\"csrf\" value=\"([^\"]+)\"/)[1];"
+              "const v=t.match(/name=\"version\" value=\"(\\d+)\"/)[1];"
+              "fetch('/incidents/CS9001/approve',{method:'POST',headers:"
+              "{'Content-Type':'application/x-www-form-urlencoded'},"
+              "body:'csrf='+c+'&version='+v})})")
+    incident.trigger_event(incident.SourceAdded, source={
+        "id": "s3", "url": attack, "publisher": "Planted", "kind": "media",
+        "reliability": "F", "credibility": 6, "group": None, "protected": False,
+        "published": None, "withdrawn": False}, actor="amira")
+    app.save(incident)
+    app.close()
+    context = browser.new_context()  # type: ignore[attr-defined]  # scripts on, as people browse
+    page = context.new_page()
+    page.goto(base + "/sign-in")
+    page.fill("input[name=name]", "badr")
+    page.fill("input[name=password]", "badr-passphrase")
+    page.click("form[action='/sign-in'] button[type=submit]")
+    response = page.goto(base + "/incidents/CS9001")
+    assert response is not None
+    assert "script-src" not in response.headers["content-security-policy"]
+    assert page.locator("a[href^='javascript' i], a[href*='JavaScript']").count() == 0
+    page.locator("td", has_text="Planted").first.click()
+    # Even a link the page did not draw (put there by an extension, say) runs nothing.
+    page.evaluate("""(href) => { const a = document.createElement('a'); a.id = 'planted';
+                     a.href = href; a.textContent = 'planted'; document.body.append(a); }""",
+                  attack.strip())
+    page.click("#planted")
+    page.wait_for_timeout(1500)
+    assert show(store, "CS9001")["grade"] is None
+    assert show(store, "CS9001")["proposal"] is not None
+    context.close()

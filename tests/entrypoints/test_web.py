@@ -353,3 +353,38 @@ def test_get_requests_only_read(demo_store: str, monkeypatch: pytest.MonkeyPatch
         assert client.get("/api/incidents/CS1095").json()["version"] == before + 1
     app.close()
     assert threads and set(threads) == {"verify-read-models"}
+
+
+def plant_a_source_with_a_script_address(store: str, code: str) -> None:
+    """As if stored before addresses were checked (or written behind the program's back)."""
+    app = VerifyApp(env={**parse_store(store).env(), "CREATE_TABLE": "n"})
+    incident = app.load(code)
+    incident.trigger_event(incident.SourceAdded, source={
+        "id": f"s{len(incident.sources) + 1}", "url": " JavaScript:fetch('/x')",
+        "publisher": "Planted publisher", "kind": "media", "reliability": "B",
+        "credibility": 2, "group": None, "protected": False, "published": None,
+        "withdrawn": False}, actor="mallory")
+    app.save(incident)
+    app.close()
+
+
+def test_a_stored_script_address_is_never_a_link(browser: Browser, demo_store: str) -> None:
+    plant_a_source_with_a_script_address(demo_store, "CS1095")
+    page = browser.page("/incidents/CS1095")
+    assert "Planted publisher" in page
+    assert 'href=" JavaScript' not in page and "href=\"javascript" not in page.lower()
+    refused = browser.submit("/incidents/CS1095", "/incidents/CS1095/source",
+                             url="javascript:alert(1)", publisher="P", kind="media")
+    assert refused.status_code == 400
+    assert "must be a web address starting with http:// or https://" in refused.text
+
+
+@pytest.mark.parametrize("path", ["/", "/incidents/CS1095", "/stats", "/api/queue",
+                                  "/incidents/ZZ999", "/style.css", "/sign-in"])
+def test_every_answer_carries_the_security_headers(browser: Browser, path: str) -> None:
+    answer = browser.client.get(path)
+    policy = answer.headers["content-security-policy"]
+    assert "default-src 'none'" in policy and "frame-ancestors 'none'" in policy
+    assert "script-src" not in policy  # so no script runs, inline or fetched
+    assert answer.headers["x-content-type-options"] == "nosniff"
+    assert answer.headers["referrer-policy"] == "no-referrer"

@@ -40,6 +40,7 @@ from verify.domain.values import (
     SourceKind,
     StrikeStatus,
     canonical_code,
+    is_web_address,
 )
 
 ARABIC_DECIMAL_SEPARATOR = "\u066b"
@@ -213,7 +214,7 @@ class Intake:
         for source in record.sources:
             if source.published is not None and source.published > self.today:
                 return None
-            if source.url is None or source.publisher is None:
+            if source.url is None or source.publisher is None or not is_web_address(source.url):
                 return None
             if source.url in seen:
                 return None
@@ -628,6 +629,13 @@ _FIELDS: dict[str, Callable[[_Row, dict[str, Any], Any], None]] = {
 }
 
 
+def _web_address(value: Any) -> str | None:
+    url = _text(value, MAX_URL, "a URL")
+    if url is not None and not is_web_address(url):
+        raise Unreadable("not a web address (http:// or https://)")
+    return url
+
+
 def _distance(value: Any) -> float:
     number = _number(value)
     if not 0 <= number <= 20_000:
@@ -702,7 +710,7 @@ class _SourceReader:
     def read(self) -> dict[str, Any] | None:
         intake = self.row.intake
         source: dict[str, Any] = {
-            "url": self.value("url", lambda v: _text(v, MAX_URL, "a URL")),
+            "url": self.value("url", _web_address),
             "publisher": self.value("publisher", lambda v: _text(v, MAX_NAME, "a name")),
             "kind": self.value("kind", lambda v: _choice(
                 v, KINDS, "a kind (" + ", ".join(KINDS) + ")")),

@@ -36,6 +36,7 @@ from verify.domain.values import (
     StrikeConfirmation,
     belligerent_name,
     canonical_code,
+    check_web_address,
     refuse_nul,
     workflow_state,
 )
@@ -355,6 +356,7 @@ class Incident(Aggregate):
     def add_source(self, source: Source, actor: str) -> str:
         """Attach a source; records corroboration the moment the rule is first met."""
         self._refuse_if_duplicate()
+        check_web_address(source.url)
         for existing in self.sources:
             if existing["url"] == source.url and not existing["withdrawn"]:
                 raise Refused(
@@ -368,6 +370,7 @@ class Incident(Aggregate):
     def add_withdrawn_source(self, source: Source, reason: str, actor: str) -> str:
         """Attach a source that an archive already records as withdrawn (it never corroborates)."""
         self._refuse_if_duplicate()
+        check_web_address(source.url)
         source_id = self._next_source_id()
         self.trigger_event(self.SourceAdded, source=_numbered(source, source_id), actor=actor)
         self.trigger_event(self.SourceWithdrawn, source_id=source_id, reason=reason, actor=actor)

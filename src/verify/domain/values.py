@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from urllib.parse import urlsplit
 from enum import IntEnum, StrEnum
 from typing import Annotated, Any, Self
 
@@ -67,6 +68,27 @@ LongText = Annotated[
 
 Url = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_URL)]
 """Where a source is: any script, up to MAX_URL characters."""
+
+WEB_SCHEMES = ("http", "https")
+
+
+def is_web_address(url: str) -> bool:
+    """Whether a URL is one a browser may follow safely: http or https, with a host.
+
+    Any other scheme (``javascript:``, ``data:``, ``file:``) would run or
+    open something in the reader's browser when the link is followed.
+    """
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return False
+    return parts.scheme.lower() in WEB_SCHEMES and bool(parts.netloc)
+
+
+def check_web_address(url: str | None, what: str = "a source's URL") -> None:
+    """Refuse an address that is not http or https (one sentence, the address not echoed)."""
+    if url is not None and not is_web_address(url):
+        raise InvalidInput(f"{what} must be a web address starting with http:// or https://")
 
 
 def _unset(value: object) -> bool:
