@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from urllib.parse import urlsplit
 from enum import IntEnum, StrEnum
 from typing import Annotated, Any, Self
+from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
