@@ -244,3 +244,55 @@ def test_tampering_in_postgresql_is_caught(postgres_store: str, statement: str,
     result = run(postgres_store, "audit", "verify")
     assert result.exit_code == 1
     assert problem in result.stderr, result.stderr
+
+
+def swap_the_event_index(path: Path, moves: dict[tuple[str, int], tuple[str, int]]) -> None:
+    """Forge the events table's primary-key index so that loading record A at version v reads
+    the row stored for record B at version w, leaving every row and chain link as it is.
+
+    A copy of the index is built with the chosen entries pointing at other rows, and the
+    schema's root pages are swapped (PRAGMA writable_schema): what the finding did.
+    """
+    with sqlite3.connect(path) as db:
+        rows = {(o, v): rowid for rowid, o, v in db.execute(
+            "SELECT rowid, originator_id, originator_version FROM stored_events")}
+        db.execute("CREATE TABLE forged (originator_id TEXT, originator_version INTEGER)")
+        for key, rowid in rows.items():
+            target = rows[moves[key]] if key in moves else rowid
+            db.execute("INSERT INTO forged (rowid, originator_id, originator_version) "
+                       "VALUES (?, ?, ?)", (target, *key))
+        db.execute("CREATE UNIQUE INDEX forged_index ON forged (originator_id, "
+                   "originator_version)")
+        (real,), (fake,) = (db.execute("SELECT rootpage FROM sqlite_master WHERE name=?",
+                                       (name,)).fetchone() for name in
+                            ("sqlite_autoindex_stored_events_1", "forged_index"))
+        db.execute("PRAGMA writable_schema=ON")
+        db.execute("UPDATE sqlite_master SET rootpage=? WHERE name=?",
+                   (fake, "sqlite_autoindex_stored_events_1"))
+        db.execute("UPDATE sqlite_master SET rootpage=? WHERE name=?", (real, "forged_index"))
+        db.execute("PRAGMA writable_schema=OFF")
+
+
+def test_a_forged_index_that_shows_another_history_is_caught(store: Path) -> None:
+    """The finding: the seal and the chain held while `show` told another incident's grade."""
+    from verify.adapters.store import parse_store
+    from verify.application.app import VerifyApp
+    from verify.domain.incident import incident_id
+
+    seal = json.loads(run(store, "audit", "seal", "--json").stdout)["line"]
+    app = VerifyApp(env=parse_store(str(store)).env())
+    before = app.show("CS1094").model_dump(mode="json")
+    rows = list(app.recorder.select_notifications(start=1, limit=10_000))
+    app.close()
+    victim = incident_id("CS1094").hex
+    last = max(row.originator_version for row in rows if row.originator_id.hex == victim)
+    graded_fair = next((row.originator_id.hex, row.originator_version) for row in rows
+                       if row.topic.endswith("Incident.Graded")
+                       and row.originator_id.hex == incident_id("CS1080").hex)
+    swap_the_event_index(store, {(victim, last): graded_fair, graded_fair: (victim, last)})
+    shown = run(store, "show", "CS1094", "--json")
+    assert shown.exit_code != 0 or json.loads(shown.stdout) != before  # another history ...
+    result = run(store, "audit", "verify", "--seal", seal)
+    assert result.exit_code == 1, result.output  # ... and the audit says so
+    assert "read back differently through the database's index" in result.stderr
+    assert "CS1094" in result.stderr or "CS1080" in result.stderr  # the two swapped

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -50,10 +51,22 @@ def cli_run(store: str, *args: str, actor: str = "cli") -> Any:
     return CliRunner().invoke(cli, ["--store", store, "--actor", actor, *args])
 
 
-@pytest.fixture
-def demo_store(store_url: str) -> str:
-    result = cli_run(store_url, "demo")
+@pytest.fixture(scope="module")
+def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo in a SQLite file, made once: each test works on a copy of it."""
+    path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
+    result = cli_run(str(path), "demo")
     assert result.exit_code == 0, result.output
+    return path
+
+
+@pytest.fixture
+def demo_store(store_url: str, demo_file: Path) -> str:
+    if store_url.startswith("postgresql"):
+        result = cli_run(store_url, "demo")
+        assert result.exit_code == 0, result.output
+        return store_url
+    shutil.copyfile(demo_file, store_url)
     return store_url
 
 

@@ -63,6 +63,16 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
                 " FROM event_chain ORDER BY notification_id")
             yield from merge_chain(_batched(events, batch), _batched(links, batch))
 
+    def events_by_record(self, batch: int = 20_000) -> Iterator[tuple[str, int, str, bytes]]:
+        """Every event, a record's in version order, read through the index loading uses."""
+        with sqlite3.connect(read_only_uri(self.datastore.pool.db_name), uri=True) as db:
+            rows = db.execute(
+                "SELECT originator_id, originator_version, topic, state FROM stored_events"
+                " INDEXED BY sqlite_autoindex_stored_events_1"
+                " ORDER BY originator_id, originator_version")
+            for originator, version, topic, state in _batched(rows, batch):
+                yield str(originator), int(version), str(topic), bytes(state)
+
     def snapshot_rows(self) -> list[tuple[str, int, str, bytes]]:
         """Every stored snapshot, to check it against the events it summarises."""
         with sqlite3.connect(read_only_uri(self.datastore.pool.db_name), uri=True) as db:
