@@ -150,3 +150,99 @@ def test_grade_all_reports_an_incident_changed_meanwhile_and_saves_the_rest(
     assert again.by_grade == {"weak": 1} and again.conflicts == []
     app.close()
     other.close()
+
+
+CATCHER = r"""
+import sys, time
+from pathlib import Path
+from verify.application.app import VerifyApp
+from verify.adapters.store import parse_store
+
+store, stop = sys.argv[1], Path(sys.argv[2])
+app = VerifyApp(env={**parse_store(store).env(), "CREATE_TABLE": "n"})
+rounds = 0
+while True:
+    done = stop.exists()  # one more catch-up after the writers have stopped
+    app.catch_up()
+    rounds += 1
+    if done:
+        break
+print(rounds)
+app.close()
+"""
+
+SOURCE_WRITER = r"""
+import sys
+from verify.application.app import VerifyApp
+from verify.adapters.store import parse_store
+from verify.domain import ConcurrentChange, Source
+
+store, name, count, incidents = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+app = VerifyApp(env={**parse_store(store).env(), "CREATE_TABLE": "n"})
+for n in range(count):
+    source = Source(url=f"https://example.org/{name}/{n}", publisher=f"{name} {n}",
+                    kind="media", reliability="B", credibility="2")
+    while True:
+        try:
+            app.add_source(f"CS{n % incidents}", source, name)
+            break
+        except ConcurrentChange:
+            continue
+app.close()
+"""
+
+CATCHERS = 2
+PROJECTION_WORKERS = 2
+SOURCE_WRITERS = 2
+SOURCES_EACH = 60
+INCIDENTS = 12
+
+
+def test_catch_ups_running_at_once_apply_each_event_once(store_url: str, tmp_path: Path
+                                                        ) -> None:
+    """Read models race writers: every source counted once, however the catch-ups interleave.
+
+    The fault as found: two catch-ups that started from one position but read
+    pages of different lengths both committed, and sources were counted twice.
+    Two processes catch up in a loop, two are `verify projections run` workers.
+    """
+    app = VerifyApp(env=parse_store(store_url).env())
+    for n in range(INCIDENTS):
+        report(app, f"CS{n}", ["Coalition"])
+    app.catch_up()
+    stop = tmp_path / "stop"
+    catchers = [subprocess.Popen([sys.executable, "-c", CATCHER, store_url, str(stop)],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                for _ in range(CATCHERS)]
+    workers = [subprocess.Popen([sys.executable, "-c", "from verify.entrypoints.cli import main;"
+                                 " main()", "--store", store_url, "projections", "run",
+                                 "--interval", "0.05", "--stop-after", "4"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+               for _ in range(PROJECTION_WORKERS)]
+    writers = [subprocess.Popen([sys.executable, "-c", SOURCE_WRITER, store_url, f"w{n}",
+                                 str(SOURCES_EACH), str(INCIDENTS)],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+               for n in range(SOURCE_WRITERS)]
+    for writer in writers:
+        _, err = writer.communicate(timeout=180)
+        assert writer.returncode == 0, err.decode()
+    stop.touch()
+    rounds = 0
+    for catcher in catchers:
+        out, err = catcher.communicate(timeout=180)
+        assert catcher.returncode == 0, err.decode()
+        rounds += int(out)
+    for worker in workers:
+        out, err = worker.communicate(timeout=60)
+        assert worker.returncode == 0, err.decode()
+
+    app.catch_up()
+    counted = {row[1]: row[11] for row in app.read_model.dump()["incident_view"]}
+    stored = {f"CS{n}": len(app.show(f"CS{n}").sources) for n in range(INCIDENTS)}
+    assert counted == stored  # each SourceAdded applied exactly once
+    assert sum(stored.values()) == SOURCE_WRITERS * SOURCES_EACH
+    tables = app.read_model.dump()
+    app.rebuild_read_models()
+    assert app.read_model.dump() == tables
+    print(f"catch-ups raced: {rounds}")
+    app.close()

@@ -287,3 +287,15 @@ def test_a_projection_worker_keeps_up_beside_the_commands(store_url: str) -> Non
     status = json.loads(runner.invoke(cli, [*base, "projections", "status", "--json"]).stdout)
     assert status["behind"] == 0 and status["position"] == 6
     assert len(json.loads(runner.invoke(cli, [*base, "queue", "--json"]).stdout)) == 6
+
+
+def test_a_projection_worker_stops_on_time_while_waiting(store_path: Path) -> None:
+    """--stop-after holds even when the interval between looks is longer than the time left."""
+    runner = CliRunner()
+    runner.invoke(cli, ["--store", str(store_path), "init"])
+    started = time.monotonic()
+    result = runner.invoke(cli, ["--store", str(store_path), "projections", "run",
+                                 "--interval", "3600", "--stop-after", "0.3"])
+    assert result.exit_code == 0, result.output
+    assert time.monotonic() - started < 5
+    assert "stopped after applying 0 events" in result.output

@@ -150,18 +150,21 @@ class PostgresReadModel(ReadModelQueries, PostgresTrackingRecorder):
             curs.execute(statement.encode(), params)
             return curs.fetchall()
 
+    def tracking_table(self) -> str:
+        return self.table(self.tracking_table_name)
+
     def save(self, rows: Iterable[IncidentRow], new_codes: set[str],
-             ids: dict[str, str], tracking: Tracking) -> None:
-        """Write changed rows and the new position in one transaction."""
+             ids: dict[str, str], tracking: Tracking, *, after: int) -> None:
+        """Write changed rows and the new position in one transaction, if still at ``after``."""
         values, _, belligerents = self.changed_rows(rows, new_codes, ids)
         with self.datastore.transaction(commit=True) as curs:
+            self.claim_position(curs, after, tracking.notification_id)
             if belligerents:
                 curs.executemany(
                     f"INSERT INTO {self.table('incident_belligerent')} VALUES (%s, %s, %s)"
                     " ON CONFLICT DO NOTHING".encode(), belligerents)
             if values:
                 curs.executemany(self.upsert().encode(), values)
-            self._insert_tracking(curs, tracking)
 
     def create_table(self) -> None:
         """Create the tables; tables of an earlier shape are made anew (see replace_tables)."""

@@ -3,8 +3,10 @@
 The SQLite and PostgreSQL read models (`verify.adapters.sqlite`,
 `verify.adapters.postgres`) extend the library's tracking recorders, so the
 position in the event log is recorded in the same transaction as the rows it
-produced: each event is applied exactly once, and a catch-up interrupted at
-any point resumes where the last committed batch ended. The tables are
+produced, and a batch is only written if the position is still the one the
+batch started from (`claim_position`): each event is applied exactly once,
+however many catch-ups run at once, and a catch-up interrupted at any point
+resumes where the last committed batch ended. The tables are
 declared once, here, for both dialects; answers come as rows named by column.
 """
 
@@ -16,6 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from verify.application.projection import PROJECTION_NAME, IncidentRow
+from verify.application.readmodels import PositionMoved
 from verify.domain.text import fold
 from verify.domain.values import Grade
 
@@ -112,6 +115,35 @@ class ReadModelQueries(ABC):
             f"SELECT {', '.join(_COLUMNS)} FROM {self.table('incident_view')}"
             f" WHERE id={self.placeholder}", (incident_id,))
         return row_from(found[0]) if found else None
+
+    def tracking_table(self) -> str:
+        """The library's tracking table, as the dialect names it."""
+        return "tracking"
+
+    def claim_position(self, cursor: Any, after: int, to: int) -> None:
+        """Move the position from ``after`` to ``to`` first in a batch's transaction, or refuse.
+
+        A compare-and-set: if another catch-up has moved the position since
+        this batch read it (and so wrote rows this batch did not see), the
+        update matches no row and `PositionMoved` is raised; the caller's
+        transaction then rolls back and the batch is read again. Being the
+        first write, it also takes the lock that orders all catch-ups' writes.
+        """
+        p = self.placeholder
+        table = self.tracking_table()
+        if after == 0:  # no row yet (a new store, or just reset), or a row at 0
+            statement = (f"INSERT INTO {table} VALUES ({p}, {p}) ON CONFLICT (application_name)"
+                         f" DO UPDATE SET notification_id = {p}"
+                         f" WHERE {table}.notification_id = 0 RETURNING notification_id")
+            params: tuple[Any, ...] = (PROJECTION_NAME, to, to)
+        else:
+            statement = (f"UPDATE {table} SET notification_id = {p}"
+                         f" WHERE application_name = {p} AND notification_id = {p}"
+                         " RETURNING notification_id")
+            params = (to, PROJECTION_NAME, after)
+        cursor.execute(statement if p == "?" else statement.encode(), params)
+        if cursor.fetchone() is None:
+            raise PositionMoved(f"the read model moved past {after} meanwhile")
 
     def upsert(self) -> str:
         """The statement that writes an incident_view row, new or changed."""

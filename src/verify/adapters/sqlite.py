@@ -97,16 +97,16 @@ class SQLiteReadModel(ReadModelQueries, SQLiteTrackingRecorder):
                 *schema(lambda name: name, sqlite=True)]
 
     def save(self, rows: Iterable[IncidentRow], new_codes: set[str],
-             ids: dict[str, str], tracking: Tracking) -> None:
-        """Write changed rows and the new position in one transaction."""
+             ids: dict[str, str], tracking: Tracking, *, after: int) -> None:
+        """Write changed rows and the new position in one transaction, if still at ``after``."""
         values, new, belligerents = self.changed_rows(rows, new_codes, ids)
         with self.datastore.transaction(commit=True) as c:
+            self.claim_position(c, after, tracking.notification_id)
             c.executemany("INSERT OR IGNORE INTO incident_belligerent VALUES (?, ?, ?)",
                           belligerents)
             c.executemany("INSERT INTO incident_search (code, location, summary) VALUES (?,?,?)",
                           [(row["code"], row["location"], row["summary"] or "") for row in new])
             c.executemany(self.upsert(), values)
-            self._insert_tracking(c, tracking)
 
     def reset(self) -> None:
         """Empty every read-model table and forget the position (for a rebuild)."""

@@ -38,7 +38,12 @@ PROJECTION_BATCH = 2000
 """Events the read model applies per transaction while catching up."""
 
 CATCH_UP_RETRIES = 20
-"""How many batches a catch-up may lose to other processes before it gives up."""
+"""How many batches in a row a catch-up may fail for other reasons than a race before it
+gives up (a race lost to another catch-up means the read model moved on: never a failure)."""
+
+
+class PositionMoved(IntegrityError):
+    """Another catch-up moved the read model's position after this batch read it."""
 
 Row = dict[str, Any]
 """A row of a read-model answer, by column name."""
@@ -66,8 +71,9 @@ class ReadModel(Protocol):
         """An incident's row, to apply more events to."""
 
     def save(self, rows: Iterable[IncidentRow], new_codes: set[str], ids: dict[str, str],
-             tracking: Tracking) -> None:
-        """Write changed rows and the new position in one transaction."""
+             tracking: Tracking, *, after: int) -> None:
+        """Write changed rows and the new position in one transaction, only if the position
+        is still ``after`` (the one the rows were read at); else raise `PositionMoved`."""
 
     def queue(self, *, states: Sequence[str], belligerents: Sequence[str] | None,
               countries: Sequence[str] | None, limit: int | None) -> list[Row]:
@@ -130,12 +136,12 @@ class ReadModels(IncidentStore):
         """Apply every event the read model has not seen, a batch per transaction."""
         model = self.read_model
         applied = 0
-        lost_races = 0
+        failures = 0
         with fewer_collections():
             while True:
-                page = self.recorder.select_notifications(
-                    start=model.position() + 1, limit=PROJECTION_BATCH
-                )
+                start = model.position()
+                page = self.recorder.select_notifications(start=start + 1,
+                                                          limit=PROJECTION_BATCH)
                 if not page:
                     return applied
                 projection = IncidentsProjection(model.load_row)
@@ -146,14 +152,16 @@ class ReadModels(IncidentStore):
                 ids = {code: str(key) for key, code in projection.by_id.items()}
                 try:
                     model.save(projection.changed.values(), projection.new_codes, ids,
-                               Tracking(PROJECTION_NAME, page[-1].id))
+                               Tracking(PROJECTION_NAME, page[-1].id), after=start)
+                except PositionMoved:
+                    continue  # another catch-up applied these events: go on from there
                 except (IntegrityError, OperationalError):
-                    # Another process applied this batch first (or was applying it:
-                    # PostgreSQL may report that as a deadlock): go on from there.
-                    lost_races += 1
-                    if lost_races > CATCH_UP_RETRIES:
+                    # A lock held too long by another process, say: try again, a while.
+                    failures += 1
+                    if failures > CATCH_UP_RETRIES:
                         raise
                     continue
+                failures = 0
                 applied += len(page)
                 if progress is not None:
                     progress(len(page))

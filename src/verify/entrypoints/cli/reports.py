@@ -183,8 +183,10 @@ def projections_run(session: Session, interval: float, stop_after: float | None)
             applied += done
             if done:
                 say(f"applied {done} events (read models at event {app.read_model.position()})")
-            else:
+            elif deadline is None:
                 time.sleep(interval)
+            else:  # wait no longer than the time left
+                time.sleep(max(0.0, min(interval, deadline - time.monotonic())))
     except KeyboardInterrupt:
         pass
     say(f"stopped after applying {applied} events")
