@@ -5,12 +5,21 @@ from __future__ import annotations
 import base64
 import json
 from pathlib import Path
+from typing import Any
+from uuid import uuid4
 
 import pytest
 from click.testing import CliRunner, Result
+from eventsourcing.persistence import MapperDeserialisationError, StoredEvent
 
+from verify.adapters.encryption import PlaceBoundMapper
+from verify.adapters.store import parse_store
+from verify.application.app import VerifyApp
 from verify.demo.synthetic import write_archive
+from verify.domain.incident import Incident, incident_id
 from verify.entrypoints.cli import cli
+
+from conftest import report
 
 PROTECTED = "Raqqa local monitoring network"  # a protected source in the demo
 
@@ -84,3 +93,87 @@ def test_a_large_import_is_encrypted_too(tmp_path: Path) -> None:
     assert "residents describe damage" in run(store, key, "show", "CI1").output
     assert run(store, key, "audit", "verify").exit_code == 0
 
+
+
+def _stored_events(store: str, code: str) -> list[Any]:
+    """An incident's events as stored (ciphertext), read without the key."""
+    app = VerifyApp(env={**parse_store(store).env(), "CIPHER_TOPIC": "", "MAPPER_TOPIC": ""})
+    try:
+        return list(app.recorder.select_events(incident_id(code)))
+    finally:
+        app.close()
+
+
+def test_an_encrypted_event_moved_to_another_incident_is_refused_and_named(
+        store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The attack as found: without the key, CS1080's encrypted Graded event copied into an
+    ungraded incident, its chain link recomputed (the program's own insert computes it)."""
+    key = new_key()
+    assert run(store_url, key, "demo").exit_code == 0
+    graded = next(event for event in _stored_events(store_url, "CS1080")
+                  if event.topic.endswith("Incident.Graded"))
+    target = _stored_events(store_url, "CS1094")
+    monkeypatch.setenv("VERIFY_CIPHER_KEY", "")
+    attacker = VerifyApp(env={**parse_store(store_url).env(), "CIPHER_TOPIC": ""})
+    attacker.recorder.insert_events([StoredEvent(
+        originator_id=target[-1].originator_id, originator_version=len(target) + 1,
+        topic=graded.topic, state=graded.state)])
+    attacker.close()
+
+    shown = run(store_url, key, "show", "CS1094")
+    assert shown.exit_code == 1 and "fair" not in shown.output
+    audit = run(store_url, key, "audit", "verify", "--json")
+    assert audit.exit_code == 1
+    report = json.loads(audit.stdout)
+    assert report["problem"] == (
+        f"the encrypted event at version {len(target) + 1} of CS1094 (Graded) was not "
+        "encrypted there: it was moved from elsewhere in the history or altered behind the "
+        "program's back")
+    # Without the key the chain still verifies: the binding needs the key to check.
+    assert run(store_url, None, "audit", "verify").exit_code == 0
+
+
+@pytest.mark.parametrize("change", ["originator", "version", "topic"])
+def test_ciphertext_is_bound_to_record_version_and_type(
+        change: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Events and snapshots go through one mapper: each is bound to where it stands."""
+    monkeypatch.setenv("VERIFY_CIPHER_KEY", new_key())
+    app = VerifyApp(env=parse_store(str(tmp_path / "s.sqlite")).env())
+    assert isinstance(app.mapper, PlaceBoundMapper)
+    assert app.snapshots is None or app.snapshots.mapper is app.mapper
+    event = Incident.NoteAdded(originator_id=uuid4(), originator_version=3,
+                               timestamp=Incident.NoteAdded.create_timestamp(),
+                               text="a witness's name", actor="ann")
+    stored = app.mapper.to_stored_event(event)
+    assert b"witness" not in stored.state
+    assert app.mapper.to_domain_event(stored) == event
+    moved = {
+        "originator": {"originator_id": uuid4()},
+        "version": {"originator_version": 4},
+        "topic": {"topic": stored.topic.replace("NoteAdded", "SourceAdded")},
+    }[change]
+    fields = {"originator_id": stored.originator_id,
+              "originator_version": stored.originator_version,
+              "topic": stored.topic, "state": stored.state, **moved}
+    with pytest.raises(MapperDeserialisationError):
+        app.mapper.to_domain_event(StoredEvent(**fields))
+
+
+def test_events_encrypted_before_binding_are_still_read_and_counted(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A store written with the library's own cipher format stays readable, every event."""
+    key = new_key()
+    store = str(tmp_path / "old.sqlite")
+    monkeypatch.setenv("VERIFY_CIPHER_KEY", key)
+    old = VerifyApp(env={**parse_store(store).env(), "CIPHER_TOPIC":
+                         "eventsourcing.cipher:AESCipher", "MAPPER_TOPIC": ""})
+    report(old, "CS1", ["Coalition"])
+    old.add_note("CS1", "a note", "ann")
+    old.close()
+    assert "a note" in run(store, key, "show", "CS1").output
+    assert run(store, key, "note", "CS1", "a newer note").exit_code == 0
+    audit = json.loads(run(store, key, "audit", "verify", "--json").stdout)
+    assert audit["intact"]
+    assert (audit["encrypted_checked"], audit["encrypted_unbound"]) == (3, 2)
+    said = run(store, key, "audit", "verify").output
+    assert "note: 2 of them were encrypted before events were bound" in said

@@ -14,6 +14,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from eventsourcing.utils import get_topic
 
+from verify.adapters.encryption import PlaceBoundCipher, PlaceBoundMapper
 from verify.adapters.sqlite import ChainedSQLiteRecorder, SQLiteReadModel, read_only_uri
 from verify.adapters.transcoding import OrjsonTranscoder
 from verify.domain.errors import InvalidInput, Refused
@@ -102,10 +103,11 @@ CIPHER_KEY_VARIABLE = "VERIFY_CIPHER_KEY"
 
 
 def cipher_env() -> dict[str, str]:
-    """Encrypt events at rest with the library's AES cipher when VERIFY_CIPHER_KEY is set."""
+    """Encrypt events at rest when VERIFY_CIPHER_KEY is set: the library's AES cipher, each
+    event bound to its place in the history (`verify.adapters.encryption`)."""
     key = os.environ.get(CIPHER_KEY_VARIABLE, "").strip()
     if not key:
-        return {"CIPHER_TOPIC": "", "CIPHER_KEY": ""}
+        return {"CIPHER_TOPIC": "", "CIPHER_KEY": "", "MAPPER_TOPIC": ""}
     try:
         size = len(base64.b64decode(key, validate=True))
     except (ValueError, binascii.Error):
@@ -114,7 +116,8 @@ def cipher_env() -> dict[str, str]:
         raise InvalidInput(
             f"{CIPHER_KEY_VARIABLE} is not a key: make one with `verify keygen`"
         )
-    return {"CIPHER_TOPIC": "eventsourcing.cipher:AESCipher", "CIPHER_KEY": key}
+    return {"CIPHER_TOPIC": get_topic(PlaceBoundCipher), "CIPHER_KEY": key,
+            "MAPPER_TOPIC": get_topic(PlaceBoundMapper)}
 
 
 def new_cipher_key() -> str:

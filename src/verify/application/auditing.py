@@ -42,7 +42,8 @@ class Auditor:
         if progress is not None:
             rows = _counting(rows, progress)
         report = verify_chain(rows, seal)
-        bad_read = None if not report.intact else self._check_read_path(digests)
+        places = PlaceCheck(getattr(self.app.mapper, "check_place", None))
+        bad_read = None if not report.intact else self._check_read_path(digests, places)
         snapshots, bad_snapshot = (0, None) if not report.intact or bad_read else \
             self._check_snapshots()
         bad_snapshot = bad_read or bad_snapshot
@@ -51,6 +52,8 @@ class Auditor:
             "events": report.events,
             "head": format_head(report.head),
             "snapshots_checked": snapshots,
+            "encrypted_checked": places.bound + places.unbound,
+            "encrypted_unbound": places.unbound,
             "seal_checked": report.seal_checked,
             "first_bad": None,
             "problem": None,
@@ -80,7 +83,7 @@ class Auditor:
             "line": sealed.line(self.path, at),
         }
 
-    def _check_read_path(self, digests: ReadBack) -> str | None:
+    def _check_read_path(self, digests: ReadBack, places: PlaceCheck) -> str | None:
         """Every record's events, read as `show` and `history` read them, are the ones stored.
 
         The walk reads events in the order of the log; loading reads one
@@ -88,10 +91,17 @@ class Auditor:
         database altered behind the program's back so that the two disagree
         (an index rebuilt to point elsewhere, say) shows another history to
         everyone who reads it while every stored row and chain link stays
-        intact: this is where the audit sees it.
+        intact: this is where the audit sees it. With the cipher key, each
+        event's ciphertext must also belong where it stands (its record,
+        version and type; see `PlaceCheck`).
         """
         expected = dict(digests.items())
-        read = ReadBack.by_record(self.recorder.events_by_record())
+        read = ReadBack.by_record(places.watch(self.recorder.events_by_record()))
+        if places.misplaced is not None:
+            originator, version, topic = places.misplaced
+            return (f"the encrypted event at version {version} of {self.code_of(originator)} "
+                    f"({topic.rsplit('.', 1)[-1]}) was not encrypted there: it was moved from "
+                    "elsewhere in the history or altered behind the program's back")
         for originator in sorted(set(expected) | set(read)):
             if read.get(originator) != expected.get(originator):
                 return (f"the events of {self.code_of(originator)} read back differently "
@@ -241,6 +251,38 @@ class ReadBack:
                 digest = hashes[originator] = hashlib.sha256()
             digest.update(ReadBack.part(version, topic, state))
         return {originator: digest.digest() for originator, digest in hashes.items()}
+
+
+class PlaceCheck:
+    """Checks that each encrypted event decrypts where it stands (with the cipher key only).
+
+    Events are encrypted with their record, version and type as associated
+    data, so ciphertext copied to another place fails here though its chain
+    link was recomputed. Events encrypted before that binding are counted as
+    unbound: they are read, but where they stand is not proven.
+    """
+
+    def __init__(self, check: Callable[[Any, int, str, bytes], bool | None] | None) -> None:
+        self.check = check
+        self.bound = 0
+        self.unbound = 0
+        self.misplaced: tuple[str, int, str] | None = None
+
+    def watch(self, events: Iterable[tuple[str, int, str, bytes]]
+              ) -> Iterator[tuple[str, int, str, bytes]]:
+        for event in events:
+            if self.check is not None and self.misplaced is None:
+                originator, version, topic, state = event
+                try:
+                    bound = self.check(originator, version, topic, state)
+                except ValueError:  # the mapper's deserialisation error is one
+                    self.misplaced = (originator, version, topic)
+                else:
+                    if bound is True:
+                        self.bound += 1
+                    elif bound is False:
+                        self.unbound += 1
+            yield event
 
 
 def _counting(rows: Any, progress: Progress) -> Any:

@@ -49,6 +49,12 @@ def audit_verify(session: Session, seal_text: str | None, as_json: bool) -> None
     elif report["intact"]:
         say(f"intact: {report['events']} events, {report['snapshots_checked']} snapshots")
         say(f"head: {report['head']}")
+        if report["encrypted_checked"]:
+            say(f"encrypted: each of {report['encrypted_checked']} events decrypts where it "
+                "stands")
+        if report["encrypted_unbound"]:
+            say(f"note: {report['encrypted_unbound']} of them were encrypted before events were "
+                "bound to their place; where those stand is proven by the hash chain only")
         if report["seal_checked"]:
             say(f"matches the seal at event {seal.events if seal else 0}")
     if not report["intact"]:
