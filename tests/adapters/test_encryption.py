@@ -13,7 +13,7 @@ from click.testing import CliRunner, Result
 from eventsourcing.persistence import MapperDeserialisationError, StoredEvent
 
 from verify.adapters.encryption import PlaceBoundMapper
-from verify.adapters.store import parse_store
+from verify.adapters.store import cipher_env, parse_store
 from verify.application.app import VerifyApp
 from verify.demo.synthetic import write_archive
 from verify.domain.incident import Incident, incident_id
@@ -48,7 +48,54 @@ def raw_contains(store: str, text: str) -> bool:
             f"SELECT count(*) FROM {schema}.verify_events WHERE position(%s IN state) > 0"
             f" UNION ALL SELECT count(*) FROM {schema}.verify_snapshots"
             " WHERE position(%s IN state) > 0", (text.encode(), text.encode())).fetchall()
+        tables = [name for (name,) in db.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
+            (schema,))]
+        for table in tables:  # every other table, read models included, as text
+            found += db.execute(f"SELECT count(*) FROM {schema}.{table} t"
+                                " WHERE position(%s IN t::text) > 0", (text,)).fetchall()
     return any(count for (count,) in found)
+
+
+SUMMARY = "Strike on a residential building"  # CI1050's summary in the demo
+PLACE = "Mosul al-Jadida"
+
+
+def test_the_read_models_keep_no_free_text_in_clear(store_url: str) -> None:
+    """Places and summaries in the queue, statistics and search tables are encrypted too;
+    the commands that read them still answer as without a key."""
+    key = new_key()
+    assert run(store_url, key, "demo").exit_code == 0
+    assert run(store_url, key, "queue").exit_code == 0  # the read models caught up
+    assert not raw_contains(store_url, "Raqqa")
+    for text in (SUMMARY, PLACE):
+        assert not raw_contains(store_url, text), text
+    found = json.loads(run(store_url, key, "search", "al-jadida", "--json").stdout)
+    assert [hit["code"] for hit in found] == ["CI1050"]
+    assert found[0]["summary"].startswith(SUMMARY)
+    assert json.loads(run(store_url, key, "search", "ci10", "--json").stdout)
+    queue = run(store_url, key, "queue", "--json").stdout
+    assert "sealed:" not in queue
+    app = VerifyApp(env={**parse_store(store_url).env(), **cipher_env_for(key)})
+    tables = app.read_model.dump()
+    assert PLACE in json.dumps(tables, default=str)
+    app.rebuild_read_models()
+    assert app.read_model.dump() == tables
+    app.close()
+
+
+def cipher_env_for(key: str) -> dict[str, str]:
+    import os
+
+    saved = os.environ.get("VERIFY_CIPHER_KEY")
+    os.environ["VERIFY_CIPHER_KEY"] = key
+    try:
+        return cipher_env()
+    finally:
+        if saved is None:
+            del os.environ["VERIFY_CIPHER_KEY"]
+        else:
+            os.environ["VERIFY_CIPHER_KEY"] = saved
 
 
 def test_keygen_prints_a_256_bit_key() -> None:

@@ -12,10 +12,13 @@ declared once, here, for both dialects; answers come as rows named by column.
 
 from __future__ import annotations
 
+import base64
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
+
+from eventsourcing.persistence import Cipher
 
 from verify.application.projection import PROJECTION_NAME, IncidentRow
 from verify.application.readmodels import PositionMoved
@@ -44,6 +47,10 @@ VIEW_COLUMNS: tuple[tuple[str, str], ...] = (
 """incident_view: one row an incident, as `application.projection` keeps it."""
 
 _COLUMNS = tuple(name for name, _ in VIEW_COLUMNS)
+SEALED_COLUMNS = ("location", "summary")
+"""The free text of incident_view, encrypted when the store has a cipher key."""
+SEALED = "sealed:"
+"""The prefix of an encrypted value (base64 after it)."""
 TABLES = ("incident_view", "incident_belligerent", "incident_search")
 
 
@@ -73,17 +80,47 @@ def schema(table: Callable[[str], str], *, sqlite: bool) -> list[str]:
     return statements
 
 
-def row_values(row: IncidentRow, incident_id: str) -> tuple[Any, ...]:
+class TextSeal:
+    """Encrypts the read model's free text with the store's cipher, if it has one."""
+
+    def __init__(self, cipher: Cipher | None) -> None:
+        self.cipher = cipher
+
+    def seal(self, text: str | None) -> str | None:
+        if text is None or self.cipher is None:
+            return text
+        return SEALED + base64.b64encode(self.cipher.encrypt(text.encode())).decode()
+
+    def open(self, stored: str | None) -> str | None:
+        if stored is None or self.cipher is None or not stored.startswith(SEALED):
+            return stored
+        return self.cipher.decrypt(base64.b64decode(stored[len(SEALED):])).decode()
+
+    def open_row(self, row: dict[str, Any]) -> dict[str, Any]:
+        """The row with its sealed columns decrypted (in place)."""
+        if self.cipher is not None:
+            for column in SEALED_COLUMNS:
+                if column in row:
+                    row[column] = self.open(row[column])
+        return row
+
+
+NO_SEAL = TextSeal(None)
+
+
+def row_values(row: IncidentRow, incident_id: str, seal: TextSeal = NO_SEAL) -> tuple[Any, ...]:
     """A projection row as the incident_view columns store it."""
     data = {**row, "id": incident_id,
             "belligerents": json.dumps(row["belligerents"], ensure_ascii=False),
             "corroborated": int(row["corroborated"])}
+    for column in SEALED_COLUMNS:
+        data[column] = seal.seal(data[column])
     return tuple(data[column] for column in _COLUMNS)
 
 
-def row_from(values: tuple[Any, ...]) -> IncidentRow:
+def row_from(values: tuple[Any, ...], seal: TextSeal = NO_SEAL) -> IncidentRow:
     """An incident_view row back as the projection's row."""
-    row = dict(zip(_COLUMNS, values, strict=True))
+    row = seal.open_row(dict(zip(_COLUMNS, values, strict=True)))
     row["belligerents"] = json.loads(row["belligerents"])
     row["corroborated"] = bool(row["corroborated"])
     return row
@@ -95,6 +132,12 @@ class ReadModelQueries(ABC):
     placeholder = "?"
     like = "LIKE"
     byte_order = ""
+    text_seal: TextSeal = NO_SEAL
+    """Set by the application when the store has a cipher key (see `encrypt_text_with`)."""
+
+    def encrypt_text_with(self, cipher: Cipher | None) -> None:
+        """Keep the tables' free text encrypted with this cipher (None: in clear)."""
+        self.text_seal = TextSeal(cipher)
 
     def table(self, name: str) -> str:
         return name
@@ -114,7 +157,7 @@ class ReadModelQueries(ABC):
         found = self._select(
             f"SELECT {', '.join(_COLUMNS)} FROM {self.table('incident_view')}"
             f" WHERE id={self.placeholder}", (incident_id,))
-        return row_from(found[0]) if found else None
+        return row_from(found[0], self.text_seal) if found else None
 
     def tracking_table(self) -> str:
         """The library's tracking table, as the dialect names it."""
@@ -154,8 +197,7 @@ class ReadModelQueries(ABC):
             + ", ".join(f"{column}=excluded.{column}" for column in _COLUMNS if column != "code")
         )
 
-    @staticmethod
-    def changed_rows(rows: Iterable[IncidentRow], new_codes: set[str], ids: dict[str, str]
+    def changed_rows(self, rows: Iterable[IncidentRow], new_codes: set[str], ids: dict[str, str]
                      ) -> tuple[list[tuple[Any, ...]], list[IncidentRow], list[tuple[Any, ...]]]:
         """What a batch writes: view rows, the new incidents, their belligerents' rows.
 
@@ -166,7 +208,8 @@ class ReadModelQueries(ABC):
         new = [row for row in ordered if row["code"] in new_codes]
         belligerents = [(row["code"], name, fold(name)) for row in new
                         for name in row["belligerents"]]
-        return [row_values(row, ids[row["code"]]) for row in ordered], new, belligerents
+        return ([row_values(row, ids[row["code"]], self.text_seal) for row in ordered], new,
+                belligerents)
 
     @abstractmethod
     def _select_rows(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
@@ -199,7 +242,7 @@ class ReadModelQueries(ABC):
         if limit is not None:
             statement += f" LIMIT {p}"
             params.append(limit)
-        return self._select_rows(statement, params)
+        return [self.text_seal.open_row(row) for row in self._select_rows(statement, params)]
 
     def stats(self, *, by: str, date_from: str | None,
               date_to: str | None) -> list[dict[str, Any]]:
@@ -232,6 +275,8 @@ class ReadModelQueries(ABC):
 
     def search(self, text: str, limit: int) -> list[dict[str, Any]]:
         """Incidents whose code, place or summary contains the text, in any script."""
+        if self.text_seal.cipher is not None:
+            return self.search_sealed(text, limit)
         p = self.placeholder
         pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         like = f"{self.like} {p} ESCAPE '\\'"
@@ -242,6 +287,21 @@ class ReadModelQueries(ABC):
             f" ORDER BY v.code <> upper({p}), v.date, v.code LIMIT {p}"
         )
         return self._select_rows(statement, (pattern, pattern, pattern, text, limit))
+
+    def search_sealed(self, text: str, limit: int) -> list[dict[str, Any]]:
+        """Search encrypted text: every row read and decrypted, compared here (slower)."""
+        needle = text.casefold()
+        found = []
+        for row in self._select_rows(
+                "SELECT v.code, v.date, v.location, v.country, v.state, v.grade, v.summary"
+                f" FROM {self.table('incident_view')} v"):
+            self.text_seal.open_row(row)
+            if any(needle in (row[column] or "").casefold()
+                   for column in ("code", "location", "summary")):
+                found.append(row)
+        found.sort(key=lambda row: (row["code"] != text.upper(), row["date"] or "",
+                                    row["code"].encode()))
+        return found[:limit]
 
     def spellings(self, by: str) -> list[dict[str, Any]]:
         """Each name's folded key, spelling, incidents and first report, for belligerent or
@@ -279,9 +339,12 @@ class ReadModelQueries(ABC):
     def dump(self) -> dict[str, list[tuple[Any, ...]]]:
         """Every read-model row, in a stable order (to compare a rebuild with the original)."""
         view = ", ".join(_COLUMNS)
+        rows = self._select(f"SELECT {view} FROM {self.table('incident_view')} ORDER BY code")
+        if self.text_seal.cipher is not None:
+            rows = [tuple(self.text_seal.open_row(dict(zip(_COLUMNS, row, strict=True)))
+                          .values()) for row in rows]
         return {
-            "incident_view": self._select(
-                f"SELECT {view} FROM {self.table('incident_view')} ORDER BY code"),
+            "incident_view": rows,
             "incident_belligerent": self._select(
                 f"SELECT code, belligerent, belligerent_key"
                 f" FROM {self.table('incident_belligerent')} ORDER BY code, belligerent"),

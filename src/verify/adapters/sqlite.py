@@ -104,8 +104,10 @@ class SQLiteReadModel(ReadModelQueries, SQLiteTrackingRecorder):
             self.claim_position(c, after, tracking.notification_id)
             c.executemany("INSERT OR IGNORE INTO incident_belligerent VALUES (?, ?, ?)",
                           belligerents)
-            c.executemany("INSERT INTO incident_search (code, location, summary) VALUES (?,?,?)",
-                          [(row["code"], row["location"], row["summary"] or "") for row in new])
+            if self.text_seal.cipher is None:  # with a key, no text index: see readmodel
+                c.executemany(
+                    "INSERT INTO incident_search (code, location, summary) VALUES (?,?,?)",
+                    [(row["code"], row["location"], row["summary"] or "") for row in new])
             c.executemany(self.upsert(), values)
 
     def reset(self) -> None:
@@ -144,7 +146,7 @@ class SQLiteReadModel(ReadModelQueries, SQLiteTrackingRecorder):
 
     def search(self, text: str, limit: int) -> list[dict[str, Any]]:
         """Use the trigram index for three characters or more; scan for less."""
-        if len(text) < 3:
+        if len(text) < 3 or self.text_seal.cipher is not None:
             return super().search(text, limit)
         quoted = '"' + text.replace('"', '""') + '"'
         statement = (

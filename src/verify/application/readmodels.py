@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Protocol, cast
 
 from eventsourcing.persistence import (
+    Cipher,
     IntegrityError,
     OperationalError,
     PersistenceError,
@@ -51,6 +52,9 @@ Row = dict[str, Any]
 
 class ReadModel(Protocol):
     """What the application needs of a read model, in either dialect."""
+
+    def encrypt_text_with(self, cipher: Cipher | None) -> None:
+        """Keep the tables' free text (places, summaries) encrypted with the events' cipher."""
 
     def create_table(self) -> None:
         """Create the tables (and the tracking table) if they are missing."""
@@ -111,6 +115,7 @@ class ReadModels(IncidentStore):
         if self._read_model is None:
             # The store's environment names the class (TRACKING_RECORDER_TOPIC).
             model = cast(ReadModel, self.factory.tracking_recorder())
+            model.encrypt_text_with(self.mapper.cipher)
             try:
                 model.position()
             except PersistenceError:
