@@ -54,6 +54,10 @@ def test_the_public_history_withholds_the_protected_source(run: object, form: li
     assert result.exit_code == 0, result.output
     assert_no_secret(result.output)
     assert "protected; details withheld" in result.output
+    # Nor its group or rating: not where it was added, re-rated, or named in a reason.
+    for detail in ("zahra-circle", "B2", "A2", "protected, "):
+        assert detail not in result.output, detail
+    assert "s1 (protected)" in result.output  # the grading reason, by id only
     if form:
         events = [entry["event"] for entry in json.loads(result.stdout)]
         assert events.count("SourceAdded") == 2 and "Graded" in events

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -139,17 +140,31 @@ _ENVELOPE = {"originator_id", "originator_version", "timestamp", "originator_top
 
 WITHHELD = "withheld: protected source"
 
+_PROTECTED_RATING = re.compile(r"\b(s\d+) \(protected, [A-F][1-6]\)")
+"""How the rulebook names a protected source in its reasons: by id and rating."""
+
+
+def _without_ratings(text: str | None) -> str | None:
+    return None if text is None else _PROTECTED_RATING.sub(r"\1 (protected)", text)
+
 
 def public_history(entries: list[HistoryEntry]) -> list[HistoryEntry]:
     """The history fit to publish: protected sources and notes kept out, as in a public export.
 
     Reasons rarely name a source, but whoever wrote one about a protected
-    source may have: those are withheld too. Grading reasons already name
-    protected sources by id only (the rulebook's own wording).
+    source may have: those are withheld too. Grading reasons name protected
+    sources by id and rating; the public history keeps the id only, and a
+    protected source's re-rating says nothing of the rating either.
     """
     protected: set[str] = set()
     shown = []
     for entry in entries:
+        if entry.why or entry.data.get("reasons"):
+            entry = entry.model_copy(update={
+                "why": _without_ratings(entry.why),
+                "data": {**entry.data, "reasons": [
+                    _without_ratings(reason) for reason in entry.data.get("reasons", [])]}
+                if "reasons" in entry.data else entry.data})
         if entry.event == "SourceAdded" and entry.data["source"].get("protected"):
             source_id = entry.data["source"]["id"]
             protected.add(source_id)
@@ -158,6 +173,12 @@ def public_history(entries: list[HistoryEntry]) -> list[HistoryEntry]:
                 "data": {"source": {"id": source_id, "protected": True},
                          "actor": entry.data.get("actor")},
             })
+        elif entry.event == "SourceRerated" and entry.data["source_id"] in protected:
+            entry = entry.model_copy(update={
+                "what": f"re-rated source {entry.data['source_id']} (protected; details "
+                        "withheld)", "why": WITHHELD,
+                "data": {"source_id": entry.data["source_id"], "reason": WITHHELD,
+                         "actor": entry.data.get("actor")}})
         elif entry.data.get("source_id") in protected:
             entry = entry.model_copy(update={
                 "why": WITHHELD, "data": {**entry.data, "reason": WITHHELD}})
