@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -147,6 +149,53 @@ def test_the_team_file_keeps_hashes_not_passwords(tmp_path: Path) -> None:
     assert short.exit_code == 2 and "at least 10 characters" in short.stderr
     listed = json.loads(runner.invoke(cli, ["--team", str(path), "team", "list", "--json"]).stdout)
     assert listed["members"] == [{"name": "amira", "role": "analyst", "can_sign_in": True}]
+
+
+def test_the_team_file_is_never_readable_by_others_while_written(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under umask 0, the new file is already 0600 before it takes the team file's place."""
+    path = tmp_path / "team.toml"
+    seen: list[tuple[Path, int, str]] = []
+    replace = os.replace
+
+    def watched(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
+        seen.append((Path(source), os.stat(source).st_mode & 0o777, Path(source).read_text()))
+        replace(source, target)
+
+    previous = os.umask(0)
+    try:
+        monkeypatch.setattr(os, "replace", watched)
+        result = CliRunner().invoke(cli, ["--team", str(path), "team", "add", "amira",
+                                          "--role", "analyst", "--password"],
+                                    input="a long passphrase\n")
+    finally:
+        os.umask(previous)
+    assert result.exit_code == 0, result.output
+    [(temporary, mode, content)] = seen
+    assert temporary.parent == tmp_path and mode == 0o600 and "$argon2id$" in content
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == ["team.toml"]
+
+
+def test_a_failed_write_leaves_the_team_file_as_it_was(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "team.toml"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--team", str(path), "team", "add", "amira",
+                               "--role", "analyst"]).exit_code == 0
+    before = path.read_bytes()
+
+    def full_disk(descriptor: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", full_disk)
+    result = runner.invoke(cli, ["--team", str(path), "team", "add", "badr", "--role",
+                                 "reviewer"])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (f"error: the team file {path} cannot be written: "
+                                     "No space left on device")
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["team.toml"]
 
 
 @pytest.mark.parametrize("content, sentence", [

@@ -14,9 +14,14 @@ The file is TOML, kept beside the deployment (not in the store), for example::
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import secrets
+import tempfile
 import tomllib
+from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -73,13 +78,39 @@ def write_team(team: Team, path: Path) -> None:
         if member.password_hash:
             lines.append(f"password_hash = {_toml_string(member.password_hash)}")
         lines.append("")
-    partial = path.with_name(path.name + ".partial")
+    _write_private(path, "\n".join(lines).encode("utf-8"))
+
+
+def _write_private(path: Path, content: bytes) -> None:
+    """Replace a file atomically with one only its owner can read, at every moment.
+
+    The new content goes to a temporary file in the same folder, created with
+    mode 0600 (so no umask can widen it), flushed to disk, then renamed over
+    the old file: a reader sees the old file or the new one, never a part.
+    """
+    folder = path.parent
     try:
-        partial.write_text("\n".join(lines), encoding="utf-8")
-        os.chmod(partial, 0o600)
-        partial.replace(path)
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.",
+                                             suffix=".partial")
     except OSError as error:
         raise InvalidInput(f"the team file {path} cannot be written: {error.strerror}") from None
+    try:
+        with os.fdopen(handle, "wb") as file:
+            os.fchmod(file.fileno(), 0o600)
+            file.write(content)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except OSError as error:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise InvalidInput(f"the team file {path} cannot be written: {error.strerror}") from None
+    with contextlib.suppress(OSError):  # the rename itself survives a power cut too
+        directory = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
 
 
 def hash_password(password: str) -> str:
@@ -105,3 +136,27 @@ def _hasher() -> Any:
     from argon2 import PasswordHasher
 
     return PasswordHasher()
+
+
+def decoy_hash(like: Iterable[str | None]) -> str:
+    """A hash of a random password, made with the Argon2 parameters most of ``like`` use.
+
+    Checking a password against it costs what checking a member's costs, so a
+    sign-in under an unknown name takes as long as one under a member's name.
+    """
+    from argon2 import PasswordHasher, extract_parameters
+    from argon2.exceptions import InvalidHashError
+
+    counted: Counter[str] = Counter()
+    parameters: dict[str, Any] = {}
+    for password_hash in like:
+        if password_hash:
+            try:
+                found = extract_parameters(password_hash)
+            except (InvalidHashError, ValueError):
+                continue
+            counted[repr(found)] += 1
+            parameters[repr(found)] = found
+    hasher = PasswordHasher.from_parameters(parameters[counted.most_common(1)[0][0]]) \
+        if counted else _hasher()
+    return str(hasher.hash(secrets.token_urlsafe(24)))
