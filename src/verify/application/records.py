@@ -8,9 +8,12 @@ flattened (see docs/formats.md).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+import enum
+import types
+import typing
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from verify.domain.incident import Incident
 from verify.domain.values import (
@@ -96,6 +99,7 @@ class IncidentRecord(Record):
     notes: list[LongText] = Field(default_factory=list, max_length=10_000)
     unread: dict[str, str] = kept_values()
     """Values the archive gave that could not be read, kept verbatim by field path."""
+    _as_stored: bool = PrivateAttr(default=False)
 
     @field_validator("code", "duplicate_of")
     @classmethod
@@ -115,36 +119,94 @@ class IncidentRecord(Record):
 
     @classmethod
     def of(cls, incident: Incident, *, public: bool = False) -> IncidentRecord:
-        """The record of a stored incident; ``public`` leaves protected sources and notes out."""
-        sources = [SourceRecord.of(source) for source in incident.source_list()
-                   if not (public and source.protected)]
-        strikes = [StrikeConfirmation.model_validate(s) for s in incident.strikes]
+        """The record of a stored incident; ``public`` leaves protected sources and notes out.
+
+        What is stored is exported, always: an incident recorded under looser
+        limits than today's (an earlier version took a date before 1900, or a
+        longer name) is written as it stands rather than refused, which would
+        stop the export of the whole store. An import then reads it as it reads
+        any archive: what it cannot take is kept verbatim, or the row refused.
+        """
         grading = incident.grading
-        return cls(
-            code=incident.code,
-            date=dt.date.fromisoformat(incident.date),
-            country=incident.country,
-            location=Location.model_validate(incident.location),
-            belligerents=list(incident.belligerents),
-            civilians_killed=CasualtyRange.model_validate(incident.killed),
-            civilians_injured=CasualtyRange.model_validate(incident.injured),
-            summary=incident.summary,
-            sources=sources,
-            strike=strikes[0] if strikes else None,
-            other_strikes=strikes[1:],
-            contested_by=[CompetingClaim.model_validate(c) for c in incident.claims],
-            assessments=[Assessment.model_validate(a) for a in incident.assessments],
-            discounts=[DiscountFinding.model_validate(d) for d in incident.discounts],
-            grade=GradeRecord(
-                grade=grading["grade"], rationale=grading["rationale"], rule=grading["rule"]
-            ) if grading else None,
-            dispute=DisputeRecord(
-                by=incident.dispute["by"], reason=incident.dispute["reason"]
-            ) if incident.dispute else None,
-            duplicate_of=incident.duplicate_of,
-            notes=[] if public else [note["text"] for note in incident.notes],
-            unread=dict(incident.unread or {}),
-        )
+        fields: dict[str, Any] = {
+            "code": incident.code,
+            "date": dt.date.fromisoformat(incident.date),
+            "country": incident.country,
+            "location": dict(incident.location),
+            "belligerents": list(incident.belligerents),
+            "civilians_killed": dict(incident.killed),
+            "civilians_injured": dict(incident.injured),
+            "summary": incident.summary,
+            "sources": [source.model_dump(exclude={"id"}) for source in incident.source_list()
+                        if not (public and source.protected)],
+            "strike": dict(incident.strikes[0]) if incident.strikes else None,
+            "other_strikes": [dict(strike) for strike in incident.strikes[1:]],
+            "contested_by": [dict(claim) for claim in incident.claims],
+            "assessments": [dict(assessment) for assessment in incident.assessments],
+            "discounts": [dict(discount) for discount in incident.discounts],
+            "grade": {"grade": grading["grade"], "rationale": grading["rationale"],
+                      "rule": grading["rule"]} if grading else None,
+            "dispute": {"by": incident.dispute["by"], "reason": incident.dispute["reason"]}
+            if incident.dispute else None,
+            "duplicate_of": incident.duplicate_of,
+            "notes": [] if public else [note["text"] for note in incident.notes],
+            "unread": dict(incident.unread or {}),
+        }
+        try:
+            return cls.model_validate(fields)
+        except ValidationError:
+            record = as_stored(cls, fields)
+            record._as_stored = True
+            return record
 
     def document(self) -> dict[str, Any]:
-        return dict(self.model_dump(mode="json"))
+        # A record taken as stored may hold values today's types would refuse: say them.
+        return dict(self.model_dump(mode="json", warnings=not self._as_stored))
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def as_stored(model: type[M], data: dict[str, Any]) -> M:
+    """A model built from stored values without checking them, nested models included."""
+    values = {name: _as_stored_value(field.annotation, data[name])
+              for name, field in model.model_fields.items() if name in data}
+    return model.model_construct(**values)
+
+
+def _as_stored_value(annotation: Any, value: Any) -> Any:
+    model = _model_in(annotation)
+    if isinstance(value, dict) and model is not None:
+        return as_stored(model, value)
+    if isinstance(value, list):
+        return [_as_stored_value(annotation, item) for item in value]
+    kind = _enum_in(annotation)
+    if kind is not None and not isinstance(value, kind):
+        try:
+            return kind(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _arguments(annotation: Any) -> list[Any]:
+    """The types an annotation names, through Optional, list and Annotated."""
+    found = [annotation]
+    for argument in typing.get_args(annotation):
+        found.extend(_arguments(argument))
+    return found
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    for candidate in _arguments(annotation):
+        if isinstance(candidate, type) and not isinstance(candidate, types.GenericAlias) \
+                and issubclass(candidate, BaseModel):
+            return candidate
+    return None
+
+
+def _enum_in(annotation: Any) -> type[enum.Enum] | None:
+    for candidate in _arguments(annotation):
+        if isinstance(candidate, type) and issubclass(candidate, enum.Enum):
+            return candidate
+    return None

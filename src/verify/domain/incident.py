@@ -22,6 +22,7 @@ from verify.domain.parties import NO_PARTIES, PartyNames
 from verify.domain.rulebook import CURRENT_RULEBOOK, CaseFile, Evidence, GradeDecision
 from verify.domain.text import fold
 from verify.domain.values import (
+    MAX_NAME,
     Assessment,
     CasualtyRange,
     CompetingClaim,
@@ -339,6 +340,8 @@ class Incident(Aggregate):
         names = _distinct_names(belligerents)
         if not country.strip():
             raise InvalidInput("the country must not be empty")
+        if len(country.strip()) > MAX_NAME:
+            raise InvalidInput(f"the country's name must be at most {MAX_NAME} characters")
         return cls._create(
             cls.Reported,
             id=incident_id(canonical),

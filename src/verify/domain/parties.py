@@ -17,13 +17,10 @@ from pydantic import Field
 
 from verify.domain.errors import InvalidInput, Refused
 from verify.domain.text import fold, tidy
-from verify.domain.values import Value, refuse_nul
+from verify.domain.values import MAX_NAME, Value, refuse_nul
 
 REGISTER_ID = uuid.uuid5(uuid.UUID("5b3f7c1e-0f4d-4f0e-9d6b-2a8e1c7d9b30"), "parties")
 """The one party register of a store."""
-
-MAX_NAME = 500
-
 
 class PartyNames(Value):
     """Every registered name and alias, by its folded key, with the canonical name it means."""

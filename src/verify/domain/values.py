@@ -45,11 +45,18 @@ def refuse_nul(value: Any) -> None:
             refuse_nul(item)
 
 
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+MAX_NAME = 500
+"""The longest name of a place, country, party, publisher or group, at every edge."""
+
+ShortText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_NAME)]
 
 
 def belligerent_name(name: str) -> str:
-    """A belligerent's name as given; refused if it holds ';', which separates names in CSV."""
+    """A belligerent's name as given; refused if it holds ';', which separates names in CSV,
+    or is longer than any name may be."""
+    if len(name.strip()) > MAX_NAME:
+        raise ValueError(f"a belligerent's name must be at most {MAX_NAME} characters")
     if ";" in name:
         raise ValueError(
             f"a belligerent's name cannot contain ';' ({name.strip()!r}): it separates names "
