@@ -22,7 +22,8 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, Mapper, StoredEvent
 
-from verify.adapters.interchange import parse_json_line
+from verify.adapters.files import Overlong, open_regular, read_lines
+from verify.adapters.interchange import IMPORT_FILE, parse_json_line
 from verify.application.app import VerifyApp
 from verify.application.base import SNAPSHOT_INTERVAL, fewer_collections
 from verify.application.importing import (
@@ -50,7 +51,7 @@ PARALLEL_FROM_ROWS = 5000
 class PreparedChunk:
     """What a worker sends back: settled outcomes, and stored events ready to insert."""
 
-    lines: list[tuple[int, bytes]]
+    lines: list[tuple[int, bytes | Overlong]]
     outcomes: list[Outcome] = field(default_factory=list)
     incidents: list[tuple[int, str, int, str | None, tuple[FieldWarning, ...]]] = field(
         default_factory=list)
@@ -84,7 +85,7 @@ def _start_worker(settings: WorkerSettings) -> None:
     gc.set_threshold(50_000, *gc.get_threshold()[1:])
 
 
-def _prepare_chunk(lines: list[tuple[int, bytes]]) -> PreparedChunk:
+def _prepare_chunk(lines: list[tuple[int, bytes | Overlong]]) -> PreparedChunk:
     assert _worker_mapper is not None and _worker is not None
     chunk = PreparedChunk(lines)
     preparer = Preparer(_worker.actor, _worker.parties)
@@ -105,10 +106,12 @@ def _prepare_chunk(lines: list[tuple[int, bytes]]) -> PreparedChunk:
     return chunk
 
 
-def read_chunks(path: Path, size: int) -> Iterator[list[tuple[int, bytes]]]:
-    chunk: list[tuple[int, bytes]] = []
-    with path.open("rb") as stream:
-        for number, raw in enumerate(stream, start=1):
+def read_chunks(path: Path, size: int) -> Iterator[list[tuple[int, bytes | Overlong]]]:
+    """Numbered lines of a JSON Lines file, ``size`` at a time; a line over the cap is
+    OVERLONG, for the worker to refuse."""
+    chunk: list[tuple[int, bytes | Overlong]] = []
+    with open_regular(path, IMPORT_FILE) as stream:
+        for number, raw in enumerate(read_lines(stream), start=1):
             chunk.append((number, raw))
             if len(chunk) >= size:
                 yield chunk

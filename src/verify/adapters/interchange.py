@@ -17,6 +17,14 @@ from typing import IO, Any
 
 import orjson
 
+from verify.adapters.files import (
+    LINE_TOO_LONG,
+    MAX_LINE_BYTES,
+    Overlong,
+    TextLines,
+    open_regular,
+    read_lines,
+)
 from verify.application.importing import Row, validate_row
 from verify.application.intake import Intake
 from verify.application.records import IncidentRecord
@@ -35,30 +43,33 @@ def format_of(path: Path) -> str:
     raise InvalidInput(f"{path.name}: cannot tell the format; name it .jsonl or .csv")
 
 
+IMPORT_FILE = "the import file"
+"""How an import file is named in a sentence."""
+
+
 def count_rows(path: Path) -> int:
     """Lines in the file, counted in blocks (cheap, for the progress bar)."""
     total = 0
-    with path.open("rb") as stream:
+    with open_regular(path, IMPORT_FILE) as stream:
         while block := stream.read(1 << 20):
             total += block.count(b"\n")
     return total
 
 
 def read_jsonl(stream: IO[bytes], intake: Intake) -> Iterator[Row]:
-    for number, raw in enumerate(stream, start=1):
+    for number, raw in enumerate(read_lines(stream), start=1):
         row = parse_json_line(number, raw, intake)
         if row is not None:
             yield row
 
 
-MAX_LINE_BYTES = 2_000_000
-"""A longer line is refused unread: no incident needs it, and it protects memory."""
+def decode_json_line(raw: bytes | Overlong) -> dict[str, Any] | str | None:
+    """One JSON Lines line as an object, or why it is not one; None for a blank line.
 
-
-def decode_json_line(raw: bytes) -> dict[str, Any] | str | None:
-    """One JSON Lines line as an object, or why it is not one; None for a blank line."""
-    if len(raw) > MAX_LINE_BYTES:
-        return f"the line is longer than {MAX_LINE_BYTES:,} bytes"
+    ``raw`` is OVERLONG for a line the reader skipped (see `verify.adapters.files`).
+    """
+    if isinstance(raw, Overlong) or len(raw) > MAX_LINE_BYTES:
+        return LINE_TOO_LONG
     if not raw.strip():
         return None
     try:
@@ -70,7 +81,7 @@ def decode_json_line(raw: bytes) -> dict[str, Any] | str | None:
     return data
 
 
-def parse_json_line(line: int, raw: bytes, intake: Intake) -> Row | None:
+def parse_json_line(line: int, raw: bytes | Overlong, intake: Intake) -> Row | None:
     """One JSON Lines line as an incident row; None for a blank line."""
     data = decode_json_line(raw)
     if data is None:
@@ -127,11 +138,11 @@ MAX_CSV_CELL = 16 * 1024 * 1024
 csv.field_size_limit(MAX_CSV_CELL)
 
 
-def check_utf8(path: Path) -> None:
+def check_utf8(path: Path, what: str = IMPORT_FILE) -> None:
     """Refuse a text file that is not UTF-8 before anything from it is used or stored."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     offset = 0
-    with path.open("rb") as stream:
+    with open_regular(path, what) as stream:
         while True:
             block = stream.read(1 << 20)
             try:
@@ -147,22 +158,28 @@ def check_utf8(path: Path) -> None:
 
 
 @contextmanager
-def csv_text(path: Path) -> Iterator[IO[str]]:
-    """A CSV file as UTF-8 text, checked whole first; a malformed file is one sentence."""
-    check_utf8(path)
+def csv_text(path: Path, what: str = IMPORT_FILE) -> Iterator[TextLines]:
+    """A CSV file's lines as UTF-8 text, checked whole first; a malformed file is one sentence.
+
+    Lines end at \\n, \\r\\n or \\r; a line over the cap raises LineTooLong where
+    it stands (see `verify.adapters.files`), and reading may go on after it.
+    """
+    check_utf8(path, what)
     try:
-        with path.open(encoding="utf-8-sig", newline="") as text:
-            yield text
+        with open_regular(path, what) as binary:
+            yield TextLines(read_lines(binary, universal=True))
     except csv.Error as error:
         raise InvalidInput(f"{path.name} is not a readable CSV file: {error}") from None
+    except UnicodeDecodeError:  # changed since it was checked
+        raise InvalidInput(f"{path.name} is not UTF-8 text") from None
 
 
-def read_csv(stream: IO[str], intake: Intake,
+def read_csv(lines: Iterable[str], intake: Intake,
              columns: dict[str, str] | None = None) -> Iterator[Row]:
     """The rows of a spreadsheet (see sheets.py), each read by the intake."""
     from verify.adapters.sheets import read_sheet
 
-    for row in read_sheet(stream, columns=columns):
+    for row in read_sheet(lines, columns=columns):
         if row.data is None:
             yield Row(row.line, error=row.error or "the row cannot be read")
         else:
@@ -176,7 +193,7 @@ def read_rows(path: Path, intake: Intake,
         with csv_text(path) as text:
             yield from read_csv(text, intake, columns)
     else:
-        with path.open("rb") as binary:
+        with open_regular(path, IMPORT_FILE) as binary:
             yield from read_jsonl(binary, intake)
 
 

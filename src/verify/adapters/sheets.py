@@ -21,10 +21,17 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from verify.adapters.files import (
+    LINE_TOO_LONG,
+    MAX_LINE_BYTES,
+    LineTooLong,
+    TextLines,
+    read_small,
+)
 from verify.adapters.interchange import CSV_COLUMNS, NAME_SEPARATOR
 from verify.domain.errors import InvalidInput
 from verify.domain.text import fold, tidy
@@ -105,14 +112,15 @@ def _header_outside_quotes(sample: str) -> Iterator[str]:
 # ------------------------------------------------------------------ column map
 
 
+MAX_COLUMN_MAP_BYTES = 1 << 20
+"""A column map names a sheet's columns: a larger file is not one."""
+
+
 def load_column_map(path: Path) -> dict[str, str]:
     """A sheet's own headers and the format's columns they stand for, from a TOML file."""
+    content = read_small(path, "the column map", MAX_COLUMN_MAP_BYTES)
     try:
-        document = tomllib.loads(path.read_bytes().decode("utf-8"))
-    except OSError as error:
-        raise InvalidInput(
-            f"cannot read the column map {path.name}: {error.strerror or error}"
-        ) from None
+        document = tomllib.loads(content.decode("utf-8"))
     except UnicodeDecodeError:
         raise InvalidInput(f"the column map {path.name} is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as error:
@@ -346,29 +354,24 @@ def _add_sources(data: dict[str, Any], sources: list[dict[str, str]], line: int)
 
 
 def read_sheet(
-    stream: IO[str], *, columns: Mapping[str, str] | None = None
+    lines: Iterable[str], *, columns: Mapping[str, str] | None = None
 ) -> Iterator[SheetRow]:
-    """Each incident of a sheet as a raw nested dict, in the order of its first row."""
-    sample, lines = _sampled(stream)
-    reader = csv.reader(lines, delimiter=detect_delimiter(sample))
+    """Each incident of a sheet as a raw nested dict, in the order of its first row.
+
+    ``lines`` are the sheet's text lines (a text stream, or `csv_text`'s bounded
+    lines); a line over the cap is refused as a row of its own, and the delimiter
+    is found without reading one.
+    """
+    text = lines if isinstance(lines, TextLines) else TextLines(lines)
+    reader = csv.reader(text, delimiter=detect_delimiter(text.peek(_SAMPLE)))
     layout = _layout(_header(reader), columns)
-    rows = _rows(reader, layout)
+    rows = _rows(reader, text, layout)
     if not layout.grouped:
         for row in rows:
             yield row if isinstance(row, SheetRow) else SheetRow(row.line, _incident([row]))
         return
     for entry in _grouped(rows):
         yield entry if isinstance(entry, SheetRow) else SheetRow(entry[0].line, _incident(entry))
-
-
-def _sampled(stream: IO[str]) -> tuple[str, Iterator[str]]:
-    """The first lines (for the delimiter) and every line, those first lines included."""
-    lines: list[str] = []
-    size = 0
-    while size < _SAMPLE and (line := stream.readline()):
-        lines.append(line)
-        size += len(line)
-    return "".join(lines), chain(lines, stream)
 
 
 def _header(reader: Reader) -> list[str]:
@@ -379,17 +382,24 @@ def _header(reader: Reader) -> list[str]:
                 return cells
     except csv.Error as error:
         raise InvalidInput(f"the sheet's header row cannot be read: {error}") from None
+    except LineTooLong as too_long:
+        raise InvalidInput(f"the sheet's header row cannot be read: line {too_long.line} "
+                           f"is longer than {MAX_LINE_BYTES:,} bytes") from None
     raise InvalidInput("the sheet is empty: it has no header row")
 
 
-def _rows(reader: Reader, layout: _Layout) -> Iterator[_Row | SheetRow]:
-    """The sheet's non-blank rows; a row the csv module cannot read ends the sheet."""
+def _rows(reader: Reader, text: TextLines, layout: _Layout) -> Iterator[_Row | SheetRow]:
+    """The sheet's non-blank rows; a line over the cap is refused, the rows after it read;
+    a row the csv module cannot read ends the sheet."""
     while True:
-        line = reader.line_num + 1
+        line = text.number + 1
         try:
             cells: list[str] = next(reader)
         except StopIteration:
             return
+        except LineTooLong as too_long:
+            yield SheetRow(too_long.line, None, LINE_TOO_LONG)
+            continue
         except csv.Error as error:
             yield SheetRow(line, None, f"the row cannot be read ({error}); "
                                        "the rest of the file is not read")

@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from verify.adapters.files import LINE_TOO_LONG, LineTooLong, open_regular, read_lines
 from verify.adapters.interchange import csv_text, decode_json_line
 from verify.application.importing import describe
 from verify.application.messages import today_utc
@@ -27,23 +28,21 @@ RECORD_FIELDS = list(StrikeReportRecord.model_fields)
 # ------------------------------------------------------------------ gazetteer
 
 
+GAZETTEER = "the gazetteer"
+REPORTS_FILE = "the strike report file"
+
+
 def load_gazetteer(path: Path | None) -> Gazetteer:
     """A gazetteer from a CSV file (name,alternate_names,lat,lon); the demo's by default."""
     if path is None:
         text = resources.files("verify.demo").joinpath("gazetteer.csv").read_text("utf-8")
-        source = "the demo gazetteer"
-    else:
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except OSError as error:
-            raise InvalidInput(f"cannot read the gazetteer {path}: {error.strerror}") from None
-        except UnicodeDecodeError:
-            raise InvalidInput(f"the gazetteer {path} is not UTF-8 text") from None
-        source = str(path)
+        return _gazetteer_from(csv.DictReader(text.splitlines()), "the demo gazetteer")
+    source = str(path)
     try:
-        return _gazetteer_from(csv.DictReader(text.splitlines()), source)
-    except csv.Error as error:
-        raise InvalidInput(f"{source} is not a readable CSV file: {error}") from None
+        with csv_text(path, GAZETTEER) as lines:
+            return _gazetteer_from(csv.DictReader(lines), source)
+    except LineTooLong as too_long:
+        raise InvalidInput(f"{source}, line {too_long.line}: {LINE_TOO_LONG}") from None
 
 
 def _gazetteer_from(reader: csv.DictReader[str], source: str) -> Gazetteer:
@@ -69,18 +68,30 @@ def _gazetteer_from(reader: csv.DictReader[str], source: str) -> Gazetteer:
 def read_reports(path: Path) -> Iterator[tuple[int, StrikeReportRecord | None, str | None]]:
     """(line, record or None, error or None) for each row of a .jsonl or .csv file."""
     if path.suffix.lower() == ".csv":
-        with csv_text(path) as text:
-            reader = csv.DictReader(text)
-            unknown = [name for name in reader.fieldnames or [] if name not in RECORD_FIELDS]
+        with csv_text(path, REPORTS_FILE) as lines:
+            reader = csv.DictReader(lines)
+            try:
+                header = reader.fieldnames or []
+            except LineTooLong as too_long:
+                raise InvalidInput(f"{path.name}: the header row cannot be read: line "
+                                   f"{too_long.line}: {LINE_TOO_LONG}") from None
+            unknown = [name for name in header if name not in RECORD_FIELDS]
             if unknown:
                 raise InvalidInput(f"unknown CSV column {unknown[0]}; the columns are "
                                    + ", ".join(RECORD_FIELDS))
-            for cells in reader:
+            while True:
+                try:
+                    cells = next(reader)
+                except StopIteration:
+                    break
+                except LineTooLong as too_long:
+                    yield too_long.line, None, LINE_TOO_LONG
+                    continue
                 data = {key: value for key, value in cells.items() if value not in ("", None)}
-                yield _validated(reader.line_num, data)
+                yield _validated(lines.number, data)
         return
-    with path.open("rb") as stream:
-        for number, raw in enumerate(stream, start=1):
+    with open_regular(path, REPORTS_FILE) as stream:
+        for number, raw in enumerate(read_lines(stream), start=1):
             decoded = decode_json_line(raw)
             if decoded is None:
                 continue
