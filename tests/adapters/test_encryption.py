@@ -213,7 +213,7 @@ def test_events_encrypted_before_binding_are_still_read_and_counted(
     store = str(tmp_path / "old.sqlite")
     monkeypatch.setenv("VERIFY_CIPHER_KEY", key)
     old = VerifyApp(env={**parse_store(store).env(), "CIPHER_TOPIC":
-                         "eventsourcing.cipher:AESCipher", "MAPPER_TOPIC": ""})
+                         "eventsourcing.cryptography:AESCipher", "MAPPER_TOPIC": ""})
     report(old, "CS1", ["Coalition"])
     old.add_note("CS1", "a note", "ann")
     old.close()
