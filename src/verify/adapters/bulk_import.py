@@ -9,9 +9,14 @@ exist rolls back and goes through the sequential importer
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
 import gc
 import os
+import signal
+import sys
+import threading
+import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -76,9 +81,47 @@ _worker_mapper: Mapper[UUID] | None = None
 _worker: WorkerSettings | None = None
 
 
-def _start_worker(settings: WorkerSettings) -> None:
+PARENT_POLL_SECONDS = 0.5
+"""Where no parent-death signal exists, how often a worker looks whether its parent lives."""
+
+
+def exit_with_parent(parent: int) -> None:
+    """End this worker when the process that started it dies, however it dies.
+
+    The main process may be killed outright (the OOM killer sends SIGKILL), which
+    leaves it no chance to stop its workers; they would run on, holding the
+    terminal. On Linux the kernel kills the worker then (PR_SET_PDEATHSIG);
+    elsewhere a thread watches for the worker being handed to another parent.
+    """
+    if not _parent_death_signal(signal.SIGKILL):
+        threading.Thread(target=_watch_parent, args=(parent,), name="watch-parent",
+                         daemon=True).start()
+    if os.getppid() != parent:  # it died before the signal was asked for
+        os._exit(1)
+
+
+def _parent_death_signal(signum: int) -> bool:
+    """Ask the kernel for ``signum`` when the parent dies; False where that cannot be asked."""
+    if not sys.platform.startswith("linux"):
+        return False
+    pr_set_pdeathsig = 1
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return False
+    return bool(prctl(pr_set_pdeathsig, signum, 0, 0, 0) == 0)
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(PARENT_POLL_SECONDS)
+    os._exit(1)
+
+
+def _start_worker(settings: WorkerSettings, parent: int) -> None:
     """Each worker encodes with the store's own mapper (same transcoder, cipher, compressor)."""
     global _worker_mapper, _worker
+    exit_with_parent(parent)
     in_memory = VerifyApp(env={**settings.env, "PERSISTENCE_MODULE": "eventsourcing.popo"})
     _worker_mapper = in_memory.mapper
     _worker = settings
@@ -141,7 +184,7 @@ class ParallelImporter:
         context = get_context("spawn")
         with fewer_collections(), ProcessPoolExecutor(
             self.workers, mp_context=context, initializer=_start_worker,
-            initargs=(self.settings,),
+            initargs=(self.settings, os.getpid()),
         ) as pool:
             for lines in read_chunks(path, CHUNK_LINES):
                 in_flight.append(pool.submit(_prepare_chunk, lines))

@@ -1,0 +1,158 @@
+"""Import workers end with the main process, even when only it is killed.
+
+The adversarial pass of issue 15 SIGKILLed only the main process of a parallel
+import, as the OOM killer does, and found 8 of 10 kills left three workers
+each running, holding the terminal. Here the real program imports a file
+large enough for worker processes (in a process group of its own); once its
+workers are alive (and, after a seeded random delay, at work), only the main
+process is killed, and within EXIT_GRACE seconds no process of the group may
+be left. KILLS times, bounded in time. Run with -s to see the figures.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from verify.adapters.bulk_import import PARALLEL_FROM_ROWS
+from verify.demo.synthetic import write_archive
+from verify.entrypoints.cli import cli
+
+pytestmark = [
+    pytest.mark.slow,  # starts and kills real imports: half a minute
+    pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc"),
+]
+
+KILLS = 5
+"""Main processes killed (each with its workers alive)."""
+
+ROWS = 4 * PARALLEL_FROM_ROWS
+"""Rows of the archive: enough that workers are still at work when the kill lands."""
+
+SEED = 15
+
+MAX_DELAY = 1.5
+"""At most this many seconds pass between the workers appearing and the kill."""
+
+EXIT_GRACE = 5.0
+"""Seconds the workers get to exit after their parent has been killed."""
+
+START_TIMEOUT = 60.0
+"""Seconds the import gets to start its workers."""
+
+POLL_SECONDS = 0.02
+
+VERIFY = [sys.executable, "-c", "from verify.entrypoints.cli import main; main()"]
+
+
+def processes_of_group(group: int) -> dict[int, int]:
+    """Live (not zombie) processes of a process group, each with its parent's pid."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        state, parent, process_group = stat.rsplit(")", 1)[1].split()[:3]
+        if int(process_group) == group and state != "Z":
+            found[int(entry.name)] = int(parent)
+    return found
+
+
+def test_workers_exit_when_only_the_main_process_is_killed(tmp_path: Path) -> None:
+    archive = write_archive(tmp_path / "archive.jsonl", ROWS, seed=SEED)
+    rng = random.Random(SEED)
+    took: list[float] = []
+    workers_seen: list[int] = []
+    for kill in range(KILLS):
+        store = tmp_path / f"store{kill}.sqlite"
+        assert CliRunner().invoke(cli, ["--store", str(store), "init"]).exit_code == 0
+        process = subprocess.Popen(
+            [*VERIFY, "--store", str(store), "import", str(archive)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        group = process.pid
+        try:
+            deadline = time.monotonic() + START_TIMEOUT
+            while not any(parent == process.pid for pid, parent in
+                          processes_of_group(group).items() if pid != process.pid):
+                assert process.poll() is None, "the import ended before it started workers"
+                assert time.monotonic() < deadline, "no worker process started"
+                time.sleep(POLL_SECONDS)
+            time.sleep(rng.uniform(0, MAX_DELAY))
+            assert process.poll() is None, "the import ended before the kill: make ROWS larger"
+            workers = sorted(set(processes_of_group(group)) - {process.pid})
+            workers_seen.append(len(workers))
+            os.kill(process.pid, signal.SIGKILL)  # the main process only
+            killed_at = time.monotonic()
+            assert process.wait(timeout=EXIT_GRACE) == -signal.SIGKILL
+            while (left := processes_of_group(group)) and time.monotonic() < killed_at + EXIT_GRACE:
+                time.sleep(POLL_SECONDS)
+            took.append(time.monotonic() - killed_at)
+            assert not left, (f"kill {kill + 1}: processes {sorted(left)} of the import outlived "
+                              f"its main process by {EXIT_GRACE} s (workers were {workers})")
+        finally:
+            if processes_of_group(group):
+                os.killpg(group, signal.SIGKILL)  # leave nothing behind a failure
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    print(f"\n{KILLS} kills of the main process only, with {workers_seen} other processes "
+          f"alive; all gone within {max(took):.2f} s (mean {sum(took) / len(took):.2f} s)")
+
+
+WATCHED_CHILD = """
+import sys, time
+from pathlib import Path
+from unittest import mock
+import verify.adapters.bulk_import as bulk
+with mock.patch.object(bulk, "_parent_death_signal", lambda signum: False):
+    bulk.exit_with_parent(int(sys.argv[1]))
+Path(sys.argv[2]).write_text("watching")
+time.sleep(600)
+"""
+PARENT = """
+import os, subprocess, sys, time
+child = subprocess.Popen([sys.executable, "-c", sys.argv[1], str(os.getpid()), sys.argv[2]])
+print(child.pid, flush=True)
+time.sleep(600)
+"""
+
+
+def test_without_a_parent_death_signal_a_thread_watches_the_parent(tmp_path: Path) -> None:
+    """The portable fallback (systems with no PR_SET_PDEATHSIG): a worker whose parent is
+    killed notices within a poll or two and exits."""
+    ready = tmp_path / "ready"
+    parent = subprocess.Popen([sys.executable, "-c", PARENT, WATCHED_CHILD, str(ready)],
+                              stdout=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        assert parent.stdout is not None
+        child = int(parent.stdout.readline())
+        deadline = time.monotonic() + START_TIMEOUT
+        while not ready.exists():
+            assert time.monotonic() < deadline, "the child never started watching"
+            time.sleep(POLL_SECONDS)
+        os.kill(parent.pid, signal.SIGKILL)
+        parent.wait()
+        killed_at = time.monotonic()
+        while child in processes_of_group(parent.pid) and time.monotonic() < killed_at + EXIT_GRACE:
+            time.sleep(POLL_SECONDS)
+        assert child not in processes_of_group(parent.pid), "the child outlived its parent"
+        print(f"\nwatched by a thread: the orphan exited {time.monotonic() - killed_at:.2f} s "
+              "after its parent was killed")
+    finally:
+        if processes_of_group(parent.pid):
+            os.killpg(parent.pid, signal.SIGKILL)
+        if parent.stdout is not None:
+            parent.stdout.close()
