@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -309,3 +310,97 @@ def test_postgres_password_comes_from_the_url_or_pgpassword(
     assert given.env()["POSTGRES_PASSWORD"] == "in-url"
     assert "in-url" not in given.label
     assert given.label == "postgresql://clerk@db.example:5432/cases"
+
+
+# ------------------------------------------- paths the system refuses (issue 15)
+
+
+def unwritable_folder(tmp_path: Path) -> Path:
+    """A folder this process may not create files in (as root, permissions do not stop it:
+    sysfs does)."""
+    if os.geteuid() == 0:
+        return Path("/sys")
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    folder.chmod(0o555)
+    return folder
+
+
+@pytest.mark.parametrize("where", ["unwritable-folder", "name-too-long", "path-too-long"])
+def test_export_where_it_cannot_be_written_is_one_sentence_and_writes_nothing(
+        store: Run, tmp_path: Path, where: str) -> None:
+    reported(store)
+    folder = {"unwritable-folder": unwritable_folder(tmp_path),
+              "name-too-long": tmp_path, "path-too-long": tmp_path}[where]
+    name = "x" * 300 + ".jsonl" if where == "name-too-long" else "out.jsonl"
+    if where == "path-too-long":
+        folder = tmp_path / "/".join(["d" * 200] * 25)  # over PATH_MAX (4,096 bytes)
+    result = store("export", "-o", str(folder / name))
+    assert_one_sentence(result, 2, "cannot write")
+    assert "characters)" in result.stderr or where == "unwritable-folder"
+    assert len(result.stderr) < 300
+    # The name too long is found at the rename: the temporary file is gone too.
+    left = [path.name for path in tmp_path.iterdir() if not path.name.startswith("verify.")]
+    assert left == []
+
+
+@pytest.mark.parametrize("command", [["init"], ["queue"], ["import", "rows.jsonl"]])
+def test_a_store_name_over_255_characters_is_one_sentence(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("rows.jsonl").write_text("")
+    result = CliRunner().invoke(cli, ["--store", "s" * 300 + ".sqlite", *command])
+    assert_one_sentence(result, 2, "File name too long")
+    assert "(307 characters)" in result.stderr and len(result.stderr) < 200
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero", "folder-link"])
+def test_an_import_file_that_is_not_a_regular_file_is_one_sentence(
+        store: Run, tmp_path: Path, kind: str) -> None:
+    path = tmp_path / "rows.jsonl"
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "dev-zero":
+        path.symlink_to("/dev/zero")
+    else:
+        (tmp_path / "folder").mkdir()
+        path.symlink_to(tmp_path / "folder")
+    result = store("import", str(path))
+    assert result.exit_code == 2 and "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: ")
+    assert store("queue", "--json").output.strip() == "[]"
+
+
+# ------------------------------------------------ terminal text (issue 15)
+
+ESCAPES = "\x1b[2J\x1b]0;pwned\x07\r\x9b31m\u202eevil\u2066"
+
+
+def test_imported_escape_sequences_are_shown_inert_and_kept_exact(store: Run,
+                                                                 tmp_path: Path) -> None:
+    """Control characters and bidi overrides are stored as typed and shown spelt out."""
+    row = {"code": "CS77", "date": "2017-03-17", "country": "Iraq",
+           "location": {"name": "Mosul" + ESCAPES}, "summary": "a" + ESCAPES + "b",
+           "notes": ["n" + ESCAPES], ESCAPES: "unknown field"}
+    path = tmp_path / "rows.jsonl"
+    path.write_text(json.dumps(row) + "\n")
+    imported = store("import", str(path))
+    assert imported.exit_code == 0, imported.output
+    shown = store("show", "CS77")
+    assert shown.exit_code == 0
+    for text in (shown.stdout, imported.stderr):
+        assert not any(char in text for char in "\x1b\x07\r\x9b\u202e\u2066"), repr(text)
+    assert "a\\x1b[2J\\x1b]0;pwned\\x07\\r\\x9b31m\\u202eevil\\u2066b" in shown.stdout
+    document = json.loads(store("show", "CS77", "--json").stdout)
+    assert document["summary"] == "a" + ESCAPES + "b"
+    assert document["location"]["name"] == "Mosul" + ESCAPES
+    exported = store("export").stdout_bytes
+    assert json.loads(exported)["summary"] == "a" + ESCAPES + "b"
+
+
+def test_arabic_and_its_direction_marks_are_shown_as_they_are(store: Run) -> None:
+    name = "\u0627\u0644\u0645\u0648\u0635\u0644\u200f \u0627\u0644\u062c\u062f\u064a\u062f\u0629"
+    result = store("report", "CS78", "--date", "2017-03-17", "--location", name,
+                   "--country", "Iraq", "--belligerent", "B")
+    assert result.exit_code == 0, result.output
+    assert name in store("show", "CS78").stdout

@@ -104,6 +104,29 @@ def test_matching_with_a_gazetteer_file(run: Run, tmp_path: Path) -> None:
     assert result.exit_code == 2 and "line 2" in result.stderr
 
 
+@pytest.mark.parametrize("radius", ["nan", "NaN", "inf", "-inf", "1e309", "-1", "0", "0.05",
+                                    "500.1", "x", ""])
+def test_a_radius_that_is_no_distance_is_refused(run: Run, radius: str) -> None:
+    """Issue 15: --radius-km nan passed the range check (NaN compares false with both
+    bounds) and failed deep in the matcher. One sentence, exit 2, for each of these."""
+    result = run("strikes", "match", "--radius-km", radius)
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert result.stderr.startswith("error: Invalid value for '--radius-km'")
+    assert result.stderr.count("\n") == 1 and result.stdout == ""
+
+
+def test_a_gazetteer_with_old_mac_line_ends_or_a_byte_order_mark_reads(run: Run,
+                                                                        tmp_path: Path) -> None:
+    run("report", "CI2001", "--date", "2017-03-17", "--location", "Qaraqosh", "--country",
+        "Iraq", "--belligerent", "US-led Coalition")
+    run("strikes", "import", str(lines(tmp_path / "r.jsonl", [REPORT])))
+    gazetteer = tmp_path / "places.csv"
+    gazetteer.write_bytes("\ufeffname,lat,lon\rQaraqosh,36.27,43.38\r".encode())
+    found = json.loads(run("strikes", "match", "--gazetteer", str(gazetteer), "--radius-km",
+                           "20", "--json").stdout)
+    assert found["incidents_not_placed"] == 0  # Qaraqosh was found in the gazetteer
+
+
 @pytest.mark.parametrize(
     ("one", "other"),
     [("Raqqa", "RAQQA"), ("al-Raqqa", "Raqqa"), ("الرقة", "الرقه"), ("Ḥajīn", "Hajin"),

@@ -58,7 +58,7 @@ def audit_verify(session: Session, seal_text: str | None, as_json: bool) -> None
         if report["seal_checked"]:
             say(f"matches the seal at event {seal.events if seal else 0}")
     if not report["intact"]:
-        click.echo(f"error: {report['problem']}", err=True)
+        say(f"error: {report['problem']}", err=True)
         sys.exit(EXIT_REFUSED)
 
 

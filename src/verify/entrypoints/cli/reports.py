@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
+import functools
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -16,19 +15,18 @@ from verify.application.readmodels import MAX_LISTING, STATS_GROUPINGS
 from verify.application.views import StatsDocument
 from verify.domain.values import State
 from verify.entrypoints.cli.incidents import choice
-from verify.entrypoints.cli.support import DATE, Session, emit_json, json_option, pass_session, say
+from verify.entrypoints.cli.support import (
+    DATE,
+    FiniteRange,
+    Session,
+    emit_json,
+    json_option,
+    pass_session,
+    say,
+)
 
-
-class Seconds(click.FloatRange):
-    """A number of seconds within a range; not NaN, not infinite."""
-
-    def convert(self, value: Any, param: click.Parameter | None,
-                ctx: click.Context | None) -> Any:
-        seconds = super().convert(value, param, ctx)
-        if not math.isfinite(seconds):
-            self.fail(f"{value!r} is not a number of seconds", param, ctx)
-        return seconds
-
+SECONDS = functools.partial(FiniteRange, "a number of seconds")
+"""A number of seconds within a range; not NaN, not infinite."""
 
 PROGRESS_FROM_EVENTS = 5000
 """Catching up on more events than this shows a progress bar."""
@@ -162,9 +160,9 @@ def projections_rebuild(session: Session) -> None:
 
 
 @projections.command("run")
-@click.option("--interval", type=Seconds(min=0.05, max=3600), default=1.0, show_default=True,
+@click.option("--interval", type=SECONDS(min=0.05, max=3600), default=1.0, show_default=True,
               help="Seconds to wait between looks at the event log when there is nothing new.")
-@click.option("--stop-after", type=Seconds(min=0, max=10 * 365 * 86400), metavar="SECONDS",
+@click.option("--stop-after", type=SECONDS(min=0, max=10 * 365 * 86400), metavar="SECONDS",
               help="Stop after this long (default: run until interrupted).")
 @pass_session
 def projections_run(session: Session, interval: float, stop_after: float | None) -> None:

@@ -11,6 +11,7 @@ import click
 from verify.entrypoints.cli.support import (
     EXIT_BAD_INPUT,
     EXIT_REFUSED,
+    FiniteRange,
     Session,
     emit_json,
     json_option,
@@ -54,7 +55,7 @@ def strikes_import(session: Session, file: Path, as_json: bool) -> None:
     for outcome in StrikeReports(session.app()).import_rows(read_reports(file), session.actor):
         tally[outcome.status] += 1
         if outcome.status not in (Status.IMPORTED, Status.UNCHANGED):
-            click.echo(f"line {outcome.line}: {outcome.message}", err=True)
+            say(f"line {outcome.line}: {outcome.message}", err=True)
             problems.append({"line": outcome.line, "status": outcome.status.value,
                              "message": outcome.message})
     summary = {"imported": tally[Status.IMPORTED], "unchanged": tally[Status.UNCHANGED],
@@ -91,7 +92,8 @@ def strikes_list(session: Session, as_json: bool) -> None:
 
 
 @strikes.command("match")
-@click.option("--radius-km", type=click.FloatRange(min=0.1, max=500), default=DEFAULT_RADIUS_KM,
+@click.option("--radius-km", type=FiniteRange("a distance in kilometres", min=0.1, max=500),
+              default=DEFAULT_RADIUS_KM,
               show_default=True, help="How far from the incident a reported strike may be.")
 @click.option("--days", type=click.IntRange(min=0, max=30), default=DEFAULT_DAYS,
               show_default=True, help="How many days before or after the incident's day.")

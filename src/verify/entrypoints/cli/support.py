@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import getpass
+import math
 import os
+import re
 import sqlite3
 import sys
 from collections.abc import Callable, Sequence
@@ -27,6 +30,12 @@ from verify.domain.values import CasualtyRange, canonical_code
 
 EXIT_REFUSED = 1
 EXIT_BAD_INPUT = 2
+
+PATH_ERRORS = frozenset({
+    errno.ENAMETOOLONG, errno.EACCES, errno.EPERM, errno.ENOENT, errno.ENOTDIR,
+    errno.EISDIR, errno.ELOOP, errno.EROFS, errno.EEXIST,
+})
+"""What the system says of a path given on the command line: bad input (exit 2)."""
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -166,6 +175,25 @@ class MomentType(click.ParamType[dt.datetime]):
             self.fail(str(error), param, ctx)
 
 
+class FiniteRange(click.FloatRange):
+    """A number within a range, never NaN or infinite (NaN compares false with both bounds).
+
+    ``what`` says what the number is ("a distance in kilometres"), for the refusal.
+    """
+
+    def __init__(self, what: str, min: float | None = None, max: float | None = None,
+                 min_open: bool = False, max_open: bool = False) -> None:
+        super().__init__(min=min, max=max, min_open=min_open, max_open=max_open)
+        self.what = what
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not {self.what}", param, ctx)
+        return number
+
+
 CODE = CodeType()
 COUNT = CountType()
 DATE = DateType()
@@ -193,8 +221,26 @@ def emit_json(document: Any) -> None:
     stream.flush()
 
 
-def say(text: str) -> None:
-    click.echo(text)
+_UNSAFE_ON_A_TERMINAL = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]"
+)
+"""Control characters (C0 but tab and newline, DEL, C1: ESC starts a terminal's escape
+sequences) and the bidi embeddings, overrides and isolates that reorder what is shown."""
+
+
+def for_terminal(text: str) -> str:
+    """Text as a terminal shows it, with each control character spelt out (``\\x1b``).
+
+    What was stored stays as typed; only what a person reads is made inert, so
+    imported text cannot move the cursor, recolour, retitle or reorder the screen.
+    JSON output is never passed through here: it stays exact.
+    """
+    return _UNSAFE_ON_A_TERMINAL.sub(lambda found: ascii(found.group())[1:-1], text)
+
+
+def say(text: str, *, err: bool = False) -> None:
+    """Print a line (or lines) for a person: stdout, or stderr with ``err``."""
+    click.echo(for_terminal(text), err=err)
 
 
 # ------------------------------------------------------------------ errors
@@ -224,12 +270,36 @@ def exit_for(error: BaseException) -> tuple[int, str]:
         return EXIT_REFUSED, "aborted"
     if isinstance(error, click.ClickException):
         return EXIT_BAD_INPUT, error.format_message()
+    if isinstance(error, OSError):
+        return EXIT_BAD_INPUT, os_sentence(error)
     raise error
 
 
+_SHOWN_PATH = 80
+"""Characters of a path a sentence shows; the rest is counted."""
+
+
+def shown_path(path: str | bytes | os.PathLike[str]) -> str:
+    """A path as a sentence shows it: a long one by its two ends and its length."""
+    text = os.fsdecode(path)
+    if len(text) <= _SHOWN_PATH:
+        return text
+    half = _SHOWN_PATH // 2
+    return f"{text[:half]}...{text[-half:]} ({len(text):,} characters)"
+
+
+def os_sentence(error: OSError) -> str:
+    """A path the operating system refused (too long, not allowed, missing) as one sentence."""
+    reason = error.strerror or os.strerror(error.errno or errno.EIO)
+    if error.filename is None:
+        return f"the operating system refused: {reason}"
+    return f"cannot use {shown_path(error.filename)}: {reason}"
+
+
 def one_line(sentence: str) -> str:
-    """An error as one line: whatever a user typed into it cannot start a second one."""
-    return " ".join(sentence.split())
+    """An error as one line: whatever a user typed into it cannot start a second one, nor
+    send the terminal an escape sequence."""
+    return for_terminal(" ".join(sentence.split()))
 
 
 def _is_text(argument: str) -> bool:
@@ -272,6 +342,14 @@ class VerifyGroup(click.Group):
             sys.exit(0)
         except (VerifyError, ValidationError, click.ClickException, click.Abort,
                 PersistenceError, MapperDeserialisationError, sqlite3.Error) as error:
+            code, sentence = exit_for(error)
+            click.echo(f"error: {one_line(sentence)}", err=True)
+            sys.exit(code)
+        except OSError as error:
+            # A path the system refuses (a store name over 255 bytes, a folder one may
+            # not write to): said as the system says it. Other OSErrors stay tracebacks.
+            if error.errno not in PATH_ERRORS:
+                raise
             code, sentence = exit_for(error)
             click.echo(f"error: {one_line(sentence)}", err=True)
             sys.exit(code)

@@ -18,7 +18,14 @@ if TYPE_CHECKING:
 
 from verify.application.messages import today_utc
 from verify.domain.dates import DateOrder
-from verify.entrypoints.cli.support import EXIT_BAD_INPUT, Session, emit_json, json_option, say
+from verify.entrypoints.cli.support import (
+    EXIT_BAD_INPUT,
+    Session,
+    emit_json,
+    json_option,
+    say,
+    shown_path,
+)
 
 EXPORT_FORMATS = ("jsonl", "csv", "geojson")
 
@@ -112,8 +119,7 @@ class ImportReport:
         for warning in outcome.warnings:
             self.warnings.append({"line": outcome.line, "code": outcome.code,
                                   "field": warning.field, "reason": warning.reason})
-            click.echo(f"line {outcome.line}: warning: {warning.field}: {warning.reason}",
-                       err=True)
+            say(f"line {outcome.line}: warning: {warning.field}: {warning.reason}", err=True)
         if outcome.status in (Status.INVALID, Status.REFUSED):
             self.refused.append({"line": outcome.line, "code": outcome.code,
                                  "reason": outcome.message})
@@ -122,7 +128,7 @@ class ImportReport:
                                      "reason": outcome.message})
         else:
             return
-        click.echo(f"line {outcome.line}: {outcome.message}", err=True)
+        say(f"line {outcome.line}: {outcome.message}", err=True)
 
     def document(self) -> dict[str, object]:
         from verify.application.importing import Status
@@ -189,16 +195,34 @@ def _destination(output: Path | None) -> Iterator[IO[bytes]]:
         stream.flush()
         return
     folder = output.parent if str(output.parent) else Path(".")
-    if not folder.is_dir():
-        raise click.BadParameter(f"the folder {folder} does not exist", param_hint="--output")
-    handle, temporary = tempfile.mkstemp(prefix=f".{output.name}.", dir=folder)
+    try:
+        if not folder.is_dir():
+            raise click.BadParameter(f"the folder {folder} does not exist",
+                                     param_hint="--output")
+        # A short temporary name: the output's own name may be near the system's limit.
+        handle, temporary = tempfile.mkstemp(prefix=".verify-export-", suffix=".part",
+                                             dir=folder)
+    except OSError as error:
+        raise _unwritable(output, error) from None
     try:
         with os.fdopen(handle, "wb") as stream:
             yield stream
         os.replace(temporary, output)
+    except OSError as error:
+        Path(temporary).unlink(missing_ok=True)
+        if isinstance(error, BrokenPipeError):
+            raise
+        raise _unwritable(output, error) from None
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _unwritable(output: Path, error: OSError) -> click.BadParameter:
+    """The export cannot be written where asked: one sentence; nothing is left behind."""
+    return click.BadParameter(
+        f"cannot write {shown_path(output)}: {error.strerror or error}",
+        param_hint="--output")
 
 
 COMMANDS = (import_, export)
