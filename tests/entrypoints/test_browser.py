@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -212,7 +213,7 @@ def team_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         assert done.exit_code == 0, done.output
     assert show(store, "CS9001")["proposal"] is not None
     port = free_port()
-    env = {**os.environ, "VERIFY_SECRET_KEY": "k" * 48}
+    env = {**os.environ, "VERIFY_SECRET_KEY": secrets.token_hex(32)}
     process = subprocess.Popen(
         [sys.executable, "-c", "from verify.entrypoints.cli import main; main()",
          "--store", str(store), "--team", str(team), "serve", "--port", str(port)],

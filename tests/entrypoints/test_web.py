@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 import shutil
 import threading
 from collections.abc import Iterator
@@ -23,6 +24,9 @@ from verify.entrypoints.web.app import create_app
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 VERSION = re.compile(r'name="version" value="(\d+)"')
 ERROR = re.compile(r'class="error"[^>]*>([^<]*)<')
+LOCAL = "http://127.0.0.1"
+"""Where the tests' requests go: a loopback name, the only host a server without a team
+answers to."""
 
 
 class Browser:
@@ -74,7 +78,7 @@ def demo_store(store_url: str, demo_file: Path) -> str:
 def browser(demo_store: str) -> Iterator[Browser]:
     app = VerifyApp(env={**parse_store(demo_store).env(), "CREATE_TABLE": "n"})
     with TestClient(create_app(parse_store(demo_store), team_file=None, local_actor="web",
-                               app=app)) as client:
+                               app=app), base_url=LOCAL) as client:
         yield Browser(client)
     app.close()
 
@@ -273,7 +277,8 @@ def team_file(tmp_path: Path) -> Path:
 @pytest.fixture
 def team_client(demo_store: str, team_file: Path) -> Iterator[TestClient]:
     with TestClient(create_app(parse_store(demo_store), team_file=team_file,
-                               local_actor="nobody", secret_key="k" * 32)) as client:
+                               local_actor="nobody", secret_key=secrets.token_hex(32)),
+                    base_url=LOCAL) as client:
         yield client
 
 
@@ -294,7 +299,7 @@ def test_a_team_needs_signing_in(team_client: TestClient) -> None:
     assert sign_in(team_client, "zoe", "zoe-passphrase") == 401
     assert sign_in(team_client, "amira", "amira-passphrase") == 303
     assert team_client.get("/").status_code == 200
-    basic = TestClient(team_client.app).get("/api/incidents/CS1095",
+    basic = TestClient(team_client.app, base_url=LOCAL).get("/api/incidents/CS1095",
                                             auth=("lina", "lina-passphrase"))
     assert basic.status_code == 200
 
@@ -357,7 +362,7 @@ def test_get_requests_only_read(demo_store: str, monkeypatch: pytest.MonkeyPatch
 
     monkeypatch.setattr(app, "catch_up", recorded)
     with TestClient(create_app(parse_store(demo_store), team_file=None, local_actor="web",
-                               app=app)) as client:
+                               app=app), base_url=LOCAL) as client:
         before = events(demo_store, "CS1095")
         assert cli_run(demo_store, "note", "CS1095", "written elsewhere").exit_code == 0
         for path in ("/", "/stats", "/search?q=Mosul", "/api/queue", "/api/stats",

@@ -55,6 +55,7 @@ from verify.domain.values import (
     canonical_code,
     is_web_address,
 )
+from verify.entrypoints.web import sessions
 from verify.entrypoints.web.actions import ACTIONS, Fields, report_incident
 from verify.entrypoints.web.auth import (
     BadCsrfToken,
@@ -65,6 +66,9 @@ from verify.entrypoints.web.auth import (
     csrf_token,
 )
 from verify.entrypoints.web.freshness import ReadModelKeeper
+from verify.entrypoints.web.hosts import AllowedHosts, HostPolicy
+from verify.entrypoints.web.passwords import PasswordChecks
+from verify.entrypoints.web.throttle import Throttled
 
 SECURITY_HEADERS = {
     # Nothing runs on these pages: no script at all, styles from this site only, no
@@ -85,6 +89,9 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorDocument, "description": "bad input: the sentence says what"},
     401: {"model": ErrorDocument, "description": "a team's server: sign in or use Basic auth"},
     404: {"model": ErrorDocument, "description": "no incident has this code"},
+    429: {"model": ErrorDocument, "description": (
+        "a team's server: too many failed sign-ins for this name or from this address "
+        "(Basic credentials count); try again after the Retry-After header's seconds")},
     503: {"model": ErrorDocument, "description": "the store could not be used"},
 }
 T = TypeVar("T")
@@ -107,18 +114,18 @@ class Web:
             precisions=[p.value for p in Precision],
         )
 
-    def identify(self, request: Request, *, api: bool = False) -> Identity:
-        return self.gate.identify(request, allow_basic=api)
+    def identify(self, request: Request) -> Identity:
+        return self.gate.identify(request)
 
     def page(self, request: Request, template: str, status: int = 200,
-             **context: Any) -> HTMLResponse:
+             headers: dict[str, str] | None = None, **context: Any) -> HTMLResponse:
         identity: Identity | None = context.pop("identity", None)
         return self.templates.TemplateResponse(
             request, template,
             {"identity": identity, "csrf": csrf_token(request),
-             "team": self.gate.team is not None, "flash": request.session.pop("flash", None),
-             **context},
-            status_code=status,
+             "team": self.gate.team_file is not None,
+             "flash": request.session.pop("flash", None), **context},
+            status_code=status, headers=headers,
         )
 
     def incident_page(self, request: Request, identity: Identity, code: str, *,
@@ -154,13 +161,25 @@ def _status(error: VerifyError) -> int:
 
 
 def create_app(store: StoreLocation, *, team_file: Path | None, local_actor: str,
-               secret_key: str | None = None, app: VerifyApp | None = None) -> FastAPI:
+               secret_key: str | None = None, app: VerifyApp | None = None,
+               hosts: HostPolicy | None = None,
+               passwords: PasswordChecks | None = None) -> FastAPI:
     """The web application over one store (which must exist).
 
     An application given must take its team from ``team_file`` too; without one
     the application made here reads the team the gate reads, at each command.
+    The session key is ``secret_key``, else ``VERIFY_SECRET_KEY``, else a new
+    random one; one given must hold at least 32 random bytes (refused otherwise).
+    The host names answered are ``hosts``, else those `HostPolicy` reads from
+    ``VERIFY_ALLOWED_HOSTS``.
     """
-    gate = Gate(team_file, local_actor)
+    configured = secret_key if secret_key is not None else os.environ.get("VERIFY_SECRET_KEY")
+    key = sessions.secret_key(configured) if configured is not None else secrets.token_hex(32)
+    policy = hosts or HostPolicy.from_environment(team=team_file is not None)
+    gate = Gate(team_file, local_actor, passwords=passwords)
+    team = gate.team
+    if team is not None:  # the decoy every unknown name is checked against, made once now
+        gate.passwords.decoy_now(member.password_hash for member in team.members.values())
     verify_app = app or VerifyApp(env={**store.env(), "CREATE_TABLE": "n"},
                                   team=lambda: gate.team)
     web = Web(verify_app, gate)
@@ -170,6 +189,7 @@ def create_app(store: StoreLocation, *, team_file: Path | None, local_actor: str
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
         keeper.stop()
+        gate.passwords.close()
 
     api = FastAPI(
         lifespan=lifespan,
@@ -181,10 +201,9 @@ def create_app(store: StoreLocation, *, team_file: Path | None, local_actor: str
     )
     api.add_middleware(
         SessionMiddleware,
-        secret_key=secret_key or os.environ.get("VERIFY_SECRET_KEY") or secrets.token_hex(32),
-        session_cookie="verify_session", same_site="strict",
+        secret_key=key, session_cookie="verify_session", same_site="strict",
         https_only=os.environ.get("VERIFY_SECURE_COOKIE") == "1",
-        max_age=12 * 3600,
+        max_age=sessions.SESSION_HOURS * 3600,
     )
     api.state.web = web
     api.state.keeper = keeper
@@ -194,6 +213,9 @@ def create_app(store: StoreLocation, *, team_file: Path | None, local_actor: str
         response: Response = await call_next(request)
         response.headers.update(SECURITY_HEADERS)
         return response
+
+    # Outermost: a request for another host name is refused before anything reads it.
+    api.add_middleware(AllowedHosts, policy=policy, headers=SECURITY_HEADERS)
 
     @api.get("/style.css", include_in_schema=False)
     async def stylesheet() -> Response:
@@ -213,6 +235,14 @@ def create_app(store: StoreLocation, *, team_file: Path | None, local_actor: str
         return web.page(request, "error.html", 403, message=(
             "this form is out of date or did not come from this site; reload the page and "
             "submit it again (nothing was recorded)"))
+
+    @api.exception_handler(Throttled)
+    async def throttled(request: Request, error: Throttled) -> Response:
+        wait = {"Retry-After": str(error.retry_after)}
+        if request.url.path.startswith("/api/"):
+            return Response(json_bytes({"error": str(error)}), 429, media_type=JSON,
+                            headers=wait)
+        return web.page(request, "error.html", 429, wait, message=str(error))
 
     @api.exception_handler(VerifyError)
     async def verify_error(request: Request, error: VerifyError) -> Response:
@@ -261,17 +291,14 @@ def create_app(store: StoreLocation, *, team_file: Path | None, local_actor: str
         identity = web.identify(request)
         chosen = ACTIONS.get(action)
         if chosen is None:
-            raise InvalidInput(f"there is no action {action!r} on an incident")
-        seen = form.get("version", "")
-        if not seen.isdigit():
-            raise InvalidInput("the form does not say which version of the incident it was "
-                               "made from; reload the page")
+            raise InvalidInput(f"there is no action {action[:40]!r} on an incident")
+        seen = _version(form.get("version", ""))
 
         def perform() -> Response:
             canonical = _code(code)
             try:
                 message = chosen.perform(verify_app, canonical, Fields(form), identity.name,
-                                         int(seen))
+                                         seen)
             except ConcurrentChange:
                 return web.incident_page(
                     request, identity, canonical, status=409,
@@ -352,8 +379,13 @@ def create_app(store: StoreLocation, *, team_file: Path | None, local_actor: str
         target = _local(form.get("next", "/"))
         if web.gate.team is None:
             return RedirectResponse(target, status_code=303)
-        signed_in = await threaded(lambda: web.gate.sign_in(
-            request, form.get("name", "").strip(), form.get("password", "")))
+        try:
+            signed_in = await web.gate.sign_in(request, form.get("name", "").strip(),
+                                               form.get("password", ""))
+        except Throttled as error:
+            return web.page(request, "sign_in.html", 429,
+                            {"Retry-After": str(error.retry_after)}, next=target,
+                            error=str(error))
         if not signed_in:
             return web.page(request, "sign_in.html", 401, next=target,
                             error="that name and password do not match a member of the team")
@@ -363,7 +395,7 @@ def create_app(store: StoreLocation, *, team_file: Path | None, local_actor: str
     async def sign_out(request: Request) -> Response:
         form = await request.form()
         check_csrf(request, form.get("csrf"))
-        request.session.clear()
+        web.gate.sign_out(request)
         return RedirectResponse("/sign-in", status_code=303)
 
     # -------------------------------------------------------------------- API
@@ -377,7 +409,7 @@ def create_app(store: StoreLocation, *, team_file: Path | None, local_actor: str
                 "a bare date means the end of that day")),
             version: int | None = Query(default=None, ge=1, description="or at this version"),
     ) -> Response:
-        web.identify(request, api=True)
+        await web.gate.identify_api(request)
         view = await threaded(lambda: verify_app.show(
             _code(code), as_of=_moment(as_of) if as_of else None, version=version))
         return Response(json_bytes(view), media_type=JSON)
@@ -385,7 +417,7 @@ def create_app(store: StoreLocation, *, team_file: Path | None, local_actor: str
     @api.get("/api/incidents/{code}/history", response_model=list[HistoryEntry],
              responses=ERRORS, summary="As `verify history CODE --json`")
     async def api_history(request: Request, code: str, public: bool = False) -> Response:
-        web.identify(request, api=True)
+        await web.gate.identify_api(request)
         entries = await threaded(lambda: verify_app.history(_code(code), public=public))
         return Response(json_bytes(entries), media_type=JSON)
 
@@ -394,7 +426,7 @@ def create_app(store: StoreLocation, *, team_file: Path | None, local_actor: str
     async def api_queue(request: Request, state: State | None = None,
                         belligerent: str | None = None, country: str | None = None,
                         limit: int | None = Query(default=None, ge=1, le=MAX_LISTING)) -> Response:
-        web.identify(request, api=True)
+        await web.gate.identify_api(request)
 
         def entries() -> list[QueueEntry]:
             keeper.fresh()
@@ -407,7 +439,7 @@ def create_app(store: StoreLocation, *, team_file: Path | None, local_actor: str
              summary="As `verify stats --json`")
     async def api_stats(request: Request, by: str = Query(
             default="month", pattern="^(" + "|".join(STATS_GROUPINGS) + ")$")) -> Response:
-        web.identify(request, api=True)
+        await web.gate.identify_api(request)
 
         def figures() -> StatsDocument:
             keeper.fresh()
@@ -416,6 +448,15 @@ def create_app(store: StoreLocation, *, team_file: Path | None, local_actor: str
         return Response(json_bytes(await threaded(figures)), media_type=JSON)
 
     return api
+
+
+def _version(text: str) -> int:
+    """The version a form was made from, as its page wrote it (a number, nothing else)."""
+    text = text.strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= 9):
+        raise InvalidInput("the form does not say which version of the incident it was "
+                           "made from; reload the page")
+    return int(text)
 
 
 def _code(code: str) -> str:
