@@ -1,22 +1,38 @@
-"""The JSON API, driven from its own OpenAPI document with random and hostile input.
+"""The web server driven with random and hostile requests: every route, on both stores.
 
-Schemathesis reads /openapi.json and generates requests for every operation
-(valid and invalid parameters, odd Unicode, huge numbers); the properties:
-no answer is a 5xx, every answer conforms to the document, and no request
-appends an event. A second property drives the incident forms (which the
-document leaves out: they are HTML) with random field values and a valid
-CSRF token: a rejected form appends nothing.
+Schemathesis reads /openapi.json and generates requests for every API
+operation (valid and invalid parameters, odd Unicode, huge numbers): no answer
+is a 5xx, every answer conforms to the document, and no request appends an
+event. Hypothesis drives the incident forms (which the document leaves out:
+they are HTML) with random field values and a valid CSRF token: a rejected
+form appends nothing. Then a seeded fuzzer sends thousands of requests to
+every route the application serves (read from its route table, so a new
+route cannot be left out), to a server without a team and to a team's, with
+hostile hosts, CSRF tokens, bodies, cookies and credentials mixed in: no
+answer is a 5xx or shows a traceback, a refused request appends nothing, and
+a request for another host is refused. Run with ``-s`` to see the counts.
 """
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import json
+import os
+import random
 import re
+import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
+import httpx
 import pytest
 import schemathesis
+from argon2 import PasswordHasher
 from click.testing import CliRunner
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -31,7 +47,10 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from verify.adapters.store import parse_store
+from verify.adapters.team_file import write_team
 from verify.application.app import VerifyApp
+from verify.domain.duties import Member, Role, Team
+from verify.domain.values import State
 from verify.entrypoints.cli import cli
 from verify.entrypoints.web.actions import ACTIONS
 from verify.entrypoints.web.app import create_app
@@ -175,3 +194,404 @@ def test_random_forms_never_fail_and_rejected_ones_append_nothing(
     print(f"form cases: {seen['runs']}, accepted {seen['accepted']}")
     assert seen["runs"] >= FORM_EXAMPLES // 2
     assert seen["accepted"] > 0, "no random form was accepted: the generator is too narrow"
+
+
+# ------------------------------------------------------ every route, randomized
+
+
+FUZZ_REQUESTS = 5_000
+"""Randomized requests per store, half to a server without a team and half to a team's
+(docs/security.md quotes it). With SQLite and PostgreSQL, 10,000 a run."""
+
+FUZZ_SEED = 15
+"""Fixed, so a failure reproduces; FUZZ_SEED=N in the environment explores another run."""
+
+CHEAP = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+"""The fuzzed team's hashes: Argon2 at its cheapest, so sign-ins cost little."""
+
+WORDS = [
+    "", " ", "x", "Mosul", "قصف على الموصل", "\u202eevil", "\x00", "a\x00b", "\r\nSet-Cookie: a=1",
+    "'; DROP TABLE stored_events;--", "$(rm -rf /)", "<script>alert(1)</script>", "{{ 7*7 }}",
+    "../../etc/passwd", "%00", "%ff", "9" * 40, "-1", "0", "1", "2", "1e309", "-1e309", "NaN",
+    "inf", "0x10", "1_000", "²", "\u0661\u0662", "2017-02-30", "0000-01-01", "9999-12-31",
+    "1899-12-31", "2017-03-17", "2017-03-17T10:00:00+14:00", "2017-03-17T10:00:00-99:00",
+    "17 March 2017", "26 أكتوبر 2025", "\u0661\u0667/\u0660\u0663/\u0662\u0660\u0661\u0667",
+    "2999-01-01", "at least 30", "30+", "1-2", "5-3", "-5", "s1", "s2", "s99", "k1", "c1",
+    "A", "B", "F", "Z", "6", "7", "media", "ngo", "declared", "likely", "credible",
+    "non_credible", "weak", "fair", "confirmed", "upheld", "dismissed", "combatants",
+    "other_party", "CS1095", "cs1080", "CI1050", "ZZ1", "Coalition", "Russia",
+    "https://example.org/a", "https://مثال.إختبار/مسار", " JavaScript:alert(1)", "ftp://x",
+    "https://" + "a" * 9_000, "é" * 300, "🔑" * 20, "true", "false", "on", "reported", "graded",
+    "disputed", "month", "grade", "belligerent", "country", "neighbourhood", "exact",
+]
+"""Values people and attackers type: valid ones, near misses, and hostile ones."""
+
+RANGES = [(0x20, 0x7E), (0x0600, 0x06FF), (0x00, 0x1F), (0x200B, 0x202E), (0x0300, 0x036F),
+          (0x00A0, 0x02FF), (0x1F300, 0x1F64F), (0xFFF0, 0xFFFF), (0x10000, 0x10FFFF)]
+
+FORM_FIELDS = sorted({name for fields in PLAUSIBLE.values() for name in fields}
+                     | {"group", "published", "report", "distance_km", "conceded_killed",
+                        "party", "injured", "protected", "lat", "lon", "precision", "summary"})
+
+HOSTILE_HOSTS = ["attacker.example", "attacker.example:8765", "127.0.0.1.nip.io", "localhost.",
+                 "", "[::1", "localhost:port", "evil.example\tx", "ünïcode.example", "a" * 300]
+"""Host headers no server answers: names the attacker controls, and unreadable ones."""
+NUMBERED_HOSTS = ["0.0.0.0", "[::]", "10.1.2.3:8765", "[2001:db8::1]"]
+"""Hosts written as numbers: refused without a team (loopback only), answered with one."""
+ODD_CSRF = ["", "é", "токен", "🔑" * 40, "\u202e" * 20, "x" * 5_000, "null", "%00"]
+ODD_AUTH = ["Basic", "Basic !!!", "Basic " + base64.b64encode(b"\xff\xfe").decode(),
+            "Basic " + base64.b64encode(b"rana:wrong").decode(),
+            "Basic " + base64.b64encode("نور:كلمة".encode()).decode(), "Bearer x", "x" * 3000]
+
+
+def fuzz_text(rng: random.Random) -> str:
+    roll = rng.random()
+    if roll < 0.6:
+        return rng.choice(WORDS)
+    if roll < 0.97:
+        low, high = rng.choice(RANGES)
+        return "".join(chr(rng.randint(low, high)) for _ in range(rng.randint(0, 40)))
+    return rng.choice("Aأ") * rng.choice([1_000, 70_000])
+
+
+@dataclass
+class Call:
+    """One request: the route it exercises and how it is sent."""
+
+    route: tuple[str, str]
+    method: str
+    path: str
+    options: dict[str, Any] = field(default_factory=dict)
+    fresh: bool = False  # on a client of its own (signing in or out would end the session)
+    """Sent by a browser of its own (signing in or out, or a forged cookie, would change
+    the session of the fuzzer's browser)."""
+    hostile_host: bool = False
+
+
+class Fuzzer:
+    """Makes random requests for every route of one server."""
+
+    def __init__(self, rng: random.Random, observer: VerifyApp, codes: list[str], *,
+                 team: bool) -> None:
+        self.rng = rng
+        self.team = team
+        self.observer = observer
+        self.codes = codes
+        self.versions: dict[str, int] = {}
+        self.csrf = ""
+
+    def version(self, code: str) -> int:
+        if code not in self.versions:
+            try:
+                self.versions[code] = self.observer.show(code).version
+            except Exception:  # not an incident (yet): any number will do
+                self.versions[code] = 1
+        return self.versions[code]
+
+    def text(self) -> str:
+        return fuzz_text(self.rng)
+
+    def code(self) -> str:
+        roll = self.rng.random()
+        if roll < 0.75:
+            return self.rng.choice(self.codes)
+        if roll < 0.85:
+            return self.rng.choice(self.codes).lower()
+        return self.text()[:60] or "x"
+
+    def params(self, **choices: Callable[[], str]) -> dict[str, str]:
+        # A URL's query holds at most 64 KiB on the way out of any client.
+        return {name: choose()[:4_000] for name, choose in choices.items()
+                if self.rng.random() < 0.5}
+
+    def form(self, fields: dict[str, str]) -> dict[str, str]:
+        data = dict(fields)
+        for key in list(data):
+            roll = self.rng.random()
+            if roll < 0.2:
+                data[key] = self.text()
+            elif roll < 0.25:
+                del data[key]
+        for _ in range(self.rng.choice([0, 0, 0, 1, 2])):
+            data[self.rng.choice(FORM_FIELDS)] = self.text()
+        if self.rng.random() < 0.92:
+            data["csrf"] = self.csrf
+        elif self.rng.random() < 0.8:
+            data["csrf"] = self.rng.choice(ODD_CSRF)
+        return data
+
+    def seen(self, code: str) -> str:
+        roll = self.rng.random()
+        current = self.version(code)
+        if roll < 0.8:
+            return str(current)
+        if roll < 0.9:
+            return str(current - 1)
+        return self.text()[:20]
+
+    def state(self) -> str:
+        return self.rng.choice([*(state.value for state in State), self.text()])
+
+    def grouping(self) -> str:
+        return self.rng.choice(["month", "grade", "belligerent", "country", self.text()])
+
+    def moment(self) -> str:
+        return self.rng.choice(["2017-03-17", "2017-03-17T12:00:00Z", "2030-01-01", self.text()])
+
+    def number(self) -> str:
+        return self.rng.choice(["1", "2", "5", "0", "-1", "1000000", "1000001", "9" * 30,
+                                self.text()])
+
+    # One way to make a request for each route of the application.
+
+    def queue_page(self) -> Call:
+        return Call(("GET", "/"), "GET", "/", {"params": self.params(
+            state=self.state, belligerent=self.text, country=self.text)})
+
+    def incident_page(self) -> Call:
+        return Call(("GET", "/incidents/{code}"), "GET", f"/incidents/{quote(self.code(), '')}",
+                    {"params": self.params(as_of=self.moment, version=self.number)})
+
+    def incident_form(self) -> Call:
+        code = self.code()
+        action = self.rng.choice([*ACTIONS, *ACTIONS, self.text()[:30] or "x"])
+        data = self.form(PLAUSIBLE.get(action, {}))
+        if self.rng.random() < 0.97:
+            data["version"] = self.seen(code)
+        return Call(("POST", "/incidents/{code}/{action}"), "POST",
+                    f"/incidents/{quote(code, '')}/{quote(action, '')}", {"data": data})
+
+    def report_form(self) -> Call:
+        return Call(("GET", "/report"), "GET", "/report")
+
+    def report(self) -> Call:
+        fields = {**PLAUSIBLE["report"], "code": f"CS{self.rng.randint(9000, 99999)}"}
+        return Call(("POST", "/report"), "POST", "/report", {"data": self.form(fields)})
+
+    def stats_page(self) -> Call:
+        return Call(("GET", "/stats"), "GET", "/stats", {"params": self.params(by=self.grouping)})
+
+    def search_page(self) -> Call:
+        return Call(("GET", "/search"), "GET", "/search", {"params": self.params(q=self.text)})
+
+    def sign_in_form(self) -> Call:
+        return Call(("GET", "/sign-in"), "GET", "/sign-in",
+                    {"params": self.params(next=self.text)}, fresh=True)
+
+    def sign_in(self) -> Call:
+        name = self.rng.choice(["rana", "amira", "lina", "omar", self.text()[:200]])
+        password = self.rng.choice([f"{name}-passphrase", self.text()])
+        data = self.form({"name": name, "password": password, "next": self.text()})
+        return Call(("POST", "/sign-in"), "POST", "/sign-in", {"data": data}, fresh=True)
+
+    def sign_out(self) -> Call:
+        return Call(("POST", "/sign-out"), "POST", "/sign-out", {"data": self.form({})},
+                    fresh=True)
+
+    def stylesheet(self) -> Call:
+        return Call(("GET", "/style.css"), "GET", "/style.css")
+
+    def openapi(self) -> Call:
+        return Call(("GET", "/openapi.json"), "GET", "/openapi.json")
+
+    def api_incident(self) -> Call:
+        return Call(("GET", "/api/incidents/{code}"), "GET",
+                    f"/api/incidents/{quote(self.code(), '')}",
+                    {"params": self.params(as_of=self.moment, version=self.number)})
+
+    def api_history(self) -> Call:
+        return Call(("GET", "/api/incidents/{code}/history"), "GET",
+                    f"/api/incidents/{quote(self.code(), '')}/history",
+                    {"params": self.params(public=lambda: self.rng.choice(
+                        ["true", "false", "1", "0", "yes", self.text()]))})
+
+    def api_queue(self) -> Call:
+        return Call(("GET", "/api/queue"), "GET", "/api/queue", {"params": self.params(
+            state=self.state, belligerent=self.text, country=self.text, limit=self.number)})
+
+    def api_stats(self) -> Call:
+        return Call(("GET", "/api/stats"), "GET", "/api/stats",
+                    {"params": self.params(by=self.grouping)})
+
+    def routes(self) -> dict[tuple[str, str], Callable[[], Call]]:
+        makers = [self.queue_page, self.incident_page, self.incident_form, self.report_form,
+                  self.report, self.stats_page, self.search_page, self.sign_in_form,
+                  self.sign_in, self.sign_out, self.stylesheet, self.openapi,
+                  self.api_incident, self.api_history, self.api_queue, self.api_stats]
+        return {maker().route: maker for maker in makers}
+
+    def spoil(self, call: Call) -> Call:
+        """Sometimes, what an attacker or a broken client sends instead."""
+        roll = self.rng.random()
+        headers: dict[str, str | bytes] = {}
+        if roll < 0.04:
+            hosts = HOSTILE_HOSTS if self.team else HOSTILE_HOSTS + NUMBERED_HOSTS
+            headers["Host"] = self.rng.choice(hosts).encode()  # any bytes, as sent
+            call.hostile_host = True
+        elif roll < 0.07:
+            call.method = self.rng.choice(["HEAD", "PUT", "DELETE", "PATCH", "OPTIONS",
+                                           "GET" if call.method == "POST" else "POST"])
+        elif roll < 0.10 and call.method == "POST":
+            body = self.rng.choice([b"%ff%fe=%c0%af&csrf=" + self.csrf.encode(), b"\xff" * 50,
+                                    b"a=" + b"%" * 20, b"=" * 1000, b"&&&&"])
+            kind = self.rng.choice(["application/x-www-form-urlencoded",
+                                    "multipart/form-data; boundary=x", "multipart/form-data",
+                                    "application/json", "text/plain"])
+            call.options = {"content": body}
+            headers["Content-Type"] = kind
+        elif roll < 0.12 and call.method == "POST":
+            call.options = {"files": {"csrf": ("csrf.txt", self.csrf.encode()),
+                                      "text": ("a.bin", b"\x00" * 100)},
+                            "data": {"version": "1"}}
+        elif roll < 0.15 and call.fresh:
+            headers["Cookie"] = self.rng.choice(["verify_session=forged", "verify_session=",
+                                                 "verify_session=" + "a" * 5000, "=;;=="])
+        elif roll < 0.18:
+            headers["Authorization"] = self.rng.choice(ODD_AUTH)
+        elif roll < 0.22:
+            params = dict(call.options.get("params") or {})
+            params[self.text()[:20] or "k"] = self.text()[:4_000]
+            call.options["params"] = params
+        if headers:
+            call.options["headers"] = headers
+        return call
+
+
+def routes_of(api: FastAPI) -> set[tuple[str, str]]:
+    """Every (method, path) the application serves, read from its route table."""
+    found: set[tuple[str, str]] = set()
+    for route in api.routes:
+        methods, path = getattr(route, "methods", None), getattr(route, "path", None)
+        if methods and path:
+            found |= {(method, path) for method in methods if method != "HEAD"}
+    return found
+
+
+@dataclass
+class Tally:
+    """What one fuzz run sent and got back."""
+
+    requests: int = 0
+    by_route: Counter[tuple[str, str]] = field(default_factory=Counter)
+    statuses: Counter[int] = field(default_factory=Counter)
+    accepted: int = 0
+    failures: list[str] = field(default_factory=list)
+
+
+async def fuzz_server(api: FastAPI, fuzzer: Fuzzer, requests: int, tally: Tally, *,
+                      member: tuple[str, str] | None) -> None:
+    """Send ``requests`` random requests; record every answer that breaks a promise."""
+    makers = fuzzer.routes()
+    assert routes_of(api) == set(makers), (
+        "every route must be fuzzed: add a maker to Fuzzer for "
+        f"{sorted(routes_of(api) ^ set(makers))}")
+    rng = fuzzer.rng
+
+    def client(address: str = "127.0.0.1") -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=api, raise_app_exceptions=False,
+                                        client=(address, 40000))
+        return httpx.AsyncClient(transport=transport, base_url=LOCAL)
+
+    async def csrf_of(browser: httpx.AsyncClient) -> str:
+        page = await browser.get("/sign-in")
+        return CSRF.search(page.text).group(1)  # type: ignore[union-attr]
+
+    async with client() as signed_in, client() as stranger:
+        fuzzer.csrf = await csrf_of(signed_in)
+        if member is not None:
+            answer = await signed_in.post("/sign-in", data={
+                "csrf": fuzzer.csrf, "name": member[0], "password": member[1]})
+            assert answer.status_code == 303, answer.status_code
+            fuzzer.csrf = await csrf_of(signed_in)
+        events = stored_events(fuzzer.observer)
+        routes = list(makers)
+        for _ in range(requests):
+            make = makers[rng.choice(routes)]
+            own = make().fresh or rng.random() < 0.1
+            browser = signed_in if member is None or rng.random() < 0.9 else stranger
+            saved = fuzzer.csrf
+            if own:
+                browser = client(f"10.{rng.randint(0, 255)}.{rng.randint(0, 255)}.1")
+                if rng.random() < 0.7:  # as a browser would: the form's page first
+                    fuzzer.csrf = await csrf_of(browser)
+                    tally.requests += 1
+                    tally.by_route[("GET", "/sign-in")] += 1
+            call = make()
+            call.fresh = own
+            call = fuzzer.spoil(call)
+            fuzzer.csrf = saved
+            try:
+                response = await asyncio.wait_for(
+                    browser.request(call.method, call.path, **call.options), 60)
+            finally:
+                if own:
+                    await browser.aclose()
+            tally.requests += 1
+            tally.by_route[call.route] += 1
+            tally.statuses[response.status_code] += 1
+            now = stored_events(fuzzer.observer)
+            appended, events = now > events, now
+            form_accepted = call.method == "POST" and response.status_code == 303 \
+                and call.route in {("POST", "/incidents/{code}/{action}"), ("POST", "/report")}
+            if form_accepted:
+                tally.accepted += 1
+                fuzzer.versions.clear()
+                location = response.headers.get("location", "")
+                if call.route == ("POST", "/report") and location.startswith("/incidents/"):
+                    fuzzer.codes.append(location.removeprefix("/incidents/"))
+            problem = None
+            if response.status_code >= 500:
+                problem = f"answered {response.status_code}"
+            elif appended and not form_accepted:
+                problem = f"appended events while answering {response.status_code}"
+            elif call.hostile_host and response.status_code != 400:
+                problem = f"answered {response.status_code} for a host it must refuse"
+            elif "Traceback" in response.text:
+                problem = "showed a traceback"
+            if problem:
+                tally.failures.append(f"{call.method} {call.path} {call.options!r:.300}: "
+                                      f"{problem}: {response.text[:200]!r}")
+
+
+def test_every_route_answers_random_requests_without_a_5xx(
+        store: str, store_url: str, tmp_path: Path) -> None:
+    """Every page, form and API route, with and without a team: 0 answers >= 500, nothing
+    appended by a request that was refused, and every other host refused."""
+    team_file = tmp_path / "team.toml"
+    write_team(Team(members={
+        name: Member(name=name, role=role, password_hash=CHEAP.hash(f"{name}-passphrase"))
+        for name, role in [("rana", Role.REVIEWER), ("amira", Role.ANALYST),
+                           ("lina", Role.AUDITOR)]} | {
+        "omar": Member(name="omar", role=Role.REPORTER)}), team_file)
+    seed = int(os.environ.get("FUZZ_SEED", FUZZ_SEED))
+    observer = VerifyApp(env={**parse_store(store).env(), "CREATE_TABLE": "n"})
+    codes = [entry["code"] for entry in json.loads(
+        CliRunner().invoke(cli, ["--store", store, "queue", "--json"]).stdout)]
+    codes += ["CI1050", "CS1080", "ZZ404"]
+    tally = Tally()
+    started = time.monotonic()
+    servers = [
+        (create_app(parse_store(store), team_file=None, local_actor="fuzz"), None),
+        (create_app(parse_store(store), team_file=team_file, local_actor="nobody"),
+         ("rana", "rana-passphrase")),
+    ]
+    try:
+        for index, (api, member) in enumerate(servers):
+            fuzzer = Fuzzer(random.Random(seed * 10 + index), observer, codes,
+                            team=member is not None)
+            asyncio.run(fuzz_server(api, fuzzer, FUZZ_REQUESTS // len(servers), tally,
+                                    member=member))
+    finally:
+        for api, _ in servers:
+            api.state.keeper.stop()
+        observer.close()
+    took = time.monotonic() - started
+    kind = "postgres" if store_url.startswith("postgresql") else "sqlite"
+    print(f"\nweb fuzz ({kind}, seed {seed}): {tally.requests} requests over "
+          f"{len(tally.by_route)} routes in {took:.1f} s, {tally.accepted} forms accepted, "
+          f"{sum(n for status, n in tally.statuses.items() if status >= 500)} answers >= 500, "
+          f"{len(tally.failures)} broken promises; statuses {dict(sorted(tally.statuses.items()))}")
+    assert not tally.failures, "\n".join(tally.failures[:30])
+    assert tally.requests >= FUZZ_REQUESTS
+    assert min(tally.by_route.values()) >= 20, tally.by_route
+    assert tally.accepted > 0, "no random form was accepted: the generator is too narrow"
