@@ -404,3 +404,12 @@ def test_arabic_and_its_direction_marks_are_shown_as_they_are(store: Run) -> Non
                    "--country", "Iraq", "--belligerent", "B")
     assert result.exit_code == 0, result.output
     assert name in store("show", "CS78").stdout
+
+
+def test_a_sheet_refused_whole_says_one_sentence_even_when_long(store: Run,
+                                                                tmp_path: Path) -> None:
+    """Found by the hostile-file fuzz: a file of more lines than the progress bar's
+    threshold printed the bar's label before the refusal."""
+    path = tmp_path / "blank.csv"
+    path.write_text("\n" * 1000)
+    assert_one_sentence(store("import", str(path)), 2, "the sheet is empty")

@@ -1358,6 +1358,266 @@ def test_a_nul_character_in_an_imported_row_does_not_break_the_store(bench: Benc
     bench.assert_healthy()
 
 
+# ======================================= hostile files through every file input
+
+FILE_SHAPE_RANDOM_EXAMPLES_SQLITE = 60
+FILE_SHAPE_RANDOM_EXAMPLES_POSTGRES = 15
+"""Random mixes of hostile lines per file input, per store kind (every shape below runs
+once per file input besides)."""
+
+TERMINAL_ESCAPES = "\x1b[2J\x1b]0;pwned\x07\x1b[31m\r\x9b1m\u202eevil\u2066x\u2069"
+"""Clear the screen, retitle the window, recolour, overwrite the line, reorder the text."""
+
+UNSAFE_ON_A_TERMINAL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def json_text(text: str) -> str:
+    """Text as it stands inside a JSON (or TOML basic) string."""
+    return json.dumps(text)[1:-1]
+
+
+@dataclass(frozen=True)
+class FileInput:
+    """A file a command reads: where it goes on the command line, and lines of a good one.
+
+    Good lines carry ``{T}`` where hostile text may stand inside a value."""
+
+    name: str
+    suffix: str
+    argv: tuple[str, ...]
+    """``{FILE}`` stands for the file; ``{SHEET}`` for a prepared sheet (column maps)."""
+    good: tuple[str, ...]
+    escape: Any = json_text
+    env: str | None = None
+    """Given through this environment variable rather than on the command line."""
+    header: int = 0
+    """Good lines that must come first (a CSV header)."""
+
+    @property
+    def command(self) -> tuple[str, ...]:
+        return tuple(arg for arg in self.argv if arg in {n for p in ALL_COMMANDS for n in p})
+
+    def lines(self, text: str = "") -> list[bytes]:
+        return [line.replace("{T}", self.escape(text)).encode() for line in self.good]
+
+
+IMPORT_ROW = ('{"code": "HF%d", "date": "2017-03-17", "country": "Iraq", "location": '
+              '{"name": "Mosul{T}"}, "belligerents": ["US-led Coalition"], "summary": "s{T}"}')
+REPORT_LINE = ('{"reference": "HF-R%d{T}", "belligerent": "US-led Coalition", '
+               '"strike_date": "2017-03-17", "place": "Mosul{T}", "lat": 36.34, "lon": 43.13}')
+FILE_INPUTS = [
+    FileInput("import-jsonl", ".jsonl", ("import", "{FILE}", "--json"),
+              tuple(IMPORT_ROW % n for n in range(1, 4))),
+    FileInput("import-jsonl-dry-run", ".jsonl", ("import", "{FILE}", "--dry-run"),
+              tuple(IMPORT_ROW % n for n in range(4, 6))),
+    FileInput("import-csv", ".csv", ("import", "{FILE}"),
+              ("code;date;country;location_name;summary",
+               'HF6;2017-03-17;Iraq;"Mosul{T}";"s{T}"', 'HF7;2017-03-18;Iraq;Raqqa;"{T}"'),
+              escape=str, header=1),
+    FileInput("import-columns", ".toml", ("import", "{SHEET}", "--columns", "{FILE}"),
+              ('[columns]', '"Ref{T}" = "code"', '"Day" = "date"', '"Land" = "country"',
+               '"Place" = "location_name"')),
+    FileInput("strikes-import-jsonl", ".jsonl", ("strikes", "import", "{FILE}"),
+              tuple(REPORT_LINE % n for n in range(1, 3))),
+    FileInput("strikes-import-csv", ".csv", ("strikes", "import", "{FILE}"),
+              ("reference,belligerent,strike_date,place", '"HF-R3{T}",US-led Coalition,'
+               '2017-03-17,"Mosul{T}"'), escape=str, header=1),
+    FileInput("strikes-match-gazetteer", ".csv", ("strikes", "match", "--gazetteer", "{FILE}"),
+              ("name,alternate_names,lat,lon", '"Mosul{T}",\u0627\u0644\u0645\u0648\u0635\u0644,'
+               "36.34,43.13", '"Raqqa{T}",,35.95,39.01'), escape=str, header=1),
+    FileInput("strikes-match-gazetteer-env", ".csv", ("strikes", "match", "--json"),
+              ("name,lat,lon", '"Mosul{T}",36.34,43.13'), escape=str,
+              env="VERIFY_GAZETTEER", header=1),
+    FileInput("team", ".toml", ("--team", "{FILE}", "show", "CI1050"),
+              ('[members.ann]', 'role = "analyst"', '[members."b{T}"]', 'role = "reviewer"')),
+]
+"""Every file a command reads (the evidence files of SPEC section 12 come with that
+command), each through every shape below."""
+
+NOT_REGULAR = {"dev-zero", "dev-null", "fifo", "folder", "folder-link", "link-to-dev-zero-link"}
+
+NOT_YET_BOUNDED = {
+    ("team", shape): "adapters/team_file.py still reads the team file whole, whatever it is "
+    "(/dev/zero would exhaust this process's memory, a named pipe would hang it)"
+    for shape in NOT_REGULAR
+}
+"""File inputs and shapes left out for now, and why (issue 15: every file read bounded)."""
+
+
+def build_shape(shape: str, path: Path, spec: FileInput) -> None:
+    """Write (or link, or make) a file of the given hostile shape at ``path``."""
+    good = spec.lines()
+    head, body = good[:spec.header], good[spec.header:]
+    over = b"x" * (MAX_LINE_BYTES + 10)
+    if shape == "dev-zero":
+        path.symlink_to("/dev/zero")
+    elif shape == "link-to-dev-zero-link":
+        (path.parent / f"zero-{path.name}").symlink_to("/dev/zero")
+        path.symlink_to(path.parent / f"zero-{path.name}")
+    elif shape == "dev-null":
+        path.symlink_to("/dev/null")
+    elif shape == "fifo":
+        os.mkfifo(path)
+    elif shape == "folder":
+        path.mkdir()
+    elif shape == "folder-link":
+        (path.parent / f"folder-{path.name}").mkdir()
+        path.symlink_to(path.parent / f"folder-{path.name}")
+    else:
+        path.write_bytes(shape_bytes(shape, head, body, over, spec))
+
+
+def shape_bytes(shape: str, head: list[bytes], body: list[bytes], over: bytes,
+                spec: FileInput) -> bytes:
+    if shape == "huge-line-last":  # a line over the cap that never ends
+        return b"\n".join([*head, *body]) + b"\n" + over
+    if shape == "huge-line-first":
+        return over + b"\n" + b"\n".join([*head, *body]) + b"\n"
+    if shape == "huge-line-middle":
+        return b"\r\n".join([*head, body[0], over, *body[1:]]) + b"\r\n"
+    if shape == "huge-csv-field":  # one quoted cell of 17 MiB, over many short lines
+        cell = b'"' + (b"y" * (1 << 20) + b"\n") * 17 + b'"'
+        return b"\n".join([*head, cell + b",2017-03-17", *body]) + b"\n"
+    if shape == "nul-bytes":
+        return b"\n".join([*head, b"\x00" * 64, *(line[:5] + b"\x00" + line[5:]
+                                                   for line in body), b"\x00"])
+    if shape == "not-utf8":
+        return b"\n".join([*head, *body[:1], b"Mossoul \xe9\xff\xfe", *body[1:]]) + b"\n"
+    if shape == "mixed-line-ends":
+        ends = [b"\r\n", b"\r", b"\n"]
+        return b"".join(line + ends[number % 3] for number, line in enumerate([*head, *body]))
+    if shape == "escapes":
+        return b"\n".join(spec.lines(TERMINAL_ESCAPES)) + b"\n" + TERMINAL_ESCAPES.encode()
+    if shape == "bom":
+        return b"\xef\xbb\xbf" + b"\n".join([*head, *body]) + b"\n"
+    if shape == "empty":
+        return b""
+    if shape == "blank-lines":
+        return b"\n\r\n \t\n" * 1000
+    if shape == "binary":
+        return bytes(range(256)) * 64
+    raise AssertionError(shape)
+
+
+FILE_SHAPES = sorted(NOT_REGULAR | {
+    "huge-line-last", "huge-line-first", "huge-line-middle", "huge-csv-field", "nul-bytes",
+    "not-utf8", "mixed-line-ends", "escapes", "bom", "empty", "blank-lines", "binary"})
+
+HOSTILE_LINES = st.sampled_from([
+    b"x" * (MAX_LINE_BYTES + 1), b"\x00" * 32, b"\xff\xfe\xe9", TERMINAL_ESCAPES.encode(),
+    b'"unterminated', b"{not json", b"[]", b"", b" \t", b"\xef\xbb\xbf", b"a;b,c\td",
+    b'"' + b"z" * 70_000 + b'"',
+])
+LINE_ENDS = st.sampled_from([b"\n", b"\r\n", b"\r", b""])
+
+
+@st.composite
+def hostile_file_contents(draw: st.DrawFn, spec: FileInput) -> bytes:
+    """A good file's lines mixed with hostile ones, each ended its own way."""
+    good = spec.lines(draw(st.sampled_from(["", TERMINAL_ESCAPES, RTL[2], SQL[0]])))
+    head, body = good[:spec.header], good[spec.header:]
+    lines = draw(st.lists(st.one_of(st.sampled_from(body), HOSTILE_LINES), max_size=8))
+    if draw(st.booleans()):
+        lines = [*head, *lines]
+    return b"".join(line + draw(LINE_ENDS) for line in lines)
+
+
+def run_file_input(bench: Bench, spec: FileInput, path: Path) -> tuple[list[str], Result, int]:
+    """Give ``path`` to the command as ``spec`` says; the argv, its result, events appended."""
+    sheet = bench.work / "own-headers.csv"
+    if not sheet.exists():
+        sheet.write_text("Ref;Day;Land;Place\nHF9;17/03/2017;Iraq;Mosul\n", encoding="utf-8")
+    argv = ["--store", bench.url, "--actor", "ann",
+            *(str(path) if arg == "{FILE}" else str(sheet) if arg == "{SHEET}" else arg
+              for arg in spec.argv)]
+    env = {**CLEAN_ENV, **({spec.env: str(path)} if spec.env else {})}
+    before = bench.events()
+    with time_limit(COMMAND_TIMEOUT_SECONDS):
+        result = CliRunner().invoke(cli, argv, env=env, catch_exceptions=True)
+    return argv, result, bench.events() - before
+
+
+def file_problems(spec: FileInput, shape: str, argv: list[str], result: Result,
+                  appended: int) -> list[str]:
+    """The command-line contract for one hostile file, and what its shape promises."""
+    json_flag = "--json" in argv
+    problems = contract_problems(spec.command, argv, result, appended, json_flag=json_flag,
+                                 dry_run="--dry-run" in argv, strict_lines=True)
+    shown = result.stderr + ("" if json_flag else result.stdout)
+    if UNSAFE_ON_A_TERMINAL.search(shown):
+        problems.append("printed control characters or bidi overrides as they came")
+    if shape in NOT_REGULAR:
+        if result.exit_code != 2:
+            problems.append(f"a {shape} was not refused with exit 2")
+        if not re.search(r"not a regular file|is a directory", result.stderr):
+            problems.append(f"the refusal of a {shape} does not say why")
+        if appended:
+            problems.append(f"{appended} events appended from a {shape}")
+    return problems
+
+
+def file_input_examples(url: str) -> int:
+    return (FILE_SHAPE_RANDOM_EXAMPLES_POSTGRES if store_kind(url) == "postgres"
+            else FILE_SHAPE_RANDOM_EXAMPLES_SQLITE)
+
+
+@pytest.mark.parametrize("spec", FILE_INPUTS, ids=[spec.name for spec in FILE_INPUTS])
+def test_hostile_files_through_every_file_input_keep_the_contract(
+        bench: Bench, spec: FileInput) -> None:
+    """Every hostile shape (a line over the cap first, last or in the middle, a CSV cell
+    of 17 MiB, NUL bytes, bytes that are not UTF-8, mixed line ends, terminal escapes,
+    /dev/zero and /dev/null behind links, a named pipe, a folder, nothing at all), then
+    random mixes of hostile lines: exit 0, 1 or 2; one sentence or line reports; no
+    traceback; no control character printed raw; a file that is not a regular file is
+    refused before anything is read or appended; the store still reads afterwards."""
+    folder = bench.work / f"files-{spec.name}"
+    folder.mkdir()
+    failures = []
+    for shape in FILE_SHAPES:
+        if (spec.name, shape) in NOT_YET_BOUNDED:
+            continue
+        EXAMPLES_RUN[f"files {store_kind(bench.url)}: {spec.name}"] += 1
+        path = folder / f"{shape} {HOSTILE_NAME}{spec.suffix}"
+        build_shape(shape, path, spec)
+        argv, result, appended = run_file_input(bench, spec, path)
+        problems = file_problems(spec, shape, argv, result, appended)
+        if problems:
+            failures.append(f"\n[{shape}] " + "; ".join(problems) + describe_result(argv, result))
+        if path.is_file() and not path.is_symlink():
+            path.unlink()  # the large ones go at once
+    assert not failures, "".join(failures)
+
+    @budget(file_input_examples(bench.url))
+    @given(content=hostile_file_contents(spec))
+    def fuzz(content: bytes) -> None:
+        EXAMPLES_RUN[f"files {store_kind(bench.url)}: {spec.name}"] += 1
+        path = folder / f"random-{uuid.uuid4().hex[:8]}{spec.suffix}"
+        path.write_bytes(content)
+        note(f"content: {content[:300]!r}")
+        argv, result, appended = run_file_input(bench, spec, path)
+        problems = file_problems(spec, "random", argv, result, appended)
+        path.unlink()
+        assert not problems, "; ".join(problems) + describe_result(argv, result)
+
+    fuzz()
+    bench.assert_healthy()
+
+
+def test_every_file_input_is_fuzzed() -> None:
+    """Every option or argument that names a file read by a command has a FileInput above
+    (a file a command writes, such as export -o or stats --chart, is fuzzed as a path)."""
+    read = set()
+    for path, command in ALL_COMMANDS.items():
+        for param in command.params:
+            kind = param.type
+            if isinstance(kind, click.Path) and kind.exists:
+                read.add((*path, str(param.name)))
+    covered = {("import", "file"), ("import", "columns_file"), ("strikes", "import", "file"),
+               ("strikes", "match", "gazetteer")}
+    assert read <= covered, f"file inputs no FileInput covers: {sorted(read - covered)}"
+    assert {spec.name.split("-")[0] for spec in FILE_INPUTS} >= {"import", "strikes", "team"}
+
+
 # ============================================== store paths and PostgreSQL URLs
 
 STORE_NAME_ALPHABET = (string.ascii_letters + string.digits + " '\";$()`&|<>*?#%!~{}[]=+,:@^\\"

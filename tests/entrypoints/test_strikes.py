@@ -161,3 +161,25 @@ def test_report_coordinates_keep_their_precision(run: Run, tmp_path: Path) -> No
     galaxy = {**REPORT, "reference": "Q", "precision": "galaxy"}
     bad = run("strikes", "import", str(lines(tmp_path / "q.jsonl", [galaxy])))
     assert bad.exit_code == 2 and "precision" in bad.stderr
+
+
+def test_a_gazetteer_row_with_missing_cells_is_one_sentence(run: Run, tmp_path: Path) -> None:
+    """Found by the hostile-file fuzz: a short row left lat None, and float(None) raised."""
+    gazetteer = tmp_path / "places.csv"
+    gazetteer.write_text("name,lat,lon\nMosul,36.34\n", encoding="utf-8")
+    result = run("strikes", "match", "--gazetteer", str(gazetteer))
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit)
+    assert result.stderr.startswith("error: ") and "line 2" in result.stderr
+    assert result.stderr.count("\n") == 1
+
+
+def test_a_report_with_a_nul_character_is_refused_as_its_line(run: Run, tmp_path: Path
+                                                             ) -> None:
+    """Found by the hostile-file fuzz: one report holding NUL stopped the whole file."""
+    file = lines(tmp_path / "r.jsonl", [{**REPORT, "text": "a\x00b"},
+                                        {**REPORT, "reference": "B"}])
+    result = run("strikes", "import", str(file), "--json")
+    assert result.exit_code == 2
+    summary = json.loads(result.stdout)
+    assert summary["imported"] == 1 and summary["invalid"] == 1
+    assert summary["problems"][0]["line"] == 1

@@ -21,6 +21,7 @@ from verify.application.messages import today_utc
 from verify.domain.dates import UnreadableDay, read_day
 from verify.domain.errors import InvalidInput
 from verify.domain.strikes import Gazetteer, Place, StrikeReportRecord
+from verify.domain.values import refuse_nul
 
 RECORD_FIELDS = list(StrikeReportRecord.model_fields)
 
@@ -53,7 +54,7 @@ def _gazetteer_from(reader: csv.DictReader[str], source: str) -> Gazetteer:
     for cells in reader:
         try:
             place = Place(name=cells["name"], lat=float(cells["lat"]), lon=float(cells["lon"]))
-        except (ValueError, ValidationError):
+        except (TypeError, ValueError, ValidationError):  # a short row has None cells
             raise InvalidInput(
                 f"{source}, line {reader.line_num}: a place needs a name and numeric lat, lon"
             ) from None
@@ -111,8 +112,13 @@ def _validated(line: int, data: dict[str, Any]) -> tuple[int, StrikeReportRecord
             except UnreadableDay as problem:
                 return line, None, f"{key}: {problem.reason}"
     try:
-        return line, StrikeReportRecord.model_validate(data), None
+        record = StrikeReportRecord.model_validate(data)
+        # What the report would refuse to record refuses the line, not the whole file.
+        refuse_nul(record.model_dump(mode="json"))
     except ValidationError as error:
         return line, None, describe(error)
+    except InvalidInput as error:
+        return line, None, str(error)
+    return line, record, None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 import tempfile
@@ -71,17 +72,19 @@ def import_(session: Session, file: Path, dry_run: bool, date_order: str,
                     date_order=DateOrder(date_order))
     total = count_rows(file)
     parallel = format_of(file) == "jsonl" and total >= PARALLEL_FROM_ROWS
-    outcomes = import_file(
+    outcomes = iter(import_file(
         app, session.store.env(), read_rows(file, intake, columns), file,
         actor=session.actor, dry_run=dry_run, parallel=parallel, intake=intake,
-    )
+    ))
+    # A file refused whole (a sheet without a header, say) is refused before a bar shows.
+    first = next(outcomes, None)
     report = ImportReport()
     with click.progressbar(
         length=total, label="importing", file=sys.stderr, show_pos=True,
         hidden=total <= PROGRESS_FROM_ROWS,
     ) as bar:
         done_line = 0
-        for outcome in outcomes:
+        for outcome in itertools.chain([] if first is None else [first], outcomes):
             report.add(outcome)
             if outcome.line > done_line:
                 bar.update(outcome.line - done_line)
