@@ -21,9 +21,16 @@ def serve(session: Session, host: str, port: int) -> None:
     and acts as the local actor. With a team file (--team or VERIFY_TEAM)
     members sign in with the passwords set by `verify team add NAME --role R
     --password`; each acts within their role, and separation of duties
-    applies as on the command line. Set VERIFY_SECRET_KEY to keep people
-    signed in across restarts. The JSON API's OpenAPI document is at
-    /openapi.json.
+    applies as on the command line. A sign-in lasts until sign-out, a
+    password change, 12 hours or a restart of the server.
+
+    The server answers only its own host names: loopback names without a
+    team file; with one, loopback names and the names in VERIFY_ALLOWED_HOSTS
+    (comma-separated; `*` for any), or numeric addresses if it is not set.
+    VERIFY_SECRET_KEY,
+    if set, signs the session cookie and must be at least 32 random bytes as
+    hex or base64 (`verify keygen` prints one); a weaker key stops the server
+    from starting. The JSON API's OpenAPI document is at /openapi.json.
     """
     try:
         import uvicorn
