@@ -31,7 +31,7 @@ pytestmark = [
     pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc"),
 ]
 
-KILLS = 5
+KILLS = 8
 """Main processes killed (each with its workers alive)."""
 
 ROWS = 4 * PARALLEL_FROM_ROWS
