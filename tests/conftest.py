@@ -284,13 +284,14 @@ class Store:
 
 
 def slow_on_postgres(path: Path) -> bool:
-    """Tests whose PostgreSQL run is marked slow: the features' rules and the web pages.
+    """Tests whose PostgreSQL run is left out of the inner loop: all but the adapters'.
 
-    Neither depends on the store (the same application runs on both), and each
-    PostgreSQL run costs a schema and a demo store. tests/adapters and the
-    command-line tests keep PostgreSQL in the inner loop; CI runs all of it.
+    Where the store matters is tests/adapters (persistence, the chain, imports,
+    crashes): those keep PostgreSQL in the inner loop. Above them the same
+    application runs on both stores, and each PostgreSQL run costs a schema;
+    the inner loop runs those on SQLite, and CI runs all of it on both.
     """
-    return path.name.endswith("_feature.py") or path.name == "test_web.py"
+    return "adapters" not in path.parts
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

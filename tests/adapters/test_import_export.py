@@ -289,6 +289,7 @@ json_values = st.recursive(
 )
 
 
+@pytest.mark.slow  # two seconds; the inner loop's parser properties are in test_archives
 @settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
 @given(st.dictionaries(st.sampled_from(sorted(GOOD)), json_values, max_size=8)
        | st.binary(max_size=200).map(lambda raw: raw))

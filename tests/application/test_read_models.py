@@ -202,7 +202,7 @@ def test_reading_commands_catch_up_first(tmp_path: Path) -> None:
     assert status == {"position": 1, "events": 1, "behind": 0}
 
 
-@pytest.mark.parametrize("suffix", [".png", ".svg"])
+@pytest.mark.parametrize("suffix", [pytest.param(".png", marks=pytest.mark.slow), ".svg"])
 def test_stats_chart(tmp_path: Path, suffix: str) -> None:
     pytest.importorskip("matplotlib")
     app = imported(tmp_path / "s.sqlite", list(archive(200)))

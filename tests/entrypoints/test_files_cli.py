@@ -119,11 +119,11 @@ def report(case: str, finished: Finished) -> None:
 # ------------------------------------------------------------- /dev/zero
 
 
-GAZETTEER_CASES = {
+FIRST_CASES = {
     "import": lambda zero: ["import", str(zero.with_suffix(".jsonl"))],
-    "gazetteer": lambda zero: ["strikes", "match", "--gazetteer", str(zero.with_suffix(".csv"))],
 }
 MORE_CASES = {
+    "gazetteer": lambda zero: ["strikes", "match", "--gazetteer", str(zero.with_suffix(".csv"))],
     "import-csv": lambda zero: ["import", str(zero.with_suffix(".csv"))],
     "strikes-import": lambda zero: ["strikes", "import", str(zero.with_suffix(".jsonl"))],
     "column-map": lambda zero: ["import", str(zero.parent / "sheet.csv"), "--columns",
@@ -139,11 +139,11 @@ def zero_links(tmp_path: Path) -> Path:
 
 
 @pytest.mark.parametrize("case", [
-    *GAZETTEER_CASES, *(pytest.param(case, marks=pytest.mark.slow) for case in MORE_CASES)])
+    *FIRST_CASES, *(pytest.param(case, marks=pytest.mark.slow) for case in MORE_CASES)])
 def test_dev_zero_as_a_file_input_is_refused_at_once(store: Path, tmp_path: Path,
                                                      case: str) -> None:
     """A link to /dev/zero (endless, no newline): one sentence, exit 2, nothing stored."""
-    argv = {**GAZETTEER_CASES, **MORE_CASES}[case](zero_links(tmp_path))
+    argv = {**FIRST_CASES, **MORE_CASES}[case](zero_links(tmp_path))
     before = stored_events(store)
     finished = run_limited(store, *argv)
     report(f"/dev/zero as {case}", finished)
@@ -155,6 +155,7 @@ def test_dev_zero_as_a_file_input_is_refused_at_once(store: Path, tmp_path: Path
     assert stored_events(store) == before
 
 
+@pytest.mark.slow
 def test_dev_zero_as_the_gazetteer_from_the_environment_is_refused(store: Path,
                                                                    tmp_path: Path) -> None:
     zero = zero_links(tmp_path)
