@@ -22,7 +22,7 @@ from psycopg.rows import DictRow, dict_row, tuple_row
 from psycopg.sql import SQL, Identifier
 
 from verify.adapters.readmodel import TABLES, ReadModelQueries, schema
-from verify.application.projection import PROJECTION_NAME, IncidentRow
+from verify.application.projection import IncidentRow
 from verify.domain.chain import GENESIS, ChainRow, chain_links, merge_chain, originator_text
 
 CHAIN_TABLE = "verify_event_chain"
@@ -126,6 +126,7 @@ class PostgresReadModel(ReadModelQueries, PostgresTrackingRecorder):
 
     placeholder = "%s"
     like = "ILIKE"
+    tables = tuple(name for name in TABLES if name != "incident_search")  # SQLite's text index
     byte_order = ' COLLATE "C"'
 
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
@@ -166,29 +167,7 @@ class PostgresReadModel(ReadModelQueries, PostgresTrackingRecorder):
             if values:
                 curs.executemany(self.upsert().encode(), values)
 
-    def create_table(self) -> None:
-        """Create the tables; tables of an earlier shape are made anew (see replace_tables)."""
-        if self.is_current():
-            super().create_table()
-        else:
-            self.replace_tables()
-
-    def replace_tables(self) -> None:
-        """Drop the tables of an earlier shape and make them anew, empty (rebuilt on catch-up)."""
+    def _write(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
         with self.datastore.transaction(commit=True) as curs:
-            for table in TABLES:
-                curs.execute(f"DROP TABLE IF EXISTS {self.table(table)}".encode())
-        super().create_table()
-        with self.datastore.transaction(commit=True) as curs:
-            curs.execute(SQL("DELETE FROM {0}.{1} WHERE application_name=%s").format(
-                Identifier(self.datastore.schema), Identifier(self.tracking_table_name)),
-                (PROJECTION_NAME,))
-
-    def reset(self) -> None:
-        with self.datastore.transaction(commit=True) as curs:
-            for table in TABLES:
-                if table != "incident_search":
-                    curs.execute(f"DELETE FROM {self.table(table)}".encode())
-            curs.execute(SQL("DELETE FROM {0}.{1} WHERE application_name=%s").format(
-                Identifier(self.datastore.schema), Identifier(self.tracking_table_name)),
-                (PROJECTION_NAME,))
+            for statement, params in statements:
+                curs.execute(statement.encode(), params)

@@ -126,8 +126,20 @@ def row_from(values: tuple[Any, ...], seal: TextSeal = NO_SEAL) -> IncidentRow:
     return row
 
 
-class ReadModelQueries(ABC):
-    """The questions the read model answers, in SQL that SQLite and PostgreSQL share."""
+if TYPE_CHECKING:
+    class _TrackingRecorder:
+        """What the library's tracking recorder (each dialect's class extends one) gives."""
+
+        def create_table(self) -> None: ...
+
+        def max_tracking_id(self, application_name: str) -> int | None: ...
+else:
+    class _TrackingRecorder:
+        """The library's tracking recorder comes after this class in each dialect's bases."""
+
+
+class ReadModelQueries(_TrackingRecorder, ABC):
+    """The questions the read model answers, and the writes they share, in either dialect."""
 
     placeholder = "?"
     like = "LIKE"
@@ -142,8 +154,34 @@ class ReadModelQueries(ABC):
     def table(self, name: str) -> str:
         return name
 
-    if TYPE_CHECKING:  # the library's tracking recorder, which each dialect's class extends
-        def max_tracking_id(self, application_name: str) -> int | None: ...
+    tables: tuple[str, ...] = TABLES
+    """The read model's tables in this dialect."""
+
+    @abstractmethod
+    def _write(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
+        """Run statements (text and parameters) in one transaction of their own."""
+
+    def create_table(self) -> None:
+        """Create the tables; tables of an earlier shape are made anew (see replace_tables)."""
+        if self.is_current():
+            super().create_table()
+        else:
+            self.replace_tables()
+
+    def replace_tables(self) -> None:
+        """Drop the tables of an earlier shape and make them anew, empty (rebuilt on catch-up)."""
+        self._write([(f"DROP TABLE IF EXISTS {self.table(name)}", ()) for name in self.tables])
+        super().create_table()
+        self._write([self._forget_position()])
+
+    def reset(self) -> None:
+        """Empty every read-model table and forget the position (for a rebuild)."""
+        self._write([*((f"DELETE FROM {self.table(name)}", ()) for name in self.tables),
+                     self._forget_position()])
+
+    def _forget_position(self) -> tuple[str, Sequence[Any]]:
+        return (f"DELETE FROM {self.tracking_table()} WHERE application_name={self.placeholder}",
+                (PROJECTION_NAME,))
 
     @abstractmethod
     def _select(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:

@@ -16,8 +16,8 @@ from urllib.parse import quote
 from eventsourcing.persistence import StoredEvent, Tracking
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteTrackingRecorder
 
-from verify.adapters.readmodel import TABLES, ReadModelQueries, schema
-from verify.application.projection import PROJECTION_NAME, IncidentRow
+from verify.adapters.readmodel import ReadModelQueries, schema
+from verify.application.projection import IncidentRow
 from verify.domain.chain import GENESIS, ChainRow, chain_links, merge_chain
 
 
@@ -110,28 +110,10 @@ class SQLiteReadModel(ReadModelQueries, SQLiteTrackingRecorder):
                     [(row["code"], row["location"], row["summary"] or "") for row in new])
             c.executemany(self.upsert(), values)
 
-    def reset(self) -> None:
-        """Empty every read-model table and forget the position (for a rebuild)."""
+    def _write(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
         with self.datastore.transaction(commit=True) as c:
-            for table in TABLES:
-                c.execute(f"DELETE FROM {table}")
-            c.execute("DELETE FROM tracking WHERE application_name=?", (PROJECTION_NAME,))
-
-    def create_table(self) -> None:
-        """Create the tables; tables of an earlier shape are made anew (see replace_tables)."""
-        if self.is_current():
-            super().create_table()
-        else:
-            self.replace_tables()
-
-    def replace_tables(self) -> None:
-        """Drop the tables of an earlier shape and make them anew, empty (rebuilt on catch-up)."""
-        with self.datastore.transaction(commit=True) as c:
-            for table in TABLES:
-                c.execute(f"DROP TABLE IF EXISTS {table}")
-        super().create_table()
-        with self.datastore.transaction(commit=True) as c:
-            c.execute("DELETE FROM tracking WHERE application_name=?", (PROJECTION_NAME,))
+            for statement, params in statements:
+                c.execute(statement, params)
 
     def _select(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self.datastore.transaction(commit=False) as c:
