@@ -14,6 +14,11 @@ from verify.domain.dates import DateOrder, read_day
 from verify.domain.values import CasualtyRange
 
 
+def counted(count: int, noun: str) -> str:
+    """A count and its noun as people write them: `1 incident`, `2 incidents`, `0 incidents`."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def today_utc() -> dt.date:
     """Today in UTC: no incident, source or report can be dated after it."""
     return dt.datetime.now(dt.UTC).date()

@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from verify.application.messages import counted
 from verify.domain.values import DisputeOutcome, Grade
 from verify.entrypoints.cli import render
 from verify.entrypoints.cli.incidents import choice
@@ -92,7 +93,7 @@ def _grade_all(session: Session, as_json: bool) -> None:
         emit_json(summary)
         return
     counts = ", ".join(f"{grade} {count}" for grade, count in summary.by_grade.items())
-    say(f"graded {summary.graded} incidents" + (f": {counts}" if counts else ""))
+    say(f"graded {counted(summary.graded, 'incident')}" + (f": {counts}" if counts else ""))
     if summary.proposed:
         proposed = ", ".join(f"{grade} {count}" for grade, count in summary.proposed.items())
         say(f"proposed {sum(summary.proposed.values())} grades for a second person to approve: "

@@ -17,7 +17,7 @@ import click
 if TYPE_CHECKING:
     from verify.application.importing import Outcome
 
-from verify.application.messages import today_utc
+from verify.application.messages import counted, today_utc
 from verify.domain.dates import DateOrder
 from verify.entrypoints.cli.support import (
     EXIT_BAD_INPUT,
@@ -93,9 +93,10 @@ def import_(session: Session, file: Path, dry_run: bool, date_order: str,
         emit_json({"file": str(file), "dry_run": dry_run, **report.document()})
     else:
         verb = "would import" if dry_run else "imported"
-        say(f"{verb} {report.tally[Status.IMPORTED]} incidents ({report.events} events); "
+        say(f"{verb} {counted(report.tally[Status.IMPORTED], 'incident')} "
+            f"({counted(report.events, 'event')}); "
             f"{report.tally[Status.UNCHANGED]} already stored; "
-            f"{len(report.warnings)} warnings; {len(report.refused)} refused; "
+            f"{counted(len(report.warnings), 'warning')}; {len(report.refused)} refused; "
             f"{len(report.differences)} differ from the store")
     if report.refused:
         sys.exit(EXIT_BAD_INPUT)
@@ -172,8 +173,8 @@ def export(session: Session, format_: str | None, public: bool, output: Path | N
         else:
             count = write_geojson(records, out)
     if output is not None:
-        located = " located" if format_ == "geojson" else ""
-        say(f"exported {count}{located} incidents to {output}")
+        located = "located " if format_ == "geojson" else ""
+        say(f"exported {counted(count, located + 'incident')} to {output}")
 
 
 EXTENSIONS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".geojson": "geojson"}
