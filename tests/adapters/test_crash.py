@@ -91,7 +91,7 @@ from conftest import fresh_postgres_schema
 
 pytestmark = pytest.mark.slow  # kills processes and restarts them: a minute or more
 
-KILLS_PER_CASE = 6
+KILLS_PER_CASE = 5
 """SIGKILLs that hit a running command, per case (one command on one kind of store)."""
 
 SEED = 20170317

@@ -36,7 +36,7 @@ pytestmark = [
     pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc"),
 ]
 
-KILLS = 4
+KILLS = 6
 """Main processes killed on each store (each with its workers alive)."""
 
 ROWS = 4 * PARALLEL_FROM_ROWS

@@ -231,7 +231,7 @@ def tracking_position(path: Path) -> int:
 @pytest.mark.slow
 def test_a_catch_up_killed_midway_resumes_to_the_same_tables(tmp_path: Path) -> None:
     store = tmp_path / "k.sqlite"
-    app = imported(store, list(archive(12_000, seed=3)))
+    app = imported(store, list(archive(6_000, seed=3)))
     total = app.recorder.max_notification_id()
     app.close()
     env = {**os.environ, "VERIFY_STORE": str(store)}

@@ -199,7 +199,7 @@ def test_random_forms_never_fail_and_rejected_ones_append_nothing(
 # ------------------------------------------------------ every route, randomized
 
 
-FUZZ_REQUESTS = 5_000
+FUZZ_REQUESTS = 4_000
 """Randomized requests per store, half to a server without a team and half to a team's
 (docs/security.md quotes it). With SQLite and PostgreSQL, 10,000 a run."""
 

@@ -27,6 +27,7 @@ import re
 import signal
 import sqlite3
 import string
+import tempfile
 import uuid
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -79,7 +80,7 @@ IMPORT_FILE_EXAMPLES_SQLITE = 60
 IMPORT_FILE_EXAMPLES_POSTGRES = 15
 """Whole hostile files through `verify import`, per store kind."""
 
-CLI_EXAMPLES_SQLITE = 100
+CLI_EXAMPLES_SQLITE = 90
 CLI_EXAMPLES_POSTGRES = 15
 """Random invocations of each command, per store kind."""
 
@@ -743,6 +744,20 @@ PREPARED_FILES: dict[str, bytes] = {
 }
 
 
+def copy_sqlite(source: Path, target: Path) -> None:
+    """A consistent copy of a SQLite store, whatever its write-ahead log still holds."""
+    with sqlite3.connect(source) as reading, sqlite3.connect(target) as writing:
+        reading.backup(writing)
+    reading.close()
+    writing.close()
+
+
+_SEEDED_FOLDER = tempfile.TemporaryDirectory(prefix="verify-hostile-")
+SEEDED_SQLITE: dict[str, Path] = {}
+"""The first SQLite bench's store once seeded (the same for every test: copied, not redone)."""
+SEEDED_CODES: list[str] = []
+
+
 @dataclass
 class Bench:
     """A prepared store (the demo, plus a few hostile incidents) and hostile files."""
@@ -773,6 +788,18 @@ class Bench:
         return invoke(["--store", self.url, "--actor", "ann", *args])
 
     def seed(self) -> None:
+        """The demo and the hostile incidents: made once, then copied for each SQLite test."""
+        if store_kind(self.url) == "sqlite" and SEEDED_SQLITE:
+            copy_sqlite(SEEDED_SQLITE["file"], Path(self.url))
+            self.codes = list(SEEDED_CODES)
+            return
+        self._seed()
+        if store_kind(self.url) == "sqlite":
+            kept = Path(_SEEDED_FOLDER.name) / "seeded.sqlite"
+            copy_sqlite(Path(self.url), kept)
+            SEEDED_SQLITE["file"], SEEDED_CODES[:] = kept, self.codes
+
+    def _seed(self) -> None:
         result = self.run("demo")
         assert result.exit_code == 0, describe_result(["demo"], result)
         # Hostile incidents the commands can reach, reported the way a user could (should
