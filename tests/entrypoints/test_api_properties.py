@@ -60,7 +60,7 @@ pytestmark = pytest.mark.slow  # schemathesis and hypothesis drive the API
 LOCAL = "http://127.0.0.1"
 """Requests go to a loopback name: the only host a server without a team answers to."""
 
-API_EXAMPLES = 150
+API_EXAMPLES = 75
 """Generated requests per API operation (docs/security.md quotes this)."""
 
 FORM_EXAMPLES = 300

@@ -81,7 +81,7 @@ IMPORT_FILE_EXAMPLES_POSTGRES = 15
 """Whole hostile files through `verify import`, per store kind."""
 
 CLI_EXAMPLES_SQLITE = 90
-CLI_EXAMPLES_POSTGRES = 15
+CLI_EXAMPLES_POSTGRES = 12
 """Random invocations of each command, per store kind."""
 
 UNDECODABLE_ARGV_EXAMPLES = 20
