@@ -326,7 +326,7 @@ def leaves(value: Any) -> list[str]:
     return []
 
 
-@settings(max_examples=int(os.environ.get("VERIFY_EXAMPLES", "200")), deadline=None,
+@settings(max_examples=int(os.environ.get("VERIFY_EXAMPLES", "100")), deadline=None,
           suppress_health_check=[HealthCheck.too_slow])
 @given(optional=st.dictionaries(st.sampled_from(OPTIONAL), JUNK, max_size=6),
        location=st.dictionaries(st.sampled_from(["lat", "lon", "precision", "y"]), JUNK,

@@ -64,7 +64,7 @@ def reference_lines(data: bytes, limit: int, universal: bool) -> list[bytes | Ov
     return [OVERLONG if len(line) > limit else line for line in lines]
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(data=st.binary(max_size=80) | st.lists(st.sampled_from([b"ab", b"\r", b"\n", b"\r\n",
                                                                b"xyzw"])).map(b"".join),
        limit=st.integers(1, 12), block=st.integers(1, 9), skip=st.integers(1, 5),

@@ -262,7 +262,7 @@ DAY_FORMATS: dict[str, Callable[[dt.date], str]] = {
 days = st.dates(min_value=dt.date(1900, 1, 1), max_value=TODAY)
 
 
-@settings(max_examples=300)
+@settings(max_examples=150)
 @given(days, st.sampled_from(sorted(DAY_FORMATS)))
 def test_any_day_written_any_accepted_way_reads_back(day: dt.date, form: str) -> None:
     assert read_day(DAY_FORMATS[form](day), today=TODAY) == day
@@ -301,13 +301,13 @@ def _only_unreadable_day(text: str) -> None:
             assert dt.date(1900, 1, 1) <= day <= TODAY
 
 
-@settings(max_examples=300)
+@settings(max_examples=150)
 @given(st.text())
 def test_any_text_is_read_or_refused_with_unreadable_day(text: str) -> None:
     _only_unreadable_day(text)
 
 
-@settings(max_examples=300)
+@settings(max_examples=150)
 @given(st.lists(st.sampled_from(DATE_TOKENS), max_size=7).map(" ".join))
 def test_date_like_text_is_read_or_refused_with_unreadable_day(text: str) -> None:
     _only_unreadable_day(text)
@@ -416,7 +416,7 @@ def test_the_count_error_is_a_value_error_that_survives_pickling() -> None:
 bounds = st.integers(min_value=0, max_value=MOST)
 
 
-@settings(max_examples=300)
+@settings(max_examples=150)
 @given(bounds, bounds, st.sampled_from(["{}-{}", "{} - {}", "{}–{}", "{} to {}",
                                         "between {} and {}", "من {} إلى {}"]),
        st.booleans())
@@ -454,13 +454,13 @@ def _only_unreadable_count(text: str) -> None:
         assert low is None or high is None or low <= high
 
 
-@settings(max_examples=300)
+@settings(max_examples=150)
 @given(st.text())
 def test_any_text_is_read_or_refused_with_unreadable_count(text: str) -> None:
     _only_unreadable_count(text)
 
 
-@settings(max_examples=300)
+@settings(max_examples=150)
 @given(st.lists(st.sampled_from(COUNT_TOKENS), max_size=6).map(" ".join))
 def test_count_like_text_is_read_or_refused_with_unreadable_count(text: str) -> None:
     _only_unreadable_count(text)
