@@ -137,6 +137,8 @@ def test_a_case_driven_by_hand_ends_fair(store: Run) -> None:
         (["grade", "CI1050"], 1, "cannot be graded: it has no source"),
         (["resolve", "CI1050", "--dismissed", "--rationale", "x"], 1, "no open dispute"),
         (["resolve", "CI1050", "--rationale", "x"], 2, "--upheld or --dismissed"),
+        (["resolve", "CI1050", "--upheld", "--dismissed", "--rationale", "x"], 2,
+         "--upheld or --dismissed, one of them"),
         (["dispute", "CI1050", "--by", "x", "--reason", "y"], 1, "no grade to dispute"),
         (["grade", "CI1050", "--grade", "fair"], 2, "needs --rationale"),
         (["grade", "CI1050", "--grade", "great", "--rationale", "x"], 2, "--grade"),

@@ -119,18 +119,18 @@ def dispute(session: Session, code: str, by: str, reason: str) -> None:
 
 @click.command()
 @click.argument("code", type=CODE)
-@click.option("--upheld", "outcome", flag_value=DisputeOutcome.UPHELD.value,
+@click.option("--upheld", is_flag=True,
               help="The dispute is right: the grade is withdrawn; re-grade the incident.")
-@click.option("--dismissed", "outcome", flag_value=DisputeOutcome.DISMISSED.value,
-              help="The grade stands.")
+@click.option("--dismissed", is_flag=True, help="The grade stands.")
 @click.option("--rationale", required=True, help="Why.")
 @pass_session
-def resolve(session: Session, code: str, outcome: str | None, rationale: str) -> None:
-    """Resolve the open dispute on incident CODE."""
-    if outcome is None:
-        raise click.UsageError("say --upheld or --dismissed")
-    session.app().resolve(code, DisputeOutcome(outcome), rationale, session.actor)
-    if outcome == DisputeOutcome.UPHELD.value:
+def resolve(session: Session, code: str, upheld: bool, dismissed: bool, rationale: str) -> None:
+    """Resolve the open dispute on incident CODE: exactly one of --upheld or --dismissed."""
+    if upheld == dismissed:  # both, or neither: the outcome would be a guess
+        raise click.UsageError("say --upheld or --dismissed, one of them")
+    outcome = DisputeOutcome.UPHELD if upheld else DisputeOutcome.DISMISSED
+    session.app().resolve(code, outcome, rationale, session.actor)
+    if outcome is DisputeOutcome.UPHELD:
         say(f"dispute on {code} upheld: its grade is withdrawn; grade it again")
     else:
         say(f"dispute on {code} dismissed: the grade stands")
