@@ -88,6 +88,7 @@ from verify.domain.values import canonical_code
 from verify.entrypoints.cli import cli
 
 from conftest import fresh_postgres_schema
+from processes import processes_of_group
 
 pytestmark = pytest.mark.slow  # kills processes and restarts them: a minute or more
 
@@ -176,18 +177,7 @@ def group_members(group: int) -> list[int]:
         except ProcessLookupError:
             return []
         return [group]
-    members = []
-    for entry in proc.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        state, _parent, process_group = stat.rsplit(")", 1)[1].split()[:3]
-        if int(process_group) == group and state != "Z":
-            members.append(int(entry.name))
-    return members
+    return list(processes_of_group(group))
 
 
 def _drain_stream(stream: Any, into: list[bytes]) -> None:

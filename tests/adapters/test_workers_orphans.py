@@ -30,6 +30,7 @@ from verify.demo.synthetic import write_archive
 from verify.entrypoints.cli import cli
 
 from conftest import fresh_postgres_schema
+from processes import processes_of_group
 
 pytestmark = [
     pytest.mark.slow,  # starts and kills real imports: half a minute
@@ -56,22 +57,6 @@ START_TIMEOUT = 60.0
 POLL_SECONDS = 0.02
 
 VERIFY = [sys.executable, "-c", "from verify.entrypoints.cli import main; main()"]
-
-
-def processes_of_group(group: int) -> dict[int, int]:
-    """Live (not zombie) processes of a process group, each with its parent's pid."""
-    found = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        state, parent, process_group = stat.rsplit(")", 1)[1].split()[:3]
-        if int(process_group) == group and state != "Z":
-            found[int(entry.name)] = int(parent)
-    return found
 
 
 @contextlib.contextmanager

@@ -270,7 +270,9 @@ def exit_for(error: BaseException) -> tuple[int, str]:
         return EXIT_REFUSED, "aborted"
     if isinstance(error, click.ClickException):
         return EXIT_BAD_INPUT, error.format_message()
-    if isinstance(error, OSError):
+    if isinstance(error, OSError) and error.errno in PATH_ERRORS:
+        # A path the system refuses (a store name over 255 bytes, a folder one may not
+        # write to): said as the system says it. Other OSErrors stay tracebacks.
         return EXIT_BAD_INPUT, os_sentence(error)
     raise error
 
@@ -341,15 +343,8 @@ class VerifyGroup(click.Group):
             click.echo(error.ctx.get_help() if error.ctx else str(error))
             sys.exit(0)
         except (VerifyError, ValidationError, click.ClickException, click.Abort,
-                PersistenceError, MapperDeserialisationError, sqlite3.Error) as error:
-            code, sentence = exit_for(error)
-            click.echo(f"error: {one_line(sentence)}", err=True)
-            sys.exit(code)
-        except OSError as error:
-            # A path the system refuses (a store name over 255 bytes, a folder one may
-            # not write to): said as the system says it. Other OSErrors stay tracebacks.
-            if error.errno not in PATH_ERRORS:
-                raise
+                PersistenceError, MapperDeserialisationError, sqlite3.Error,
+                OSError) as error:
             code, sentence = exit_for(error)
             click.echo(f"error: {one_line(sentence)}", err=True)
             sys.exit(code)
