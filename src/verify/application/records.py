@@ -60,10 +60,6 @@ class SourceRecord(Source):
         """The source to attach (withdrawal is an event of its own)."""
         return Source.model_validate(self.model_dump(exclude={"withdrawn"}))
 
-    @classmethod
-    def of(cls, source: Source) -> SourceRecord:
-        return cls.model_validate(source.model_dump(exclude={"id"}))
-
 
 class GradeRecord(Record):
     grade: Grade
