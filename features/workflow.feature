@@ -78,7 +78,7 @@ Feature: The review workflow
     When a strike is recorded: declared by Coalition
     And the incident is graded
     Then the grade is fair by rule FAIR
-    And its history reads "Reported, SourceAdded, SourceAdded, Corroborated, Graded, StrikeConfirmed, Graded"
+    And its history reads "Reported, SourceAdded, SourceAdded, Corroborated, Graded, StrikeConfirmed, RegradeDue, Graded"
 
   Scenario: A dispute on a graded incident can be dismissed
     Given an incident alleging a strike by Coalition

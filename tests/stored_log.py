@@ -24,6 +24,7 @@ import orjson
 
 from verify.adapters.store import parse_store
 from verify.application.app import VerifyApp
+from verify.application.casework import Amendment
 from verify.application.importing import incident_from_record
 from verify.application.intake import Intake
 from verify.application.strike_reports import StrikeReports
@@ -37,6 +38,7 @@ from verify.domain.values import (
     DiscountFinding,
     DisputeOutcome,
     Location,
+    Precision,
     Reliability,
     Source,
     StrikeConfirmation,
@@ -129,8 +131,35 @@ def strike_report(app: VerifyApp) -> None:
     list(StrikeReports(app).import_rows([(1, record, None)], "amira"))
 
 
+def corrections(app: VerifyApp) -> None:
+    """SL5: reported over days with an hour (Reported v2), dated evidence, a claim retracted
+    under a grade (RegradeDue), facts amended; SL6: a duplicate mark undone."""
+    app.report_incident(code="SL5", date=dt.date(2017, 3, 17), date_end=dt.date(2017, 3, 19),
+                        time="08:30", country="Iraq",
+                        location=Location(name="Mosul al-Jadida"),
+                        belligerents=["US-led Coalition"], killed=CasualtyRange(min=105, max=200),
+                        injured=CasualtyRange(), summary="Strike on a house.", actor="amira")
+    _source(app, "SL5", 1, "B2", published=dt.date(2017, 3, 18))
+    _source(app, "SL5", 2, "A2", published=dt.date(2017, 3, 25))
+    app.confirm_strike("SL5", StrikeConfirmation(belligerent="US-led Coalition",
+                                                 status="declared", reported=dt.date(2017, 3, 28)),
+                       "badr")
+    app.assess("SL5", Assessment(belligerent="US-led Coalition", outcome="not_yet_assessed",
+                                 dated=dt.date(2017, 3, 29)), "badr")
+    app.contest("SL5", CompetingClaim(belligerent="Russian Military", reason="typed in error"),
+                "badr")
+    app.grade("SL5", "badr")
+    app.retract("SL5", "c1", "recorded against the wrong incident", "badr")
+    app.amend("SL5", Amendment(date=dt.date(2017, 3, 16), location="Mosul al-Jadida, Mosul",
+                               lat=36.35, lon=43.1, precision=Precision.NEIGHBOURHOOD),
+              "the map and the first report agree", "amira")
+    _report(app, "SL6", "Mosul")
+    app.mark_duplicate("SL6", "SL5", "amira")
+    app.undo_duplicate("SL6", "a different strike the same day", "badr")
+
+
 CASES: list[Callable[[VerifyApp], None]] = [parties, evidence, proposal, duplicate,
-                                            kept_verbatim, strike_report]
+                                            kept_verbatim, strike_report, corrections]
 """In the order they were added to the log; a new event type adds a case at the end."""
 
 

@@ -52,9 +52,9 @@ def tamper(store: Path, change: Tamper) -> None:
 def test_an_untouched_store_is_intact(store: Path) -> None:
     result = run(store, "audit", "verify")
     assert result.exit_code == 0, result.stderr
-    assert result.output.startswith("intact: 50 events")
+    assert result.output.startswith("intact: 51 events")
     report = json.loads(run(store, "audit", "verify", "--json").stdout)
-    assert report["intact"] is True and report["events"] == 50
+    assert report["intact"] is True and report["events"] == 51
     assert report["head"].startswith("sha256:") and len(report["head"]) == 71
 
 
@@ -124,7 +124,7 @@ def test_tampering_is_caught_and_named(
 
 def test_a_rewrite_of_events_and_chain_together_is_caught_by_the_seal(store: Path) -> None:
     seal = run(store, "audit", "seal").stdout.strip()
-    assert seal.startswith("verify seal: store=") and "events=50 head=sha256:" in seal
+    assert seal.startswith("verify seal: store=") and "events=51 head=sha256:" in seal
 
     def rewrite_everything(db: sqlite3.Connection) -> None:
         edit(db)
@@ -150,7 +150,7 @@ def test_the_seal_also_catches_events_cut_off_the_end(store: Path) -> None:
                    "(SELECT MAX(notification_id) FROM event_chain)")))
     assert run(store, "audit", "verify").exit_code == 0
     result = run(store, "audit", "verify", "--seal", seal)
-    assert result.exit_code == 1 and "fewer than the 50 sealed" in result.stderr
+    assert result.exit_code == 1 and "fewer than the 51 sealed" in result.stderr
     later = run(store, "audit", "verify", "--seal", "events=3 head=sha256:" + "0" * 64)
     assert later.exit_code == 1
 
@@ -159,7 +159,7 @@ def test_a_seal_matching_a_longer_history_still_verifies(store: Path) -> None:
     seal = run(store, "audit", "seal").stdout
     assert run(store, "note", "CS1094", "called the local council").exit_code == 0
     result = run(store, "audit", "verify", "--seal", seal)
-    assert result.exit_code == 0 and "matches the seal at event 50" in result.output
+    assert result.exit_code == 0 and "matches the seal at event 51" in result.output
     assert run(store, "audit", "verify", "--seal", "nonsense").exit_code == 2
 
 

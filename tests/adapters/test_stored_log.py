@@ -98,6 +98,16 @@ def test_every_stored_event_loads_and_the_incidents_read_as_written(
     assert kept.sources[0].unread == {"kind": "blog"}
     assert app.parties() == [{"name": "US-led Coalition", "aliases": ["Coalition", "CJTF-OIR"]}]
     assert [report.reference for report in StrikeReports(app).all()] == ["CJTF-OIR 2017-03-18"]
+    corrected = app.show("SL5")
+    assert (corrected.date, corrected.date_end, corrected.time) == (
+        "2017-03-16", "2017-03-19", "08:30")
+    assert corrected.location["name"] == "Mosul al-Jadida, Mosul"
+    assert corrected.contested_by[0]["retracted"] is True
+    assert corrected.regrade_due and corrected.regrade and corrected.regrade["grade"] == "fair"
+    assert corrected.strikes[0]["reported"] == "2017-03-28"
+    assert corrected.assessments[0]["dated"] == "2017-03-29"
+    assert app.show("SL6").duplicate_of is None
+    assert app.show("SL1").date_end is None and app.show("SL1").time is None  # upcast v1
 
 
 def test_the_replayed_log_audits_and_builds_its_read_models(
@@ -105,7 +115,7 @@ def test_the_replayed_log_audits_and_builds_its_read_models(
 ) -> None:
     app, store = replayed
     assert app.rebuild_read_models() == len(stored_events())
-    assert [entry.code for entry in app.queue()] == ["SL4"]
+    assert [entry.code for entry in app.queue()] == ["SL4", "SL5", "SL6"]
     result = CliRunner().invoke(cli, ["--store", store, "audit", "verify"])
     assert result.exit_code == 0, result.output
     assert "intact" in result.output

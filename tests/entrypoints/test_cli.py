@@ -276,7 +276,7 @@ def test_grade_all_summarises_and_exits_zero(store: Run) -> None:
     assert "1 cannot be graded (no source): CS3" in result.output
     summary = json.loads(store("grade", "--all", "--json").stdout)
     assert summary == {"graded": 0, "by_grade": {}, "proposed": {}, "not_gradable": ["CS3"],
-                       "conflicts": []}
+                       "conflicts": [], "regrade_due": []}
 
 
 def test_arabic_text_survives(store: Run) -> None:

@@ -168,6 +168,7 @@ def test_an_incident_stored_under_looser_limits_still_exports(tmp_path: Path) ->
     app = VerifyApp(env=parse_store(store).env())
     older = Incident._create(  # as an earlier version recorded it, past today's checks
         Incident.Reported, id=incident_id("CS9"), code="CS9", date="1850-06-01",
+        date_end=None, time=None,
         country="C" * 700, location={"name": "Mosul", "lat": None, "lon": None,
                                      "precision": None},
         belligerents=["B" * 600], killed={"min": 3, "max": 5},

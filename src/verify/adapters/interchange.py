@@ -96,6 +96,8 @@ def parse_json_line(line: int, raw: bytes | Overlong, intake: Intake) -> Row | N
 CSV_COLUMNS: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("code", ("code",), "text"),
     ("date", ("date",), "text"),
+    ("date_end", ("date_end",), "text"),
+    ("time", ("time",), "text"),
     ("country", ("country",), "text"),
     ("location_name", ("location", "name"), "text"),
     ("location_lat", ("location", "lat"), "text"),
@@ -126,6 +128,7 @@ CSV_COLUMNS: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("dispute_reason", ("dispute", "reason"), "text"),
     ("duplicate_of", ("duplicate_of",), "text"),
     ("notes", ("notes",), "json"),
+    ("retracted", ("retracted",), "json"),
     ("unread", ("unread",), "json"),
 )
 CSV_HEADER = [name for name, _, _ in CSV_COLUMNS]

@@ -157,9 +157,13 @@ class PostgresReadModel(ReadModelQueries, PostgresTrackingRecorder):
     def save(self, rows: Iterable[IncidentRow], new_codes: set[str],
              ids: dict[str, str], tracking: Tracking, *, after: int) -> None:
         """Write changed rows and the new position in one transaction, if still at ``after``."""
-        values, _, belligerents = self.changed_rows(rows, new_codes, ids)
+        values, _, belligerents, cleared = self.changed_rows(rows, new_codes, ids)
         with self.datastore.transaction(commit=True) as curs:
             self.claim_position(curs, after, tracking.notification_id)
+            if cleared:  # amended incidents: their belligerents' rows are written anew
+                curs.executemany(
+                    f"DELETE FROM {self.table('incident_belligerent')} WHERE code = %s".encode(),
+                    cleared)
             if belligerents:
                 curs.executemany(
                     f"INSERT INTO {self.table('incident_belligerent')} VALUES (%s, %s, %s)"

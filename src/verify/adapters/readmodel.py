@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from eventsourcing.persistence import Cipher
 
-from verify.application.projection import PROJECTION_NAME, IncidentRow
+from verify.application.projection import PROJECTION_NAME, REINDEX, IncidentRow
 from verify.application.readmodels import PositionMoved
 from verify.domain.text import fold
 from verify.domain.values import Grade
@@ -40,7 +40,8 @@ VIEW_COLUMNS: tuple[tuple[str, str], ...] = (
     ("location", "text"), ("summary", "text"), ("killed_min", "bigint"),
     ("killed_max", "bigint"), ("active_sources", "integer"), ("corroborated", "integer"),
     ("strikes", "integer"), ("grade", "text"), ("proposed_grade", "text"),
-    ("dispute_since", "text"), ("duplicate_of", "text"), ("state", "text"),
+    ("dispute_since", "text"), ("duplicate_of", "text"), ("regrade_due", "text"),
+    ("state", "text"),
     ("state_since", "text"), ("waiting_for", "text"), ("reported_at", "text"),
     ("updated_at", "text"), ("version", "bigint"),
 )
@@ -236,32 +237,40 @@ class ReadModelQueries(_TrackingRecorder, ABC):
         )
 
     def changed_rows(self, rows: Iterable[IncidentRow], new_codes: set[str], ids: dict[str, str]
-                     ) -> tuple[list[tuple[Any, ...]], list[IncidentRow], list[tuple[Any, ...]]]:
-        """What a batch writes: view rows, the new incidents, their belligerents' rows.
+                     ) -> tuple[list[tuple[Any, ...]], list[IncidentRow], list[tuple[Any, ...]],
+                                list[tuple[str]]]:
+        """What a batch writes: view rows, the incidents to index (new or amended), their
+        belligerents' rows, and the amended incidents whose index rows go first.
 
         In one global order (by code): two processes writing overlapping
         batches then lock rows in the same order and cannot deadlock.
         """
         ordered = sorted(rows, key=lambda row: str(row["code"]))
-        new = [row for row in ordered if row["code"] in new_codes]
-        belligerents = [(row["code"], name, fold(name)) for row in new
+        indexed = [row for row in ordered if row["code"] in new_codes or row.get(REINDEX)]
+        cleared = [(row["code"],) for row in indexed if row["code"] not in new_codes]
+        belligerents = [(row["code"], name, fold(name)) for row in indexed
                         for name in row["belligerents"]]
-        return ([row_values(row, ids[row["code"]], self.text_seal) for row in ordered], new,
-                belligerents)
+        return ([row_values(row, ids[row["code"]], self.text_seal) for row in ordered], indexed,
+                belligerents, cleared)
 
     @abstractmethod
     def _select_rows(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         """Run a read-only query; each row by column name."""
 
     def queue(self, *, states: Sequence[str], belligerents: Sequence[str] | None,
-              countries: Sequence[str] | None, limit: int | None) -> list[dict[str, Any]]:
-        """Incidents waiting in the given states, longest waiting first.
+              countries: Sequence[str] | None, limit: int | None,
+              regrade_due: bool = False) -> list[dict[str, Any]]:
+        """Incidents waiting in the given states (and, with ``regrade_due``, graded ones
+        waiting for re-grading), longest waiting first.
 
         ``belligerents`` and ``countries`` are folded spellings (domain.text.fold)
         of the one party or country asked for: its name and its aliases.
         """
         p = self.placeholder
-        where = [f"v.state IN ({', '.join(p for _ in states)})", "v.duplicate_of IS NULL"]
+        waiting = f"v.state IN ({', '.join(p for _ in states)})"
+        if regrade_due:
+            waiting = f"({waiting} OR v.regrade_due IS NOT NULL)"
+        where = [waiting, "v.duplicate_of IS NULL"]
         params: list[Any] = list(states)
         join = ""
         if belligerents:
@@ -362,7 +371,8 @@ class ReadModelQueries(_TrackingRecorder, ABC):
         """Whether the tables have this version's shape (a store made earlier may not)."""
         try:
             self._select(
-                f"SELECT v.country_key, b.belligerent_key FROM {self.table('incident_view')} v"
+                f"SELECT v.country_key, v.regrade_due, b.belligerent_key"
+                f" FROM {self.table('incident_view')} v"
                 f" JOIN {self.table('incident_belligerent')} b ON b.code = v.code LIMIT 0")
         except Exception:  # any failure (a missing column, say) means: not this shape
             return False
@@ -373,6 +383,12 @@ class ReadModelQueries(_TrackingRecorder, ABC):
         rows = self._select(f"SELECT code FROM {self.table('incident_view')}"
                             " WHERE strikes > 0 OR duplicate_of IS NOT NULL")
         return {code for (code,) in rows}
+
+    def duplicates_of(self, code: str) -> list[str]:
+        """The codes of the incidents marked duplicates of this one, in order."""
+        rows = self._select(f"SELECT code FROM {self.table('incident_view')}"
+                            f" WHERE duplicate_of = {self.placeholder} ORDER BY code", (code,))
+        return [found for (found,) in rows]
 
     def dump(self) -> dict[str, list[tuple[Any, ...]]]:
         """Every read-model row, in a stable order (to compare a rebuild with the original)."""

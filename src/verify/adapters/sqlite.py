@@ -99,9 +99,12 @@ class SQLiteReadModel(ReadModelQueries, SQLiteTrackingRecorder):
     def save(self, rows: Iterable[IncidentRow], new_codes: set[str],
              ids: dict[str, str], tracking: Tracking, *, after: int) -> None:
         """Write changed rows and the new position in one transaction, if still at ``after``."""
-        values, new, belligerents = self.changed_rows(rows, new_codes, ids)
+        values, new, belligerents, cleared = self.changed_rows(rows, new_codes, ids)
         with self.datastore.transaction(commit=True) as c:
             self.claim_position(c, after, tracking.notification_id)
+            if cleared:  # amended incidents: their index rows are written anew
+                c.executemany("DELETE FROM incident_belligerent WHERE code = ?", cleared)
+                c.executemany("DELETE FROM incident_search WHERE code = ?", cleared)
             c.executemany("INSERT OR IGNORE INTO incident_belligerent VALUES (?, ?, ?)",
                           belligerents)
             if self.text_seal.cipher is None:  # with a key, no text index: see readmodel

@@ -12,8 +12,7 @@ from __future__ import annotations
 from verify.application.casework import Casework
 from verify.application.grading import Grading
 from verify.application.queries import Queries
-from verify.application.readmodels import ReadModels
 
 
-class VerifyApp(Casework, Grading, ReadModels, Queries):
+class VerifyApp(Casework, Grading, Queries):
     """Incidents as event-sourced aggregates, driven by intention-revealing commands."""

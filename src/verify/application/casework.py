@@ -7,14 +7,17 @@ the record reads one way whatever spelling an analyst typed.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
 from eventsourcing.persistence import IntegrityError
+from pydantic import ValidationError
 
 from verify.application.base import IncidentStore
+from verify.application.messages import validation_sentence
 from verify.domain.duties import Action
-from verify.domain.errors import Refused
+from verify.domain.errors import InvalidInput, Refused
 from verify.domain.incident import Incident
 from verify.domain.parties import PartyRegister
 from verify.domain.values import (
@@ -24,11 +27,46 @@ from verify.domain.values import (
     Credibility,
     DiscountFinding,
     Location,
+    Precision,
     Reliability,
     Source,
     StrikeConfirmation,
     canonical_code,
 )
+
+
+@dataclasses.dataclass(frozen=True)
+class Amendment:
+    """What an amendment asks to change; None leaves a fact as recorded."""
+
+    date: dt.date | None = None
+    date_end: dt.date | None = None
+    time: str | None = None
+    location: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    precision: Precision | None = None
+    country: str | None = None
+    belligerents: list[str] | None = None
+    summary: str | None = None
+
+    def location_from(self, recorded: dict[str, Any]) -> Location | None:
+        """The amended place: the recorded one with what was given put in; None if unchanged.
+
+        Raises InvalidInput when the result is no place (one coordinate only, say).
+        """
+        given = {"name": self.location, "lat": self.lat, "lon": self.lon,
+                 "precision": self.precision}
+        given = {key: value for key, value in given.items() if value is not None}
+        if not given:
+            return None
+        place = {**recorded, **given}
+        if "lat" in given:  # coordinates given anew replace any kept verbatim
+            place.pop("coordinates_text", None)
+        try:
+            return Location.model_validate(place)
+        except ValidationError as error:
+            raise InvalidInput(validation_sentence(error)) from None
 
 
 class Casework(IncidentStore):
@@ -70,6 +108,8 @@ class Casework(IncidentStore):
         injured: CasualtyRange,
         summary: str | None,
         actor: str,
+        date_end: dt.date | None = None,
+        time: str | None = None,
     ) -> str:
         """Open an incident; refuse a code that is already taken."""
         self.authorize(actor, Action.REPORT)
@@ -87,6 +127,8 @@ class Casework(IncidentStore):
             injured=injured,
             summary=summary,
             actor=actor,
+            date_end=date_end,
+            time=time,
         )
         self.save_incident(incident)
         return incident.code
@@ -163,6 +205,40 @@ class Casework(IncidentStore):
                     f"; mark {incident.code} a duplicate of {original.duplicate_of} instead"
                 )
             incident.mark_duplicate(original.code, actor)
+
+    def undo_duplicate(self, code: str, reason: str, actor: str, *,
+                       expected_version: int | None = None) -> str:
+        """Return a duplicate to its queue; returns the code it was marked a duplicate of."""
+        with self.changing(code, actor, Action.MARK_DUPLICATE, expected_version) as incident:
+            original = incident.duplicate_of
+            incident.undo_duplicate(reason, actor)
+        return original or ""
+
+    def amend(self, code: str, amendment: Amendment, reason: str, actor: str, *,
+              expected_version: int | None = None) -> dict[str, Any]:
+        """Correct an incident's own facts; returns each changed field's old and new value.
+
+        Coordinates, precision and place name change one by one: what is not
+        given stays as recorded. Party names are recorded under their
+        canonical names, as when the incident was reported.
+        """
+        parties = self.party_names()
+        with self.changing(code, actor, Action.CORRECT, expected_version) as incident:
+            changes = incident.amend(
+                reason=reason, actor=actor, date=amendment.date, date_end=amendment.date_end,
+                time=amendment.time, location=amendment.location_from(incident.location),
+                country=parties.canonical(amendment.country)
+                if amendment.country is not None else None,
+                belligerents=[parties.canonical(name) for name in amendment.belligerents]
+                if amendment.belligerents is not None else None,
+                summary=amendment.summary)
+        return changes
+
+    def retract(self, code: str, item_id: str, reason: str, actor: str, *,
+                expected_version: int | None = None) -> str:
+        """Retract a strike, competing claim, assessment or finding; returns its id."""
+        with self.changing(code, actor, Action.CORRECT, expected_version) as incident:
+            return incident.retract(item_id, reason, actor)
 
     def add_note(self, code: str, text: str, actor: str, *,
                  expected_version: int | None = None) -> None:

@@ -71,17 +71,22 @@ class Grading(IncidentStore):
         explanation = book.explain(incident.case_file(self.party_names()))
         return {**explanation.model_dump(mode="json"), "recorded": incident.grading}
 
-    def grade_all(self, actor: str, progress: Progress | None = None) -> GradeAllSummary:
+    def grade_all(self, actor: str, progress: Progress | None = None, *, due: bool = False
+                  ) -> GradeAllSummary:
         """Grade every ungraded incident by the rulebook, many incidents per transaction.
 
-        Under separation of duties the grades that need a second person are
-        recorded as proposals and counted apart.
+        With ``due``, re-grade instead the graded incidents whose evidence
+        changed so that the rulebook now decides otherwise (``regrade_due``);
+        without it those are only listed. Under separation of duties the
+        grades that need a second person are recorded as proposals and
+        counted apart.
         """
         self.authorize(actor, Action.GRADE)
         tally: dict[str, Counter[str]] = {"graded": Counter(), "proposed": Counter()}
         outcome_of: dict[str, tuple[str, str]] = {}
         not_gradable: list[str] = []
         conflicts: list[str] = []
+        waiting: list[str] = []
         batch: list[Incident] = []
         parties = self.party_names()
 
@@ -97,7 +102,9 @@ class Grading(IncidentStore):
             for incident in self._incidents():
                 if progress is not None:
                     progress(1)
-                outcome = self._grade_into(incident, actor, not_gradable, parties)
+                if incident.regrade_due is not None and not due and incident.dispute is None:
+                    waiting.append(incident.code)
+                outcome = self._grade_into(incident, actor, not_gradable, parties, due)
                 if outcome is not None:
                     tally[outcome[0]][outcome[1]] += 1
                     outcome_of[incident.code] = outcome
@@ -115,13 +122,19 @@ class Grading(IncidentStore):
             proposed=proposed,
             not_gradable=not_gradable,
             conflicts=conflicts,
+            regrade_due=waiting,
         )
 
     def _grade_into(
-        self, incident: Incident, actor: str, not_gradable: list[str], parties: PartyNames
+        self, incident: Incident, actor: str, not_gradable: list[str], parties: PartyNames,
+        due: bool,
     ) -> tuple[str, str] | None:
-        """Grade one incident for ``grade --all`` if it waits: ("graded" or "proposed", grade)."""
-        if (incident.grading is not None or incident.proposal is not None
+        """Grade one incident for ``grade --all`` if it waits: ("graded" or "proposed", grade).
+
+        Waiting means ungraded, or (with ``due``) flagged for re-grading.
+        """
+        waits = incident.regrade_due is not None if due else incident.grading is None
+        if (not waits or incident.proposal is not None
                 or incident.duplicate_of or incident.dispute):
             return None
         try:

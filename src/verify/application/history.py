@@ -21,8 +21,13 @@ def _count(value: Payload) -> str:
 def _reported(data: Payload) -> str:
     location = data["location"]["name"]
     alleged = ", ".join(data["belligerents"]) or "party unknown"
+    when = data["date"]
+    if data.get("date_end"):
+        when += f" to {data['date_end']}"
+    if data.get("time"):
+        when += f" {data['time']}"
     return (
-        f"reported {data['code']}: {data['date']}, {location}, {data['country']}; "
+        f"reported {data['code']}: {when}, {location}, {data['country']}; "
         f"alleged {alleged}; civilians killed {_count(data['killed'])}"
     )
 
@@ -80,6 +85,37 @@ def _assessment(data: Payload) -> str:
     return text
 
 
+def _fact(field: str, value: Any) -> str:
+    """One fact of an incident as a history line shows it."""
+    if value is None or value == []:
+        return "none"
+    if field == "location":
+        text = str(value["name"])
+        if value.get("lat") is not None:
+            text += f" ({value['lat']}, {value['lon']}"
+            text += f", {value['precision']})" if value.get("precision") else ")"
+        return text
+    if field == "belligerents":
+        return ", ".join(value)
+    return str(value)
+
+
+def _amended(data: Payload) -> str:
+    """'date 2027-03-21 → 2017-03-21; summary …': each changed fact, old then new."""
+    return "amended " + "; ".join(
+        f"{field.replace('_', ' ')} {_fact(field, change['old'])} → {_fact(field, change['new'])}"
+        for field, change in data["changes"].items())
+
+
+def _regrade(data: Payload) -> str:
+    if not data["due"]:
+        return "the rulebook again grades it as recorded; no re-grading due"
+    if not data["grade"]:
+        return "re-grading due: the evidence changed and no active source is left"
+    return (f"re-grading due: the evidence changed; the rulebook now grades it "
+            f"{data['grade']} by rule {data['rule']}")
+
+
 DESCRIBERS: dict[str, Callable[[Payload], str]] = {
     "Reported": _reported,
     "SourceAdded": _source_added,
@@ -107,6 +143,10 @@ DESCRIBERS: dict[str, Callable[[Payload], str]] = {
     "GradeDisputed": lambda d: f"grade disputed by {d['by']}",
     "DisputeResolved": lambda d: f"dispute {d['outcome']}",
     "MarkedDuplicate": lambda d: f"marked a duplicate of {d['of']}",
+    "DuplicateUndone": lambda d: f"no longer a duplicate of {d['of']}",
+    "Amended": _amended,
+    "Retracted": lambda d: f"retracted {d['item_id']}",
+    "RegradeDue": _regrade,
     "NoteAdded": lambda d: "note added",
     "UnreadValuesKept": lambda d: (
         "kept verbatim what the archive gave and could not be read: " + ", ".join(d["values"])

@@ -31,6 +31,7 @@ IMPORT_BATCH = 1000
 """Incidents written per transaction by the sequential importer."""
 
 WITHDRAWN_IN_RECORD = "withdrawn in the imported record"
+RETRACTED_IN_RECORD = "retracted in the imported record"
 
 
 class Status(StrEnum):
@@ -123,6 +124,7 @@ def incident_from_record(
         code=record.code, date=record.date, country=record.country, location=record.location,
         belligerents=list(record.belligerents), killed=record.civilians_killed,
         injured=record.civilians_injured, summary=record.summary, actor=actor,
+        date_end=record.date_end, time=record.time,
     )
     incident.keep_unread(record.unread, actor)
     for source in record.sources:
@@ -138,6 +140,8 @@ def incident_from_record(
         incident.assess(assessment, actor, parties)
     for finding in record.discounts:
         incident.discount(finding, actor)
+    for item_id in record.retracted:
+        incident.retract(item_id, RETRACTED_IN_RECORD, actor)
     if record.grade is not None:
         incident.record_imported_grade(
             record.grade.grade, record.grade.rule, record.grade.rationale, actor

@@ -23,9 +23,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from verify.application.records import IncidentRecord
+from verify.application.records import EVIDENCE_ID, IncidentRecord
 from verify.domain.counts import UnreadableCount, read_count
-from verify.domain.dates import DateOrder, UnreadableDay, read_day
+from verify.domain.dates import DateOrder, UnreadableDay, read_day, read_time
 from verify.domain.parties import NO_PARTIES, PartyNames
 from verify.domain.text import ascii_digits, fold, is_blank, tidy
 from verify.domain.values import (
@@ -207,6 +207,10 @@ class Intake:
                 self.parties.canonical(name) != name
                 for name in (*names, record.country)):
             return None
+        if record.date_end is not None or record.time is not None or record.retracted or any(
+                strike.reported is not None for strike in record.strikes) or any(
+                assessment.dated is not None for assessment in record.assessments):
+            return None  # read field by field: days after today, the last before the first
         for given in data.get("sources") or ():
             if not isinstance(given.get("published"), str | None):
                 return None
@@ -266,9 +270,56 @@ class _Row:
                     self.keep(str(key), value, "not a field of the format")
                 continue
             reader(self, clean, value)
+        if "retracted" in clean:
+            self._check_retracted(clean)
         if self.unread:
             clean["unread"] = {**clean.get("unread", {}), **self.unread}
         return self._validated(clean)
+
+    def _check_retracted(self, clean: dict[str, Any]) -> None:
+        """Keep only retracted ids that name evidence the row holds, each once."""
+        counts = {"k": int(clean.get("strike") is not None)
+                  + len(clean.get("other_strikes") or []),
+                  "c": len(clean.get("contested_by") or []),
+                  "a": len(clean.get("assessments") or []),
+                  "f": len(clean.get("discounts") or [])}
+        kept: list[str] = []
+        for index, item in enumerate(clean.pop("retracted")):
+            if item in kept:
+                self.warn(f"retracted[{index}]", "named twice; retracted once")
+            elif int(item[1:]) > counts[item[0]]:
+                self.keep(f"retracted[{index}]", item, "names evidence the row does not hold")
+            else:
+                kept.append(item)
+        clean["retracted"] = kept
+
+    def _date_end(self, clean: dict[str, Any], value: Any) -> None:
+        day = self.optional("date_end", value, self._day)
+        if day is not None and day < clean["date"]:
+            self.keep("date_end", value, "is before the incident's date")
+        elif day is not None:
+            clean["date_end"] = day
+
+    def _time(self, clean: dict[str, Any], value: Any) -> None:
+        clean["time"] = self.optional("time", value, _time_of_day)
+
+    def _retracted(self, clean: dict[str, Any], value: Any) -> None:
+        ids = []
+        for index, item in enumerate(value if isinstance(value, list) else [value]):
+            text = item.strip().lower() if isinstance(item, str) else ""
+            if EVIDENCE_ID.fullmatch(text):
+                ids.append(text)
+            elif not is_blank(item):
+                self.keep(f"retracted[{index}]", item,
+                          "not the id of a strike (k1), competing claim (c1), assessment (a1) "
+                          "or finding (f1)")
+        clean["retracted"] = ids
+
+    def _day(self, value: Any) -> str:
+        try:
+            return self.intake.day(value).isoformat()
+        except UnreadableDay as problem:
+            raise Unreadable(problem.reason) from None
 
     def _validated(self, clean: dict[str, Any]) -> IncidentRecord:
         """The record; a value the model still refuses is kept verbatim (required: refused)."""
@@ -504,6 +555,7 @@ class _Row:
                                         lambda v: _whole(v, -366, 366)),
             "rule": self.optional(f"{path}.rule", item.get("rule"),
                                   lambda v: _text(v, MAX_NAME)),
+            "reported": self.optional(f"{path}.reported", item.get("reported"), self._day),
         }
 
     def _claim(self, path: str, item: dict[str, Any]) -> dict[str, Any]:
@@ -523,6 +575,7 @@ class _Row:
                                     lambda v: _text(v, MAX_TEXT)),
             "conceded_killed": self._count(f"{path}.conceded_killed",
                                            item.get("conceded_killed")),
+            "dated": self.optional(f"{path}.dated", item.get("dated"), self._day),
         }
 
     def _finding(self, path: str, item: dict[str, Any]) -> dict[str, Any]:
@@ -626,7 +679,19 @@ _FIELDS: dict[str, Callable[[_Row, dict[str, Any], Any], None]] = {
     "duplicate_of": _Row._duplicate_of,
     "notes": _Row._notes,
     "unread": _Row._kept,
+    "date_end": _Row._date_end,
+    "time": _Row._time,
+    "retracted": _Row._retracted,
 }
+
+
+def _time_of_day(value: Any) -> str:
+    if not isinstance(value, str):
+        raise Unreadable("not a time of day (HH:MM)")
+    try:
+        return read_time(value)
+    except UnreadableDay as problem:
+        raise Unreadable(problem.reason) from None
 
 
 def _web_address(value: Any) -> str | None:

@@ -10,7 +10,7 @@ import datetime as dt
 
 from pydantic import ValidationError
 
-from verify.domain.dates import DateOrder, read_day
+from verify.domain.dates import DateOrder, read_day, read_time
 from verify.domain.values import CasualtyRange
 
 
@@ -31,6 +31,11 @@ def parse_day(text: str, order: DateOrder = DateOrder.DMY) -> dt.date:
     or a day after today (UTC).
     """
     return read_day(text, order=order, today=today_utc())
+
+
+def parse_time(text: str) -> str:
+    """A time of day as ``HH:MM``; ValueError with the sentence to show otherwise."""
+    return read_time(text)
 
 
 def parse_count(text: str) -> CasualtyRange:

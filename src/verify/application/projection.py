@@ -41,6 +41,7 @@ def _new_row(event: Incident.Reported) -> IncidentRow:
         "proposed_grade": None,
         "dispute_since": None,
         "duplicate_of": None,
+        "regrade_due": None,
         "state": State.REPORTED.value,
         "state_since": at,
         "waiting_for": "",
@@ -48,6 +49,31 @@ def _new_row(event: Incident.Reported) -> IncidentRow:
         "updated_at": at,
         "version": event.originator_version,
     }
+
+
+REINDEX = "reindex"
+"""Set on a row whose belligerents, place or summary changed: its index rows are rewritten."""
+
+
+def _amend(row: IncidentRow, changes: dict[str, Any]) -> None:
+    """An amendment's new values in the row; what is indexed apart is marked for rewriting."""
+    for field, change in changes.items():
+        new = change["new"]
+        if field == "date":
+            row["date"] = new
+            row["month"] = new[:7]
+        elif field == "country":
+            row["country"] = new
+            row["country_key"] = fold(new)
+        elif field == "location":
+            row["location"] = new["name"]
+            row[REINDEX] = True
+        elif field == "belligerents":
+            row["belligerents"] = list(new)
+            row[REINDEX] = True
+        elif field == "summary":
+            row["summary"] = new
+            row[REINDEX] = True
 
 
 class IncidentsProjection:
@@ -85,6 +111,7 @@ class IncidentsProjection:
         elif isinstance(event, Incident.Graded):
             row["grade"] = event.grade
             row["proposed_grade"] = None
+            row["regrade_due"] = None
         elif isinstance(event, Incident.GradeProposed):
             row["proposed_grade"] = event.grade
         elif isinstance(event, Incident.GradeDisputed):
@@ -93,8 +120,15 @@ class IncidentsProjection:
             row["dispute_since"] = None
             if event.outcome == "upheld":
                 row["grade"] = None
+                row["regrade_due"] = None
         elif isinstance(event, Incident.MarkedDuplicate):
             row["duplicate_of"] = event.of
+        elif isinstance(event, Incident.DuplicateUndone):
+            row["duplicate_of"] = None
+        elif isinstance(event, Incident.RegradeDue):
+            row["regrade_due"] = event.grade if event.due else None
+        elif isinstance(event, Incident.Amended):
+            _amend(row, event.changes)
         self._settle(row, event)
 
     def _row_of(self, event: Incident.Event) -> IncidentRow | None:
@@ -123,7 +157,7 @@ class IncidentsProjection:
             row["state_since"] = at
         row["waiting_for"] = waiting_for(
             state, active_sources=row["active_sources"], dispute_since=row["dispute_since"],
-            proposed_grade=row["proposed_grade"],
+            proposed_grade=row["proposed_grade"], regrade_due=row["regrade_due"],
         )
         row["updated_at"] = at
         row["version"] = event.originator_version

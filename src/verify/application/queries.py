@@ -5,15 +5,21 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
-from verify.application.base import IncidentStore
 from verify.application.history import history_entry, public_history
+from verify.application.readmodels import ReadModels
 from verify.application.records import IncidentRecord
-from verify.application.views import HistoryEntry, IncidentView
+from verify.application.views import HistoryEntry, IncidentView, KnownOnView
 from verify.domain.errors import InvalidInput
+from verify.domain.incident import project_incident
 
 
-class Queries(IncidentStore):
+class Queries(ReadModels):
     """Answers read from the event log itself (the read models answer the listings)."""
+
+    def duplicates_of(self, code: str) -> list[str]:
+        """Incidents marked duplicates of this one, as far as the read model has caught up
+        (a reading command brings it up to date first; the web keeps it so)."""
+        return self.read_model.duplicates_of(code)
 
     def show(
         self, code: str, *, as_of: dt.datetime | None = None, version: int | None = None
@@ -31,7 +37,19 @@ class Queries(IncidentStore):
         if as_of is not None:
             found = self._version_at(current, as_of)
             return IncidentView.of(self.load(code, version=found))
-        return IncidentView.of(current)
+        return IncidentView.of(current, self.duplicates_of(current.code))
+
+    def known_on(self, code: str, day: dt.date) -> KnownOnView:
+        """What was publicly known of an incident by the end of ``day``, and the grade the
+        rulebook would have given it then (time as the world knew it, not as we recorded it).
+
+        Replayed from the events themselves, so every piece of evidence has the
+        day it was recorded, however old the incident's snapshot.
+        """
+        current = self.load(code)
+        replayed = project_incident(None, self._events(current.id))
+        assert replayed is not None
+        return KnownOnView.of(replayed, day, self.party_names())
 
     def history(self, code: str, *, public: bool = False) -> list[HistoryEntry]:
         """Every event of an incident; ``public`` withholds protected sources and notes."""

@@ -80,7 +80,8 @@ class ReadModel(Protocol):
         is still ``after`` (the one the rows were read at); else raise `PositionMoved`."""
 
     def queue(self, *, states: Sequence[str], belligerents: Sequence[str] | None,
-              countries: Sequence[str] | None, limit: int | None) -> list[Row]:
+              countries: Sequence[str] | None, limit: int | None,
+              regrade_due: bool = False) -> list[Row]:
         """code, state, waiting_for, since, date, location, country: longest waiting first."""
 
     def stats(self, *, by: str, date_from: str | None, date_to: str | None) -> list[Row]:
@@ -94,6 +95,9 @@ class ReadModel(Protocol):
 
     def settled_codes(self) -> set[str]:
         """Incidents that need no strike matching."""
+
+    def duplicates_of(self, code: str) -> list[str]:
+        """The codes of the incidents marked duplicates of this one, in order."""
 
     def dump(self) -> dict[str, list[tuple[Any, ...]]]:
         """Every row, in a stable order (to compare a rebuild with the original)."""
@@ -192,7 +196,7 @@ class ReadModels(IncidentStore):
             states=states,
             belligerents=sorted(parties.spellings(belligerent)) if belligerent else None,
             countries=sorted(parties.spellings(country)) if country else None,
-            limit=limit,
+            limit=limit, regrade_due=state is None,
         )
         return [QueueEntry.model_validate(row) for row in rows]
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import re
 import types
 import typing
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
+from verify.domain.dates import read_time
 from verify.domain.incident import Incident
 from verify.domain.values import (
     Assessment,
@@ -31,6 +33,15 @@ from verify.domain.values import (
     canonical_code,
     kept_values,
 )
+
+EVIDENCE_ID = re.compile(r"[kcaf][1-9][0-9]{0,5}")
+"""A retractable piece of evidence's id: strike k1, competing claim c1, assessment a1,
+finding f1."""
+
+
+def _absent(value: object) -> bool:
+    """Left out of a record when unset, so records keep the shape they had before."""
+    return value is None or value == []
 
 
 class Record(BaseModel):
@@ -77,6 +88,10 @@ class IncidentRecord(Record):
 
     code: str
     date: dt.date
+    date_end: dt.date | None = Field(default=None, exclude_if=_absent)
+    """The last day of an incident that spans days; absent when it does not."""
+    time: str | None = Field(default=None, exclude_if=_absent)
+    """The hour it happened, HH:MM, when known."""
     country: ShortText
     location: Location
     belligerents: list[BelligerentName] = Field(default_factory=list, max_length=1000)
@@ -93,6 +108,9 @@ class IncidentRecord(Record):
     dispute: DisputeRecord | None = None
     duplicate_of: str | None = None
     notes: list[LongText] = Field(default_factory=list, max_length=10_000)
+    retracted: list[str] = Field(default_factory=list, max_length=10_000, exclude_if=_absent)
+    """Ids of retracted strikes (k1…, counting ``strike`` then ``other_strikes``), competing
+    claims (c1…), assessments (a1…) and findings (f1…), in the order they were retracted."""
     unread: dict[str, str] = kept_values()
     """Values the archive gave that could not be read, kept verbatim by field path."""
     _as_stored: bool = PrivateAttr(default=False)
@@ -107,6 +125,20 @@ class IncidentRecord(Record):
     def _plausible_date(cls, value: dt.date) -> dt.date:
         if value.year < 1900:
             raise ValueError("the date is before 1900")
+        return value
+
+    @field_validator("time")
+    @classmethod
+    def _time_of_day(cls, value: str | None) -> str | None:
+        return None if value is None else read_time(value)
+
+    @field_validator("retracted")
+    @classmethod
+    def _evidence_ids(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if not EVIDENCE_ID.fullmatch(item):
+                raise ValueError("each retracted id names a strike (k1), competing claim (c1), "
+                                 "assessment (a1) or finding (f1)")
         return value
 
     @property
@@ -127,6 +159,8 @@ class IncidentRecord(Record):
         fields: dict[str, Any] = {
             "code": incident.code,
             "date": dt.date.fromisoformat(incident.date),
+            "date_end": incident.date_end,
+            "time": incident.time,
             "country": incident.country,
             "location": dict(incident.location),
             "belligerents": list(incident.belligerents),
@@ -146,6 +180,7 @@ class IncidentRecord(Record):
             if incident.dispute else None,
             "duplicate_of": incident.duplicate_of,
             "notes": [] if public else [note["text"] for note in incident.notes],
+            "retracted": list(incident.retractions or {}),
             "unread": dict(incident.unread or {}),
         }
         try:

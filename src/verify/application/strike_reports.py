@@ -108,12 +108,19 @@ class StrikeReports:
             else:
                 reports.append(located)
         settled = self.app.read_model.settled_codes()
+        amended: dict[Any, dict[str, Any]] = {}
+        for amendment in self.app.events_of(Incident.Amended):  # log order: the last one wins
+            facts = amended.setdefault(amendment.originator_id, {})
+            facts.update({field: change["new"] for field, change in amendment.changes.items()})
         incidents, unplaced_incidents, waiting = [], 0, 0
         for event in self.app.events_of(Incident.Reported):
             if event.code in settled:
                 continue
             waiting += 1
-            located = _locate_incident(event, gazetteer)
+            facts = {"date": event.date, "location": event.location,
+                     "belligerents": event.belligerents,
+                     **amended.get(event.originator_id, {})}
+            located = _locate_incident(event.code, facts, gazetteer)
             if located is None:
                 unplaced_incidents += 1
             else:
@@ -133,12 +140,15 @@ class StrikeReports:
         for candidate in found:
             best.setdefault(candidate.incident, candidate)
         incidents = []
+        parties = self.app.party_names()
         for code, candidate in best.items():
             incident = self.app.load(code)
+            before = incident.deciding(parties) if incident.grading is not None else None
             incident.confirm_strike(StrikeConfirmation(
                 belligerent=candidate.belligerent, status=StrikeStatus.LIKELY,
                 report=candidate.report, distance_km=candidate.distance_km,
                 day_offset=candidate.day_offset, rule=candidate.rule), actor)
+            incident.review_regrade(before, parties, actor)
             incidents.append(incident)
         refused = {incident.code for incident in self.app.save_many(incidents)}
         return [candidate for code, candidate in best.items() if code not in refused]
@@ -156,8 +166,10 @@ def _locate_report(record: StrikeReportRecord, gazetteer: Gazetteer) -> Located 
                    belligerents=(record.belligerent,), lat=lat, lon=lon, how=how)
 
 
-def _locate_incident(event: Incident.Reported, gazetteer: Gazetteer) -> Located | None:
-    location = event.location
+def _locate_incident(code: str, facts: dict[str, Any], gazetteer: Gazetteer
+                     ) -> Located | None:
+    """An incident placed from its facts as amended: date, location, belligerents."""
+    location = facts["location"]
     if location.get("lat") is not None and location.get("lon") is not None:
         lat, lon = float(location["lat"]), float(location["lon"])
     else:
@@ -165,6 +177,6 @@ def _locate_incident(event: Incident.Reported, gazetteer: Gazetteer) -> Located 
         if place is None:
             return None
         lat, lon = place.lat, place.lon
-    return Located(key=event.code, day=dt.date.fromisoformat(event.date),
-                   belligerents=tuple(event.belligerents), lat=lat, lon=lon)
+    return Located(key=code, day=dt.date.fromisoformat(facts["date"]),
+                   belligerents=tuple(facts["belligerents"]), lat=lat, lon=lon)
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import orjson
 from pydantic import BaseModel, ConfigDict
 
+from verify.domain.errors import Refused
 from verify.domain.incident import Incident
+from verify.domain.parties import PartyNames
 from verify.domain.rulebook import CURRENT_RULEBOOK, GradeDecision
 from verify.domain.values import Source
 
@@ -86,6 +89,8 @@ class IncidentView(Document):
     state: str
     grade: str | None
     date: str
+    date_end: str | None
+    time: str | None
     country: str
     belligerents: list[str]
     civilians_killed: dict[str, Any]
@@ -103,6 +108,12 @@ class IncidentView(Document):
     dispute: dict[str, Any] | None
     proposal: dict[str, Any] | None
     duplicate_of: str | None
+    duplicates: list[str]
+    """Incidents marked duplicates of this one (filled from the read model)."""
+    regrade_due: bool
+    """The evidence changed under the recorded grade and the rulebook now grades otherwise."""
+    regrade: dict[str, Any] | None
+    """When ``regrade_due``: the rulebook's grade and rule now, and since when."""
     notes: list[dict[str, Any]]
     unread: dict[str, str]
     """Values the archive gave that could not be read, kept verbatim by field path."""
@@ -111,12 +122,14 @@ class IncidentView(Document):
     updated_at: str
 
     @classmethod
-    def of(cls, incident: Incident) -> IncidentView:
+    def of(cls, incident: Incident, duplicates: list[str] | None = None) -> IncidentView:
         return cls(
             code=incident.code,
             state=incident.state.value,
             grade=incident.grade.value if incident.grade else None,
             date=incident.date,
+            date_end=incident.date_end,
+            time=incident.time,
             country=incident.country,
             belligerents=list(incident.belligerents),
             civilians_killed=dict(incident.killed),
@@ -127,18 +140,70 @@ class IncidentView(Document):
             summary=incident.summary,
             grading=dict(incident.grading) if incident.grading else None,
             corroborated_by=incident.corroborated_by,
-            strikes=list(incident.strikes),
-            contested_by=list(incident.claims),
-            assessments=list(incident.assessments),
-            discounts=list(incident.discounts),
+            strikes=incident.evidence("k"),
+            contested_by=incident.evidence("c"),
+            assessments=incident.evidence("a"),
+            discounts=incident.evidence("f"),
             dispute=incident.dispute,
             proposal=dict(incident.proposal) if incident.proposal else None,
             duplicate_of=incident.duplicate_of,
-            notes=list(incident.notes),
+            duplicates=list(duplicates or []),
+            regrade_due=incident.regrade_due is not None,
+            regrade=dict(incident.regrade_due) if incident.regrade_due else None,
+            notes=incident.evidence("n"),
             unread=dict(incident.unread or {}),
             reported_by=incident.reported_by,
             reported_at=incident.created_on.isoformat(),
             updated_at=incident.modified_on.isoformat(),
+        )
+
+
+class KnownOnView(Document):
+    """What was known of an incident by the end of a day, and what the rulebook would have
+    graded from it (``show --known-on``)."""
+
+    code: str
+    known_on: str
+    sources: list[SourceView]
+    strikes: list[dict[str, Any]]
+    contested_by: list[dict[str, Any]]
+    assessments: list[dict[str, Any]]
+    discounts: list[dict[str, Any]]
+    suggested_grade: str | None
+    """None when nothing known by then could be graded on (no source yet)."""
+    rule: str | None
+    reasons: list[str]
+    grade: str | None
+    """The grade recorded today, for comparison."""
+
+    @classmethod
+    def of(cls, incident: Incident, day: dt.date, parties: PartyNames) -> KnownOnView:
+        """The evidence known by ``day`` (its own date, else the day it was recorded)."""
+        limit = day.isoformat()
+
+        def known(letter: str, own_day: str | None = None) -> list[dict[str, Any]]:
+            return [{**item, "known_since": since} for item in incident.evidence(letter)
+                    if (since := incident.known_since(item["id"], item.get(own_day or "")))
+                    is None or since <= limit]
+
+        sources = [SourceView.of(source) for source in incident.source_list()
+                   if (since := incident.known_since(
+                       source.id, source.published.isoformat() if source.published else None))
+                   is None or since <= limit]
+        try:
+            decision: GradeDecision | None = CURRENT_RULEBOOK.decide(
+                incident.case_file(parties, known_on=day))
+        except Refused:
+            decision = None
+        return cls(
+            code=incident.code, known_on=limit, sources=sources,
+            strikes=known("k", "reported"), contested_by=known("c"),
+            assessments=known("a", "dated"), discounts=known("f"),
+            suggested_grade=decision.grade.value if decision else None,
+            rule=decision.rule if decision else None,
+            reasons=list(decision.reasons) if decision else [
+                "no source had been published or recorded by then"],
+            grade=incident.grade.value if incident.grade else None,
         )
 
 
@@ -188,6 +253,8 @@ class GradeAllSummary(Document):
     """Grades recorded as proposals, waiting for a second person (separation of duties)."""
     not_gradable: list[str]
     conflicts: list[str]
+    regrade_due: list[str] = []
+    """Graded incidents the rulebook now grades otherwise, left for ``grade --all --due``."""
 
 
 class QueueEntry(Document):

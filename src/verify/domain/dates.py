@@ -228,6 +228,22 @@ def _unreadable(text: str, predicate: str) -> UnreadableDay:
     return UnreadableDay(f"{quoted(text)} {predicate}", f"the value {predicate}")
 
 
+_TIME_OF_DAY = re.compile(r"(\d{1,2})[:.](\d{2})")
+
+
+def read_time(text: str) -> str:
+    """A time of day as ``HH:MM`` (24-hour clock, Arabic-Indic digits read too).
+
+    Raises UnreadableDay with the sentence to show for anything else, so a
+    time such as 25:00 or "evening" is refused rather than guessed.
+    """
+    cleaned = ascii_digits(tidy(text[: _LONGEST + 1]))
+    match = _TIME_OF_DAY.fullmatch(cleaned)
+    if match is None or int(match[1]) > 23 or int(match[2]) > 59:
+        raise _unreadable(text, "is not a time of day: write it as HH:MM, for example 14:30")
+    return f"{int(match[1]):02d}:{match[2]}"
+
+
 def quoted(text: str) -> str:
     """The text as a sentence quotes it: tidied, on one line, at most 60 characters."""
     shown = tidy(text[:200])
@@ -236,4 +252,7 @@ def quoted(text: str) -> str:
     return repr(shown)
 
 
-__all__ = ["EARLIEST_YEAR", "DateOrder", "UnreadableDay", "plain_arabic", "quoted", "read_day"]
+__all__ = [
+    "EARLIEST_YEAR", "DateOrder", "UnreadableDay", "plain_arabic", "quoted", "read_day",
+    "read_time",
+]

@@ -42,6 +42,7 @@ class Action(StrEnum):
     CHANGE_SOURCE = "re-rate or withdraw a source"
     RECORD_EVIDENCE = "record strikes, claims, assessments, discount findings or casualty figures"
     MARK_DUPLICATE = "mark a duplicate"
+    CORRECT = "amend an incident or retract evidence"
     GRADE = "grade an incident"
     OVERRIDE = "override the rulebook's grade"
     APPROVE = "approve a proposed grade"
@@ -54,7 +55,8 @@ class Action(StrEnum):
 
 _REPORTER = frozenset({Action.REPORT, Action.ADD_SOURCE, Action.NOTE})
 _ANALYST = _REPORTER | {
-    Action.CHANGE_SOURCE, Action.RECORD_EVIDENCE, Action.MARK_DUPLICATE, Action.GRADE,
+    Action.CHANGE_SOURCE, Action.RECORD_EVIDENCE, Action.MARK_DUPLICATE, Action.CORRECT,
+    Action.GRADE,
     Action.APPROVE, Action.DISPUTE, Action.RESOLVE, Action.STRIKE_REPORTS, Action.NAME_PARTIES,
 }
 _REVIEWER = _ANALYST | {Action.OVERRIDE, Action.IMPORT}

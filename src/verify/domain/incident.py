@@ -75,6 +75,32 @@ def _numbered(source: Source, source_id: str) -> JSON:
     return data
 
 
+EVIDENCE_LISTS = {"k": "strikes", "c": "claims", "a": "assessments", "f": "discounts"}
+"""Evidence that can be retracted, by the letter of its id: strikes k1…, competing claims c1…,
+assessments a1…, findings f1…. Ids are positions in their list: nothing is ever removed."""
+
+EVIDENCE_NOUNS = {"k": "strike", "c": "competing claim", "a": "assessment", "f": "finding",
+                  "s": "source", "n": "note"}
+
+AMENDABLE = ("date", "date_end", "time", "location", "country", "belligerents", "summary")
+"""The incident's own facts an amendment may change, in the order a history line names them."""
+
+
+def _recorded(aggregate: Incident, item_id: str, timestamp: dt.datetime) -> None:
+    """Note the day a piece of evidence was recorded (its known-on day when it has no own)."""
+    if aggregate.recorded_on is None:
+        aggregate.recorded_on = {}
+    aggregate.recorded_on[item_id] = timestamp.date().isoformat()
+
+
+def _copied(value: Any) -> Any:
+    if isinstance(value, dict):
+        return dict(value)
+    if isinstance(value, list):
+        return list(value)
+    return value
+
+
 class Incident(Aggregate):
     """An allegation that a strike killed or injured civilians."""
 
@@ -85,8 +111,14 @@ class Incident(Aggregate):
     # ----------------------------------------------------------------- events
 
     class Reported(Aggregate.Created):
+        """Version 2 adds ``date_end`` (an incident over several days) and ``time`` (HH:MM)."""
+
+        class_version = 2
+
         code: str
         date: str
+        date_end: str | None
+        time: str | None
         country: str
         location: JSON
         belligerents: list[str]
@@ -95,9 +127,16 @@ class Incident(Aggregate):
         summary: str | None
         actor: str
 
+        @staticmethod
+        def upcast_v1_v2(state: JSON) -> None:
+            state["date_end"] = None
+            state["time"] = None
+
         def apply(self, aggregate: Incident) -> None:
             aggregate.code = self.code
             aggregate.date = self.date
+            aggregate.date_end = self.date_end
+            aggregate.time = self.time
             aggregate.country = self.country
             aggregate.location = dict(self.location)
             aggregate.belligerents = list(self.belligerents)
@@ -115,6 +154,7 @@ class Incident(Aggregate):
             aggregate.grading = None
             aggregate.dispute = None
             aggregate.duplicate_of = None
+            aggregate.recorded_on = {}
 
     class SourceAdded(Aggregate.Event):
         source: JSON
@@ -122,6 +162,7 @@ class Incident(Aggregate):
 
         def apply(self, aggregate: Incident) -> None:
             aggregate.sources.append(dict(self.source))
+            _recorded(aggregate, str(self.source["id"]), self.timestamp)
 
     class SourceRerated(Aggregate.Event):
         source_id: str
@@ -157,6 +198,7 @@ class Incident(Aggregate):
 
         def apply(self, aggregate: Incident) -> None:
             aggregate.strikes.append(dict(self.strike))
+            _recorded(aggregate, f"k{len(aggregate.strikes)}", self.timestamp)
 
     class AttributionContested(Aggregate.Event):
         claim: JSON
@@ -164,6 +206,7 @@ class Incident(Aggregate):
 
         def apply(self, aggregate: Incident) -> None:
             aggregate.claims.append(dict(self.claim))
+            _recorded(aggregate, f"c{len(aggregate.claims)}", self.timestamp)
 
     class AssessmentRecorded(Aggregate.Event):
         assessment: JSON
@@ -171,6 +214,7 @@ class Incident(Aggregate):
 
         def apply(self, aggregate: Incident) -> None:
             aggregate.assessments.append(dict(self.assessment))
+            _recorded(aggregate, f"a{len(aggregate.assessments)}", self.timestamp)
 
     class DiscountFound(Aggregate.Event):
         finding: JSON
@@ -178,6 +222,7 @@ class Incident(Aggregate):
 
         def apply(self, aggregate: Incident) -> None:
             aggregate.discounts.append(dict(self.finding))
+            _recorded(aggregate, f"f{len(aggregate.discounts)}", self.timestamp)
 
     class HarmEstimateRevised(Aggregate.Event):
         killed: JSON
@@ -204,6 +249,7 @@ class Incident(Aggregate):
         def apply(self, aggregate: Incident) -> None:
             aggregate.grading = _decided(self, "imported")
             aggregate.proposal = None
+            aggregate.regrade_due = None
 
     class GradeProposed(Aggregate.Event):
         """A grade that takes effect only once a second person approves it."""
@@ -254,6 +300,7 @@ class Incident(Aggregate):
             aggregate.dispute = None
             if self.outcome == DisputeOutcome.UPHELD.value:
                 aggregate.grading = None
+                aggregate.regrade_due = None
 
     class MarkedDuplicate(Aggregate.Event):
         of: str
@@ -261,6 +308,57 @@ class Incident(Aggregate):
 
         def apply(self, aggregate: Incident) -> None:
             aggregate.duplicate_of = self.of
+
+    class DuplicateUndone(Aggregate.Event):
+        """A duplicate mark taken back: the incident returns to its own queue."""
+
+        of: str
+        reason: str
+        actor: str
+
+        def apply(self, aggregate: Incident) -> None:
+            aggregate.duplicate_of = None
+
+    class Amended(Aggregate.Event):
+        """Facts of the incident corrected: each changed field's old and new value, and why."""
+
+        changes: dict[str, JSON]
+        reason: str
+        actor: str
+
+        def apply(self, aggregate: Incident) -> None:
+            for field, change in self.changes.items():
+                setattr(aggregate, field, _copied(change["new"]))
+
+    class Retracted(Aggregate.Event):
+        """A strike, competing claim, assessment or finding that no longer counts; kept."""
+
+        item_id: str
+        reason: str
+        actor: str
+
+        def apply(self, aggregate: Incident) -> None:
+            aggregate.retractions = {
+                **(aggregate.retractions or {}),
+                self.item_id: {"reason": self.reason, "by": self.actor,
+                               "at": self.timestamp.isoformat()},
+            }
+
+    class RegradeDue(Aggregate.Event):
+        """The evidence changed under the recorded grade: the rulebook now decides otherwise
+        (``due``), or agrees with the recorded grade again (not ``due``). Never a re-grade."""
+
+        due: bool
+        grade: str
+        rule: str
+        rulebook: str
+        actor: str
+
+        def apply(self, aggregate: Incident) -> None:
+            aggregate.regrade_due = {
+                "grade": self.grade, "rule": self.rule, "rulebook": self.rulebook,
+                "since": self.timestamp.isoformat(),
+            } if self.due else None
 
     class NoteAdded(Aggregate.Event):
         text: str
@@ -270,6 +368,7 @@ class Incident(Aggregate):
             aggregate.notes.append(
                 {"text": self.text, "by": self.actor, "at": self.timestamp.isoformat()}
             )
+            _recorded(aggregate, f"n{len(aggregate.notes)}", self.timestamp)
 
     class UnreadValuesKept(Aggregate.Event):
         """Values an archive gave that could not be read, kept verbatim by field path."""
@@ -312,6 +411,18 @@ class Incident(Aggregate):
     # default for the same reason.
     unread: JSON | None = None
 
+    # Facts an incident had no place for before amendments existed: the last day of an
+    # incident that spans days, and the hour when it is known ("HH:MM").
+    date_end: str | None = None
+    time: str | None = None
+
+    # Retracted evidence by id (reason, by, at); the rulebook's grade when it differs
+    # from the recorded one after the evidence changed; the day each piece of evidence
+    # was recorded. Class-level defaults, so incidents snapshotted earlier load.
+    retractions: JSON | None = None
+    regrade_due: JSON | None = None
+    recorded_on: dict[str, str] | None = None
+
     # --------------------------------------------------------------- commands
 
     def trigger_event(self, event_class: Any, **kwargs: Any) -> None:
@@ -332,22 +443,25 @@ class Incident(Aggregate):
         injured: CasualtyRange,
         summary: str | None,
         actor: str,
+        date_end: dt.date | None = None,
+        time: str | None = None,
     ) -> Incident:
         """Open a new incident."""
         canonical = canonical_code(code)
         refuse_nul([country, summary or "", *belligerents, actor, _dump(location)])
         # No belligerent is allowed: the party is then unknown, and never graded fair.
         names = _distinct_names(belligerents)
-        if not country.strip():
-            raise InvalidInput("the country must not be empty")
-        if len(country.strip()) > MAX_NAME:
-            raise InvalidInput(f"the country's name must be at most {MAX_NAME} characters")
+        if date_end is not None and date_end < date:
+            raise InvalidInput(f"the last day ({date_end.isoformat()}) is before the "
+                               f"incident's first day ({date.isoformat()})")
         return cls._create(
             cls.Reported,
             id=incident_id(canonical),
             code=canonical,
             date=date.isoformat(),
-            country=country.strip(),
+            date_end=date_end.isoformat() if date_end is not None else None,
+            time=time,
+            country=_checked_country(country),
             location=_dump(location),
             belligerents=names,
             killed=_dump(killed),
@@ -599,10 +713,123 @@ class Incident(Aggregate):
             raise Refused(f"incident {self.code} cannot be a duplicate of itself")
         self.trigger_event(self.MarkedDuplicate, of=of_code, actor=actor)
 
+    def undo_duplicate(self, reason: str, actor: str) -> None:
+        """Take back a duplicate mark: the incident returns to its queue, the mark stays in
+        the history."""
+        if self.duplicate_of is None:
+            raise Refused(f"incident {self.code} is not marked a duplicate")
+        _require_reason(reason)
+        self.trigger_event(
+            self.DuplicateUndone, of=self.duplicate_of, reason=reason.strip(), actor=actor)
+
     def add_note(self, text: str, actor: str) -> None:
+        self._refuse_if_duplicate()
         if not text.strip():
             raise InvalidInput("the note is empty")
         self.trigger_event(self.NoteAdded, text=text.strip(), actor=actor)
+
+    def amend(
+        self,
+        *,
+        reason: str,
+        actor: str,
+        date: dt.date | None = None,
+        date_end: dt.date | None = None,
+        time: str | None = None,
+        location: Location | None = None,
+        country: str | None = None,
+        belligerents: list[str] | None = None,
+        summary: str | None = None,
+    ) -> dict[str, JSON]:
+        """Correct the incident's own facts; None leaves a fact as it is.
+
+        One event carries each changed field's old and new value, so the
+        history shows what was recorded before. Refused when nothing changes.
+        """
+        self._refuse_if_duplicate()
+        _require_reason(reason)
+        refuse_nul([country or "", summary or "", *(belligerents or [])])
+        proposed: JSON = {}
+        if date is not None:
+            proposed["date"] = date.isoformat()
+        if date_end is not None:
+            proposed["date_end"] = date_end.isoformat()
+        if time is not None:
+            proposed["time"] = time
+        if location is not None:
+            proposed["location"] = _dump(location)
+        if country is not None:
+            proposed["country"] = _checked_country(country)
+        if belligerents is not None:
+            proposed["belligerents"] = _distinct_names(belligerents)
+        if summary is not None:
+            proposed["summary"] = summary.strip() or None
+        changes = {
+            field: {"old": _copied(getattr(self, field)), "new": proposed[field]}
+            for field in AMENDABLE
+            if field in proposed and proposed[field] != getattr(self, field)
+        }
+        if not changes:
+            raise Refused(f"incident {self.code} already has these values; nothing to amend")
+        first = proposed.get("date", self.date)
+        last = proposed.get("date_end", self.date_end)
+        if last is not None and last < first:
+            raise InvalidInput(
+                f"the last day ({last}) is before the incident's first day ({first})")
+        self.trigger_event(self.Amended, changes=changes, reason=reason.strip(), actor=actor)
+        return changes
+
+    def retract(self, item_id: str, reason: str, actor: str) -> str:
+        """Retract a strike, competing claim, assessment or finding; it stays in the history
+        and no longer counts for the rulebook. Returns the id as recorded (``k1``)."""
+        self._refuse_if_duplicate()
+        key = item_id.strip().lower()
+        letter, number = key[:1], key[1:]
+        if letter == "s" and number.isdigit():
+            raise Refused(f"{key} is a source: a source is withdrawn, not retracted")
+        listed = EVIDENCE_LISTS.get(letter)
+        if listed is None or not number.isdigit() or not 1 <= int(number) <= len(
+                getattr(self, listed)) or number != str(int(number)):
+            raise InvalidInput(
+                f"incident {self.code} has no retractable evidence {item_id.strip()[:20]!r}: "
+                "give the id of a strike (k1), competing claim (c1), assessment (a1) or "
+                "finding (f1) as show lists it")
+        if key in (self.retractions or {}):
+            raise Refused(f"{EVIDENCE_NOUNS[letter]} {key} of incident {self.code} is already "
+                          "retracted")
+        _require_reason(reason)
+        self.trigger_event(self.Retracted, item_id=key, reason=reason.strip(), actor=actor)
+        return key
+
+    def deciding(self, parties: PartyNames = NO_PARTIES) -> tuple[str, str, str]:
+        """The rulebook's grade, rule and version now; grade and rule empty when it cannot
+        grade (no active source)."""
+        try:
+            decision = self.suggest_grade(parties)
+        except Refused:
+            return "", "", CURRENT_RULEBOOK.version
+        return decision.grade.value, decision.rule, decision.rulebook
+
+    def review_regrade(self, before: tuple[str, str, str] | None, parties: PartyNames,
+                       actor: str) -> None:
+        """After a change, flag the recorded grade for re-grading when the rulebook now
+        decides otherwise (and unflag it when the rulebook agrees with it again).
+
+        ``before`` is what the rulebook decided before the change (``deciding``).
+        The grade itself is never changed here: re-grading is a person's decision.
+        """
+        if self.grading is None or self.duplicate_of is not None:
+            return
+        grade, rule, rulebook = self.deciding(parties)
+        rests = self._grade_rests_on((grade, rule))
+        due = self.regrade_due
+        if due is None:
+            if rests or before is None or before[:2] == (grade, rule):
+                return
+        elif not rests and (due["grade"], due["rule"]) == (grade, rule):
+            return
+        self.trigger_event(self.RegradeDue, due=not rests, grade=grade, rule=rule,
+                           rulebook=rulebook, actor=actor)
 
     # ------------------------------------------------------------ read views
 
@@ -632,18 +859,63 @@ class Incident(Aggregate):
     def source_list(self) -> list[Source]:
         return [Source.model_validate(source) for source in self.sources]
 
-    def case_file(self, parties: PartyNames = NO_PARTIES) -> CaseFile:
-        """The evidence as the rulebook sees it, parties compared through ``parties``."""
+    def case_file(
+        self, parties: PartyNames = NO_PARTIES, known_on: dt.date | None = None
+    ) -> CaseFile:
+        """The evidence as the rulebook sees it, parties compared through ``parties``.
+
+        Retracted evidence is left out. With ``known_on``, so is evidence that
+        became known after that day (see ``known_since``).
+        """
+        def counted(letter: str, items: list[JSON], own_day: str | None = None) -> list[JSON]:
+            kept = []
+            for number, item in enumerate(items, start=1):
+                item_id = f"{letter}{number}"
+                if item_id in (self.retractions or {}):
+                    continue
+                if known_on is not None:
+                    known = self.known_since(item_id, item.get(own_day) if own_day else None)
+                    if known is not None and known > known_on.isoformat():
+                        continue
+                kept.append(item)
+            return kept
+
+        sources = [source for source in self.sources if known_on is None or (
+            (known := self.known_since(source["id"], source.get("published"))) is None
+            or known <= known_on.isoformat())]
         return CaseFile(
             code=self.code,
             parties=parties,
             belligerents=tuple(self.belligerents),
-            sources=tuple(self.source_list()),
-            strikes=tuple(StrikeConfirmation.model_validate(s) for s in self.strikes),
-            claims=tuple(CompetingClaim.model_validate(c) for c in self.claims),
-            assessments=tuple(Assessment.model_validate(a) for a in self.assessments),
-            discounts=tuple(DiscountFinding.model_validate(d) for d in self.discounts),
+            sources=tuple(Source.model_validate(source) for source in sources),
+            strikes=tuple(StrikeConfirmation.model_validate(s)
+                          for s in counted("k", self.strikes, "reported")),
+            claims=tuple(CompetingClaim.model_validate(c) for c in counted("c", self.claims)),
+            assessments=tuple(Assessment.model_validate(a)
+                              for a in counted("a", self.assessments, "dated")),
+            discounts=tuple(DiscountFinding.model_validate(d)
+                            for d in counted("f", self.discounts)),
         )
+
+    def known_since(self, item_id: str, own_day: str | None = None) -> str | None:
+        """The day a piece of evidence became known: its own date (a source's publication, a
+        statement's date, a strike report's date), else the day it was recorded."""
+        if own_day:
+            return own_day
+        return (self.recorded_on or {}).get(item_id)
+
+    def evidence(self, letter: str) -> list[JSON]:
+        """One list of evidence as shown: each item with its id, and whether retracted."""
+        listed = self.notes if letter == "n" else getattr(self, EVIDENCE_LISTS[letter])
+        retractions = self.retractions or {}
+        shown = []
+        for number, item in enumerate(listed, start=1):
+            item_id = f"{letter}{number}"
+            entry = {"id": item_id, **item, "retracted": item_id in retractions}
+            if item_id in retractions:
+                entry["retraction"] = dict(retractions[item_id])
+            shown.append(entry)
+        return shown
 
     # --------------------------------------------------------------- helpers
 
@@ -702,6 +974,20 @@ class Incident(Aggregate):
                 actor=actor,
             )
 
+    def _grade_rests_on(self, deciding: tuple[str, str]) -> bool:
+        """Whether the recorded grade agrees with this decision of the rulebook.
+
+        A rulebook grade agrees when grade and rule are the same; an override
+        when the rulebook grades as it did when the override was made; an
+        imported grade was decided elsewhere and agrees with nothing.
+        """
+        grading = self.grading
+        if grading is None or grading.get("imported"):
+            return False
+        if grading["override"]:
+            return bool(grading.get("rulebook_grade") == deciding[0])
+        return bool((grading["grade"], grading["rule"]) == deciding)
+
     def _refuse_if_duplicate(self) -> None:
         if self.duplicate_of is not None:
             raise Refused(
@@ -753,6 +1039,19 @@ def project_incident(incident: Incident | None, events: Iterable[Any]) -> Incide
     return incident
 
 
+def _checked_country(country: str) -> str:
+    if not country.strip():
+        raise InvalidInput("the country must not be empty")
+    if len(country.strip()) > MAX_NAME:
+        raise InvalidInput(f"the country's name must be at most {MAX_NAME} characters")
+    return country.strip()
+
+
+def _require_reason(reason: str) -> None:
+    if not reason.strip():
+        raise InvalidInput("give the reason: it stays in the history")
+
+
 def _distinct_names(names: list[str]) -> list[str]:
     """Names as typed, the first spelling of each party only (compared by their folded form)."""
     distinct: list[str] = []
@@ -768,4 +1067,4 @@ def _distinct_names(names: list[str]) -> list[str]:
     return distinct
 
 
-__all__ = ["Incident", "incident_id", "project_incident"]
+__all__ = ["AMENDABLE", "EVIDENCE_LISTS", "Incident", "incident_id", "project_incident"]

@@ -334,6 +334,8 @@ class StrikeConfirmation(Value):
     """Days from the incident to the reported strike, when matched from a strike report."""
     rule: ShortText | None = None
     """The matching rule that found this strike, when it was matched automatically."""
+    reported: date | None = Field(default=None, exclude_if=_unset)
+    """The day the strike report was published (known-on); absent when not given."""
 
 
 class CompetingClaim(Value):
@@ -358,6 +360,8 @@ class Assessment(Value):
     outcome: AssessmentOutcome
     reason: LongText | None = None
     conceded_killed: CasualtyRange = UNKNOWN_COUNT
+    dated: date | None = Field(default=None, exclude_if=_unset)
+    """The day of the belligerent's statement (known-on); absent when not given."""
 
 
 class DiscountBasis(StrEnum):
@@ -427,13 +431,21 @@ def workflow_state(
 
 def waiting_for(
     state: State, *, active_sources: int, dispute_since: str | None = None,
-    proposed_grade: str | None = None,
+    proposed_grade: str | None = None, regrade_due: str | None = None,
 ) -> str:
-    """What an incident in this state waits for, as a sentence for the review queue."""
+    """What an incident in this state waits for, as a sentence for the review queue.
+
+    ``regrade_due`` is the grade the rulebook now gives a graded incident whose
+    evidence changed ("" when it can no longer grade it: no active source).
+    """
     if proposed_grade is not None and state is not State.DISPUTED:
         return f"grade {proposed_grade} proposed; needs a second person's approval"
     if state is State.DISPUTED:
         return f"dispute open since {(dispute_since or '')[:16].replace('T', ' ')}; needs resolving"
+    if state is State.GRADED and regrade_due is not None:
+        if not regrade_due:
+            return "re-grading: the evidence changed and no active source is left"
+        return f"re-grading: the evidence changed; the rulebook now grades it {regrade_due}"
     if state is State.GRADED:
         return "nothing: graded"
     if state is State.STRIKE_CONFIRMED:

@@ -7,6 +7,7 @@ import click
 from verify.adapters.store import DEFAULT_STORE
 from verify.entrypoints.cli import (
     auditing,
+    corrections,
     incidents,
     parties,
     reading,
@@ -55,7 +56,8 @@ def cli(ctx: click.Context, store: str | None, actor: str | None, team: str | No
 
 
 for command in (
-    *incidents.COMMANDS, *review.COMMANDS, *reading.COMMANDS, *reports.COMMANDS,
+    *incidents.COMMANDS, *corrections.COMMANDS, *review.COMMANDS, *reading.COMMANDS,
+    *reports.COMMANDS,
     *transfer.COMMANDS, *auditing.COMMANDS, *strikes.COMMANDS, *team.COMMANDS,
     *serve.COMMANDS, *parties.COMMANDS, demo,
 ):

@@ -24,7 +24,16 @@ from verify.domain.values import (
     StrikeConfirmation,
     StrikeStatus,
 )
-from verify.entrypoints.cli.support import CODE, COUNT, DATE, Session, build, pass_session, say
+from verify.entrypoints.cli.support import (
+    CODE,
+    COUNT,
+    DATE,
+    TIME,
+    Session,
+    build,
+    pass_session,
+    say,
+)
 
 
 class EnumChoice(click.Choice[str]):
@@ -73,6 +82,9 @@ def init(session: Session) -> None:
 @click.option("--killed", type=COUNT, help="Civilians killed: N or MIN-MAX.")
 @click.option("--injured", type=COUNT, help="Civilians injured: N or MIN-MAX.")
 @click.option("--summary", help="What was reported, in a sentence or two.")
+@click.option("--date-end", "date_end", type=DATE,
+              help="The last day, for an incident that spans several days.")
+@click.option("--time", "time", type=TIME, help="The hour, when known: HH:MM (24-hour).")
 @pass_session
 def report(
     session: Session,
@@ -87,6 +99,8 @@ def report(
     killed: CasualtyRange | None,
     injured: CasualtyRange | None,
     summary: str | None,
+    date_end: dt.date | None,
+    time: str | None,
 ) -> None:
     """Report a new incident CODE, such as CS1234."""
     place = build(Location, name=location, lat=lat, lon=lon, precision=precision)
@@ -100,6 +114,8 @@ def report(
         injured=injured or CasualtyRange(),
         summary=summary,
         actor=session.actor,
+        date_end=date_end,
+        time=time,
     )
     say(f"reported {code}")
 
@@ -188,6 +204,9 @@ def strike() -> None:
               help="declared: the belligerent's own report; likely: strong indications.")
 @click.option("--report", "report_ref", help="Strike report reference, e.g. 'CJTF-OIR 2017-03-17'.")
 @click.option("--distance-km", type=float, help="Distance from the incident's place.")
+@click.option("--reported", type=DATE,
+              help="The day the strike report was published (else: the day recorded); "
+              "see show --known-on.")
 @pass_session
 def strike_confirm(
     session: Session,
@@ -196,11 +215,12 @@ def strike_confirm(
     status: str,
     report_ref: str | None,
     distance_km: float | None,
+    reported: dt.date | None,
 ) -> None:
     """Record a declared or likely strike near incident CODE's place on its day."""
     confirmation = build(
         StrikeConfirmation, belligerent=belligerent, status=status,
-        report=report_ref or None, distance_km=distance_km,
+        report=report_ref or None, distance_km=distance_km, reported=reported,
     )
     session.app().confirm_strike(code, confirmation, session.actor)
     say(f"recorded a {confirmation.status.value} strike by {belligerent} for {code}")
@@ -224,6 +244,9 @@ def contest(session: Session, code: str, belligerent: str, reason: str) -> None:
 @click.option("--outcome", type=choice(AssessmentOutcome), required=True)
 @click.option("--reason", help="What the belligerent said.")
 @click.option("--conceded-killed", type=COUNT, help="Civilian deaths conceded: N or MIN-MAX.")
+@click.option("--dated", type=DATE,
+              help="The day of the belligerent's statement (else: the day recorded); "
+              "see show --known-on.")
 @pass_session
 def assess(
     session: Session,
@@ -232,11 +255,12 @@ def assess(
     outcome: str,
     reason: str | None,
     conceded_killed: CasualtyRange | None,
+    dated: dt.date | None,
 ) -> None:
     """Record a belligerent's own assessment of incident CODE."""
     assessment = build(
         Assessment, belligerent=belligerent, outcome=outcome, reason=reason or None,
-        conceded_killed=conceded_killed or CasualtyRange(),
+        conceded_killed=conceded_killed or CasualtyRange(), dated=dated,
     )
     session.app().assess(code, assessment, session.actor)
     say(f"recorded {belligerent}'s assessment of {code}: {assessment.outcome.value}")
@@ -286,10 +310,30 @@ def revise(
 
 @click.command()
 @click.argument("code", type=CODE)
-@click.option("--of", "of", type=CODE, required=True, help="The incident it duplicates.")
+@click.option("--of", "of", type=CODE, help="The incident it duplicates.")
+@click.option("--undo", is_flag=True,
+              help="Take the mark back: CODE returns to its queue (needs --reason).")
+@click.option("--reason", help="Why the mark is taken back (with --undo).")
 @pass_session
-def duplicate(session: Session, code: str, of: str) -> None:
-    """Mark incident CODE a duplicate of another; it leaves every queue and count."""
+def duplicate(session: Session, code: str, of: str | None, undo: bool,
+              reason: str | None) -> None:
+    """Mark incident CODE a duplicate of another; it leaves every queue and count.
+
+    A duplicate takes no further evidence or notes; `--undo --reason TEXT`
+    returns it to its queue, and the history keeps both.
+    """
+    if undo:
+        if of is not None:
+            raise click.UsageError("give --of to mark a duplicate, or --undo, not both")
+        if not reason or not reason.strip():
+            raise click.UsageError("say why with --reason: it stays in the history")
+        original = session.app().undo_duplicate(code, reason, session.actor)
+        say(f"{code} is no longer a duplicate of {original}")
+        return
+    if of is None:
+        raise click.UsageError("give --of CODE, the incident it duplicates (or --undo)")
+    if reason is not None:
+        raise click.UsageError("--reason goes with --undo")
     session.app().mark_duplicate(code, of, session.actor)
     say(f"marked {code} a duplicate of {of}")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from verify.application.views import HistoryEntry, IncidentView, Suggestion
+from verify.application.views import HistoryEntry, IncidentView, KnownOnView, Suggestion
 from verify.domain.values import CasualtyRange
 
 
@@ -18,14 +18,22 @@ def incident(view: IncidentView) -> str:
     if location.get("lat") is not None:
         place += f" ({location['lat']}, {location['lon']}"
         place += f", {location['precision']})" if location.get("precision") else ")"
+    when = view.date + (f" to {view.date_end}" if view.date_end else "") + (
+        f" {view.time}" if view.time else "")
     lines = [
-        f"{view.code}  {view.date}  {place}, {view.country}",
+        f"{view.code}  {when}  {place}, {view.country}",
         f"  state        {view.state}" + (
             f"  (duplicate of {view.duplicate_of})" if view.duplicate_of else ""),
         f"  grade        {_grade_line(view)}",
         f"  belligerents {', '.join(view.belligerents) or 'unknown'}",
         f"  killed       {count(view.civilians_killed)}   injured {count(view.civilians_injured)}",
     ]
+    if view.regrade:
+        now = (f"the rulebook now grades it {view.regrade['grade']} by rule "
+               f"{view.regrade['rule']}" if view.regrade["grade"] else "no active source is left")
+        lines.append(f"  re-grading   due: the evidence changed; {now}")
+    if view.duplicates:
+        lines.append(f"  duplicates   {', '.join(view.duplicates)}")
     if view.summary:
         lines.append(f"  summary      {view.summary}")
     if view.grading and view.grading.get("rationale"):
@@ -59,19 +67,8 @@ def incident(view: IncidentView) -> str:
                 f"    {source.id:<4} {source.rating}  {source.kind or 'unknown':<11} "
                 f"{source.publisher or 'publisher unknown'}  {source.url or 'no URL'}{extra}"
             )
-    for strike in view.strikes:
-        report = f" ({strike['report']})" if strike.get("report") else ""
-        lines.append(f"  strike       {strike['status']} by {strike['belligerent']}{report}")
-    for claim in view.contested_by:
-        reason = f": {claim['reason']}" if claim.get("reason") else ""
-        lines.append(f"  contested by {claim['belligerent']}{reason}")
-    for assessment in view.assessments:
-        reason = f": {assessment['reason']}" if assessment.get("reason") else ""
-        lines.append(
-            f"  assessment   {assessment['belligerent']} {assessment['outcome']}{reason}"
-        )
-    for finding in view.discounts:
-        lines.append(f"  discount     {finding['basis']}: {finding['rationale']}")
+    lines.extend(evidence_lines(view.strikes, view.contested_by, view.assessments,
+                                view.discounts))
     for note in view.notes:
         lines.append(f"  note         {note['at'][:16]} {note['by']}: {note['text']}")
     if location.get("coordinates_text"):
@@ -79,6 +76,59 @@ def incident(view: IncidentView) -> str:
     for path, text in view.unread.items():
         lines.append(f"  kept as given  {path}: {text}")
     lines.append(f"  version      {view.version}   updated {view.updated_at}")
+    return "\n".join(lines)
+
+
+def evidence_lines(strikes: list[dict[str, Any]], claims: list[dict[str, Any]],
+                   assessments: list[dict[str, Any]], discounts: list[dict[str, Any]]
+                   ) -> list[str]:
+    """Strikes, competing claims, assessments and findings, each with its id."""
+    lines = []
+    for strike in strikes:
+        report = f" ({strike['report']})" if strike.get("report") else ""
+        lines.append(_item("strike      ", strike,
+                           f"{strike['status']} by {strike['belligerent']}{report}"))
+    for claim in claims:
+        reason = f": {claim['reason']}" if claim.get("reason") else ""
+        lines.append(_item("contested by", claim, f"{claim['belligerent']}{reason}"))
+    for assessment in assessments:
+        reason = f": {assessment['reason']}" if assessment.get("reason") else ""
+        lines.append(_item("assessment  ", assessment,
+                           f"{assessment['belligerent']} {assessment['outcome']}{reason}"))
+    for finding in discounts:
+        lines.append(_item("discount    ", finding,
+                           f"{finding['basis']}: {finding['rationale']}"))
+    return lines
+
+
+def _item(label: str, item: dict[str, Any], text: str) -> str:
+    line = f"  {label} {item['id']:<4} {text}"
+    if item.get("retracted"):
+        line += " [retracted]"
+    if item.get("known_since"):
+        line += f" [known since {item['known_since']}]"
+    return line
+
+
+def known_on(view: KnownOnView) -> str:
+    """What was known by a day, and what the rulebook would have graded from it."""
+    grade = (f"{view.suggested_grade} by rule {view.rule}" if view.suggested_grade
+             else "nothing to grade on")
+    lines = [f"{view.code} as known on {view.known_on} (evidence by its own dates; "
+             "not what this system had recorded then: see --as-of)",
+             f"  the rulebook would have graded it {grade}",
+             *(f"  because      {reason}" for reason in view.reasons),
+             f"  graded now   {view.grade or 'ungraded'}"]
+    if view.sources:
+        lines.append("  sources known by then")
+        for source in view.sources:
+            flags = " [withdrawn]" if source.withdrawn else ""
+            published = source.published or "date unknown"
+            lines.append(f"    {source.id:<4} {source.rating}  {source.kind or 'unknown':<11} "
+                         f"{source.publisher or 'publisher unknown'}  published {published}"
+                         f"{flags}")
+    lines.extend(evidence_lines(view.strikes, view.contested_by, view.assessments,
+                                view.discounts))
     return "\n".join(lines)
 
 

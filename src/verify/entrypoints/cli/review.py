@@ -22,6 +22,9 @@ from verify.entrypoints.cli.support import CODE, Session, emit_json, json_option
               help="Print what the rulebook would grade, and why; record nothing.")
 @click.option("--all", "grade_all", is_flag=True,
               help="Grade every ungraded incident by the rulebook.")
+@click.option("--due", is_flag=True,
+              help="With --all: re-grade instead the graded incidents whose evidence changed "
+              "so that the rulebook now grades them otherwise.")
 @json_option
 @pass_session
 def grade(
@@ -31,6 +34,7 @@ def grade(
     rationale: str | None,
     suggest: bool,
     grade_all: bool,
+    due: bool,
     as_json: bool,
 ) -> None:
     """Grade incident CODE by the rulebook, or override it with --grade and --rationale.
@@ -40,13 +44,16 @@ def grade(
     verify grade CS1234 --suggest [--json]   show what it would grade, and why
     verify grade CS1234 --grade weak --rationale "..."   a reviewer's override
     verify grade --all                       grade every ungraded incident
+    verify grade --all --due                 re-grade those waiting for re-grading
     """
+    if due and not grade_all:
+        raise click.UsageError("--due goes with --all (to re-grade one incident, give its CODE)")
     if grade_all:
         if code or override or suggest:
             raise click.UsageError(
                 "--all grades every incident; give no CODE, --grade or --suggest"
             )
-        _grade_all(session, as_json)
+        _grade_all(session, as_json, due)
         return
     if code is None:
         raise click.UsageError("give an incident CODE, or --all")
@@ -81,19 +88,20 @@ def grade(
         say(message)
 
 
-def _grade_all(session: Session, as_json: bool) -> None:
+def _grade_all(session: Session, as_json: bool, due: bool) -> None:
     app = session.app()
     total = app.count_incidents()
     with click.progressbar(
         length=total, label="grading", file=sys.stderr,
         show_pos=True,
     ) as bar:
-        summary = app.grade_all(session.actor, progress=bar.update)
+        summary = app.grade_all(session.actor, progress=bar.update, due=due)
     if as_json:
         emit_json(summary)
         return
     counts = ", ".join(f"{grade} {count}" for grade, count in summary.by_grade.items())
-    say(f"graded {counted(summary.graded, 'incident')}" + (f": {counts}" if counts else ""))
+    verb = "re-graded" if due else "graded"
+    say(f"{verb} {counted(summary.graded, 'incident')}" + (f": {counts}" if counts else ""))
     if summary.proposed:
         proposed = ", ".join(f"{grade} {count}" for grade, count in summary.proposed.items())
         say(f"proposed {sum(summary.proposed.values())} grades for a second person to approve: "
@@ -104,6 +112,11 @@ def _grade_all(session: Session, as_json: bool) -> None:
     if summary.conflicts:
         say(f"{len(summary.conflicts)} changed meanwhile and were left for a re-run: "
             + ", ".join(summary.conflicts))
+    if summary.regrade_due:
+        say(f"{counted(len(summary.regrade_due), 'graded incident')} "
+            f"{'waits' if len(summary.regrade_due) == 1 else 'wait'} for re-grading "
+            f"(the evidence changed): {', '.join(summary.regrade_due)}; "
+            "`verify grade --all --due` re-grades them")
 
 
 @click.command()

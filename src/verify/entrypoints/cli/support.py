@@ -22,7 +22,13 @@ from pydantic import BaseModel, ValidationError
 from verify.adapters.store import DEFAULT_STORE, StoreLocation, parse_store
 from verify.adapters.team_file import load_team
 from verify.application.app import VerifyApp
-from verify.application.messages import parse_count, parse_day, parse_moment, validation_sentence
+from verify.application.messages import (
+    parse_count,
+    parse_day,
+    parse_moment,
+    parse_time,
+    validation_sentence,
+)
 from verify.application.views import json_bytes
 from verify.domain.duties import Team
 from verify.domain.errors import InvalidInput, Refused, VerifyError
@@ -161,6 +167,19 @@ class DateType(click.ParamType[dt.date]):
             self.fail(str(error), param, ctx)
 
 
+class TimeType(click.ParamType[str]):
+    """A time of day, HH:MM on the 24-hour clock."""
+
+    name = "HH:MM"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+                ) -> str:
+        try:
+            return parse_time(str(value))
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
+
+
 class MomentType(click.ParamType[dt.datetime]):
     """An ISO 8601 moment; UTC when no offset is given; a bare date means the end of that day."""
 
@@ -197,6 +216,7 @@ class FiniteRange(click.FloatRange):
 CODE = CodeType()
 COUNT = CountType()
 DATE = DateType()
+TIME = TimeType()
 MOMENT = MomentType()
 
 

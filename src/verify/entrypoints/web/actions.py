@@ -15,7 +15,8 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 
 from verify.application.app import VerifyApp
-from verify.application.messages import parse_count, parse_day, validation_sentence
+from verify.application.casework import Amendment
+from verify.application.messages import parse_count, parse_day, parse_time, validation_sentence
 from verify.domain.duties import Action
 from verify.domain.errors import InvalidInput
 from verify.domain.values import (
@@ -27,6 +28,7 @@ from verify.domain.values import (
     DisputeOutcome,
     Grade,
     Location,
+    Precision,
     Rating,
     Source,
     StrikeConfirmation,
@@ -229,6 +231,44 @@ def _duplicate(app: VerifyApp, code: str, f: Fields, actor: str, seen: int) -> s
     return f"marked {code} a duplicate of {original}"
 
 
+def _undo_duplicate(app: VerifyApp, code: str, f: Fields, actor: str, seen: int) -> str:
+    original = app.undo_duplicate(code, f.text("reason"), actor, expected_version=seen)
+    return f"{code} is no longer a duplicate of {original}"
+
+
+def _amend(app: VerifyApp, code: str, f: Fields, actor: str, seen: int) -> str:
+    """The amend form comes filled with what is recorded: only what was changed counts."""
+    time = f.optional("time")
+    if time is not None:
+        try:
+            time = parse_time(time)
+        except ValueError as error:
+            raise InvalidInput(str(error)) from None
+    named = f.optional("belligerents")
+    precision = f.optional("precision")
+    if precision is not None and precision not in {p.value for p in Precision}:
+        raise InvalidInput(f"{precision!r} is not a precision: choose one of "
+                           + ", ".join(p.value for p in Precision))
+    summary = f.optional("summary")
+    amendment = Amendment(
+        date=f.date("date"), date_end=f.date("date_end"), time=time,
+        location=f.optional("location"), lat=f.number("lat"), lon=f.number("lon"),
+        precision=Precision(precision) if precision else None, country=f.optional("country"),
+        belligerents=[name.strip() for name in named.split(",") if name.strip()]
+        if named is not None else None,
+        summary=summary.replace("\r\n", "\n") if summary is not None else None)
+    if (amendment.lat is None) != (amendment.lon is None):
+        raise InvalidInput("give both latitude and longitude, or neither")
+    changes = app.amend(code, amendment, f.text("reason"), actor, expected_version=seen)
+    return f"amended {code}: " + ", ".join(field.replace("_", " ") for field in changes)
+
+
+def _retract(app: VerifyApp, code: str, f: Fields, actor: str, seen: int) -> str:
+    retracted = app.retract(code, f.text("item_id", "the evidence"), f.text("reason"), actor,
+                            expected_version=seen)
+    return f"retracted {retracted} of {code}"
+
+
 def _note(app: VerifyApp, code: str, f: Fields, actor: str, seen: int) -> str:
     app.add_note(code, f.text("text", "the note"), actor, expected_version=seen)
     return f"added a note to {code}"
@@ -251,9 +291,26 @@ ACTIONS: dict[str, IncidentAction] = {
         IncidentAction("dispute", "Open a dispute", Action.DISPUTE, _dispute),
         IncidentAction("resolve", "Resolve the dispute", Action.RESOLVE, _resolve),
         IncidentAction("duplicate", "Mark a duplicate", Action.MARK_DUPLICATE, _duplicate),
+        IncidentAction("undo_duplicate", "Take back the duplicate mark", Action.MARK_DUPLICATE,
+                       _undo_duplicate),
+        IncidentAction("amend", "Amend the incident", Action.CORRECT, _amend),
+        IncidentAction("retract", "Retract", Action.CORRECT, _retract),
         IncidentAction("note", "Add a note", Action.NOTE, _note),
     )
 }
+
+INLINE_ACTIONS = frozenset({"retract"})
+"""Actions offered beside what they act on (each piece of evidence), not in the side list."""
+
+
+def applicable(action: IncidentAction, duplicate: bool) -> bool:
+    """Whether the side list offers an action: a duplicate takes only the undoing of its mark,
+    and the mark's undoing is offered only on a duplicate."""
+    if action.name in INLINE_ACTIONS:
+        return False
+    if duplicate:
+        return action.name == "undo_duplicate"
+    return action.name != "undo_duplicate"
 
 
 def report_incident(app: VerifyApp, f: Fields, actor: str) -> str:

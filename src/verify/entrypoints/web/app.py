@@ -28,7 +28,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from verify.adapters.store import StoreLocation
 from verify.application.app import VerifyApp
-from verify.application.messages import parse_moment
+from verify.application.messages import parse_day, parse_moment
 from verify.application.readmodels import MAX_LISTING, STATS_GROUPINGS
 from verify.application.views import (
     ErrorDocument,
@@ -39,6 +39,7 @@ from verify.application.views import (
     StatsDocument,
     json_bytes,
 )
+from verify.domain.duties import Action
 from verify.domain.errors import (
     ConcurrentChange,
     InvalidInput,
@@ -56,7 +57,7 @@ from verify.domain.values import (
     is_web_address,
 )
 from verify.entrypoints.web import sessions
-from verify.entrypoints.web.actions import ACTIONS, Fields, report_incident
+from verify.entrypoints.web.actions import ACTIONS, Fields, applicable, report_incident
 from verify.entrypoints.web.auth import (
     BadCsrfToken,
     Gate,
@@ -130,19 +131,33 @@ class Web:
 
     def incident_page(self, request: Request, identity: Identity, code: str, *,
                       as_of: str | None = None, version: int | None = None,
-                      error: str | None = None, status: int = 200) -> HTMLResponse:
+                      known_on: str | None = None, error: str | None = None,
+                      status: int = 200) -> HTMLResponse:
         moment = _moment(as_of) if as_of else None
+        day = _day(known_on) if known_on else None
         code = _code(code)
         current = self.app.show(code)
         view = self.app.show(code, as_of=moment, version=version) if (moment or version) \
             else current
+        known = self.app.known_on(code, day) if day is not None else None
         history = self.app.history(code)
-        actions = [action for action in ACTIONS.values() if identity.may(action.needs)]
+        duplicate = current.duplicate_of is not None
+        actions = [action for action in ACTIONS.values()
+                   if identity.may(action.needs) and applicable(action, duplicate)]
         return self.page(
             request, "incident.html", status, identity=identity, view=view, current=current,
             history=history, actions=actions, error=error, as_of=as_of or "",
-            past=view.version != current.version,
+            known=known, known_on=known_on or "", past=view.version != current.version,
+            may_retract=identity.may(Action.CORRECT) and not duplicate, precisions=[
+                precision.value for precision in Precision],
         )
+
+
+def _day(text: str) -> dt.date:
+    try:
+        return parse_day(text)
+    except ValueError as error:
+        raise InvalidInput(str(error)) from None
 
 
 def _moment(text: str) -> dt.datetime:
@@ -278,10 +293,11 @@ def create_app(store: StoreLocation, *, team_file: Path | None, local_actor: str
 
     @api.get("/incidents/{code}", response_class=HTMLResponse, include_in_schema=False)
     async def incident(request: Request, code: str, as_of: str = "",
-                       version: int | None = None) -> Response:
+                       version: int | None = None, known_on: str = "") -> Response:
         identity = web.identify(request)
         return await threaded(lambda: web.incident_page(
-            request, identity, code, as_of=as_of or None, version=version))
+            request, identity, code, as_of=as_of or None, version=version,
+            known_on=known_on or None))
 
     @api.post("/incidents/{code}/{action}", include_in_schema=False)
     async def incident_action(request: Request, code: str, action: str) -> Response:
