@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from verify.domain.counts import MOST, UnreadableCount, read_count
-from verify.domain.dates import DateOrder, UnreadableDay, read_day
+from verify.domain.dates import DateOrder, UnreadableDay, read_day, read_time
 
 TODAY = dt.date(2025, 12, 31)
 MARCH_17 = dt.date(2017, 3, 17)  # a Friday
@@ -464,3 +464,35 @@ def test_any_text_is_read_or_refused_with_unreadable_count(text: str) -> None:
 @given(st.lists(st.sampled_from(COUNT_TOKENS), max_size=6).map(" ".join))
 def test_count_like_text_is_read_or_refused_with_unreadable_count(text: str) -> None:
     _only_unreadable_count(text)
+
+
+# ------------------------------------------------------------- times of day
+
+
+@given(st.integers(0, 23), st.integers(0, 59), st.sampled_from([":", "."]), st.booleans())
+@settings(max_examples=150)
+def test_any_time_of_day_reads_back(hour: int, minute: int, separator: str,
+                                    padded: bool) -> None:
+    text = f"{hour:02d}" if padded else str(hour)
+    assert read_time(f"{text}{separator}{minute:02d}") == f"{hour:02d}:{minute:02d}"
+
+
+@given(st.text(max_size=12))
+@settings(max_examples=150)
+def test_any_text_is_a_time_or_refused_with_a_sentence(text: str) -> None:
+    try:
+        read = read_time(text)
+    except UnreadableDay as problem:
+        assert "is not a time of day: write it as HH:MM" in str(problem)
+    else:
+        assert len(read) == 5 and read[2] == ":" and 0 <= int(read[:2]) <= 23
+
+
+@pytest.mark.parametrize("text", ["24:00", "12:60", "1430", "noon", "", "14:3", "-1:00"])
+def test_times_that_are_no_time_of_day_are_refused(text: str) -> None:
+    with pytest.raises(UnreadableDay, match="not a time of day"):
+        read_time(text)
+
+
+def test_arabic_indic_digits_read_as_a_time() -> None:
+    assert read_time("١٤:٣٠") == "14:30"

@@ -17,6 +17,7 @@ from verify.domain import (
     StrikeConfirmation,
     incident_id,
 )
+from verify.domain.parties import NO_PARTIES
 
 
 def new_incident() -> Incident:
@@ -126,3 +127,115 @@ def test_a_source_must_be_a_web_address(url: str) -> None:
 def test_web_addresses_are_taken(url: str) -> None:
     incident = new_incident()
     assert incident.add_source(Source(url=url, publisher="P", kind="ngo"), "mei") == "s1"
+
+
+# ------------------------------------------------------------- corrections
+
+
+def graded_fair() -> Incident:
+    incident = new_incident()
+    incident.add_source(source(1), "amira")
+    incident.add_source(source(2, "C3"), "amira")
+    incident.confirm_strike(StrikeConfirmation(belligerent="Coalition", status="declared"),
+                            "jonas")
+    incident.grade_by_rulebook("jonas")
+    return incident
+
+
+def test_an_amendment_is_one_event_with_each_old_and_new_value() -> None:
+    incident = new_incident()
+    incident.collect_events()
+    changes = incident.amend(date=dt.date(2017, 3, 12), date_end=dt.date(2017, 3, 14),
+                             time="06:15", summary="bakery queue", reason="first report",
+                             actor="mei")
+    assert changes == {"date": {"old": "2017-03-21", "new": "2017-03-12"},
+                       "date_end": {"old": None, "new": "2017-03-14"},
+                       "time": {"old": None, "new": "06:15"},
+                       "summary": {"old": "bakery", "new": "bakery queue"}}
+    (event,) = incident.collect_events()
+    assert isinstance(event, Incident.Amended) and event.reason == "first report"
+    assert (incident.date, incident.date_end, incident.time) == ("2017-03-12", "2017-03-14",
+                                                                 "06:15")
+
+
+def test_an_amendment_that_changes_nothing_or_contradicts_itself_is_refused() -> None:
+    from verify.domain import InvalidInput
+
+    incident = new_incident()
+    incident.collect_events()
+    with pytest.raises(Refused, match="nothing to amend"):
+        incident.amend(date=dt.date(2017, 3, 21), belligerents=["Coalition"], reason="same",
+                       actor="mei")
+    with pytest.raises(InvalidInput, match="before the incident's first day"):
+        incident.amend(date_end=dt.date(2017, 3, 1), reason="x", actor="mei")
+    with pytest.raises(InvalidInput, match="give the reason"):
+        incident.amend(date=dt.date(2017, 3, 1), reason=" ", actor="mei")
+    assert incident.pending_events == []
+
+
+def test_retracted_evidence_stays_but_no_longer_counts() -> None:
+    incident = graded_fair()
+    incident.collect_events()
+    assert incident.retract("K1", "another strike", "mei") == "k1"
+    assert incident.suggest_grade().grade.value == "weak"
+    assert incident.evidence("k")[0]["retracted"] is True
+    assert incident.strikes[0]["belligerent"] == "Coalition"  # kept
+    with pytest.raises(Refused, match="already retracted"):
+        incident.retract("k1", "again", "mei")
+    with pytest.raises(Refused, match="withdrawn, not retracted"):
+        incident.retract("s1", "x", "mei")
+
+
+@pytest.mark.parametrize("item", ["k2", "k0", "k01", "x1", "c1", "", "k"])
+def test_retracting_evidence_the_incident_does_not_hold_is_refused(item: str) -> None:
+    from verify.domain import InvalidInput
+
+    incident = graded_fair()
+    incident.collect_events()
+    with pytest.raises(InvalidInput, match="no retractable evidence"):
+        incident.retract(item, "x", "mei")
+    assert incident.pending_events == []
+
+
+def test_a_change_under_a_grade_flags_it_and_a_new_grade_clears_the_flag() -> None:
+    incident = graded_fair()
+    before = incident.deciding()
+    incident.retract("k1", "another strike", "mei")
+    incident.review_regrade(before, NO_PARTIES, "mei")
+    assert incident.regrade_due is not None and incident.regrade_due["grade"] == "weak"
+    assert incident.grade is not None and incident.grade.value == "fair"  # never re-graded
+    incident.grade_by_rulebook("jonas")
+    assert incident.regrade_due is None and incident.grade.value == "weak"
+
+
+def test_a_change_that_leaves_the_rulebook_where_it_was_flags_nothing() -> None:
+    incident = graded_fair()
+    incident.collect_events()
+    before = incident.deciding()
+    incident.add_source(source(3, "A1"), "amira")
+    incident.review_regrade(before, NO_PARTIES, "amira")
+    assert incident.regrade_due is None
+    assert [type(e).__name__ for e in incident.collect_events()] == ["SourceAdded"]
+
+
+def test_known_on_counts_each_piece_of_evidence_from_its_own_day() -> None:
+    incident = new_incident()
+    incident.add_source(source(1, "C3").model_copy(update={"published": dt.date(2017, 3, 22)}),
+                        "amira")
+    incident.add_source(source(2, "B2").model_copy(update={"published": dt.date(2017, 3, 30)}),
+                        "amira")
+    early = incident.case_file(known_on=dt.date(2017, 3, 25))
+    assert [s.id for s in early.sources] == ["s1"]
+    assert len(incident.case_file(known_on=dt.date(2017, 3, 30)).sources) == 2
+    assert incident.case_file(known_on=dt.date(2017, 3, 21)).sources == ()
+
+
+def test_undoing_a_duplicate_returns_it_and_a_duplicate_takes_no_note() -> None:
+    incident = new_incident()
+    incident.mark_duplicate("CS1", "mei")
+    with pytest.raises(Refused, match="marked a duplicate of CS1"):
+        incident.add_note("still here", "mei")
+    incident.undo_duplicate("a different strike", "jonas")
+    assert incident.duplicate_of is None
+    with pytest.raises(Refused, match="not marked a duplicate"):
+        incident.undo_duplicate("again", "jonas")
