@@ -8,6 +8,7 @@ import secrets
 import shutil
 import threading
 from collections.abc import Iterator
+from html import unescape as html_unescape
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -276,6 +277,65 @@ def test_the_as_of_view_shows_the_incident_as_it_stood(browser: Browser, demo_st
     api = browser.client.get(f"/api/incidents/CS1095?as_of={quote(first)}")
     assert api.json() == via_cli
     assert browser.client.get("/incidents/CS1095?as_of=1999-01-01").status_code == 400
+
+
+
+def test_corrections_are_offered_only_where_they_apply(browser: Browser, demo_store: str) -> None:
+    """Retract beside each piece of evidence that still counts; on a duplicate, only the
+    undoing of its mark; the amend form filled with what is recorded."""
+    page = browser.page("/incidents/CS1070")  # a strike, a competing claim, an assessment
+    assert 'value="k1"' in page and 'value="c1"' in page and 'value="a1"' in page
+    assert 'action="/incidents/CS1070/undo_duplicate"' not in page
+    assert 'action="/incidents/CS1070/amend"' in page
+    recorded = json.loads(cli_run(demo_store, "show", "CS1070", "--json").stdout)
+    assert f'name="date" value="{recorded["date"]}"' in page
+    cli_run(demo_store, "retract", "CS1070", "c1", "--reason", "recorded in error")
+    page = browser.page("/incidents/CS1070")
+    assert 'value="c1"' not in page  # nothing to retract twice
+    assert "retracted by cli" in page and "recorded in error" in page
+    duplicate = browser.page("/incidents/CS1092")  # the demo's duplicate of CS1091
+    actions = set(re.findall(r'action="/incidents/CS1092/(\w+)"', duplicate))
+    assert actions == {"undo_duplicate"}, actions
+    original = browser.page("/incidents/CS1091")
+    assert 'href="/incidents/CS1092"' in original  # the original lists its duplicates
+    assert 'action="/incidents/CS1091/undo_duplicate"' not in original
+
+
+def test_an_unchanged_amend_form_is_refused_and_appends_nothing(browser: Browser,
+                                                                demo_store: str) -> None:
+    """The form comes filled in: sent back as it is, it changes nothing (exit 1 on the CLI)."""
+    before = events(demo_store, "CS1070")
+    page = browser.page("/incidents/CS1070")
+    form = page[page.index('action="/incidents/CS1070/amend"'):]
+    form = form[:form.index("</form>")]
+    fields = dict(re.findall(r'<input type="text" name="(\w+)" value="([^"]*)"', form))
+    fields["summary"] = re.search(r'<textarea name="summary"[^>]*>([^<]*)<', form).group(1)  # type: ignore[union-attr]
+    selected = re.search(r"<option selected>([^<]+)</option>", form)
+    fields["precision"] = selected.group(1) if selected else ""
+    response = browser.submit("/incidents/CS1070", "/incidents/CS1070/amend",
+                              reason="checked", **{key: html_unescape(value)
+                                                   for key, value in fields.items()})
+    assert response.status_code == 409, ERROR.findall(response.text)
+    assert "nothing to amend" in response.text
+    assert events(demo_store, "CS1070") == before
+
+
+def test_the_known_on_view_grades_from_what_was_published(browser: Browser,
+                                                          demo_store: str) -> None:
+    cli_run(demo_store, "report", "CS7201", "--date", "2017-03-17", "--location", "Mosul",
+            "--country", "Iraq", "--belligerent", "Coalition")
+    for n, (rating, day) in enumerate([("C3", "2017-03-18"), ("B2", "2017-03-25")], start=1):
+        assert cli_run(demo_store, "source", "add", "CS7201", "--url", f"https://x.example/{n}",
+                       "--publisher", f"P{n}", "--kind", "media", "--reliability", rating[0],
+                       "--credibility", rating[1], "--published", day).exit_code == 0
+    assert cli_run(demo_store, "strike", "confirm", "CS7201", "--belligerent", "Coalition",
+                   "--status", "declared", "--reported", "2017-03-28").exit_code == 0
+    early = browser.page("/incidents/CS7201?known_on=2017-03-20")
+    assert "By the end of 2017-03-20 the rulebook would have graded it" in early
+    assert '<span class="grade weak">weak</span> by rule WEAK' in early
+    late = browser.page("/incidents/CS7201?known_on=28%20March%202017")
+    assert '<span class="grade fair">fair</span> by rule FAIR' in late
+    assert browser.client.get("/incidents/CS7201?known_on=2099-01-01").status_code == 400
 
 
 # ------------------------------------------------------------------- a team
