@@ -189,6 +189,70 @@ def test_a_refused_action_shows_the_sentence(browser: object, server: tuple[str,
     context.close()
 
 
+def test_the_issue_16_scenario_in_a_browser(browser: object, server: tuple[str, Path],
+                                           shots: Path) -> None:
+    """A typo'd date amended, a wrongly recorded claim retracted, the grade flagged and
+    re-graded, a duplicate mark undone; the audit passes afterwards."""
+    base, store = server
+    runner = CliRunner()
+
+    def cli_ok(*args: str) -> None:
+        result = runner.invoke(cli, ["--store", str(store), "--actor", "cli", *args])
+        assert result.exit_code == 0, result.output
+
+    cli_ok("report", "CS8101", "--date", "2017-03-12", "--location", "Mosul al-Jadida",
+           "--country", "Iraq", "--belligerent", "US-led Coalition", "--killed", "105-200")
+    for n, (rating, kind) in enumerate([("B2", "ngo"), ("C3", "media")], start=1):
+        cli_ok("source", "add", "CS8101", "--url", f"https://example.org/{n}", "--publisher",
+               f"P{n}", "--kind", kind, "--reliability", rating[0], "--credibility", rating[1])
+    cli_ok("strike", "confirm", "CS8101", "--belligerent", "US-led Coalition", "--status",
+           "declared")
+    cli_ok("contest", "CS8101", "--belligerent", "Russian Military", "--reason", "typed in")
+    cli_ok("grade", "CS8101")
+    cli_ok("report", "CS8102", "--date", "2017-03-17", "--location", "Mosul al-Jadida",
+           "--country", "Iraq", "--belligerent", "US-led Coalition")
+    cli_ok("duplicate", "CS8102", "--of", "CS8101")
+
+    context = browser.new_context(viewport={"width": 1366, "height": 900},  # type: ignore[attr-defined]
+                                  java_script_enabled=False)
+    page = context.new_page()
+    page.goto(base + "/incidents/CS8101")
+    amend = page.locator("#action-amend")
+    amend.locator("summary").click()
+    assert amend.locator("[name=date]").input_value() == "2017-03-12"  # filled in
+    amend.locator("[name=date]").fill("2017-03-17")
+    amend.locator("[name=reason]").fill("typed the 12th for the 17th")
+    amend.locator("button[type=submit]").click()
+    assert "amended CS8101: date" in page.locator(".flash").inner_text()
+    assert "amended date 2017-03-12 → 2017-03-17" in page.locator("ol.timeline").inner_text()
+
+    claim = page.locator("ul.evidence li", has_text="Russian Military")
+    claim.locator("summary", has_text="Retract").click()
+    claim.locator("[name=reason]").fill("the claim belongs to another incident")
+    claim.locator("button[type=submit]").click()
+    assert "retracted c1 of CS8101" in page.locator(".flash").inner_text()
+    assert "Waiting for re-grading" in page.locator(".notice").first.inner_text()
+    assert show(store, "CS8101")["regrade_due"] is True
+    page.screenshot(path=str(shots / "regrade-due.png"), full_page=True)
+    grade = page.locator("#action-grade")
+    if grade.get_attribute("open") is None:
+        grade.locator("summary").click()
+    grade.locator("button[type=submit]").click()
+    assert "graded fair by rule FAIR" in page.locator(".flash").inner_text()
+    assert show(store, "CS8101")["regrade_due"] is False
+
+    page.goto(base + "/incidents/CS8102")
+    undo = page.locator("#action-undo_duplicate")
+    undo.locator("summary").click()
+    undo.locator("[name=reason]").fill("a second strike that morning")
+    undo.locator("button[type=submit]").click()
+    assert "no longer a duplicate of CS8101" in page.locator(".flash").inner_text()
+    assert show(store, "CS8102")["duplicate_of"] is None
+    context.close()
+    audit = runner.invoke(cli, ["--store", str(store), "audit", "verify"])
+    assert audit.exit_code == 0 and "intact" in audit.output, audit.output
+
+
 @pytest.fixture
 def team_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """`verify serve` for a team: amira proposes, badr (signed in) could approve."""

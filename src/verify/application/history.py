@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from verify.application.views import HistoryEntry
-from verify.domain.incident import Incident
+from verify.domain.incident import EVIDENCE_NOUNS, Incident
 from verify.domain.values import CasualtyRange
 
 Payload = dict[str, Any]
@@ -145,7 +145,8 @@ DESCRIBERS: dict[str, Callable[[Payload], str]] = {
     "MarkedDuplicate": lambda d: f"marked a duplicate of {d['of']}",
     "DuplicateUndone": lambda d: f"no longer a duplicate of {d['of']}",
     "Amended": _amended,
-    "Retracted": lambda d: f"retracted {d['item_id']}",
+    "Retracted": lambda d: (
+        f"retracted {EVIDENCE_NOUNS.get(d['item_id'][:1], 'evidence')} {d['item_id']}"),
     "RegradeDue": _regrade,
     "NoteAdded": lambda d: "note added",
     "UnreadValuesKept": lambda d: (

@@ -1067,4 +1067,5 @@ def _distinct_names(names: list[str]) -> list[str]:
     return distinct
 
 
-__all__ = ["AMENDABLE", "EVIDENCE_LISTS", "Incident", "incident_id", "project_incident"]
+__all__ = ["AMENDABLE", "EVIDENCE_LISTS", "EVIDENCE_NOUNS", "Incident", "incident_id",
+           "project_incident"]
