@@ -336,6 +336,12 @@ def test_the_known_on_view_grades_from_what_was_published(browser: Browser,
     late = browser.page("/incidents/CS7201?known_on=28%20March%202017")
     assert '<span class="grade fair">fair</span> by rule FAIR' in late
     assert browser.client.get("/incidents/CS7201?known_on=2099-01-01").status_code == 400
+    api = browser.client.get("/api/incidents/CS7201/known-on?day=2017-03-20")
+    via_cli = json.loads(cli_run(demo_store, "show", "CS7201", "--known-on", "2017-03-20",
+                                 "--json").stdout)
+    assert api.status_code == 200 and api.json() == via_cli
+    assert via_cli["suggested_grade"] == "weak" and via_cli["known_on"] == "2017-03-20"
+    assert browser.client.get("/api/incidents/CS7201/known-on?day=x").status_code == 400
 
 
 # ------------------------------------------------------------------- a team

@@ -34,6 +34,7 @@ from verify.application.views import (
     ErrorDocument,
     HistoryEntry,
     IncidentView,
+    KnownOnView,
     QueueEntry,
     SearchHit,
     StatsDocument,
@@ -428,6 +429,18 @@ def create_app(store: StoreLocation, *, team_file: Path | None, local_actor: str
         await web.gate.identify_api(request)
         view = await threaded(lambda: verify_app.show(
             _code(code), as_of=_moment(as_of) if as_of else None, version=version))
+        return Response(json_bytes(view), media_type=JSON)
+
+    @api.get("/api/incidents/{code}/known-on", response_model=KnownOnView, responses=ERRORS,
+             summary="As `verify show CODE --known-on DAY --json`")
+    async def api_known_on(
+            request: Request, code: str,
+            day: str = Query(description=(
+                "the day: what had been published by its end, and what the rulebook would "
+                "have graded from it")),
+    ) -> Response:
+        await web.gate.identify_api(request)
+        view = await threaded(lambda: verify_app.known_on(_code(code), _day(day)))
         return Response(json_bytes(view), media_type=JSON)
 
     @api.get("/api/incidents/{code}/history", response_model=list[HistoryEntry],
