@@ -124,6 +124,20 @@ Feature: Corrections, retractions, and what was known on a day
       | 2017-03-26 | weak by rule WEAK            |
       | 2017-03-28 | fair by rule FAIR            |
 
+  Scenario Outline: The second source's publication day lifts the grade
+    The strike report came first; the second independent source a week later.
+
+    Given an incident alleging a strike by Coalition
+    And a strike declared by Coalition, reported on 2017-03-15
+    And a source rated C3 published on 2017-03-18
+    And a source rated B2 published on 2017-03-25
+    Then known on <day> the rulebook would have graded it <grade>
+
+    Examples:
+      | day        | grade             |
+      | 2017-03-24 | weak by rule WEAK |
+      | 2017-03-25 | fair by rule FAIR |
+
   Scenario: Retracted evidence does not count on any day
     Given an incident alleging a strike by Coalition
     And a source rated C3 published on 2017-03-18
