@@ -17,6 +17,7 @@ from verify.domain import (
     StrikeConfirmation,
     incident_id,
 )
+from verify.domain.incident import KnownOn, replayed_with_days
 from verify.domain.parties import NO_PARTIES
 
 
@@ -224,10 +225,26 @@ def test_known_on_counts_each_piece_of_evidence_from_its_own_day() -> None:
                         "amira")
     incident.add_source(source(2, "B2").model_copy(update={"published": dt.date(2017, 3, 30)}),
                         "amira")
-    early = incident.case_file(known_on=dt.date(2017, 3, 25))
-    assert [s.id for s in early.sources] == ["s1"]
-    assert len(incident.case_file(known_on=dt.date(2017, 3, 30)).sources) == 2
-    assert incident.case_file(known_on=dt.date(2017, 3, 21)).sources == ()
+    incident.add_note("called", "amira")  # no date of its own: the day it was recorded
+    replayed, recorded = replayed_with_days(incident.collect_events())
+    assert replayed is not None
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    assert recorded == {"s1": today, "s2": today, "n1": today}
+
+    def known(day: dt.date) -> list[str]:
+        return [s.id for s in replayed.case_file(known_on=KnownOn(day, recorded)).sources]
+
+    assert known(dt.date(2017, 3, 21)) == []
+    assert known(dt.date(2017, 3, 25)) == ["s1"]
+    assert known(dt.date(2017, 3, 30)) == ["s1", "s2"]
+
+
+def test_state_without_new_facts_equals_a_snapshot_taken_before_they_existed() -> None:
+    """Unset facts stay off the instance: an audit compares snapshots with replays."""
+    incident = graded_fair()
+    state = vars(incident)
+    for absent in ("date_end", "time", "retractions", "regrade_due"):
+        assert absent not in state, absent
 
 
 def test_undoing_a_duplicate_returns_it_and_a_duplicate_takes_no_note() -> None:

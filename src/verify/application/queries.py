@@ -10,7 +10,7 @@ from verify.application.readmodels import ReadModels
 from verify.application.records import IncidentRecord
 from verify.application.views import HistoryEntry, IncidentView, KnownOnView
 from verify.domain.errors import InvalidInput
-from verify.domain.incident import project_incident
+from verify.domain.incident import KnownOn, replayed_with_days
 
 
 class Queries(ReadModels):
@@ -47,9 +47,9 @@ class Queries(ReadModels):
         day it was recorded, however old the incident's snapshot.
         """
         current = self.load(code)
-        replayed = project_incident(None, self._events(current.id))
+        replayed, recorded = replayed_with_days(self._events(current.id))
         assert replayed is not None
-        return KnownOnView.of(replayed, day, self.party_names())
+        return KnownOnView.of(replayed, KnownOn(day, recorded), self.party_names())
 
     def history(self, code: str, *, public: bool = False) -> list[HistoryEntry]:
         """Every event of an incident; ``public`` withholds protected sources and notes."""

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import orjson
 from pydantic import BaseModel, ConfigDict
 
 from verify.domain.errors import Refused
-from verify.domain.incident import Incident
+from verify.domain.incident import Incident, KnownOn
 from verify.domain.parties import PartyNames
 from verify.domain.rulebook import CURRENT_RULEBOOK, GradeDecision
 from verify.domain.values import Source
@@ -177,26 +176,23 @@ class KnownOnView(Document):
     """The grade recorded today, for comparison."""
 
     @classmethod
-    def of(cls, incident: Incident, day: dt.date, parties: PartyNames) -> KnownOnView:
-        """The evidence known by ``day`` (its own date, else the day it was recorded)."""
-        limit = day.isoformat()
+    def of(cls, incident: Incident, known_on: KnownOn, parties: PartyNames) -> KnownOnView:
+        """The evidence known by the day (its own date, else the day it was recorded)."""
 
-        def known(letter: str, own_day: str | None = None) -> list[dict[str, Any]]:
-            return [{**item, "known_since": since} for item in incident.evidence(letter)
-                    if (since := incident.known_since(item["id"], item.get(own_day or "")))
-                    is None or since <= limit]
+        def known(letter: str, own_day: str = "") -> list[dict[str, Any]]:
+            return [{**item, "known_since": known_on.since(item["id"], item.get(own_day))}
+                    for item in incident.evidence(letter)
+                    if known_on.knows(item["id"], item.get(own_day))]
 
         sources = [SourceView.of(source) for source in incident.source_list()
-                   if (since := incident.known_since(
-                       source.id, source.published.isoformat() if source.published else None))
-                   is None or since <= limit]
+                   if known_on.knows(source.id, source.published)]
         try:
             decision: GradeDecision | None = CURRENT_RULEBOOK.decide(
-                incident.case_file(parties, known_on=day))
+                incident.case_file(parties, known_on=known_on))
         except Refused:
             decision = None
         return cls(
-            code=incident.code, known_on=limit, sources=sources,
+            code=incident.code, known_on=known_on.day.isoformat(), sources=sources,
             strikes=known("k", "reported"), contested_by=known("c"),
             assessments=known("a", "dated"), discounts=known("f"),
             suggested_grade=decision.grade.value if decision else None,

@@ -8,10 +8,11 @@ JSON data (what the events carry); typed views are built on demand.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from eventsourcing.domain import Aggregate
@@ -86,11 +87,25 @@ AMENDABLE = ("date", "date_end", "time", "location", "country", "belligerents", 
 """The incident's own facts an amendment may change, in the order a history line names them."""
 
 
-def _recorded(aggregate: Incident, item_id: str, timestamp: dt.datetime) -> None:
-    """Note the day a piece of evidence was recorded (its known-on day when it has no own)."""
-    if aggregate.recorded_on is None:
-        aggregate.recorded_on = {}
-    aggregate.recorded_on[item_id] = timestamp.date().isoformat()
+@dataclasses.dataclass(frozen=True)
+class KnownOn:
+    """A day, and the day each piece of evidence was recorded: what was known by that day.
+
+    Evidence counts from its own date (a source's publication, a statement's
+    date, a strike report's date), else from the day it was recorded.
+    """
+
+    day: dt.date
+    recorded: Mapping[str, str]
+
+    def since(self, item_id: str, own_day: Any = None) -> str | None:
+        if own_day:
+            return str(own_day)
+        return self.recorded.get(item_id)
+
+    def knows(self, item_id: str, own_day: Any = None) -> bool:
+        since = self.since(item_id, own_day)
+        return since is None or since <= self.day.isoformat()
 
 
 def _copied(value: Any) -> Any:
@@ -135,8 +150,12 @@ class Incident(Aggregate):
         def apply(self, aggregate: Incident) -> None:
             aggregate.code = self.code
             aggregate.date = self.date
-            aggregate.date_end = self.date_end
-            aggregate.time = self.time
+            # Kept off the instance while unknown (the class holds None), so the state
+            # replayed from a version 1 event equals a snapshot taken before version 2.
+            if self.date_end is not None:
+                aggregate.date_end = self.date_end
+            if self.time is not None:
+                aggregate.time = self.time
             aggregate.country = self.country
             aggregate.location = dict(self.location)
             aggregate.belligerents = list(self.belligerents)
@@ -154,7 +173,6 @@ class Incident(Aggregate):
             aggregate.grading = None
             aggregate.dispute = None
             aggregate.duplicate_of = None
-            aggregate.recorded_on = {}
 
     class SourceAdded(Aggregate.Event):
         source: JSON
@@ -162,7 +180,6 @@ class Incident(Aggregate):
 
         def apply(self, aggregate: Incident) -> None:
             aggregate.sources.append(dict(self.source))
-            _recorded(aggregate, str(self.source["id"]), self.timestamp)
 
     class SourceRerated(Aggregate.Event):
         source_id: str
@@ -198,7 +215,6 @@ class Incident(Aggregate):
 
         def apply(self, aggregate: Incident) -> None:
             aggregate.strikes.append(dict(self.strike))
-            _recorded(aggregate, f"k{len(aggregate.strikes)}", self.timestamp)
 
     class AttributionContested(Aggregate.Event):
         claim: JSON
@@ -206,7 +222,6 @@ class Incident(Aggregate):
 
         def apply(self, aggregate: Incident) -> None:
             aggregate.claims.append(dict(self.claim))
-            _recorded(aggregate, f"c{len(aggregate.claims)}", self.timestamp)
 
     class AssessmentRecorded(Aggregate.Event):
         assessment: JSON
@@ -214,7 +229,6 @@ class Incident(Aggregate):
 
         def apply(self, aggregate: Incident) -> None:
             aggregate.assessments.append(dict(self.assessment))
-            _recorded(aggregate, f"a{len(aggregate.assessments)}", self.timestamp)
 
     class DiscountFound(Aggregate.Event):
         finding: JSON
@@ -222,7 +236,6 @@ class Incident(Aggregate):
 
         def apply(self, aggregate: Incident) -> None:
             aggregate.discounts.append(dict(self.finding))
-            _recorded(aggregate, f"f{len(aggregate.discounts)}", self.timestamp)
 
     class HarmEstimateRevised(Aggregate.Event):
         killed: JSON
@@ -249,7 +262,8 @@ class Incident(Aggregate):
         def apply(self, aggregate: Incident) -> None:
             aggregate.grading = _decided(self, "imported")
             aggregate.proposal = None
-            aggregate.regrade_due = None
+            if aggregate.regrade_due is not None:  # see Reported.apply: state as before
+                aggregate.regrade_due = None
 
     class GradeProposed(Aggregate.Event):
         """A grade that takes effect only once a second person approves it."""
@@ -300,7 +314,8 @@ class Incident(Aggregate):
             aggregate.dispute = None
             if self.outcome == DisputeOutcome.UPHELD.value:
                 aggregate.grading = None
-                aggregate.regrade_due = None
+                if aggregate.regrade_due is not None:
+                    aggregate.regrade_due = None
 
     class MarkedDuplicate(Aggregate.Event):
         of: str
@@ -368,7 +383,6 @@ class Incident(Aggregate):
             aggregate.notes.append(
                 {"text": self.text, "by": self.actor, "at": self.timestamp.isoformat()}
             )
-            _recorded(aggregate, f"n{len(aggregate.notes)}", self.timestamp)
 
     class UnreadValuesKept(Aggregate.Event):
         """Values an archive gave that could not be read, kept verbatim by field path."""
@@ -402,6 +416,10 @@ class Incident(Aggregate):
         dispute: JSON | None
         duplicate_of: str | None
         proposal: JSON | None
+        date_end: str | None
+        time: str | None
+        retractions: JSON | None
+        regrade_due: JSON | None
 
     # A grade awaiting a second person's approval (separation of duties), if any.
     # A class-level default, so incidents snapshotted before proposals existed load.
@@ -411,17 +429,17 @@ class Incident(Aggregate):
     # default for the same reason.
     unread: JSON | None = None
 
-    # Facts an incident had no place for before amendments existed: the last day of an
-    # incident that spans days, and the hour when it is known ("HH:MM").
-    date_end: str | None = None
-    time: str | None = None
-
-    # Retracted evidence by id (reason, by, at); the rulebook's grade when it differs
-    # from the recorded one after the evidence changed; the day each piece of evidence
-    # was recorded. Class-level defaults, so incidents snapshotted earlier load.
-    retractions: JSON | None = None
-    regrade_due: JSON | None = None
-    recorded_on: dict[str, str] | None = None
+    # Facts an incident had no place for before version 2 of Reported: the last day of
+    # an incident that spans days, and the hour when it is known ("HH:MM"). Retracted
+    # evidence by id (reason, by, at); the rulebook's grade when it differs from the
+    # recorded one after the evidence changed. Unannotated class-level defaults, not
+    # fields: an instance holds them only once an event sets them, so an incident
+    # replayed from its events equals a snapshot taken before they existed (the audit
+    # compares the two) and such snapshots load.
+    date_end = None
+    time = None
+    retractions = None
+    regrade_due = None
 
     # --------------------------------------------------------------- commands
 
@@ -860,29 +878,22 @@ class Incident(Aggregate):
         return [Source.model_validate(source) for source in self.sources]
 
     def case_file(
-        self, parties: PartyNames = NO_PARTIES, known_on: dt.date | None = None
+        self, parties: PartyNames = NO_PARTIES, known_on: KnownOn | None = None
     ) -> CaseFile:
         """The evidence as the rulebook sees it, parties compared through ``parties``.
 
         Retracted evidence is left out. With ``known_on``, so is evidence that
-        became known after that day (see ``known_since``).
+        became known after that day.
         """
-        def counted(letter: str, items: list[JSON], own_day: str | None = None) -> list[JSON]:
-            kept = []
-            for number, item in enumerate(items, start=1):
-                item_id = f"{letter}{number}"
-                if item_id in (self.retractions or {}):
-                    continue
-                if known_on is not None:
-                    known = self.known_since(item_id, item.get(own_day) if own_day else None)
-                    if known is not None and known > known_on.isoformat():
-                        continue
-                kept.append(item)
-            return kept
+        def counted(letter: str, items: list[JSON], own_day: str = "") -> list[JSON]:
+            retracted = self.retractions or {}
+            return [item for number, item in enumerate(items, start=1)
+                    if f"{letter}{number}" not in retracted and (
+                        known_on is None or known_on.knows(f"{letter}{number}",
+                                                           item.get(own_day)))]
 
-        sources = [source for source in self.sources if known_on is None or (
-            (known := self.known_since(source["id"], source.get("published"))) is None
-            or known <= known_on.isoformat())]
+        sources = [source for source in self.sources
+                   if known_on is None or known_on.knows(source["id"], source.get("published"))]
         return CaseFile(
             code=self.code,
             parties=parties,
@@ -897,12 +908,12 @@ class Incident(Aggregate):
                             for d in counted("f", self.discounts)),
         )
 
-    def known_since(self, item_id: str, own_day: str | None = None) -> str | None:
-        """The day a piece of evidence became known: its own date (a source's publication, a
-        statement's date, a strike report's date), else the day it was recorded."""
-        if own_day:
-            return own_day
-        return (self.recorded_on or {}).get(item_id)
+    def evidence_ids(self) -> list[str]:
+        """Every piece of evidence's id, sources first: s1…, k1…, c1…, a1…, f1…, n1…."""
+        return [*(source["id"] for source in self.sources),
+                *(f"{letter}{number}" for letter, listed in EVIDENCE_LISTS.items()
+                  for number in range(1, len(getattr(self, listed)) + 1)),
+                *(f"n{number}" for number in range(1, len(self.notes) + 1))]
 
     def evidence(self, letter: str) -> list[JSON]:
         """One list of evidence as shown: each item with its id, and whether retracted."""
@@ -1028,6 +1039,19 @@ class Incident(Aggregate):
         )
 
 
+def replayed_with_days(events: Iterable[Any]) -> tuple[Incident | None, dict[str, str]]:
+    """An incident replayed from all its events (no snapshot), and the day each piece of
+    evidence was recorded: its known-on day when it has no date of its own."""
+    incident: Incident | None = None
+    days: dict[str, str] = {}
+    for event in events:
+        incident = event.mutate(incident)
+        if incident is not None:
+            for item_id in incident.evidence_ids():
+                days.setdefault(item_id, event.timestamp.date().isoformat())
+    return incident, days
+
+
 def project_incident(incident: Incident | None, events: Iterable[Any]) -> Incident | None:
     """Apply stored events (after an optional snapshot) to rebuild an incident.
 
@@ -1067,5 +1091,5 @@ def _distinct_names(names: list[str]) -> list[str]:
     return distinct
 
 
-__all__ = ["AMENDABLE", "EVIDENCE_LISTS", "EVIDENCE_NOUNS", "Incident", "incident_id",
-           "project_incident"]
+__all__ = ["AMENDABLE", "EVIDENCE_LISTS", "EVIDENCE_NOUNS", "Incident", "KnownOn",
+           "incident_id", "project_incident", "replayed_with_days"]
