@@ -129,6 +129,8 @@ class IncidentsProjection:
             row["regrade_due"] = event.grade if event.due else None
         elif isinstance(event, Incident.Amended):
             _amend(row, event.changes)
+        elif isinstance(event, Incident.Retracted) and event.item_id.startswith("k"):
+            row["strikes"] -= 1  # a retracted strike no longer confirms one
         self._settle(row, event)
 
     def _row_of(self, event: Incident.Event) -> IncidentRow | None:

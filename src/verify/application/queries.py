@@ -37,7 +37,7 @@ class Queries(ReadModels):
         if as_of is not None:
             found = self._version_at(current, as_of)
             return IncidentView.of(self.load(code, version=found))
-        return IncidentView.of(current, self.duplicates_of(current.code))
+        return IncidentView.of(current, duplicates=self.duplicates_of(current.code))
 
     def known_on(self, code: str, day: dt.date) -> KnownOnView:
         """What was publicly known of an incident by the end of ``day``, and the grade the

@@ -107,8 +107,9 @@ class IncidentView(Document):
     dispute: dict[str, Any] | None
     proposal: dict[str, Any] | None
     duplicate_of: str | None
-    duplicates: list[str]
-    """Incidents marked duplicates of this one (filled from the read model)."""
+    duplicates: list[str] | None
+    """Incidents marked duplicates of this one, from the read model; None in a view of the
+    past (``--as-of``, ``--version``), for which the read model does not know them."""
     regrade_due: bool
     """The evidence changed under the recorded grade and the rulebook now grades otherwise."""
     regrade: dict[str, Any] | None
@@ -146,7 +147,7 @@ class IncidentView(Document):
             dispute=incident.dispute,
             proposal=dict(incident.proposal) if incident.proposal else None,
             duplicate_of=incident.duplicate_of,
-            duplicates=list(duplicates or []),
+            duplicates=duplicates,
             regrade_due=incident.regrade_due is not None,
             regrade=dict(incident.regrade_due) if incident.regrade_due else None,
             notes=incident.evidence("n"),

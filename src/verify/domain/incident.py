@@ -857,7 +857,7 @@ class Incident(Aggregate):
         return workflow_state(
             dispute_open=self.dispute is not None,
             graded=self.grading is not None,
-            strike_confirmed=bool(self.strikes),
+            strike_confirmed=any(not strike["retracted"] for strike in self.evidence("k")),
             corroborated=self.corroborated_by is not None,
         )
 
