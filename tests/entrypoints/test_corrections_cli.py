@@ -178,6 +178,9 @@ def test_show_has_date_end_and_time_from_report_or_amendment(store: Run) -> None
     assert (amended["date_end"], amended["time"]) == ("2017-03-18", "14:30")
     assert "amended date end none → 2017-03-18; time none → 14:30" in ok(
         store("history", "CS1")).stdout
+    features = json.loads(ok(store("export", "--format", "geojson")).stdout)["features"]
+    by_code = {feature["properties"]["code"]: feature["properties"] for feature in features}
+    assert (by_code["CS1"]["date_end"], by_code["CS1"]["time"]) == ("2017-03-18", "14:30")
 
 
 def test_report_refuses_a_last_day_before_the_first(store: Run) -> None:

@@ -253,6 +253,8 @@ def _feature(record: IncidentRecord, state: str) -> dict[str, Any] | None:
         "properties": {
             "code": record.code,
             "date": record.date.isoformat(),
+            "date_end": record.date_end.isoformat() if record.date_end else None,
+            "time": record.time,
             "country": record.country,
             "location": place.name,
             "precision": place.precision.value if place.precision else None,
