@@ -143,6 +143,11 @@ PLAUSIBLE: dict[str, dict[str, str]] = {
     "resolve": {"outcome": "dismissed", "rationale": "r"},
     "duplicate": {"of": "CS1080"},
     "note": {"text": "t"},
+    "amend": {"date": "2017-03-12", "date_end": "2017-03-13", "time": "14:30",
+              "location": "Mosul", "lat": "36.3", "lon": "43.1", "precision": "town",
+              "country": "Iraq", "belligerents": "Coalition", "summary": "s", "reason": "r"},
+    "retract": {"item_id": "k1", "reason": "r"},
+    "undo_duplicate": {"reason": "r"},
     "report": {"code": "CS9000", "date": "2017-01-02", "location": "Mosul", "country": "Iraq",
                "belligerents": "Coalition"},
 }
@@ -163,7 +168,7 @@ def test_random_forms_never_fail_and_rejected_ones_append_nothing(
                         "distance_km", "outcome", "conceded_killed", "basis", "party",
                         "rationale", "killed", "injured", "grade", "by", "of", "text",
                         "protected", "code", "date", "location", "country", "belligerents",
-                        "lat", "lon", "precision", "summary"})
+                        "lat", "lon", "precision", "summary", "date_end", "time", "item_id"})
         seen = {"runs": 0, "accepted": 0}
 
         @given(action=st.sampled_from([*ACTIONS, "report", "nonsense"]),
@@ -350,7 +355,8 @@ class Fuzzer:
 
     def incident_page(self) -> Call:
         return Call(("GET", "/incidents/{code}"), "GET", f"/incidents/{quote(self.code(), '')}",
-                    {"params": self.params(as_of=self.moment, version=self.number)})
+                    {"params": self.params(as_of=self.moment, version=self.number,
+                                           known_on=self.moment)})
 
     def incident_form(self) -> Call:
         code = self.code()
@@ -405,6 +411,11 @@ class Fuzzer:
                     {"params": self.params(public=lambda: self.rng.choice(
                         ["true", "false", "1", "0", "yes", self.text()]))})
 
+    def api_known_on(self) -> Call:
+        return Call(("GET", "/api/incidents/{code}/known-on"), "GET",
+                    f"/api/incidents/{quote(self.code(), '')}/known-on",
+                    {"params": self.params(day=self.moment)})
+
     def api_queue(self) -> Call:
         return Call(("GET", "/api/queue"), "GET", "/api/queue", {"params": self.params(
             state=self.state, belligerent=self.text, country=self.text, limit=self.number)})
@@ -417,7 +428,8 @@ class Fuzzer:
         makers = [self.queue_page, self.incident_page, self.incident_form, self.report_form,
                   self.report, self.stats_page, self.search_page, self.sign_in_form,
                   self.sign_in, self.sign_out, self.stylesheet, self.openapi,
-                  self.api_incident, self.api_history, self.api_queue, self.api_stats]
+                  self.api_incident, self.api_history, self.api_known_on, self.api_queue,
+                  self.api_stats]
         return {maker().route: maker for maker in makers}
 
     def spoil(self, call: Call) -> Call:
