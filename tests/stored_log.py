@@ -158,8 +158,24 @@ def corrections(app: VerifyApp) -> None:
     app.undo_duplicate("SL6", "a different strike the same day", "badr")
 
 
+def victims(app: VerifyApp) -> None:
+    """SL7: victims recorded (one protected, one unnamed), amended, withdrawn, erased."""
+    _report(app, "SL7", "الطبقة")
+    _source(app, "SL7", 1)
+    _source(app, "SL7", 2, "C3")
+    app.add_victim("SL7", {"name": "Ahmad", "name_original": "أحمد", "age": 9},
+                   {"gender": "male", "sources": ["s1", "s2"]}, "amira")
+    app.add_victim("SL7", {"name": "Fatima", "family": "al-Hassan"},
+                   {"gender": "female", "sources": ["s1"], "protected": True}, "amira")
+    app.add_victim("SL7", {}, {"age_group": "elderly", "sources": ["s2"]}, "amira")
+    app.amend_victim("SL7", "v1", {"name": "Ahmad al-Hassan"}, {"status": "injured"},
+                     "the hospital list", "badr")
+    app.withdraw_victim("SL7", "v3", "the same person as v2", "badr")
+    app.erase_victim("SL7", "v2", "the family asked", "badr")
+
+
 CASES: list[Callable[[VerifyApp], None]] = [parties, evidence, proposal, duplicate,
-                                            kept_verbatim, strike_report, corrections]
+                                            kept_verbatim, strike_report, corrections, victims]
 """In the order they were added to the log; a new event type adds a case at the end."""
 
 

@@ -108,6 +108,12 @@ def test_every_stored_event_loads_and_the_incidents_read_as_written(
     assert corrected.assessments[0]["dated"] == "2017-03-29"
     assert app.show("SL6").duplicate_of is None
     assert app.show("SL1").date_end is None and app.show("SL1").time is None  # upcast v1
+    harmed = app.show("SL7")
+    assert [(v["id"], v["status"], v["erased"], v["withdrawn"]) for v in harmed.victims] == [
+        ("v1", "injured", False, False), ("v2", "killed", True, False),
+        ("v3", "killed", False, True)]
+    assert harmed.named_killed == 1  # v2: erased, still counted; v1 injured; v3 withdrawn
+    assert harmed.victims[0]["name"] is None  # the log holds no key: sealed, unreadable
 
 
 def test_the_replayed_log_audits_and_builds_its_read_models(
@@ -115,7 +121,7 @@ def test_the_replayed_log_audits_and_builds_its_read_models(
 ) -> None:
     app, store = replayed
     assert app.rebuild_read_models() == len(stored_events())
-    assert [entry.code for entry in app.queue()] == ["SL4", "SL5", "SL6"]
+    assert [entry.code for entry in app.queue()] == ["SL4", "SL5", "SL6", "SL7"]
     result = CliRunner().invoke(cli, ["--store", store, "audit", "verify"])
     assert result.exit_code == 0, result.output
     assert "intact" in result.output

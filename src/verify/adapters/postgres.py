@@ -22,14 +22,16 @@ from psycopg.rows import DictRow, dict_row, tuple_row
 from psycopg.sql import SQL, Identifier
 
 from verify.adapters.readmodel import TABLES, ReadModelQueries, schema
+from verify.adapters.victim_keys import KEY_TABLE, VictimKeyTable
 from verify.application.projection import IncidentRow
 from verify.domain.chain import GENESIS, ChainRow, chain_links, merge_chain, originator_text
 
 CHAIN_TABLE = "verify_event_chain"
 
 
-class ChainedPostgresRecorder(PostgresApplicationRecorder):
-    """The library's PostgreSQL application recorder, plus a hash chain row for each event."""
+class ChainedPostgresRecorder(VictimKeyTable, PostgresApplicationRecorder):
+    """The library's PostgreSQL application recorder, plus a hash chain row for each event,
+    and the table of victims' keys (`verify.adapters.victim_keys`)."""
 
     def __init__(self, datastore: PostgresDatastore, *,
                  events_table_name: str = "stored_events") -> None:
@@ -39,6 +41,46 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
             "notification_id bigint PRIMARY KEY, originator_id text NOT NULL, "
             "originator_version bigint NOT NULL, topic text NOT NULL, link bytea NOT NULL)"
         ).format(Identifier(datastore.schema), Identifier(CHAIN_TABLE)))
+        self.sql_create_statements.append(self._key_table_statement())
+
+    def _keys(self) -> Any:
+        return SQL("{0}.{1}").format(Identifier(self.datastore.schema), Identifier(KEY_TABLE))
+
+    def _key_table_statement(self) -> Any:
+        return SQL("CREATE TABLE IF NOT EXISTS {0} (key_id text PRIMARY KEY, key bytea NOT NULL)"
+                   ).format(self._keys())
+
+    def _store_key(self, key_id: str, key: bytes) -> None:
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(self._key_table_statement())  # a store made before victims existed
+            curs.execute(SQL("INSERT INTO {0} VALUES (%s, %s)").format(self._keys()),
+                         (key_id, key))
+
+    def _read_key(self, key_id: str) -> bytes | None:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(SQL("SELECT to_regclass(%s) AS found"),
+                         (f"{self.datastore.schema}.{KEY_TABLE}",))
+            found = curs.fetchone()
+            if not found or found["found"] is None:
+                return None
+            curs.execute(SQL("SELECT key FROM {0} WHERE key_id = %s").format(self._keys()),
+                         (key_id,))
+            row = curs.fetchone()
+        return bytes(row["key"]) if row else None
+
+    def _destroy_key(self, key_id: str) -> None:
+        """Delete the key's row, then rewrite the table so no file keeps the old row."""
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(self._key_table_statement())
+            curs.execute(SQL("DELETE FROM {0} WHERE key_id = %s").format(self._keys()),
+                         (key_id,))
+        with self.datastore.get_connection() as conn:
+            autocommit = conn.autocommit
+            conn.autocommit = True  # VACUUM runs outside a transaction
+            try:
+                conn.execute(SQL("VACUUM FULL {0}").format(self._keys()))
+            finally:
+                conn.autocommit = autocommit
 
     def _chain(self) -> Any:
         return SQL("{0}.{1}").format(Identifier(self.datastore.schema), Identifier(CHAIN_TABLE))

@@ -17,6 +17,7 @@ from eventsourcing.persistence import StoredEvent, Tracking
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteTrackingRecorder
 
 from verify.adapters.readmodel import ReadModelQueries, schema
+from verify.adapters.victim_keys import KEY_TABLE, VictimKeyTable
 from verify.application.projection import IncidentRow
 from verify.domain.chain import GENESIS, ChainRow, chain_links, merge_chain
 
@@ -26,8 +27,13 @@ def read_only_uri(path: Path | str) -> str:
     return f"file:{quote(str(Path(path).absolute()))}?mode=ro"
 
 
-class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
-    """The library's SQLite application recorder, plus a hash chain row for each event."""
+_KEY_TABLE_STATEMENT = (f"CREATE TABLE IF NOT EXISTS {KEY_TABLE} ("
+                        " key_id TEXT PRIMARY KEY, key BLOB NOT NULL)")
+
+
+class ChainedSQLiteRecorder(VictimKeyTable, SQLiteApplicationRecorder):
+    """The library's SQLite application recorder, plus a hash chain row for each event, and
+    the table of victims' keys (`verify.adapters.victim_keys`)."""
 
     def construct_create_table_statements(self) -> list[str]:
         return [
@@ -35,7 +41,33 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
             "CREATE TABLE IF NOT EXISTS event_chain ("
             " notification_id INTEGER PRIMARY KEY, originator_id TEXT NOT NULL,"
             " originator_version INTEGER NOT NULL, topic TEXT NOT NULL, link BLOB NOT NULL)",
+            _KEY_TABLE_STATEMENT,
         ]
+
+    def _store_key(self, key_id: str, key: bytes) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(_KEY_TABLE_STATEMENT)  # a store made before victims were recorded
+            c.execute(f"INSERT INTO {KEY_TABLE} VALUES (?, ?)", (key_id, key))
+
+    def _read_key(self, key_id: str) -> bytes | None:
+        with self.datastore.transaction(commit=False) as c:
+            try:
+                c.execute(f"SELECT key FROM {KEY_TABLE} WHERE key_id = ?", (key_id,))
+            except sqlite3.OperationalError:  # no table: no victim recorded yet
+                return None
+            found = c.fetchone()
+        return bytes(found[0]) if found else None
+
+    def _destroy_key(self, key_id: str) -> None:
+        """Delete the key's row with its bytes overwritten, then empty the write-ahead log,
+        which may still hold the page as it was."""
+        with self.datastore.get_connection(commit=True) as conn:
+            settings = conn.cursor()
+            settings.execute("PRAGMA secure_delete = ON")
+            with conn.transaction(commit=True) as c:
+                c.execute(_KEY_TABLE_STATEMENT)
+                c.execute(f"DELETE FROM {KEY_TABLE} WHERE key_id = ?", (key_id,))
+            settings.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any

@@ -95,7 +95,7 @@ def _fact(field: str, value: Any) -> str:
             text += f" ({value['lat']}, {value['lon']}"
             text += f", {value['precision']})" if value.get("precision") else ")"
         return text
-    if field == "belligerents":
+    if field in ("belligerents", "sources"):
         return ", ".join(value)
     return str(value)
 
@@ -114,6 +114,24 @@ def _regrade(data: Payload) -> str:
         return "re-grading due: the evidence changed and no active source is left"
     return (f"re-grading due: the evidence changed; the rulebook now grades it "
             f"{data['grade']} by rule {data['rule']}")
+
+
+def _victim(data: Payload) -> str:
+    victim = data["victim"]
+    known = [victim["status"], *(victim[name] for name in ("gender", "age_group")
+                                 if victim.get(name))]
+    text = f"recorded victim {victim['id']}: {', '.join(known)}"
+    text += ", named" if victim.get("named") else ", unnamed"
+    if victim.get("protected"):
+        text += ", protected"
+    return text + f"; sources {', '.join(victim['sources'])}"
+
+
+def _victim_amended(data: Payload) -> str:
+    parts = [f"{field.replace('_', ' ')} {_fact(field, change['old'])} → "
+             f"{_fact(field, change['new'])}" for field, change in data["changes"].items()]
+    parts += [f"{field.replace('_', ' ')} changed" for field in data["details"]]
+    return f"amended victim {data['victim_id']}: " + "; ".join(parts)
 
 
 DESCRIBERS: dict[str, Callable[[Payload], str]] = {
@@ -148,6 +166,10 @@ DESCRIBERS: dict[str, Callable[[Payload], str]] = {
     "Retracted": lambda d: (
         f"retracted {EVIDENCE_NOUNS.get(d['item_id'][:1], 'evidence')} {d['item_id']}"),
     "RegradeDue": _regrade,
+    "VictimRecorded": _victim,
+    "VictimAmended": _victim_amended,
+    "VictimWithdrawn": lambda d: f"withdrew victim {d['victim_id']}",
+    "VictimErased": lambda d: f"victim {d['victim_id']} erased",
     "NoteAdded": lambda d: "note added",
     "UnreadValuesKept": lambda d: (
         "kept verbatim what the archive gave and could not be read: " + ", ".join(d["values"])
@@ -180,6 +202,7 @@ _ENVELOPE = {"originator_id", "originator_version", "timestamp", "originator_top
 
 
 WITHHELD = "withheld: protected source"
+WITHHELD_VICTIM = "withheld: protected victim"
 
 _PROTECTED_RATING = re.compile(r"\b(s\d+) \(protected, [A-F][1-6]\)")
 """How the rulebook names a protected source in its reasons: by id and rating."""
@@ -198,6 +221,7 @@ def public_history(entries: list[HistoryEntry]) -> list[HistoryEntry]:
     protected source's re-rating says nothing of the rating either.
     """
     protected: set[str] = set()
+    protected_victims: set[str] = set()
     shown = []
     for entry in entries:
         if entry.why or entry.data.get("reasons"):
@@ -223,6 +247,18 @@ def public_history(entries: list[HistoryEntry]) -> list[HistoryEntry]:
         elif entry.data.get("source_id") in protected:
             entry = entry.model_copy(update={
                 "why": WITHHELD, "data": {**entry.data, "reason": WITHHELD}})
+        elif entry.event == "VictimRecorded" and entry.data["victim"].get("protected"):
+            victim_id = entry.data["victim"]["id"]
+            protected_victims.add(victim_id)
+            entry = entry.model_copy(update={
+                "what": f"recorded victim {victim_id} (protected; details withheld)",
+                "data": {"victim": {"id": victim_id, "protected": True},
+                         "actor": entry.data.get("actor")}})
+        elif entry.data.get("victim_id") in protected_victims:
+            entry = entry.model_copy(update={
+                "what": f"changed victim {entry.data['victim_id']} (protected; details "
+                        "withheld)", "why": WITHHELD_VICTIM,
+                "data": {"victim_id": entry.data["victim_id"], "actor": entry.data.get("actor")}})
         elif entry.event == "NoteAdded":
             entry = entry.model_copy(update={
                 "why": None, "data": {"actor": entry.data.get("actor")},

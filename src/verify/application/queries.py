@@ -8,12 +8,13 @@ from collections.abc import Iterator
 from verify.application.history import history_entry, public_history
 from verify.application.readmodels import ReadModels
 from verify.application.records import IncidentRecord
+from verify.application.victims import Victims
 from verify.application.views import HistoryEntry, IncidentView, KnownOnView
 from verify.domain.errors import InvalidInput
 from verify.domain.incident import KnownOn, replayed_with_days
 
 
-class Queries(ReadModels):
+class Queries(ReadModels, Victims):
     """Answers read from the event log itself (the read models answer the listings)."""
 
     def duplicates_of(self, code: str) -> list[str]:
@@ -33,11 +34,13 @@ class Queries(ReadModels):
                 raise InvalidInput(
                     f"incident {current.code} has versions 1 to {current.version}, not {version}"
                 )
-            return IncidentView.of(self.load(code, version=version))
+            past = self.load(code, version=version)
+            return IncidentView.of(past, victims=self.victim_documents(past))
         if as_of is not None:
-            found = self._version_at(current, as_of)
-            return IncidentView.of(self.load(code, version=found))
-        return IncidentView.of(current, duplicates=self.duplicates_of(current.code))
+            found = self.load(code, version=self._version_at(current, as_of))
+            return IncidentView.of(found, victims=self.victim_documents(found))
+        return IncidentView.of(current, duplicates=self.duplicates_of(current.code),
+                               victims=self.victim_documents(current))
 
     def known_on(self, code: str, day: dt.date) -> KnownOnView:
         """What was publicly known of an incident by the end of ``day``, and the grade the

@@ -114,6 +114,11 @@ class IncidentView(Document):
     """The evidence changed under the recorded grade and the rulebook now grades otherwise."""
     regrade: dict[str, Any] | None
     """When ``regrade_due``: the rulebook's grade and rule now, and since when."""
+    victims: list[dict[str, Any]]
+    """The people harmed, each citing its sources; personal details null once erased."""
+    named_killed: int
+    casualties_consistent: bool
+    """False when more people are named killed than ``civilians_killed.max``."""
     notes: list[dict[str, Any]]
     unread: dict[str, str]
     """Values the archive gave that could not be read, kept verbatim by field path."""
@@ -122,7 +127,8 @@ class IncidentView(Document):
     updated_at: str
 
     @classmethod
-    def of(cls, incident: Incident, duplicates: list[str] | None = None) -> IncidentView:
+    def of(cls, incident: Incident, duplicates: list[str] | None = None,
+           victims: list[dict[str, Any]] | None = None) -> IncidentView:
         return cls(
             code=incident.code,
             state=incident.state.value,
@@ -150,6 +156,9 @@ class IncidentView(Document):
             duplicates=duplicates,
             regrade_due=incident.regrade_due is not None,
             regrade=dict(incident.regrade_due) if incident.regrade_due else None,
+            victims=list(victims or []),
+            named_killed=incident.named_killed,
+            casualties_consistent=incident.casualties_consistent,
             notes=incident.evidence("n"),
             unread=dict(incident.unread or {}),
             reported_by=incident.reported_by,

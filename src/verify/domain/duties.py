@@ -43,6 +43,8 @@ class Action(StrEnum):
     RECORD_EVIDENCE = "record strikes, claims, assessments, discount findings or casualty figures"
     MARK_DUPLICATE = "mark a duplicate"
     CORRECT = "amend an incident or retract evidence"
+    RECORD_VICTIMS = "record, amend or withdraw victims"
+    ERASE = "erase a victim's personal details"
     GRADE = "grade an incident"
     OVERRIDE = "override the rulebook's grade"
     APPROVE = "approve a proposed grade"
@@ -56,10 +58,10 @@ class Action(StrEnum):
 _REPORTER = frozenset({Action.REPORT, Action.ADD_SOURCE, Action.NOTE})
 _ANALYST = _REPORTER | {
     Action.CHANGE_SOURCE, Action.RECORD_EVIDENCE, Action.MARK_DUPLICATE, Action.CORRECT,
-    Action.GRADE,
+    Action.RECORD_VICTIMS, Action.GRADE,
     Action.APPROVE, Action.DISPUTE, Action.RESOLVE, Action.STRIKE_REPORTS, Action.NAME_PARTIES,
 }
-_REVIEWER = _ANALYST | {Action.OVERRIDE, Action.IMPORT}
+_REVIEWER = _ANALYST | {Action.OVERRIDE, Action.IMPORT, Action.ERASE}
 
 PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.REPORTER: _REPORTER,

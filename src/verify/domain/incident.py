@@ -12,7 +12,7 @@ import dataclasses
 import datetime as dt
 import functools
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from eventsourcing.domain import Aggregate
@@ -42,6 +42,7 @@ from verify.domain.values import (
     refuse_nul,
     workflow_state,
 )
+from verify.domain.victims import VictimFacts
 
 INCIDENT_NAMESPACE = uuid.UUID("6f1f3b9e-2f55-4c55-9a8f-8d1c3c0f7a11")
 
@@ -81,7 +82,7 @@ EVIDENCE_LISTS = {"k": "strikes", "c": "claims", "a": "assessments", "f": "disco
 assessments a1…, findings f1…. Ids are positions in their list: nothing is ever removed."""
 
 EVIDENCE_NOUNS = {"k": "strike", "c": "competing claim", "a": "assessment", "f": "finding",
-                  "s": "source", "n": "note"}
+                  "s": "source", "n": "note", "v": "victim"}
 
 AMENDABLE = ("date", "date_end", "time", "location", "country", "belligerents", "summary")
 """The incident's own facts an amendment may change, in the order a history line names them."""
@@ -375,6 +376,55 @@ class Incident(Aggregate):
                 "since": self.timestamp.isoformat(),
             } if self.due else None
 
+    class VictimRecorded(Aggregate.Event):
+        """A person harmed, citing the sources that name them; personal details sealed."""
+
+        victim: JSON
+        actor: str
+
+        def apply(self, aggregate: Incident) -> None:
+            if aggregate.victims is None:
+                aggregate.victims = []
+            aggregate.victims.append(dict(self.victim))
+
+    class VictimAmended(Aggregate.Event):
+        """Open facts changed (old and new value each), and which personal details changed
+        (named only: their values are in ``sealed``, readable while the key exists)."""
+
+        victim_id: str
+        changes: dict[str, JSON]
+        details: list[str]
+        sealed: str | None
+        reason: str
+        actor: str
+
+        def apply(self, aggregate: Incident) -> None:
+            victim = aggregate.victim_record(self.victim_id)
+            for field, change in self.changes.items():
+                victim[field] = _copied(change["new"])
+            if self.sealed is not None:
+                victim["sealed"] = self.sealed
+
+    class VictimWithdrawn(Aggregate.Event):
+        victim_id: str
+        reason: str
+        actor: str
+
+        def apply(self, aggregate: Incident) -> None:
+            aggregate.victim_record(self.victim_id)["withdrawn"] = True
+
+    class VictimErased(Aggregate.Event):
+        """The victim's key was destroyed: the personal details can no longer be read."""
+
+        victim_id: str
+        reason: str
+        actor: str
+
+        def apply(self, aggregate: Incident) -> None:
+            victim = aggregate.victim_record(self.victim_id)
+            victim["erased"] = True
+            victim["sealed"] = None
+
     class NoteAdded(Aggregate.Event):
         text: str
         actor: str
@@ -420,6 +470,7 @@ class Incident(Aggregate):
         time: str | None
         retractions: JSON | None
         regrade_due: JSON | None
+        victims: list[JSON] | None
 
     # A grade awaiting a second person's approval (separation of duties), if any.
     # A class-level default, so incidents snapshotted before proposals existed load.
@@ -440,6 +491,7 @@ class Incident(Aggregate):
     time = None
     retractions = None
     regrade_due = None
+    victims = None
 
     # --------------------------------------------------------------- commands
 
@@ -818,6 +870,93 @@ class Incident(Aggregate):
         _require_reason(reason)
         self.trigger_event(self.Retracted, item_id=key, reason=reason.strip(), actor=actor)
         return key
+
+    def record_victim(self, facts: VictimFacts, seal: Callable[[], tuple[str, str]],
+                      actor: str) -> str:
+        """Record a victim citing sources of this incident. ``seal`` is called once the rules
+        are met: it gives the id of a new key (kept outside the event log) and the personal
+        details encrypted under it, so a refusal leaves no key behind."""
+        self._refuse_if_duplicate()
+        self._check_cited(facts.sources)
+        key, sealed = seal()
+        victim_id = f"v{len(self.victims or []) + 1}"
+        self.trigger_event(self.VictimRecorded, victim={
+            "id": victim_id, **facts.model_dump(mode="json"), "key": key, "sealed": sealed,
+            "withdrawn": False, "erased": False}, actor=actor)
+        return victim_id
+
+    def amend_victim(self, victim_id: str, facts: VictimFacts, details: list[str],
+                     sealed: str | None, reason: str, actor: str) -> dict[str, JSON]:
+        """Correct a victim: open facts with old and new values, and the personal details
+        named in ``details`` (sealed anew). Refused when nothing changes."""
+        self._refuse_if_duplicate()
+        victim = self._living_victim(victim_id)
+        _require_reason(reason)
+        self._check_cited(facts.sources)
+        proposed = facts.model_dump(mode="json")
+        changes = {field: {"old": _copied(victim.get(field)), "new": value}
+                   for field, value in proposed.items() if victim.get(field) != value}
+        if not changes and not details:
+            raise Refused(f"victim {victim['id']} of incident {self.code} already has these "
+                          "values; nothing to amend")
+        self.trigger_event(self.VictimAmended, victim_id=victim["id"], changes=changes,
+                           details=list(details), sealed=sealed if details else None,
+                           reason=reason.strip(), actor=actor)
+        return changes
+
+    def withdraw_victim(self, victim_id: str, reason: str, actor: str) -> str:
+        self._refuse_if_duplicate()
+        victim = self._living_victim(victim_id)
+        _require_reason(reason)
+        self.trigger_event(self.VictimWithdrawn, victim_id=victim["id"], reason=reason.strip(),
+                           actor=actor)
+        return str(victim["id"])
+
+    def erase_victim(self, victim_id: str, reason: str, actor: str) -> JSON:
+        """Record that a victim's personal details are erased; returns the victim (its key
+        is for the application to destroy). Allowed on a duplicate: erasure is a right."""
+        victim = self.victim_record(victim_id)
+        if victim["erased"]:
+            raise Refused(f"victim {victim['id']} of incident {self.code} is already erased")
+        _require_reason(reason)
+        found = dict(victim)
+        self.trigger_event(self.VictimErased, victim_id=victim["id"], reason=reason.strip(),
+                           actor=actor)
+        return found
+
+    def victim_record(self, victim_id: str) -> JSON:
+        key = victim_id.strip().lower()
+        for victim in self.victims or []:
+            if victim["id"] == key:
+                return victim
+        raise InvalidInput(f"incident {self.code} has no victim {victim_id.strip()[:20]}")
+
+    @property
+    def named_killed(self) -> int:
+        """Victims named and killed, withdrawn ones left out (erased ones still count)."""
+        return sum(1 for victim in self.victims or [] if victim["named"]
+                   and victim["status"] == "killed" and not victim["withdrawn"])
+
+    @property
+    def casualties_consistent(self) -> bool:
+        """False when more people are named killed than the recorded maximum."""
+        most = self.killed.get("max")
+        return most is None or self.named_killed <= most
+
+    def _living_victim(self, victim_id: str) -> JSON:
+        victim = self.victim_record(victim_id)
+        if victim["erased"]:
+            raise Refused(f"victim {victim['id']} of incident {self.code} is erased")
+        if victim["withdrawn"]:
+            raise Refused(f"victim {victim['id']} of incident {self.code} is withdrawn")
+        return victim
+
+    def _check_cited(self, source_ids: Iterable[str]) -> None:
+        for source_id in source_ids:
+            source = self.source_record(source_id)
+            if source["withdrawn"]:
+                raise Refused(f"source {source_id} of incident {self.code} is withdrawn; "
+                              "cite a source that stands")
 
     def deciding(self, parties: PartyNames = NO_PARTIES) -> tuple[str, str, str]:
         """The rulebook's grade, rule and version now; grade and rule empty when it cannot

@@ -17,6 +17,7 @@ from verify.entrypoints.cli import (
     strikes,
     team,
     transfer,
+    victims,
 )
 from verify.entrypoints.cli.demo import demo
 from verify.entrypoints.cli.support import VerifyGroup, start_session
@@ -59,7 +60,7 @@ for command in (
     *incidents.COMMANDS, *corrections.COMMANDS, *review.COMMANDS, *reading.COMMANDS,
     *reports.COMMANDS,
     *transfer.COMMANDS, *auditing.COMMANDS, *strikes.COMMANDS, *team.COMMANDS,
-    *serve.COMMANDS, *parties.COMMANDS, demo,
+    *serve.COMMANDS, *parties.COMMANDS, *victims.COMMANDS, demo,
 ):
     cli.add_command(command)
 

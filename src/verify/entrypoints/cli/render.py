@@ -69,6 +69,13 @@ def incident(view: IncidentView) -> str:
             )
     lines.extend(evidence_lines(view.strikes, view.contested_by, view.assessments,
                                 view.discounts))
+    for victim in view.victims:
+        lines.append(_victim_line(victim))
+    if view.victims:
+        lines.append(f"  named killed {view.named_killed}" + (
+            "" if view.casualties_consistent else
+            f"  (more than the {view.civilians_killed.get('max')} civilians killed recorded:"
+            " revise the figures or the victims)"))
     for note in view.notes:
         lines.append(f"  note         {note['at'][:16]} {note['by']}: {note['text']}")
     if location.get("coordinates_text"):
@@ -99,6 +106,20 @@ def evidence_lines(strikes: list[dict[str, Any]], claims: list[dict[str, Any]],
         lines.append(_item("discount    ", finding,
                            f"{finding['basis']}: {finding['rationale']}"))
     return lines
+
+
+def _victim_line(victim: dict[str, Any]) -> str:
+    if victim["erased"]:
+        who = "(details erased)"
+    else:
+        names = [victim[key] for key in ("name", "name_original") if victim.get(key)]
+        who = " / ".join(names) if names else "(unnamed)"
+    known = [victim["status"], *(str(victim[key]) for key in ("gender", "age_group", "age")
+                                 if victim.get(key) is not None)]
+    flags = [flag for flag in ("protected", "withdrawn") if victim.get(flag)]
+    extra = f" [{', '.join(flags)}]" if flags else ""
+    return (f"  victim       {victim['id']:<4} {who}  {', '.join(known)}"
+            f"  sources {', '.join(victim['sources'])}{extra}")
 
 
 def _item(label: str, item: dict[str, Any], text: str) -> str:

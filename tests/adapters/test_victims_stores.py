@@ -1,0 +1,182 @@
+"""Victims on real stores, SQLite and PostgreSQL, with and without VERIFY_CIPHER_KEY: the
+personal details are sealed in the events, and erasure destroys the key so that no byte of
+it (nor of the name) is left in the store, while the audit still passes."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from verify.adapters.store import parse_store
+from verify.application.app import VerifyApp
+from verify.entrypoints.cli import cli
+
+NAME = "Zainab Qutaiba al-Ubaidi"
+NAME_ORIGINAL = "زينب قتيبة العبيدي"
+
+
+def run(store: str, key: str, *args: str) -> Result:
+    return CliRunner().invoke(cli, ["--store", store, "--actor", "amira", *args],
+                              env={"VERIFY_CIPHER_KEY": key})
+
+
+def ok(result: Result) -> Result:
+    assert result.exit_code == 0, (result.output, result.stderr)
+    return result
+
+
+def shown(store: str, key: str, code: str = "CS1") -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(ok(run(store, key, "show", code, "--json")).stdout)
+    return document
+
+
+@pytest.fixture(params=["plain", "encrypted"])
+def cipher_key(request: pytest.FixtureRequest) -> str:
+    if request.param == "plain":
+        return ""
+    result = CliRunner().invoke(cli, ["keygen"])
+    assert result.exit_code == 0
+    return result.output.strip()
+
+
+def a_case(store: str, key: str) -> None:
+    """The issue's case: three named victims (one protected), a fourth unnamed."""
+    ok(run(store, key, "init"))
+    ok(run(store, key, "report", "CS1", "--date", "2017-03-21", "--location", "Tabqa",
+           "--country", "Syria", "--belligerent", "US-led Coalition", "--killed", "2-6"))
+    for n, kind in ((1, "social"), (2, "ngo")):
+        ok(run(store, key, "source", "add", "CS1", "--url", f"https://example.org/{n}",
+               "--publisher", f"Publisher {n}", "--kind", kind))
+    ok(run(store, key, "victim", "add", "CS1", "--name", NAME, "--name-original",
+           NAME_ORIGINAL, "--age", "9", "--gender", "female", "--source", "s1", "--source",
+           "s2"))
+    ok(run(store, key, "victim", "add", "CS1", "--name", "Hamid Saleh", "--family",
+           "Saleh family", "--gender", "male", "--source", "s1", "--protected"))
+    ok(run(store, key, "victim", "add", "CS1", "--name-original", "عمر", "--age", "70",
+           "--source", "s2"))
+    ok(run(store, key, "victim", "add", "CS1", "--age-group", "adult", "--gender", "female",
+           "--status", "injured", "--source", "s2"))
+
+
+def victim_key(store: str, key: str, victim: str) -> bytes:
+    """The key a victim's details are sealed under, read the way the store keeps it."""
+    os.environ["VERIFY_CIPHER_KEY"] = key
+    try:
+        app = VerifyApp(env=parse_store(store).env())
+        record = app.load("CS1").victim_record(victim)
+        found = app.recorder._read_key(record["key"])  # type: ignore[attr-defined]
+        app.close()
+    finally:
+        del os.environ["VERIFY_CIPHER_KEY"]
+    assert found is not None
+    return bytes(found)
+
+
+def stored_bytes(store: str) -> list[bytes]:
+    """What the store keeps: every file of a SQLite store; every table of a PostgreSQL
+    schema, row by row as text and bytea (as read back), and the key table's own file when
+    the server lets us read it."""
+    if "://" not in store:
+        return [path.read_bytes() for path in Path(store).parent.glob(Path(store).name + "*")]
+    import psycopg
+
+    schema = store.rsplit("schema=", 1)[1]
+    found: list[bytes] = []
+    with psycopg.connect(store.split("?", 1)[0], autocommit=True) as db:
+        tables = [name for (name,) in db.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
+            (schema,))]
+        for table in tables:
+            for (row,) in db.execute(f"SELECT t::text FROM {schema}.{table} t"):
+                found.append(row.encode())
+        for (key,) in db.execute(f"SELECT key FROM {schema}.verify_victim_key"):
+            found.append(bytes(key))
+        try:
+            (path,) = db.execute("SELECT pg_relation_filepath(%s)",
+                                 (f"{schema}.verify_victim_key",)).fetchone()
+            (content,) = db.execute("SELECT pg_read_binary_file(%s)", (path,)).fetchone()
+            found.append(bytes(content))
+        except psycopg.Error:
+            pass  # not a superuser: the rows as read back above are the check
+    return found
+
+
+def contains(store: str, needle: bytes) -> bool:
+    return any(needle in blob for blob in stored_bytes(store))
+
+
+def test_a_case_with_four_victims_shows_counts_and_withholds_the_protected(
+        store_url: str, cipher_key: str) -> None:
+    a_case(store_url, cipher_key)
+    document = shown(store_url, cipher_key)
+    victims = document["victims"]
+    assert [(v["id"], v["name"], v["age_group"], v["status"], v["protected"]) for v in victims] \
+        == [("v1", NAME, "child", "killed", False), ("v2", "Hamid Saleh", None, "killed", True),
+            ("v3", None, "elderly", "killed", False), ("v4", None, "adult", "injured", False)]
+    assert victims[2]["name_original"] == "عمر" and victims[2]["named"] is True
+    assert victims[3]["named"] is False
+    assert document["named_killed"] == 3 and document["casualties_consistent"] is True
+    assert "v1   Zainab Qutaiba al-Ubaidi / زينب قتيبة العبيدي" in ok(
+        run(store_url, cipher_key, "show", "CS1")).stdout
+    public = ok(run(store_url, cipher_key, "history", "CS1", "--public")).stdout
+    assert "Hamid" not in public and "recorded victim v2 (protected; details withheld)" in public
+    # Names never enter an event in clear, with or without the store's own cipher.
+    assert not contains(store_url, NAME.encode())
+    assert not contains(store_url, NAME_ORIGINAL.encode())
+    ok(run(store_url, cipher_key, "revise", "CS1", "--killed", "2", "--reason", "first list"))
+    assert shown(store_url, cipher_key)["casualties_consistent"] is False
+    assert "named killed 3  (more than the 2 civilians killed recorded" in ok(
+        run(store_url, cipher_key, "show", "CS1")).stdout
+
+
+def test_erasure_leaves_no_byte_of_the_key_and_the_audit_passes(
+        store_url: str, cipher_key: str, tmp_path: Path) -> None:
+    a_case(store_url, cipher_key)
+    key = victim_key(store_url, cipher_key, "v1")
+    assert contains(store_url, key), "the scan must see the key before erasure"
+    result = ok(run(store_url, cipher_key, "victim", "erase", "CS1", "v1", "--reason",
+                    "the family asked"))
+    assert result.stdout.strip() == "erased the personal details of victim v1 of CS1"
+    assert not contains(store_url, key)
+    assert not contains(store_url, NAME.encode())
+    document = shown(store_url, cipher_key)
+    erased = document["victims"][0]
+    assert erased["erased"] is True and erased["name"] is None and erased["age"] is None
+    assert erased["status"] == "killed" and document["named_killed"] == 3  # still counts
+    audit = ok(run(store_url, cipher_key, "audit", "verify"))
+    assert "intact" in audit.stdout
+    history = ok(run(store_url, cipher_key, "history", "CS1")).stdout
+    assert "victim v1 erased" in history and "why: the family asked" in history
+    again = run(store_url, cipher_key, "victim", "erase", "CS1", "v1", "--reason", "again")
+    assert again.exit_code == 1 and "already erased" in again.stderr
+    if "://" not in store_url:  # a copy taken afterwards cannot bring the details back
+        copy = tmp_path / "copy.sqlite"
+        shutil.copyfile(store_url, copy)
+        assert shown(str(copy), cipher_key)["victims"][0]["name"] is None
+
+
+def test_refusals_record_nothing_and_leave_no_key(store_url: str) -> None:
+    a_case(store_url, "")
+    before = shown(store_url, "")["version"]
+    for args, code, says in [
+        (["--source", "s9"], 2, "has no source s9"),
+        (["--age", "9", "--age-group", "adult", "--source", "s1"], 2,
+         "an age of 9 is not the age group adult"),
+        (["--name", "x"], 2, "Missing option '--source'"),
+        (["--source", "s1", "--source", "S1"], 2, "each source is cited once"),
+    ]:
+        result = run(store_url, "", "victim", "add", "CS1", *args)
+        assert result.exit_code == code and says in result.stderr, (args, result.stderr)
+    assert shown(store_url, "")["version"] == before
+    if "://" not in store_url:
+        import sqlite3
+
+        with sqlite3.connect(store_url) as db:
+            (keys,) = db.execute("SELECT count(*) FROM verify_victim_key").fetchone()
+        assert keys == 4  # one per victim recorded; none for the refusals
