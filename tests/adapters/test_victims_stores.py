@@ -180,3 +180,37 @@ def test_refusals_record_nothing_and_leave_no_key(store_url: str) -> None:
         with sqlite3.connect(store_url) as db:
             (keys,) = db.execute("SELECT count(*) FROM verify_victim_key").fetchone()
         assert keys == 4  # one per victim recorded; none for the refusals
+
+
+def test_stats_and_the_queue_count_victims_and_a_rebuild_agrees(store_url: str) -> None:
+    a_case(store_url, "")
+    ok(run(store_url, "", "report", "CS2", "--date", "2017-04-02", "--location", "Raqqa",
+           "--country", "Syria", "--belligerent", "US-led Coalition", "--killed", "1"))
+    ok(run(store_url, "", "source", "add", "CS2", "--url", "https://example.org/3",
+           "--publisher", "Publisher 3", "--kind", "ngo"))
+    for name in ("Layla", "Samir"):
+        ok(run(store_url, "", "victim", "add", "CS2", "--name", name, "--age", "12",
+               "--gender", "female" if name == "Layla" else "male", "--source", "s1"))
+    stats = json.loads(ok(run(store_url, "", "stats", "--json")).stdout)
+    by_month = {group["key"]: group for group in stats["groups"]}
+    # CS1: v1 girl of 9, v2 man, v3 (age 70, gender unknown) killed; v4 woman injured.
+    assert {k: by_month["2017-03"][k] for k in ("named_killed", "children_killed",
+                                                "women_killed")} == {
+        "named_killed": 3, "children_killed": 1, "women_killed": 0}
+    assert {k: by_month["2017-04"][k] for k in ("named_killed", "children_killed",
+                                                "women_killed")} == {
+        "named_killed": 2, "children_killed": 2, "women_killed": 0}
+    queue = {entry["code"]: entry for entry in json.loads(
+        ok(run(store_url, "", "queue", "--json")).stdout)}
+    assert queue["CS2"]["waiting_for"].startswith(
+        "casualty figures: 2 named killed, more than the 1 recorded")
+    ok(run(store_url, "", "victim", "erase", "CS1", "v1", "--reason", "the family asked"))
+    ok(run(store_url, "", "victim", "withdraw", "CS1", "v2", "--reason", "counted twice"))
+    after = json.loads(ok(run(store_url, "", "stats", "--json")).stdout)
+    march = next(group for group in after["groups"] if group["key"] == "2017-03")
+    assert (march["named_killed"], march["children_killed"]) == (2, 1)  # erased still counts
+    before_rebuild = ok(run(store_url, "", "stats", "--json")).stdout
+    ok(run(store_url, "", "projections", "rebuild"))
+    assert ok(run(store_url, "", "stats", "--json")).stdout == before_rebuild
+    text = ok(run(store_url, "", "stats")).stdout
+    assert "named children  women" in text

@@ -191,7 +191,8 @@ def test_reading_commands_catch_up_first(tmp_path: Path) -> None:
     assert stats == {"by": "month", "groups": [{
         "key": "2017-03", "incidents": 1, "grades": {
             "confirmed": 0, "fair": 0, "weak": 0, "contested": 0, "discounted": 0,
-            "ungraded": 1}, "killed_min": 0, "killed_max": 0}]}
+            "ungraded": 1}, "killed_min": 0, "killed_max": 0, "named_killed": 0,
+        "children_killed": 0, "women_killed": 0}]}
     found = json.loads(runner.invoke(cli, [*store, "search", "الرقة", "--json"]).stdout)
     assert [f["code"] for f in found] == ["CS1"]
     text = runner.invoke(cli, [*store, "queue"]).output

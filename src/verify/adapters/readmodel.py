@@ -41,7 +41,8 @@ VIEW_COLUMNS: tuple[tuple[str, str], ...] = (
     ("killed_max", "bigint"), ("active_sources", "integer"), ("corroborated", "integer"),
     ("strikes", "integer"), ("grade", "text"), ("proposed_grade", "text"),
     ("dispute_since", "text"), ("duplicate_of", "text"), ("regrade_due", "text"),
-    ("state", "text"),
+    ("victims", "text"), ("named_killed", "integer"), ("children_killed", "integer"),
+    ("women_killed", "integer"), ("casualties_consistent", "integer"), ("state", "text"),
     ("state_since", "text"), ("waiting_for", "text"), ("reported_at", "text"),
     ("updated_at", "text"), ("version", "bigint"),
 )
@@ -113,7 +114,9 @@ def row_values(row: IncidentRow, incident_id: str, seal: TextSeal = NO_SEAL) -> 
     """A projection row as the incident_view columns store it."""
     data = {**row, "id": incident_id,
             "belligerents": json.dumps(row["belligerents"], ensure_ascii=False),
-            "corroborated": int(row["corroborated"])}
+            "victims": json.dumps(row["victims"]),
+            "corroborated": int(row["corroborated"]),
+            "casualties_consistent": int(row["casualties_consistent"])}
     for column in SEALED_COLUMNS:
         data[column] = seal.seal(data[column])
     return tuple(data[column] for column in _COLUMNS)
@@ -123,7 +126,9 @@ def row_from(values: tuple[Any, ...], seal: TextSeal = NO_SEAL) -> IncidentRow:
     """An incident_view row back as the projection's row."""
     row = seal.open_row(dict(zip(_COLUMNS, values, strict=True)))
     row["belligerents"] = json.loads(row["belligerents"])
+    row["victims"] = json.loads(row["victims"])
     row["corroborated"] = bool(row["corroborated"])
+    row["casualties_consistent"] = bool(row["casualties_consistent"])
     return row
 
 
@@ -268,8 +273,9 @@ class ReadModelQueries(_TrackingRecorder, ABC):
         """
         p = self.placeholder
         waiting = f"v.state IN ({', '.join(p for _ in states)})"
-        if regrade_due:
-            waiting = f"({waiting} OR v.regrade_due IS NOT NULL)"
+        if regrade_due:  # and the incidents whose casualty figures need a look
+            waiting = (f"({waiting} OR v.regrade_due IS NOT NULL"
+                       " OR v.casualties_consistent = 0)")
         where = [waiting, "v.duplicate_of IS NULL"]
         params: list[Any] = list(states)
         join = ""
@@ -314,7 +320,10 @@ class ReadModelQueries(_TrackingRecorder, ABC):
             f"SELECT {label} AS key, COUNT(*) AS incidents, {grade_columns},"
             " COUNT(CASE WHEN v.grade IS NULL THEN 1 END) AS ungraded,"
             " CAST(COALESCE(SUM(v.killed_min), 0) AS BIGINT) AS killed_min,"
-            " CAST(COALESCE(SUM(v.killed_max), 0) AS BIGINT) AS killed_max"
+            " CAST(COALESCE(SUM(v.killed_max), 0) AS BIGINT) AS killed_max,"
+            " CAST(COALESCE(SUM(v.named_killed), 0) AS BIGINT) AS named_killed,"
+            " CAST(COALESCE(SUM(v.children_killed), 0) AS BIGINT) AS children_killed,"
+            " CAST(COALESCE(SUM(v.women_killed), 0) AS BIGINT) AS women_killed"
             f" FROM {self.table('incident_view')} v {join} WHERE {' AND '.join(where)}"
             f" GROUP BY {key} ORDER BY {label}{self.byte_order}"
         )
@@ -371,7 +380,7 @@ class ReadModelQueries(_TrackingRecorder, ABC):
         """Whether the tables have this version's shape (a store made earlier may not)."""
         try:
             self._select(
-                f"SELECT v.country_key, v.regrade_due, b.belligerent_key"
+                f"SELECT v.country_key, v.regrade_due, v.casualties_consistent, b.belligerent_key"
                 f" FROM {self.table('incident_view')} v"
                 f" JOIN {self.table('incident_belligerent')} b ON b.code = v.code LIMIT 0")
         except Exception:  # any failure (a missing column, say) means: not this shape

@@ -42,6 +42,11 @@ def _new_row(event: Incident.Reported) -> IncidentRow:
         "dispute_since": None,
         "duplicate_of": None,
         "regrade_due": None,
+        "victims": {},
+        "named_killed": 0,
+        "children_killed": 0,
+        "women_killed": 0,
+        "casualties_consistent": True,
         "state": State.REPORTED.value,
         "state_since": at,
         "waiting_for": "",
@@ -49,6 +54,22 @@ def _new_row(event: Incident.Reported) -> IncidentRow:
         "updated_at": at,
         "version": event.originator_version,
     }
+
+
+_COUNTED = ("status", "named", "gender", "age_group", "withdrawn")
+"""What the read model keeps of each victim: what the counts need, never a name."""
+
+
+def _count_victims(row: IncidentRow) -> None:
+    """The victim counts of a row, and whether more are named killed than recorded."""
+    killed = [victim for victim in row["victims"].values()
+              if victim["status"] == "killed" and not victim.get("withdrawn")]
+    row["named_killed"] = sum(1 for victim in killed if victim["named"])
+    row["children_killed"] = sum(1 for victim in killed if victim.get("age_group") == "child")
+    row["women_killed"] = sum(1 for victim in killed if victim.get("gender") == "female"
+                              and victim.get("age_group") != "child")
+    row["casualties_consistent"] = (row["killed_max"] is None
+                                    or row["named_killed"] <= row["killed_max"])
 
 
 REINDEX = "reindex"
@@ -108,6 +129,20 @@ class IncidentsProjection:
         elif isinstance(event, Incident.HarmEstimateRevised):
             row["killed_min"] = event.killed.get("min")
             row["killed_max"] = event.killed.get("max")
+            _count_victims(row)
+        elif isinstance(event, Incident.VictimRecorded):
+            victim = event.victim
+            row["victims"][victim["id"]] = {key: victim.get(key) for key in _COUNTED}
+            _count_victims(row)
+        elif isinstance(event, Incident.VictimAmended):
+            counted = row["victims"][event.victim_id]
+            for field, change in event.changes.items():
+                if field in _COUNTED:
+                    counted[field] = change["new"]
+            _count_victims(row)
+        elif isinstance(event, Incident.VictimWithdrawn):
+            row["victims"][event.victim_id]["withdrawn"] = True
+            _count_victims(row)
         elif isinstance(event, Incident.Graded):
             row["grade"] = event.grade
             row["proposed_grade"] = None
@@ -160,6 +195,8 @@ class IncidentsProjection:
         row["waiting_for"] = waiting_for(
             state, active_sources=row["active_sources"], dispute_since=row["dispute_since"],
             proposed_grade=row["proposed_grade"], regrade_due=row["regrade_due"],
+            named_killed=row["named_killed"] if not row["casualties_consistent"] else None,
+            killed_max=row["killed_max"],
         )
         row["updated_at"] = at
         row["version"] = event.originator_version

@@ -227,6 +227,8 @@ class ReadModels(IncidentStore):
                 grades={**{grade.value: row[grade.value] for grade in Grade},
                         "ungraded": row["ungraded"]},
                 killed_min=row["killed_min"], killed_max=row["killed_max"],
+                named_killed=row["named_killed"], children_killed=row["children_killed"],
+                women_killed=row["women_killed"],
             )
             merged = groups.get(fold(key) if key else "")
             # Two spellings of one party recorded before an alias joined them: one group.

@@ -281,6 +281,12 @@ class StatsGroup(Document):
     grades: dict[str, int]
     killed_min: int | None
     killed_max: int | None
+    named_killed: int = 0
+    """Victims recorded killed and named (withdrawn ones left out)."""
+    children_killed: int = 0
+    """Victims recorded killed under 18, or in the age group child."""
+    women_killed: int = 0
+    """Victims recorded killed, female and not children."""
 
     def plus(self, other: StatsGroup) -> StatsGroup:
         """Two groups counted as one (two spellings of one party, say), named as this one."""
@@ -290,6 +296,9 @@ class StatsGroup(Document):
                     for grade, count in self.grades.items()},
             killed_min=(self.killed_min or 0) + (other.killed_min or 0),
             killed_max=(self.killed_max or 0) + (other.killed_max or 0),
+            named_killed=self.named_killed + other.named_killed,
+            children_killed=self.children_killed + other.children_killed,
+            women_killed=self.women_killed + other.women_killed,
         )
 
 

@@ -432,12 +432,17 @@ def workflow_state(
 def waiting_for(
     state: State, *, active_sources: int, dispute_since: str | None = None,
     proposed_grade: str | None = None, regrade_due: str | None = None,
+    named_killed: int | None = None, killed_max: int | None = None,
 ) -> str:
     """What an incident in this state waits for, as a sentence for the review queue.
 
     ``regrade_due`` is the grade the rulebook now gives a graded incident whose
     evidence changed ("" when it can no longer grade it: no active source).
+    ``named_killed`` is given when more are named killed than ``killed_max``.
     """
+    if named_killed is not None:
+        return (f"casualty figures: {named_killed} named killed, more than the "
+                f"{killed_max} recorded; revise the figures or the victims")
     if proposed_grade is not None and state is not State.DISPUTED:
         return f"grade {proposed_grade} proposed; needs a second person's approval"
     if state is State.DISPUTED:
