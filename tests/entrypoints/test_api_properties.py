@@ -148,6 +148,11 @@ PLAUSIBLE: dict[str, dict[str, str]] = {
               "country": "Iraq", "belligerents": "Coalition", "summary": "s", "reason": "r"},
     "retract": {"item_id": "k1", "reason": "r"},
     "undo_duplicate": {"reason": "r"},
+    "victim": {"name": "Layla", "name_original": "ليلى", "age": "12", "gender": "female",
+               "status": "killed", "sources": "s1"},
+    "victim_amend": {"victim_id": "v1", "name": "Layla H", "reason": "r"},
+    "victim_withdraw": {"victim_id": "v1", "reason": "r"},
+    "victim_erase": {"victim_id": "v1", "reason": "r"},
     "report": {"code": "CS9000", "date": "2017-01-02", "location": "Mosul", "country": "Iraq",
                "belligerents": "Coalition"},
 }
@@ -168,7 +173,9 @@ def test_random_forms_never_fail_and_rejected_ones_append_nothing(
                         "distance_km", "outcome", "conceded_killed", "basis", "party",
                         "rationale", "killed", "injured", "grade", "by", "of", "text",
                         "protected", "code", "date", "location", "country", "belligerents",
-                        "lat", "lon", "precision", "summary", "date_end", "time", "item_id"})
+                        "lat", "lon", "precision", "summary", "date_end", "time", "item_id",
+                        "name", "name_original", "age", "age_group", "gender", "family",
+                        "role", "sources", "victim_id"})
         seen = {"runs": 0, "accepted": 0}
 
         @given(action=st.sampled_from([*ACTIONS, "report", "nonsense"]),

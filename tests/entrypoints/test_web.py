@@ -344,6 +344,51 @@ def test_the_known_on_view_grades_from_what_was_published(browser: Browser,
     assert browser.client.get("/api/incidents/CS7201/known-on?day=x").status_code == 400
 
 
+
+def test_victims_are_recorded_amended_withdrawn_and_erased_from_the_page(
+        browser: Browser, demo_store: str) -> None:
+    """The same commands as `verify victim …`; each row offers only what applies to it."""
+    code = "CS1095"
+    sources = json.loads(cli_run(demo_store, "show", code, "--json").stdout)["sources"]
+    if not sources:
+        cli_run(demo_store, "source", "add", code, "--url", "https://x.example/v",
+                "--publisher", "X", "--kind", "ngo")
+    response = browser.submit(f"/incidents/{code}", f"/incidents/{code}/victim",
+                              name="Layla Hassan", name_original="ليلى حسن", age="12",
+                              gender="female", status="killed", sources="s1")
+    assert response.status_code == 303, ERROR.findall(response.text)
+    response = browser.submit(f"/incidents/{code}", f"/incidents/{code}/victim",
+                              age_group="elderly", status="injured", sources="s1",
+                              protected="1")
+    assert response.status_code == 303, ERROR.findall(response.text)
+    page = browser.page(f"/incidents/{code}")
+    assert "Layla Hassan" in page and "ليلى حسن" in page and "unnamed" in page
+    assert "Named killed: 1." in page
+    response = browser.submit(f"/incidents/{code}", f"/incidents/{code}/victim_amend",
+                              victim_id="v1", name="Layla Hassan al-Ali", reason="the list")
+    assert response.status_code == 303, ERROR.findall(response.text)
+    response = browser.submit(f"/incidents/{code}", f"/incidents/{code}/victim_withdraw",
+                              victim_id="v2", reason="counted twice")
+    assert response.status_code == 303, ERROR.findall(response.text)
+    response = browser.submit(f"/incidents/{code}", f"/incidents/{code}/victim_erase",
+                              victim_id="v1", reason="the family asked")
+    assert response.status_code == 303, ERROR.findall(response.text)
+    page = browser.page(f"/incidents/{code}")
+    assert "Layla" not in page and "personal details erased" in page
+    # Erased: nothing left to amend, withdraw or erase for v1; v2 withdrawn: only erase.
+    forms = re.findall(r'action="/incidents/CS1095/(victim_\w+)">\s*<input[^>]*>\s*'
+                       r'<input[^>]*>\s*<input type="hidden" name="victim_id" value="(v\d)"',
+                       page)
+    assert sorted(forms) == [("victim_erase", "v2")], forms
+    shown = json.loads(cli_run(demo_store, "show", code, "--json").stdout)["victims"]
+    assert [(v["id"], v["erased"], v["withdrawn"]) for v in shown] == [
+        ("v1", True, False), ("v2", False, True)]
+    history = json.loads(cli_run(demo_store, "history", code, "--json").stdout)
+    assert [(e["event"], e["actor"]) for e in history if e["event"].startswith("Victim")] == [
+        ("VictimRecorded", "web"), ("VictimRecorded", "web"), ("VictimAmended", "web"),
+        ("VictimWithdrawn", "web"), ("VictimErased", "web")]
+
+
 # ------------------------------------------------------------------- a team
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -269,6 +269,54 @@ def _retract(app: VerifyApp, code: str, f: Fields, actor: str, seen: int) -> str
     return f"retracted {retracted} of {code}"
 
 
+def _victim_fields(f: Fields, *, amending: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A victim form's personal details and open facts, as `victim add|amend` reads them."""
+    age = f.optional("age")
+    details: dict[str, Any] = {name: f.optional(name) for name in
+                               ("name", "name_original", "family", "role")}
+    if age is not None:
+        if not age.isdigit():
+            raise InvalidInput(f"age {age[:20]!r} is not a number of years")
+        details["age"] = int(age)
+    facts: dict[str, Any] = {name: f.optional(name) for name in ("status", "gender", "age_group")}
+    named = f.optional("sources")
+    facts["sources"] = [part for part in named.replace(",", " ").split() if part] \
+        if named else None
+    if not amending:
+        facts["protected"] = f.flag("protected")
+    elif f.optional("protected") is not None:
+        facts["protected"] = f.optional("protected") == "yes"
+    return ({k: v for k, v in details.items() if v is not None},
+            {k: v for k, v in facts.items() if v is not None})
+
+
+def _victim_add(app: VerifyApp, code: str, f: Fields, actor: str, seen: int) -> str:
+    details, facts = _victim_fields(f, amending=False)
+    victim_id = app.add_victim(code, details, facts, actor, expected_version=seen)
+    return f"recorded victim {victim_id} of {code}"
+
+
+def _victim_amend(app: VerifyApp, code: str, f: Fields, actor: str, seen: int) -> str:
+    details, facts = _victim_fields(f, amending=True)
+    victim_id = f.text("victim_id", "the victim")
+    changed = app.amend_victim(code, victim_id, details, facts, f.text("reason"), actor,
+                               expected_version=seen)
+    return f"amended victim {victim_id} of {code}: " + ", ".join(
+        name.replace("_", " ") for name in changed)
+
+
+def _victim_withdraw(app: VerifyApp, code: str, f: Fields, actor: str, seen: int) -> str:
+    withdrawn = app.withdraw_victim(code, f.text("victim_id", "the victim"), f.text("reason"),
+                                    actor, expected_version=seen)
+    return f"withdrew victim {withdrawn} of {code}"
+
+
+def _victim_erase(app: VerifyApp, code: str, f: Fields, actor: str, seen: int) -> str:
+    erased = app.erase_victim(code, f.text("victim_id", "the victim"), f.text("reason"), actor,
+                              expected_version=seen)
+    return f"erased the personal details of victim {erased} of {code}"
+
+
 def _note(app: VerifyApp, code: str, f: Fields, actor: str, seen: int) -> str:
     app.add_note(code, f.text("text", "the note"), actor, expected_version=seen)
     return f"added a note to {code}"
@@ -295,12 +343,17 @@ ACTIONS: dict[str, IncidentAction] = {
                        _undo_duplicate),
         IncidentAction("amend", "Amend the incident", Action.CORRECT, _amend),
         IncidentAction("retract", "Retract", Action.CORRECT, _retract),
+        IncidentAction("victim", "Record a victim", Action.RECORD_VICTIMS, _victim_add),
+        IncidentAction("victim_amend", "Amend", Action.RECORD_VICTIMS, _victim_amend),
+        IncidentAction("victim_withdraw", "Withdraw", Action.RECORD_VICTIMS, _victim_withdraw),
+        IncidentAction("victim_erase", "Erase personal details", Action.ERASE, _victim_erase),
         IncidentAction("note", "Add a note", Action.NOTE, _note),
     )
 }
 
-INLINE_ACTIONS = frozenset({"retract"})
-"""Actions offered beside what they act on (each piece of evidence), not in the side list."""
+INLINE_ACTIONS = frozenset({"retract", "victim_amend", "victim_withdraw", "victim_erase"})
+"""Actions offered beside what they act on (a piece of evidence, a victim), not in the side
+list."""
 
 
 def applicable(action: IncidentAction, duplicate: bool) -> bool:

@@ -57,6 +57,7 @@ from verify.domain.values import (
     canonical_code,
     is_web_address,
 )
+from verify.domain.victims import AgeGroup, Gender, VictimStatus
 from verify.entrypoints.web import sessions
 from verify.entrypoints.web.actions import ACTIONS, Fields, applicable, report_incident
 from verify.entrypoints.web.auth import (
@@ -151,6 +152,11 @@ class Web:
             known=known, known_on=known_on or "", past=view.version != current.version,
             may_retract=identity.may(Action.CORRECT) and not duplicate, precisions=[
                 precision.value for precision in Precision],
+            may_record_victims=identity.may(Action.RECORD_VICTIMS) and not duplicate,
+            may_erase=identity.may(Action.ERASE),
+            victim_statuses=[status.value for status in VictimStatus],
+            genders=[gender.value for gender in Gender],
+            age_groups=[group.value for group in AgeGroup],
         )
 
 
