@@ -214,3 +214,32 @@ def test_stats_and_the_queue_count_victims_and_a_rebuild_agrees(store_url: str) 
     assert ok(run(store_url, "", "stats", "--json")).stdout == before_rebuild
     text = ok(run(store_url, "", "stats")).stdout
     assert "named children  women" in text
+
+
+def found(store: str, key: str, text: str) -> list[str]:
+    return [hit["code"] for hit in json.loads(
+        ok(run(store, key, "search", text, "--json")).stdout)]
+
+
+def test_search_finds_victims_and_places_across_spellings_until_erased(
+        store_url: str, cipher_key: str) -> None:
+    a_case(store_url, cipher_key)
+    ok(run(store_url, cipher_key, "report", "CS2", "--date", "2017-03-17", "--location",
+           "الموصل الجديدة", "--country", "Iraq", "--belligerent", "US-led Coalition"))
+    assert found(store_url, cipher_key, "الجديده") == ["CS2"]  # taa marbuta written as haa
+    assert found(store_url, cipher_key, "زينب") == ["CS1"]
+    assert found(store_url, cipher_key, "العبيدى") == ["CS1"]  # alef maqsura for yaa
+    assert found(store_url, cipher_key, "QUTAIBA") == ["CS1"]
+    assert found(store_url, cipher_key, "Hamid") == ["CS1"]  # protected: internal search
+    folded = b"zainab qutaiba al-ubaidi"
+    if not cipher_key:
+        assert contains(store_url, folded), "the index holds the name before erasure"
+    ok(run(store_url, cipher_key, "victim", "erase", "CS1", "v1", "--reason", "asked"))
+    assert found(store_url, cipher_key, "زينب") == []
+    assert found(store_url, cipher_key, "QUTAIBA") == []
+    assert not contains(store_url, folded) and not contains(store_url, NAME.encode())
+    ok(run(store_url, cipher_key, "projections", "rebuild"))
+    assert found(store_url, cipher_key, "QUTAIBA") == []  # a rebuild cannot bring it back
+    assert found(store_url, cipher_key, "Hamid") == ["CS1"]
+    ok(run(store_url, cipher_key, "victim", "withdraw", "CS1", "v2", "--reason", "twice"))
+    assert found(store_url, cipher_key, "Hamid") == []

@@ -199,19 +199,27 @@ class PostgresReadModel(ReadModelQueries, PostgresTrackingRecorder):
     def save(self, rows: Iterable[IncidentRow], new_codes: set[str],
              ids: dict[str, str], tracking: Tracking, *, after: int) -> None:
         """Write changed rows and the new position in one transaction, if still at ``after``."""
-        values, _, belligerents, cleared = self.changed_rows(rows, new_codes, ids)
+        changed = self.changed_rows(rows, new_codes, ids)
         with self.datastore.transaction(commit=True) as curs:
             self.claim_position(curs, after, tracking.notification_id)
-            if cleared:  # amended incidents: their belligerents' rows are written anew
+            if changed.cleared:  # amended incidents: their belligerents' rows are written anew
                 curs.executemany(
                     f"DELETE FROM {self.table('incident_belligerent')} WHERE code = %s".encode(),
-                    cleared)
-            if belligerents:
+                    changed.cleared)
+            if changed.victims:
+                curs.executemany(
+                    f"DELETE FROM {self.table('incident_victim')}"
+                    " WHERE code = %s AND victim = %s".encode(), changed.victims)
+                if changed.names:
+                    curs.executemany(
+                        f"INSERT INTO {self.table('incident_victim')} VALUES (%s, %s, %s)"
+                        .encode(), changed.names)
+            if changed.belligerents:
                 curs.executemany(
                     f"INSERT INTO {self.table('incident_belligerent')} VALUES (%s, %s, %s)"
-                    " ON CONFLICT DO NOTHING".encode(), belligerents)
-            if values:
-                curs.executemany(self.upsert().encode(), values)
+                    " ON CONFLICT DO NOTHING".encode(), changed.belligerents)
+            if changed.values:
+                curs.executemany(self.upsert().encode(), changed.values)
 
     def _write(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
         with self.datastore.transaction(commit=True) as curs:

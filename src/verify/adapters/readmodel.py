@@ -16,13 +16,14 @@ import base64
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from eventsourcing.persistence import Cipher
 
-from verify.application.projection import PROJECTION_NAME, REINDEX, IncidentRow
+from verify.application.projection import PROJECTION_NAME, REINDEX, VICTIM_NAMES, IncidentRow
 from verify.application.readmodels import PositionMoved
-from verify.domain.text import fold
+from verify.domain.text import fold, search_key
 from verify.domain.values import Grade
 
 STATS_KEYS = {
@@ -37,7 +38,7 @@ the group (names group by their folded form)."""
 VIEW_COLUMNS: tuple[tuple[str, str], ...] = (
     ("id", "text NOT NULL UNIQUE"), ("code", "text PRIMARY KEY"), ("date", "text"),
     ("month", "text"), ("country", "text"), ("country_key", "text"), ("belligerents", "text"),
-    ("location", "text"), ("summary", "text"), ("killed_min", "bigint"),
+    ("location", "text"), ("summary", "text"), ("search_text", "text"), ("killed_min", "bigint"),
     ("killed_max", "bigint"), ("active_sources", "integer"), ("corroborated", "integer"),
     ("strikes", "integer"), ("grade", "text"), ("proposed_grade", "text"),
     ("dispute_since", "text"), ("duplicate_of", "text"), ("regrade_due", "text"),
@@ -49,11 +50,11 @@ VIEW_COLUMNS: tuple[tuple[str, str], ...] = (
 """incident_view: one row an incident, as `application.projection` keeps it."""
 
 _COLUMNS = tuple(name for name, _ in VIEW_COLUMNS)
-SEALED_COLUMNS = ("location", "summary")
+SEALED_COLUMNS = ("location", "summary", "search_text")
 """The free text of incident_view, encrypted when the store has a cipher key."""
 SEALED = "sealed:"
 """The prefix of an encrypted value (base64 after it)."""
-TABLES = ("incident_view", "incident_belligerent", "incident_search")
+TABLES = ("incident_view", "incident_belligerent", "incident_victim", "incident_search")
 
 
 def schema(table: Callable[[str], str], *, sqlite: bool) -> list[str]:
@@ -75,11 +76,30 @@ def schema(table: Callable[[str], str], *, sqlite: bool) -> list[str]:
         f"CREATE TABLE IF NOT EXISTS {table('incident_belligerent')} ("
         " code text NOT NULL, belligerent text NOT NULL, belligerent_key text NOT NULL,"
         " PRIMARY KEY (belligerent_key, code, belligerent))" + (" WITHOUT ROWID" if sqlite else ""),
+        # Victims' names as searched: forgotten when a victim is withdrawn or erased.
+        f"CREATE TABLE IF NOT EXISTS {table('incident_victim')} ("
+        " code text NOT NULL, victim text NOT NULL, name_key text NOT NULL)",
+        f"CREATE INDEX IF NOT EXISTS incident_victim_code ON {table('incident_victim')}"
+        " (code, victim)",
     ]
     if sqlite:
         statements.append("CREATE VIRTUAL TABLE IF NOT EXISTS incident_search USING fts5("
                           " code, location, summary, tokenize='trigram')")
     return statements
+
+
+@dataclass(frozen=True)
+class ChangedRows:
+    """What one batch of the projection writes (see `ReadModelQueries.changed_rows`)."""
+
+    values: list[tuple[Any, ...]]
+    indexed: list[IncidentRow]
+    belligerents: list[tuple[Any, ...]]
+    cleared: list[tuple[str]]
+    victims: list[tuple[str, str]]
+    """(code, victim): the victims whose indexed names are deleted first."""
+    names: list[tuple[str, str, str | None]]
+    """(code, victim, name as searched) to insert."""
 
 
 class TextSeal:
@@ -120,6 +140,11 @@ def row_values(row: IncidentRow, incident_id: str, seal: TextSeal = NO_SEAL) -> 
     for column in SEALED_COLUMNS:
         data[column] = seal.seal(data[column])
     return tuple(data[column] for column in _COLUMNS)
+
+
+def like_pattern(text: str) -> str:
+    """A LIKE pattern finding the text anywhere, its wildcards escaped."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 def row_from(values: tuple[Any, ...], seal: TextSeal = NO_SEAL) -> IncidentRow:
@@ -242,10 +267,10 @@ class ReadModelQueries(_TrackingRecorder, ABC):
         )
 
     def changed_rows(self, rows: Iterable[IncidentRow], new_codes: set[str], ids: dict[str, str]
-                     ) -> tuple[list[tuple[Any, ...]], list[IncidentRow], list[tuple[Any, ...]],
-                                list[tuple[str]]]:
+                     ) -> ChangedRows:
         """What a batch writes: view rows, the incidents to index (new or amended), their
-        belligerents' rows, and the amended incidents whose index rows go first.
+        belligerents' rows, the amended incidents whose index rows go first, and the
+        victims whose names are indexed anew.
 
         In one global order (by code): two processes writing overlapping
         batches then lock rows in the same order and cannot deadlock.
@@ -255,8 +280,14 @@ class ReadModelQueries(_TrackingRecorder, ABC):
         cleared = [(row["code"],) for row in indexed if row["code"] not in new_codes]
         belligerents = [(row["code"], name, fold(name)) for row in indexed
                         for name in row["belligerents"]]
-        return ([row_values(row, ids[row["code"]], self.text_seal) for row in ordered], indexed,
-                belligerents, cleared)
+        victims = [(row["code"], victim) for row in ordered
+                   for victim in sorted(row.get(VICTIM_NAMES, {}))]
+        names = [(row["code"], victim, self.text_seal.seal(name))
+                 for row in ordered for victim, found in sorted(row.get(VICTIM_NAMES, {}).items())
+                 for name in found]
+        return ChangedRows(
+            [row_values(row, ids[row["code"]], self.text_seal) for row in ordered], indexed,
+            belligerents, cleared, victims, names)
 
     @abstractmethod
     def _select_rows(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
@@ -330,30 +361,38 @@ class ReadModelQueries(_TrackingRecorder, ABC):
         return self._select_rows(statement, params)
 
     def search(self, text: str, limit: int) -> list[dict[str, Any]]:
-        """Incidents whose code, place or summary contains the text, in any script."""
+        """Incidents whose code contains the text, or whose place, summary or victims' names
+        contain it as searched (domain.text.search_key), in any script."""
         if self.text_seal.cipher is not None:
             return self.search_sealed(text, limit)
         p = self.placeholder
-        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        code = like_pattern(text)
+        key = like_pattern(search_key(text))
         like = f"{self.like} {p} ESCAPE '\\'"
         statement = (
             "SELECT v.code, v.date, v.location, v.country, v.state, v.grade, v.summary"
             f" FROM {self.table('incident_view')} v"
-            f" WHERE v.code {like} OR v.location {like} OR COALESCE(v.summary, '') {like}"
+            f" WHERE v.code {like} OR v.search_text {like}"
+            f" OR v.code IN (SELECT n.code FROM {self.table('incident_victim')} n"
+            f" WHERE n.name_key {like})"
             f" ORDER BY v.code <> upper({p}), v.date, v.code LIMIT {p}"
         )
-        return self._select_rows(statement, (pattern, pattern, pattern, text, limit))
+        return self._select_rows(statement, (code, key, key, text, limit))
 
     def search_sealed(self, text: str, limit: int) -> list[dict[str, Any]]:
         """Search encrypted text: every row read and decrypted, compared here (slower)."""
-        needle = text.casefold()
+        code, needle = text.casefold(), search_key(text)
+        named = {row["code"] for row in self._select_rows(
+            f"SELECT n.code, n.name_key FROM {self.table('incident_victim')} n")
+            if needle in (self.text_seal.open(row["name_key"]) or "")}
         found = []
         for row in self._select_rows(
-                "SELECT v.code, v.date, v.location, v.country, v.state, v.grade, v.summary"
-                f" FROM {self.table('incident_view')} v"):
+                "SELECT v.code, v.date, v.location, v.country, v.state, v.grade, v.summary,"
+                f" v.search_text FROM {self.table('incident_view')} v"):
             self.text_seal.open_row(row)
-            if any(needle in (row[column] or "").casefold()
-                   for column in ("code", "location", "summary")):
+            if code in row["code"].casefold() or needle in (row.pop("search_text") or "") \
+                    or row["code"] in named:
+                row.pop("search_text", None)
                 found.append(row)
         found.sort(key=lambda row: (row["code"] != text.upper(), row["date"] or "",
                                     row["code"].encode()))
@@ -380,8 +419,9 @@ class ReadModelQueries(_TrackingRecorder, ABC):
         """Whether the tables have this version's shape (a store made earlier may not)."""
         try:
             self._select(
-                f"SELECT v.country_key, v.regrade_due, v.casualties_consistent, b.belligerent_key"
-                f" FROM {self.table('incident_view')} v"
+                f"SELECT v.country_key, v.regrade_due, v.casualties_consistent, v.search_text,"
+                f" b.belligerent_key, n.name_key FROM {self.table('incident_view')} v"
+                f" JOIN {self.table('incident_victim')} n ON n.code = v.code"
                 f" JOIN {self.table('incident_belligerent')} b ON b.code = v.code LIMIT 0")
         except Exception:  # any failure (a missing column, say) means: not this shape
             return False

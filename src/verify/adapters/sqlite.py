@@ -16,10 +16,11 @@ from urllib.parse import quote
 from eventsourcing.persistence import StoredEvent, Tracking
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteTrackingRecorder
 
-from verify.adapters.readmodel import ReadModelQueries, schema
+from verify.adapters.readmodel import ReadModelQueries, like_pattern, schema
 from verify.adapters.victim_keys import KEY_TABLE, VictimKeyTable
 from verify.application.projection import IncidentRow
 from verify.domain.chain import GENESIS, ChainRow, chain_links, merge_chain
+from verify.domain.text import search_key
 
 
 def read_only_uri(path: Path | str) -> str:
@@ -131,19 +132,25 @@ class SQLiteReadModel(ReadModelQueries, SQLiteTrackingRecorder):
     def save(self, rows: Iterable[IncidentRow], new_codes: set[str],
              ids: dict[str, str], tracking: Tracking, *, after: int) -> None:
         """Write changed rows and the new position in one transaction, if still at ``after``."""
-        values, new, belligerents, cleared = self.changed_rows(rows, new_codes, ids)
+        changed = self.changed_rows(rows, new_codes, ids)
         with self.datastore.transaction(commit=True) as c:
             self.claim_position(c, after, tracking.notification_id)
-            if cleared:  # amended incidents: their index rows are written anew
-                c.executemany("DELETE FROM incident_belligerent WHERE code = ?", cleared)
-                c.executemany("DELETE FROM incident_search WHERE code = ?", cleared)
+            if changed.cleared:  # amended incidents: their index rows are written anew
+                c.executemany("DELETE FROM incident_belligerent WHERE code = ?", changed.cleared)
+                c.executemany("DELETE FROM incident_search WHERE code = ?", changed.cleared)
+            if changed.victims:  # a victim's names go with their bytes overwritten
+                c.execute("PRAGMA secure_delete = ON")
+                c.executemany("DELETE FROM incident_victim WHERE code = ? AND victim = ?",
+                              changed.victims)
+                c.executemany("INSERT INTO incident_victim VALUES (?, ?, ?)", changed.names)
             c.executemany("INSERT OR IGNORE INTO incident_belligerent VALUES (?, ?, ?)",
-                          belligerents)
+                          changed.belligerents)
             if self.text_seal.cipher is None:  # with a key, no text index: see readmodel
                 c.executemany(
                     "INSERT INTO incident_search (code, location, summary) VALUES (?,?,?)",
-                    [(row["code"], row["location"], row["summary"] or "") for row in new])
-            c.executemany(self.upsert(), values)
+                    [(row["code"], search_key(row["location"]), search_key(row["summary"] or ""))
+                     for row in changed.indexed])
+            c.executemany(self.upsert(), changed.values)
 
     def _write(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
         with self.datastore.transaction(commit=True) as c:
@@ -163,15 +170,21 @@ class SQLiteReadModel(ReadModelQueries, SQLiteTrackingRecorder):
 
     def search(self, text: str, limit: int) -> list[dict[str, Any]]:
         """Use the trigram index for three characters or more; scan for less."""
-        if len(text) < 3 or self.text_seal.cipher is not None:
+        needle = search_key(text)
+        if len(needle) < 3 or self.text_seal.cipher is not None:
             return super().search(text, limit)
-        quoted = '"' + text.replace('"', '""') + '"'
+        quoted = '"' + needle.replace('"', '""') + '"'
+        like = "LIKE ? ESCAPE '\\'"
         statement = (
             "SELECT v.code, v.date, v.location, v.country, v.state, v.grade, v.summary"
-            " FROM incident_search s JOIN incident_view v ON v.code = s.code"
-            " WHERE incident_search MATCH ? ORDER BY v.code <> upper(?), v.date, v.code LIMIT ?"
+            " FROM incident_view v WHERE v.code IN (SELECT s.code FROM incident_search s"
+            " WHERE incident_search MATCH ?)"
+            f" OR v.code {like} OR v.code IN (SELECT n.code FROM incident_victim n"
+            f" WHERE n.name_key {like})"
+            " ORDER BY v.code <> upper(?), v.date, v.code LIMIT ?"
         )
-        return self._select_rows(statement, (quoted, text, limit))
+        return self._select_rows(statement, (quoted, like_pattern(text), like_pattern(needle), text,
+                                             limit))
 
     def dump(self) -> dict[str, list[tuple[Any, ...]]]:
         tables = super().dump()

@@ -11,11 +11,13 @@ from collections.abc import Callable
 from typing import Any
 
 from verify.domain.incident import Incident
-from verify.domain.text import fold
+from verify.domain.text import fold, search_key
 from verify.domain.values import State, waiting_for, workflow_state
 
 IncidentRow = dict[str, Any]
 LoadRow = Callable[[str], IncidentRow | None]
+VictimNames = Callable[[str, str | None], list[str]]
+"""(key id, sealed details) -> the victim's names as searched (none once erased)."""
 
 PROJECTION_NAME = "incidents"
 """The name under which the read model tracks its position in the event log."""
@@ -32,6 +34,7 @@ def _new_row(event: Incident.Reported) -> IncidentRow:
         "belligerents": list(event.belligerents),
         "location": event.location["name"],
         "summary": event.summary,
+        "search_text": _search_text(event.location["name"], event.summary),
         "killed_min": event.killed.get("min"),
         "killed_max": event.killed.get("max"),
         "active_sources": 0,
@@ -72,6 +75,14 @@ def _count_victims(row: IncidentRow) -> None:
                                     or row["named_killed"] <= row["killed_max"])
 
 
+VICTIM_NAMES = "victim_names"
+"""Set on a row whose victims' searchable names changed in this batch: {victim id: names}."""
+
+
+def _search_text(location: str, summary: str | None) -> str:
+    return f"{search_key(location)}\n{search_key(summary or '')}"
+
+
 REINDEX = "reindex"
 """Set on a row whose belligerents, place or summary changed: its index rows are rewritten."""
 
@@ -88,20 +99,23 @@ def _amend(row: IncidentRow, changes: dict[str, Any]) -> None:
             row["country_key"] = fold(new)
         elif field == "location":
             row["location"] = new["name"]
+            row["search_text"] = _search_text(row["location"], row["summary"])
             row[REINDEX] = True
         elif field == "belligerents":
             row["belligerents"] = list(new)
             row[REINDEX] = True
         elif field == "summary":
             row["summary"] = new
+            row["search_text"] = _search_text(row["location"], row["summary"])
             row[REINDEX] = True
 
 
 class IncidentsProjection:
     """Applies a batch of events to the rows they touch; the caller writes the changed rows."""
 
-    def __init__(self, load_row: LoadRow) -> None:
+    def __init__(self, load_row: LoadRow, victim_names: VictimNames | None = None) -> None:
         self.load_row = load_row
+        self.victim_names = victim_names
         self.changed: dict[str, IncidentRow] = {}
         self.new_codes: set[str] = set()
         self.by_id: dict[Any, str] = {}
@@ -132,17 +146,24 @@ class IncidentsProjection:
             _count_victims(row)
         elif isinstance(event, Incident.VictimRecorded):
             victim = event.victim
-            row["victims"][victim["id"]] = {key: victim.get(key) for key in _COUNTED}
+            row["victims"][victim["id"]] = {
+                **{key: victim.get(key) for key in _COUNTED}, "key": victim["key"]}
+            self._names(row, victim["id"], victim.get("sealed"))
             _count_victims(row)
         elif isinstance(event, Incident.VictimAmended):
             counted = row["victims"][event.victim_id]
             for field, change in event.changes.items():
                 if field in _COUNTED:
                     counted[field] = change["new"]
+            if event.sealed is not None:
+                self._names(row, event.victim_id, event.sealed)
             _count_victims(row)
         elif isinstance(event, Incident.VictimWithdrawn):
             row["victims"][event.victim_id]["withdrawn"] = True
+            self._names(row, event.victim_id, None)
             _count_victims(row)
+        elif isinstance(event, Incident.VictimErased):
+            self._names(row, event.victim_id, None)
         elif isinstance(event, Incident.Graded):
             row["grade"] = event.grade
             row["proposed_grade"] = None
@@ -167,6 +188,13 @@ class IncidentsProjection:
         elif isinstance(event, Incident.Retracted) and event.item_id.startswith("k"):
             row["strikes"] -= 1  # a retracted strike no longer confirms one
         self._settle(row, event)
+
+    def _names(self, row: IncidentRow, victim_id: str, sealed: str | None) -> None:
+        """Note a victim's names to index anew (none: withdrawn or erased)."""
+        names = []
+        if sealed is not None and self.victim_names is not None:
+            names = self.victim_names(row["victims"][victim_id]["key"], sealed)
+        row.setdefault(VICTIM_NAMES, {})[victim_id] = names
 
     def _row_of(self, event: Incident.Event) -> IncidentRow | None:
         code = self.by_id.get(event.originator_id)

@@ -6,7 +6,6 @@ import datetime as dt
 from collections.abc import Iterator
 
 from verify.application.history import history_entry, public_history
-from verify.application.readmodels import ReadModels
 from verify.application.records import IncidentRecord
 from verify.application.victims import Victims
 from verify.application.views import HistoryEntry, IncidentView, KnownOnView
@@ -14,7 +13,7 @@ from verify.domain.errors import InvalidInput
 from verify.domain.incident import KnownOn, replayed_with_days
 
 
-class Queries(ReadModels, Victims):
+class Queries(Victims):
     """Answers read from the event log itself (the read models answer the listings)."""
 
     def duplicates_of(self, code: str) -> list[str]:

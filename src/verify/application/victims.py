@@ -14,11 +14,12 @@ from typing import Any, Protocol, cast
 import orjson
 from pydantic import ValidationError
 
-from verify.application.base import IncidentStore
 from verify.application.messages import validation_sentence
+from verify.application.readmodels import ReadModels
 from verify.domain.duties import Action
 from verify.domain.errors import InvalidInput
 from verify.domain.incident import Incident
+from verify.domain.text import search_key
 from verify.domain.victims import AgeGroup, VictimDetails, VictimFacts
 
 PERSONAL = ("name", "name_original", "age", "family", "role")
@@ -62,12 +63,24 @@ def _dumped(details: VictimDetails) -> bytes:
     return orjson.dumps(details.model_dump(mode="json"))
 
 
-class Victims(IncidentStore):
+def searched_names(keys: VictimKeys, key_id: str, sealed: str | None) -> list[str]:
+    """A victim's names as the search index keeps them; none once the key is destroyed."""
+    opened = keys.open_details(key_id, sealed)
+    if opened is None:
+        return []
+    details = VictimDetails.model_validate(orjson.loads(opened))
+    return sorted({search_key(name) for name in (details.name, details.name_original) if name})
+
+
+class Victims(ReadModels):
     """Commands about victims, and their details opened for the views."""
 
     @property
     def victim_keys(self) -> VictimKeys:
         return cast(VictimKeys, self.recorder)
+
+    def _victim_names(self, key_id: str, sealed: str | None) -> list[str]:
+        return searched_names(self.victim_keys, key_id, sealed)
 
     def add_victim(self, code: str, details: dict[str, Any], facts: dict[str, Any],
                    actor: str, *, expected_version: int | None = None) -> str:
@@ -118,7 +131,8 @@ class Victims(IncidentStore):
             self.victim_keys.destroy_key(victim["key"])  # finish an interrupted erasure
         erased = incident.erase_victim(victim_id, reason, actor)  # refuses a second one
         self.save_incident(incident)
-        self.victim_keys.destroy_key(erased["key"])
+        self.catch_up()  # the search index forgets the names (their bytes overwritten)
+        self.victim_keys.destroy_key(erased["key"])  # then the key, and the log is emptied
         return str(erased["id"])
 
     def victim_details(self, victim: dict[str, Any]) -> VictimDetails | None:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 
-from verify.domain.dates import plain_arabic, quoted
-from verify.domain.text import UnreadableText, ascii_digits, tidy
+from verify.domain.dates import quoted
+from verify.domain.text import UnreadableText, ascii_digits, plain_arabic, tidy
 
 MOST = 10_000_000
 """The largest count read; anything larger is a typing mistake."""

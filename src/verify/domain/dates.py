@@ -15,7 +15,7 @@ import datetime as dt
 import re
 from enum import StrEnum
 
-from verify.domain.text import UnreadableText, ascii_digits, tidy
+from verify.domain.text import UnreadableText, ascii_digits, plain_arabic, tidy
 
 
 class DateOrder(StrEnum):
@@ -36,25 +36,6 @@ EARLIEST_YEAR = 1900
 
 _LONGEST = 100
 """Longer texts are refused at once: no way of writing a day is this long."""
-
-_ARABIC_VARIANTS = str.maketrans(
-    {
-        "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا",  # alef with hamza or madda, wasla
-        "ة": "ه",  # taa marbuta
-        "ى": "ي", "ی": "ي",  # alef maqsura, Farsi yeh
-        "ک": "ك",  # Farsi kaf
-        "ـ": None,  # tatweel
-    }
-)
-_ARABIC_MARKS = re.compile("[\u064b-\u065f\u0670]")  # harakat, shadda, sukun, dagger alef
-
-
-def plain_arabic(text: str) -> str:
-    """Arabic letters without their spelling variants, diacritics or tatweel, for comparing."""
-    if text.isascii():
-        return text
-    return _ARABIC_MARKS.sub("", text.translate(_ARABIC_VARIANTS))
-
 
 _MONTH_SPELLINGS: dict[int, tuple[str, ...]] = {
     1: ("january", "jan", "يناير", "كانون الثاني", "كانون ثاني", "جانفي"),

@@ -44,6 +44,31 @@ def fold(text: str) -> str:
     return folded if folded.isascii() else unicodedata.normalize("NFC", folded)
 
 
+_ARABIC_VARIANTS = str.maketrans(
+    {
+        "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا",  # alef with hamza or madda, wasla
+        "ة": "ه",  # taa marbuta
+        "ى": "ي", "ی": "ي",  # alef maqsura, Farsi yeh
+        "ک": "ك",  # Farsi kaf
+        "ـ": None,  # tatweel
+    }
+)
+_ARABIC_MARKS = re.compile("[\u064b-\u065f\u0670]")  # harakat, shadda, sukun, dagger alef
+
+
+def plain_arabic(text: str) -> str:
+    """Arabic letters without their spelling variants, diacritics or tatweel, for comparing."""
+    if text.isascii():
+        return text
+    return _ARABIC_MARKS.sub("", text.translate(_ARABIC_VARIANTS))
+
+
+def search_key(text: str) -> str:
+    """How text is searched: folded (see ``fold``), and Arabic letter variants, diacritics
+    and tatweel made one, so الجديده finds الجديدة and أحمد finds احمد."""
+    return plain_arabic(fold(text))
+
+
 def ascii_digits(text: str) -> str:
     """Arabic-Indic and Extended Arabic-Indic digits as ASCII digits; nothing else changes."""
     return text if text.isascii() else text.translate(_ARABIC_INDIC_DIGITS)
