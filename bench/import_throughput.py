@@ -2,6 +2,7 @@
 
     python bench/import_throughput.py [--incidents 100000]
     python bench/import_throughput.py --postgres postgresql://postgres@127.0.0.1:5432/test
+    python bench/import_throughput.py --incidents 20000 --victims 4
 
 1. Generates a synthetic archive (verify.demo.synthetic, about six events an incident).
 2. Imports it into a fresh store through the same path as `verify import`
@@ -107,7 +108,13 @@ def main() -> None:
     parser.add_argument("--incidents", type=int, default=100_000)
     parser.add_argument("--postgres", metavar="URL",
                         help="Measure on this PostgreSQL server (a scratch schema is used).")
+    parser.add_argument("--victims", type=int, default=0, metavar="N",
+                        help="Compare importing the archive with N victims an incident (each "
+                        "sealed under a key of its own) against the same archive without.")
     args = parser.parse_args()
+    if args.victims:
+        victims_bench(args.incidents, args.victims)
+        return
     if args.postgres:
         with tempfile.TemporaryDirectory() as folder:
             file = write_archive(Path(folder) / "archive.jsonl", args.incidents)
@@ -141,6 +148,27 @@ def main() -> None:
     print(f"  {'raw sqlite3 executemany (baseline)':<34}{raw_elapsed:>9.1f}{raw:>11,.0f}")
     print(f"  ratio: {ours / raw:.2f} of raw;  store {mean_row:.0f} bytes an event;  peak memory "
           f"{peak_mb:.0f} MB (writer), {worker_mb:.0f} MB (largest worker)")
+
+
+def victims_bench(count: int, victim_count: int) -> None:
+    """The same incidents imported without victims (the baseline) and with them."""
+    with tempfile.TemporaryDirectory() as folder:
+        results = []
+        for each in (0, victim_count):
+            file = write_archive(Path(folder) / f"archive{each}.jsonl", count,
+                                 victim_count=each)
+            results.append(import_archive(file, Path(folder) / f"verify{each}.sqlite"))
+    (incidents, events, plain), (_, victim_events, with_victims) = results
+    print(f"{incidents} incidents; SQLite; {victim_count} victims an incident, each sealed "
+          "under its own key")
+    print(f"  {'':<34}{'seconds':>9}{'incidents/s':>13}{'events':>10}{'events/s':>11}")
+    for label, seconds, stored in (("without victims (baseline)", plain, events),
+                                   ("with victims", with_victims, victim_events)):
+        print(f"  {label:<34}{seconds:>9.1f}{incidents / seconds:>13,.0f}{stored:>10}"
+              f"{stored / seconds:>11,.0f}")
+    print(f"  ratio: {(victim_events / with_victims) / (events / plain):.2f} of the events a "
+          f"second without victims ({plain / with_victims:.2f} of the incidents a second: "
+          "each victim is an event of its own)")
 
 
 if __name__ == "__main__":

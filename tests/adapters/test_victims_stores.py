@@ -243,3 +243,83 @@ def test_search_finds_victims_and_places_across_spellings_until_erased(
     assert found(store_url, cipher_key, "Hamid") == ["CS1"]
     ok(run(store_url, cipher_key, "victim", "withdraw", "CS1", "v2", "--reason", "twice"))
     assert found(store_url, cipher_key, "Hamid") == []
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
+def test_victims_travel_in_exports_and_back(store_url: str, tmp_path: Path,
+                                            suffix: str) -> None:
+    """Full export, then import into a new store: the same victims, erased ones without
+    details; a public export leaves the protected victim out entirely."""
+    a_case(store_url, "")
+    ok(run(store_url, "", "victim", "erase", "CS1", "v3", "--reason", "the family asked"))
+    exported = tmp_path / f"full{suffix}"
+    ok(run(store_url, "", "export", "-o", str(exported)))
+    copy = str(tmp_path / "copy.sqlite")
+    ok(run(copy, "", "init"))
+    assert "imported 1 incident" in ok(run(copy, "", "import", str(exported))).stdout
+    original, imported = shown(store_url, ""), shown(copy, "")
+    keys = ("id", "name", "name_original", "age", "age_group", "gender", "status", "family",
+            "sources", "protected", "withdrawn", "erased")
+    assert [{k: v[k] for k in keys} for v in imported["victims"]] == [
+        {k: v[k] for k in keys} for v in original["victims"]]
+    assert imported["named_killed"] == original["named_killed"] == 3
+    again = ok(run(store_url, "", "import", str(exported))).stdout
+    assert "1 already stored" in again and "0 differ" in again
+    public = tmp_path / "public.jsonl"
+    ok(run(store_url, "", "export", "--public", "-o", str(public)))
+    victims = json.loads(public.read_text(encoding="utf-8"))["victims"]
+    assert [v.get("name") for v in victims] == [NAME, None, None]
+    assert "Hamid" not in public.read_text(encoding="utf-8")
+
+
+def test_archive_victims_are_read_leniently_and_sealed(tmp_path: Path) -> None:
+    store = str(tmp_path / "store.sqlite")
+    ok(run(store, "", "init"))
+    rows = [
+        {"code": "CS1", "date": "2017-03-21", "country": "Syria", "location": "Tabqa",
+         "sources": ["https://example.org/1", "https://example.org/2"],
+         "victims": ["أحمد خليل",
+                     {"name": "Huda", "age": "about 30", "sources": "s2; s7", "clan": "x"},
+                     {"name_original": "ليلى", "gender": "F", "sources": ["s1"]}]},
+        {"code": "CS2", "date": "2017-03-22", "country": "Syria", "location": "Tabqa",
+         "victims": [{"name": "Samir"}]},
+    ]
+    archive = tmp_path / "archive.jsonl"
+    archive.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows),
+                       encoding="utf-8")
+    result = run(store, "", "import", str(archive))
+    assert result.exit_code == 2  # CS2 refused: a victim stands on a source, and it has none
+    assert "victims: each victim cites a source of the incident, and the row has none" \
+        in result.stderr
+    victims = shown(store, "")["victims"]
+    assert [(v["name"], v["sources"]) for v in victims] == [
+        ("أحمد خليل", ["s1", "s2"]), ("Huda", ["s2"]), (None, ["s1"])]
+    assert victims[1]["unread"] == {"age": "about 30", "sources": "s7", "clan": "x"}
+    assert victims[2]["name_original"] == "ليلى" and victims[2]["gender"] is None
+    assert victims[2]["unread"] == {"gender": "F"}
+    assert not contains(store, b"about 30")  # kept, but sealed with the person
+
+
+@pytest.mark.slow  # worker processes: a few seconds
+def test_the_parallel_import_seals_victims_and_stores_their_keys(tmp_path: Path) -> None:
+    from verify.adapters.bulk_import import import_file
+    from verify.adapters.interchange import read_rows
+    from verify.application.importing import Status
+    from verify.application.intake import Intake
+    from verify.application.messages import today_utc
+    from verify.demo.synthetic import write_archive
+
+    archive = write_archive(tmp_path / "archive.jsonl", 300, victim_count=3)
+    store = str(tmp_path / "store.sqlite")
+    env = parse_store(store).env()
+    app = VerifyApp(env=env)
+    intake = Intake(today=today_utc())
+    outcomes = list(import_file(app, env, read_rows(archive, intake), archive, actor="bench",
+                                dry_run=False, parallel=True, intake=intake))
+    assert {outcome.status for outcome in outcomes} == {Status.IMPORTED}
+    first = json.loads(archive.read_text(encoding="utf-8").splitlines()[0])
+    shown_victims = app.show(first["code"]).victims
+    assert [v.get("name") for v in shown_victims] == [v.get("name") for v in first["victims"]]
+    app.close()
+    assert all(name.encode() not in Path(store).read_bytes()
+               for v in first["victims"] if (name := v.get("name")))

@@ -29,6 +29,7 @@ from eventsourcing.persistence import IntegrityError, Mapper, StoredEvent
 
 from verify.adapters.files import Overlong, open_regular, read_lines
 from verify.adapters.interchange import IMPORT_FILE, parse_json_line
+from verify.adapters.victim_keys import CollectingSealer
 from verify.application.app import VerifyApp
 from verify.application.base import SNAPSHOT_INTERVAL, fewer_collections
 from verify.application.importing import (
@@ -61,6 +62,8 @@ class PreparedChunk:
     incidents: list[tuple[int, str, int, str | None, tuple[FieldWarning, ...]]] = field(
         default_factory=list)
     stored_events: list[StoredEvent] = field(default_factory=list)
+    victim_keys: list[tuple[str, bytes]] = field(default_factory=list)
+    """Keys the worker sealed victims' details with, stored before the events."""
 
 
 @dataclass(frozen=True)
@@ -131,7 +134,8 @@ def _start_worker(settings: WorkerSettings, parent: int) -> None:
 def _prepare_chunk(lines: list[tuple[int, bytes | Overlong]]) -> PreparedChunk:
     assert _worker_mapper is not None and _worker is not None
     chunk = PreparedChunk(lines)
-    preparer = Preparer(_worker.actor, _worker.parties)
+    sealer = CollectingSealer()
+    preparer = Preparer(_worker.actor, _worker.parties, sealer.seal)
     intake = _worker.intake()
     for line, raw in lines:
         row = parse_json_line(line, raw, intake)
@@ -146,6 +150,7 @@ def _prepare_chunk(lines: list[tuple[int, bytes | Overlong]]) -> PreparedChunk:
             (item.line, item.record.code, len(events), item.record.duplicate_of, item.warnings)
         )
         chunk.stored_events.extend(map(_worker_mapper.to_stored_event, events))
+    chunk.victim_keys = sealer.keys
     return chunk
 
 
@@ -198,6 +203,7 @@ class ParallelImporter:
         self, chunk: PreparedChunk, duplicates: list[tuple[int, str, str]]
     ) -> Iterator[Outcome]:
         try:
+            self.app.victim_keys.store_keys(chunk.victim_keys)  # first: events need them
             if chunk.stored_events:
                 self.app.recorder.insert_events(chunk.stored_events)
         except IntegrityError:

@@ -132,6 +132,7 @@ CSV_COLUMNS: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("duplicate_of", ("duplicate_of",), "text"),
     ("notes", ("notes",), "json"),
     ("retracted", ("retracted",), "json"),
+    ("victims", ("victims",), "json"),
     ("unread", ("unread",), "json"),
 )
 CSV_HEADER = [name for name, _, _ in CSV_COLUMNS]

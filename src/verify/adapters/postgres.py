@@ -50,11 +50,10 @@ class ChainedPostgresRecorder(VictimKeyTable, PostgresApplicationRecorder):
         return SQL("CREATE TABLE IF NOT EXISTS {0} (key_id text PRIMARY KEY, key bytea NOT NULL)"
                    ).format(self._keys())
 
-    def _store_key(self, key_id: str, key: bytes) -> None:
+    def _store_keys(self, keys: list[tuple[str, bytes]]) -> None:
         with self.datastore.transaction(commit=True) as curs:
             curs.execute(self._key_table_statement())  # a store made before victims existed
-            curs.execute(SQL("INSERT INTO {0} VALUES (%s, %s)").format(self._keys()),
-                         (key_id, key))
+            curs.executemany(SQL("INSERT INTO {0} VALUES (%s, %s)").format(self._keys()), keys)
 
     def _read_key(self, key_id: str) -> bytes | None:
         with self.datastore.transaction(commit=False) as curs:

@@ -45,10 +45,10 @@ class ChainedSQLiteRecorder(VictimKeyTable, SQLiteApplicationRecorder):
             _KEY_TABLE_STATEMENT,
         ]
 
-    def _store_key(self, key_id: str, key: bytes) -> None:
+    def _store_keys(self, keys: list[tuple[str, bytes]]) -> None:
         with self.datastore.transaction(commit=True) as c:
             c.execute(_KEY_TABLE_STATEMENT)  # a store made before victims were recorded
-            c.execute(f"INSERT INTO {KEY_TABLE} VALUES (?, ?)", (key_id, key))
+            c.executemany(f"INSERT INTO {KEY_TABLE} VALUES (?, ?)", keys)
 
     def _read_key(self, key_id: str) -> bytes | None:
         with self.datastore.transaction(commit=False) as c:

@@ -25,24 +25,50 @@ KEY_TABLE = "verify_victim_key"
 NONCE_BYTES = 12
 
 
+def sealed_with(key_id: str, key: bytes, details: bytes) -> str:
+    """Details sealed under a key, bound to the key's id (base64 of nonce and ciphertext)."""
+    nonce = os.urandom(NONCE_BYTES)
+    return base64.b64encode(nonce + AESGCM(key).encrypt(nonce, details, key_id.encode())
+                            ).decode()
+
+
+def new_key() -> tuple[str, bytes]:
+    return uuid.uuid4().hex, AESGCM.generate_key(bit_length=256)
+
+
+class CollectingSealer:
+    """Seals with new keys kept in memory, for a process that cannot write the store (an
+    import's worker): the keys go back with the events and are stored before them."""
+
+    def __init__(self) -> None:
+        self.keys: list[tuple[str, bytes]] = []
+
+    def seal(self, details: bytes) -> tuple[str, str]:
+        key_id, key = new_key()
+        self.keys.append((key_id, key))
+        return key_id, sealed_with(key_id, key, details)
+
+
 class VictimKeyTable(ABC):
     """Seal, open and erase victims' details; each store's recorder supplies the table."""
 
     def seal_details(self, details: bytes) -> tuple[str, str]:
         """A new key stored under a new id, and the details sealed with it (base64)."""
-        key_id = uuid.uuid4().hex
-        key = AESGCM.generate_key(bit_length=256)
-        self._store_key(key_id, key)
-        return key_id, self.reseal_details(key_id, details) or ""
+        key_id, key = new_key()
+        self._store_keys([(key_id, key)])
+        return key_id, sealed_with(key_id, key, details)
+
+    def store_keys(self, keys: list[tuple[str, bytes]]) -> None:
+        """Keys sealed elsewhere (`CollectingSealer`), stored in one transaction."""
+        if keys:
+            self._store_keys(keys)
 
     def reseal_details(self, key_id: str, details: bytes) -> str | None:
         """Details sealed anew with an existing key (an amendment); None if it is erased."""
         key = self._read_key(key_id)
         if key is None:
             return None
-        nonce = os.urandom(NONCE_BYTES)
-        sealed = AESGCM(key).encrypt(nonce, details, key_id.encode())
-        return base64.b64encode(nonce + sealed).decode()
+        return sealed_with(key_id, key, details)
 
     def open_details(self, key_id: str, sealed: str | None) -> bytes | None:
         """The details, or None once the key is destroyed (or the seal does not open)."""
@@ -62,7 +88,7 @@ class VictimKeyTable(ABC):
         self._destroy_key(key_id)
 
     @abstractmethod
-    def _store_key(self, key_id: str, key: bytes) -> None: ...
+    def _store_keys(self, keys: list[tuple[str, bytes]]) -> None: ...
 
     @abstractmethod
     def _read_key(self, key_id: str) -> bytes | None: ...
@@ -71,4 +97,4 @@ class VictimKeyTable(ABC):
     def _destroy_key(self, key_id: str) -> None: ...
 
 
-__all__ = ["KEY_TABLE", "VictimKeyTable"]
+__all__ = ["KEY_TABLE", "CollectingSealer", "VictimKeyTable", "new_key", "sealed_with"]

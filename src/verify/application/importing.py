@@ -11,7 +11,7 @@ commands, encoding: the CPU-bound part) while this process only writes; see
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -21,17 +21,19 @@ from pydantic import ValidationError
 from verify.application.app import VerifyApp
 from verify.application.base import fewer_collections
 from verify.application.intake import FieldWarning, Intake
-from verify.application.records import IncidentRecord
-from verify.domain.errors import ConcurrentChange, VerifyError
+from verify.application.records import IncidentRecord, VictimRecord
+from verify.domain.errors import ConcurrentChange, InvalidInput, Refused, VerifyError
 from verify.domain.incident import Incident
 from verify.domain.parties import NO_PARTIES, PartyNames
 from verify.domain.values import canonical_code
+from verify.domain.victims import VictimFacts
 
 IMPORT_BATCH = 1000
 """Incidents written per transaction by the sequential importer."""
 
 WITHDRAWN_IN_RECORD = "withdrawn in the imported record"
 RETRACTED_IN_RECORD = "retracted in the imported record"
+ERASED_IN_RECORD = "erased in the store the record came from"
 
 
 class Status(StrEnum):
@@ -116,10 +118,47 @@ def _code_of(data: object) -> str | None:
 # --------------------------------------------------------- record -> events
 
 
+Seal = Callable[[bytes], tuple[str, str]]
+"""Seals a victim's personal details under a new key: (key id, sealed details)."""
+
+
+def _no_sealing(details: bytes) -> tuple[str, str]:
+    raise Refused("victims cannot be recorded here: no place to keep their keys")
+
+
+def _record_victim(incident: Incident, victim: VictimRecord, seal: Seal, actor: str) -> None:
+    """A victim as `victim add` records it, then withdrawn or erased as the record says."""
+    details = victim.details()
+    try:
+        facts = VictimFacts.of(details, age_group=victim.age_group, status=victim.status,
+                               gender=victim.gender, sources=victim.sources,
+                               protected=victim.protected)
+    except ValueError as error:  # a validation error is one too
+        raise InvalidInput(f"victims: {error}") from None
+    if victim.erased:
+        facts = facts.model_copy(update={"named": bool(victim.named)})
+        victim_id = incident.record_victim(facts, lambda: ("", ""), actor)
+        incident.erase_victim(victim_id, ERASED_IN_RECORD, actor)
+        return
+    sealed = details.model_dump_json().encode()
+    victim_id = incident.record_victim(facts, lambda: seal(sealed), actor)
+    if victim.withdrawn:
+        incident.withdraw_victim(victim_id, WITHDRAWN_IN_RECORD, actor)
+
+
+def _dry_sealing(details: bytes) -> tuple[str, str]:
+    """A dry run seals nothing and stores no key: what would be sealed is not kept."""
+    return "", ""
+
+
 def incident_from_record(
-    record: IncidentRecord, actor: str, parties: PartyNames = NO_PARTIES
+    record: IncidentRecord, actor: str, parties: PartyNames = NO_PARTIES,
+    seal: Seal = _no_sealing,
 ) -> Incident:
-    """Build an incident by the same commands, in the same order, an analyst would use."""
+    """Build an incident by the same commands, in the same order, an analyst would use.
+
+    Victims' personal details are sealed by ``seal`` (a key of each victim's own).
+    """
     incident = Incident.report(
         code=record.code, date=record.date, country=record.country, location=record.location,
         belligerents=list(record.belligerents), killed=record.civilians_killed,
@@ -142,6 +181,8 @@ def incident_from_record(
         incident.discount(finding, actor)
     for item_id in record.retracted:
         incident.retract(item_id, RETRACTED_IN_RECORD, actor)
+    for victim in record.victims:
+        _record_victim(incident, victim, seal, actor)
     if record.grade is not None:
         incident.record_imported_grade(
             record.grade.grade, record.grade.rule, record.grade.rationale, actor
@@ -176,9 +217,11 @@ class Preparer:
     settled here; everything else waits in the batch until it is drained.
     """
 
-    def __init__(self, actor: str, parties: PartyNames = NO_PARTIES) -> None:
+    def __init__(self, actor: str, parties: PartyNames = NO_PARTIES,
+                 seal: Seal = _no_sealing) -> None:
         self.actor = actor
         self.parties = parties
+        self.seal = seal
         self.batch: dict[str, Prepared] = {}
 
     def take(self, row: Row) -> Outcome | None:
@@ -191,7 +234,7 @@ class Preparer:
             return _with_warnings(
                 compare(row.line, earlier.record, record, f"line {earlier.line}"), row)
         try:
-            incident = incident_from_record(record, self.actor, self.parties)
+            incident = incident_from_record(record, self.actor, self.parties, self.seal)
         except VerifyError as error:
             return Outcome(row.line, Status.REFUSED, record.code, str(error),
                            warnings=row.warnings)
@@ -220,7 +263,8 @@ class Importer:
         self.dry_run = dry_run
         self.check_first = dry_run or check_first
         self.batch_size = batch_size
-        self.preparer = Preparer(actor, parties)
+        self.preparer = Preparer(actor, parties, _dry_sealing if dry_run
+                                 else app.victim_keys.seal_details)
         self.duplicates: list[tuple[int, str, str]] = []
 
     def run(self, rows: Iterable[Row], *, link: bool = True) -> Iterator[Outcome]:
@@ -313,7 +357,8 @@ def against_store(app: VerifyApp, line: int, record: IncidentRecord,
     A row that differs only by that missing mark gets it now, which is how a
     re-run completes the interrupted import; any other difference is reported.
     """
-    stored = IncidentRecord.of(app.load(record.code))
+    incident = app.load(record.code)
+    stored = IncidentRecord.of(incident, victims=app.victim_documents(incident))
     if (record.duplicate_of is not None and stored.duplicate_of is None
             and differences(stored, record) == ["duplicate_of"]):
         duplicates.append((line, record.code, record.duplicate_of))

@@ -42,6 +42,7 @@ from verify.domain.values import (
     canonical_code,
     is_web_address,
 )
+from verify.domain.victims import AgeGroup, Gender, VictimStatus
 
 ARABIC_DECIMAL_SEPARATOR = "\u066b"
 
@@ -207,6 +208,10 @@ class Intake:
                 self.parties.canonical(name) != name
                 for name in (*names, record.country)):
             return None
+        held = {f"s{number}" for number in range(1, len(record.sources) + 1)}
+        if any(not victim.sources or len(set(victim.sources)) != len(victim.sources)
+               or not held.issuperset(victim.sources) for victim in record.victims):
+            return None  # read field by field: the sources each victim cites
         if record.date_end is not None or record.time is not None or record.retracted or any(
                 strike.reported is not None for strike in record.strikes) or any(
                 assessment.dated is not None for assessment in record.assessments):
@@ -272,6 +277,8 @@ class _Row:
             reader(self, clean, value)
         if "retracted" in clean:
             self._check_retracted(clean)
+        if clean.get("victims"):
+            self._check_cited(clean)
         if self.unread:
             clean["unread"] = {**clean.get("unread", {}), **self.unread}
         return self._validated(clean)
@@ -292,6 +299,27 @@ class _Row:
             else:
                 kept.append(item)
         clean["retracted"] = kept
+
+    def _check_cited(self, clean: dict[str, Any]) -> None:
+        """Each victim cites sources the row holds: unknown ids are kept verbatim with the
+        victim; a victim citing none cites every source of the row; a row with victims
+        but no source is refused (a victim stands on a source)."""
+        held = {f"s{number}" for number in range(1, len(clean.get("sources") or []) + 1)}
+        if not held:
+            raise Refusal("victims: each victim cites a source of the incident, and the row "
+                          "has none")
+        for index, victim in enumerate(clean["victims"]):
+            cited = [source for source in dict.fromkeys(victim["sources"]) if source in held]
+            unknown = [source for source in victim["sources"] if source not in held]
+            if unknown:
+                victim.setdefault("unread", {})["sources"] = "; ".join(unknown)
+                self.warn(f"victims[{index}].sources", "names sources the row does not hold; "
+                          "kept verbatim with the victim")
+            if not cited:
+                cited = sorted(held, key=lambda source: int(source[1:]))
+                self.warn(f"victims[{index}].sources", "names no source of the row; cites "
+                          "all of them")
+            victim["sources"] = cited
 
     def _date_end(self, clean: dict[str, Any], value: Any) -> None:
         day = self.optional("date_end", value, self._day)
@@ -647,6 +675,64 @@ class _Row:
                           if (note := self.optional(f"notes[{index}]", item,
                                                     lambda v: _text(v, MAX_TEXT))) is not None]
 
+    def _victims(self, clean: dict[str, Any], value: Any) -> None:
+        """Victims as archives list them; what cannot be read about a person is kept with
+        the person's sealed details, never verbatim in the event."""
+        items = value if isinstance(value, list) else [value]
+        clean["victims"] = [victim for index, item in enumerate(items)
+                            if (victim := self._victim(f"victims[{index}]", item)) is not None]
+
+    def _victim(self, path: str, item: Any) -> dict[str, Any] | None:
+        if is_blank(item) or item == {}:
+            return None
+        if isinstance(item, str):
+            item = {"name": item}
+        if not isinstance(item, dict):
+            self.warn(path, "not a victim; left out (it cannot be kept in clear)")
+            return None
+        victim: dict[str, Any] = {}
+        unread: dict[str, str] = dict(item.get("unread") or {}) \
+            if isinstance(item.get("unread"), dict) else {}
+
+        def read(key: str, reader: Callable[[Any], Any]) -> None:
+            given = item.get(key)
+            if is_blank(given):
+                return
+            try:
+                victim[key] = reader(given)
+            except Unreadable as problem:
+                unread[key] = verbatim(given)
+                self.warn(f"{path}.{key}", f"{problem}; kept verbatim with the victim's "
+                          "sealed details")
+
+        for key in ("name", "name_original", "family", "role"):
+            read(key, lambda v: _text(v, MAX_NAME, "a name"))
+        read("age", lambda v: _whole(v, 0, 130))
+        read("age_group", lambda v: _choice(v, _choices(AgeGroup), "an age group"))
+        read("gender", lambda v: _choice(v, _choices(Gender), "a gender"))
+        read("status", lambda v: _choice(v, _choices(VictimStatus), "killed or injured"))
+        for flag in ("protected", "withdrawn", "erased", "named"):
+            read(flag, _yes_no)
+        victim["sources"] = self._cited(item.get("sources"))
+        known = {"name", "name_original", "family", "role", "age", "age_group", "gender",
+                 "status", "protected", "withdrawn", "erased", "named", "sources", "unread"}
+        for key, given in item.items():
+            if key not in known and not is_blank(given):
+                unread[str(key)] = verbatim(given)
+                self.warn(f"{path}.{key}", "not a field of a victim; kept verbatim with the "
+                          "victim's sealed details")
+        if unread:
+            victim["unread"] = unread
+        return victim
+
+    @staticmethod
+    def _cited(given: Any) -> list[str]:
+        """The ids of the sources a victim names (checked against the row's: _check_cited)."""
+        if isinstance(given, str):
+            given = given.replace(",", ";").split(";")
+        wanted = [str(part).strip().lower() for part in given or [] if not is_blank(part)]
+        return wanted
+
     def _kept(self, clean: dict[str, Any], value: Any) -> None:
         """Values an export carries as already kept verbatim: they stay as they are."""
         if is_blank(value) or value == {}:
@@ -682,6 +768,7 @@ _FIELDS: dict[str, Callable[[_Row, dict[str, Any], Any], None]] = {
     "date_end": _Row._date_end,
     "time": _Row._time,
     "retracted": _Row._retracted,
+    "victims": _Row._victims,
 }
 
 

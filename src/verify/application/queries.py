@@ -62,4 +62,6 @@ class Queries(Victims):
     def export_records(self, *, public: bool = False) -> Iterator[tuple[IncidentRecord, str]]:
         """Every incident as an interchange record with its state, in the order reported."""
         for incident in self._incidents():
-            yield IncidentRecord.of(incident, public=public), incident.state.value
+            yield IncidentRecord.of(
+                incident, public=public,
+                victims=self.victim_documents(incident, public=public)), incident.state.value

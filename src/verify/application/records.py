@@ -33,6 +33,7 @@ from verify.domain.values import (
     canonical_code,
     kept_values,
 )
+from verify.domain.victims import AgeGroup, Gender, VictimDetails, VictimStatus
 
 EVIDENCE_ID = re.compile(r"[kcaf][1-9][0-9]{0,5}")
 """A retractable piece of evidence's id: strike k1, competing claim c1, assessment a1,
@@ -72,6 +73,33 @@ class SourceRecord(Source):
         return Source.model_validate(self.model_dump(exclude={"withdrawn"}))
 
 
+class VictimRecord(Record):
+    """A victim as the format carries it (SPEC section 11); ``sources`` name the row's
+    sources by id (s1 is the first of ``sources``)."""
+
+    name: ShortText | None = None
+    name_original: ShortText | None = None
+    age: int | None = Field(default=None, ge=0, le=130)
+    age_group: AgeGroup | None = None
+    gender: Gender | None = None
+    status: VictimStatus = VictimStatus.KILLED
+    family: ShortText | None = None
+    role: ShortText | None = None
+    sources: list[str] = Field(default_factory=list, max_length=1000)
+    protected: bool = False
+    withdrawn: bool = False
+    erased: bool = False
+    """Erased in the store it came from: no personal details travel with it."""
+    named: bool | None = Field(default=None, exclude_if=lambda value: value is None)
+    """Whether the person was named, for an erased victim (whose names are gone)."""
+    unread: dict[str, str] = kept_values()
+    """What could not be read about the person, kept verbatim (sealed with the details)."""
+
+    def details(self) -> VictimDetails:
+        return VictimDetails(name=self.name, name_original=self.name_original, age=self.age,
+                             family=self.family, role=self.role, unread=dict(self.unread))
+
+
 class GradeRecord(Record):
     grade: Grade
     rationale: LongText | None = None
@@ -109,6 +137,8 @@ class IncidentRecord(Record):
     duplicate_of: str | None = None
     notes: list[LongText] = Field(default_factory=list, max_length=10_000)
     retracted: list[str] = Field(default_factory=list, max_length=10_000, exclude_if=_absent)
+    victims: list[VictimRecord] = Field(default_factory=list, max_length=100_000,
+                                        exclude_if=_absent)
     """Ids of retracted strikes (k1…, counting ``strike`` then ``other_strikes``), competing
     claims (c1…), assessments (a1…) and findings (f1…), in the order they were retracted."""
     unread: dict[str, str] = kept_values()
@@ -146,7 +176,8 @@ class IncidentRecord(Record):
         return ([self.strike] if self.strike else []) + list(self.other_strikes)
 
     @classmethod
-    def of(cls, incident: Incident, *, public: bool = False) -> IncidentRecord:
+    def of(cls, incident: Incident, *, public: bool = False,
+           victims: list[dict[str, Any]] | None = None) -> IncidentRecord:
         """The record of a stored incident; ``public`` leaves protected sources and notes out.
 
         What is stored is exported, always: an incident recorded under looser
@@ -181,6 +212,10 @@ class IncidentRecord(Record):
             "duplicate_of": incident.duplicate_of,
             "notes": [] if public else [note["text"] for note in incident.notes],
             "retracted": list(incident.retractions or {}),
+            "victims": [{key: value for key, value in victim.items()
+                         if key in VictimRecord.model_fields
+                         and (key != "named" or victim["erased"])}
+                        for victim in victims or []],
             "unread": dict(incident.unread or {}),
         }
         try:

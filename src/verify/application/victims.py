@@ -22,7 +22,7 @@ from verify.domain.incident import Incident
 from verify.domain.text import search_key
 from verify.domain.victims import AgeGroup, VictimDetails, VictimFacts
 
-PERSONAL = ("name", "name_original", "age", "family", "role")
+PERSONAL = ("name", "name_original", "age", "family", "role", "unread")
 """The details sealed under a victim's key, and erased with it."""
 
 OPEN = ("status", "gender", "age_group", "sources", "protected")
@@ -33,6 +33,8 @@ class VictimKeys(Protocol):
     """Sealing, opening and erasing victims' details (each store's recorder)."""
 
     def seal_details(self, details: bytes) -> tuple[str, str]: ...
+
+    def store_keys(self, keys: list[tuple[str, bytes]]) -> None: ...
 
     def reseal_details(self, key_id: str, details: bytes) -> str | None: ...
 
@@ -150,7 +152,8 @@ class Victims(ReadModels):
             if public and victim["protected"]:
                 continue
             details = None if victim["erased"] else self.victim_details(victim)
-            personal = details.model_dump(mode="json") if details else dict.fromkeys(PERSONAL)
+            personal = details.model_dump(mode="json") if details else {
+                **dict.fromkeys(PERSONAL), "unread": {}}
             shown.append({"id": victim["id"], **personal,
                           **{name: victim.get(name) for name in OPEN},
                           "named": victim["named"], "withdrawn": victim["withdrawn"],

@@ -30,8 +30,33 @@ PUBLISHERS = ("Local monitoring network", "Regional news", "Civil defence", "Hos
 KINDS = ("media", "ngo", "social", "witness", "official")
 
 
-def incident(number: int, rng: random.Random) -> dict[str, Any]:
-    """One incident record in the import format."""
+GIVEN_NAMES = ("Ahmad", "أحمد", "Fatima", "فاطمة", "Omar", "عمر", "Zainab", "زينب", "Hamid",
+               "Layla", "ليلى", "Samir", "Huda", "هدى", "Yusuf", "يوسف")
+FAMILY_NAMES = ("al-Hassan", "الحسن", "Khalil", "خليل", "al-Ubaidi", "العبيدي", "Saleh",
+                "al-Jabouri", "الجبوري", "Haddad")
+
+
+def victims(number: int, count: int, sources: int) -> list[dict[str, Any]]:
+    """``count`` victims of incident ``number``, named as monitoring groups list them (some
+    in Arabic script, some unnamed), each citing one or two of its ``sources``."""
+    rng = random.Random(number)  # its own draws: the incidents stay as they were
+    found = []
+    for index in range(count):
+        victim: dict[str, Any] = {"status": "killed" if rng.random() < 0.85 else "injured",
+                                  "gender": rng.choice(("female", "male")),
+                                  "sources": [f"s{1 + index % sources}"]}
+        if rng.random() < 0.8:
+            victim["name"] = f"{rng.choice(GIVEN_NAMES)} {rng.choice(FAMILY_NAMES)}"
+        if rng.random() < 0.6:
+            victim["age"] = rng.randint(0, 90)
+        else:
+            victim["age_group"] = rng.choice(("child", "adult", "elderly"))
+        found.append(victim)
+    return found
+
+
+def incident(number: int, rng: random.Random, victim_count: int = 0) -> dict[str, Any]:
+    """One incident record in the import format (with ``victim_count`` victims)."""
     place, country, prefix, lat, lon = PLACES[number % len(PLACES)]
     belligerent = BELLIGERENTS[prefix]
     day = dt.date(2014, 8, 8) + dt.timedelta(days=number % 3000)
@@ -73,20 +98,22 @@ def incident(number: int, rng: random.Random) -> dict[str, Any]:
     if rng.random() < 0.3:
         record["grade"] = {"grade": rng.choice(("fair", "weak", "contested")),
                            "rationale": "graded in the archive", "rule": None}
+    if victim_count:
+        record["victims"] = victims(number, victim_count, len(sources))
     return record
 
 
-def archive(count: int, seed: int = 2017) -> Iterator[bytes]:
+def archive(count: int, seed: int = 2017, victim_count: int = 0) -> Iterator[bytes]:
     """``count`` JSON Lines, each ending in a newline."""
     rng = random.Random(seed)
     for number in range(1, count + 1):
-        yield orjson.dumps(incident(number, rng)) + b"\n"
+        yield orjson.dumps(incident(number, rng, victim_count)) + b"\n"
 
 
-def write_archive(path: Path, count: int, seed: int = 2017) -> Path:
+def write_archive(path: Path, count: int, seed: int = 2017, victim_count: int = 0) -> Path:
     """Write ``count`` synthetic incidents to ``path`` as JSON Lines."""
     with path.open("wb") as out:
-        for line in archive(count, seed):
+        for line in archive(count, seed, victim_count):
             out.write(line)
     return path
 

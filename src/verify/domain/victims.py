@@ -18,7 +18,7 @@ from typing import Self
 
 from pydantic import Field, field_validator, model_validator
 
-from verify.domain.values import ShortText, Value
+from verify.domain.values import ShortText, Value, kept_values
 
 CHILD_UNDER = 18
 """Under this age a victim is a child (the age group and the children_killed count)."""
@@ -66,6 +66,9 @@ class VictimDetails(Value):
     age: int | None = Field(default=None, ge=0, le=130)
     family: ShortText | None = None
     role: ShortText | None = None
+    unread: dict[str, str] = kept_values()
+    """What an archive gave about the person and could not be read, kept verbatim: sealed
+    and erased with the rest, never in an event in clear."""
 
     @property
     def named(self) -> bool:
