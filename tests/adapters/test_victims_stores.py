@@ -301,7 +301,8 @@ def test_archive_victims_are_read_leniently_and_sealed(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow  # worker processes: a few seconds
-def test_the_parallel_import_seals_victims_and_stores_their_keys(tmp_path: Path) -> None:
+def test_the_parallel_import_seals_victims_and_stores_their_keys(store_url: str,
+                                                                 tmp_path: Path) -> None:
     from verify.adapters.bulk_import import import_file
     from verify.adapters.interchange import read_rows
     from verify.application.importing import Status
@@ -310,7 +311,8 @@ def test_the_parallel_import_seals_victims_and_stores_their_keys(tmp_path: Path)
     from verify.demo.synthetic import write_archive
 
     archive = write_archive(tmp_path / "archive.jsonl", 300, victim_count=3)
-    store = str(tmp_path / "store.sqlite")
+    store = store_url
+    ok(run(store, "", "init"))
     env = parse_store(store).env()
     app = VerifyApp(env=env)
     intake = Intake(today=today_utc())
@@ -321,5 +323,5 @@ def test_the_parallel_import_seals_victims_and_stores_their_keys(tmp_path: Path)
     shown_victims = app.show(first["code"]).victims
     assert [v.get("name") for v in shown_victims] == [v.get("name") for v in first["victims"]]
     app.close()
-    assert all(name.encode() not in Path(store).read_bytes()
-               for v in first["victims"] if (name := v.get("name")))
+    assert not any(contains(store, name.encode())
+                   for v in first["victims"] if (name := v.get("name")))

@@ -203,9 +203,9 @@ class ParallelImporter:
         self, chunk: PreparedChunk, duplicates: list[tuple[int, str, str]]
     ) -> Iterator[Outcome]:
         try:
-            self.app.victim_keys.store_keys(chunk.victim_keys)  # first: events need them
-            if chunk.stored_events:
-                self.app.recorder.insert_events(chunk.stored_events)
+            if chunk.stored_events:  # with the victims' keys, in one transaction
+                self.app.recorder.insert_events(chunk.stored_events,
+                                                victim_keys=chunk.victim_keys)
         except IntegrityError:
             yield from self._write_carefully(chunk, duplicates)
             return

@@ -84,6 +84,14 @@ class ChainedPostgresRecorder(VictimKeyTable, PostgresApplicationRecorder):
     def _chain(self) -> Any:
         return SQL("{0}.{1}").format(Identifier(self.datastore.schema), Identifier(CHAIN_TABLE))
 
+    def _insert_events(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent],
+                       **kwargs: Any) -> None:
+        keys = kwargs.get("victim_keys")
+        if keys:  # victims' keys sealed by an import's workers: in the events' transaction
+            curs.execute(self._key_table_statement())
+            curs.executemany(SQL("INSERT INTO {0} VALUES (%s, %s)").format(self._keys()), keys)
+        super()._insert_events(curs, stored_events, **kwargs)
+
     def _fetch_ids_after_insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:

@@ -73,6 +73,10 @@ class ChainedSQLiteRecorder(VictimKeyTable, SQLiteApplicationRecorder):
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
+        keys = kwargs.pop("victim_keys", None)
+        if keys:  # victims' keys sealed by an import's workers: in the events' transaction
+            c.execute(_KEY_TABLE_STATEMENT)
+            c.executemany(f"INSERT INTO {KEY_TABLE} VALUES (?, ?)", keys)
         notification_ids = super()._insert_events(c, stored_events, **kwargs)
         if not stored_events:
             return notification_ids
