@@ -69,8 +69,10 @@ def parse_moment(text: str) -> dt.datetime:
     return moment
 
 
-NEVER_ECHOED = frozenset({"url", "publisher", "group"})
-"""Fields whose rejected values an error never repeats: they may name a protected source."""
+NEVER_ECHOED = frozenset({"url", "publisher", "group", "name", "name_original", "age",
+                          "family", "role"})
+"""Fields whose rejected values an error never repeats: they may name a protected source or
+a victim."""
 
 
 def validation_sentence(error: ValidationError) -> str:
