@@ -188,6 +188,17 @@ class PostgresReadModel(ReadModelQueries, PostgresTrackingRecorder):
     def table(self, name: str) -> str:
         return f'"{self.datastore.schema}".{name}'
 
+    def forget_deleted(self) -> None:
+        """Rewrite the victims' names table so deleted names leave its file (after erasure);
+        SQLite overwrites them as it deletes them (``secure_delete``)."""
+        with self.datastore.get_connection() as conn:
+            autocommit = conn.autocommit
+            conn.autocommit = True  # VACUUM runs outside a transaction
+            try:
+                conn.execute(f"VACUUM FULL {self.table('incident_victim')}".encode())
+            finally:
+                conn.autocommit = autocommit
+
     def _select(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self.datastore.get_connection() as conn, conn.transaction(), \
                 conn.cursor(row_factory=tuple_row) as curs:

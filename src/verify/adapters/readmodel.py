@@ -433,6 +433,9 @@ class ReadModelQueries(_TrackingRecorder, ABC):
                             " WHERE strikes > 0 OR duplicate_of IS NOT NULL")
         return {code for (code,) in rows}
 
+    def forget_deleted(self) -> None:
+        """Leave no copy of deleted names in the tables' files (see each dialect)."""
+
     def duplicates_of(self, code: str) -> list[str]:
         """The codes of the incidents marked duplicates of this one, in order."""
         rows = self._select(f"SELECT code FROM {self.table('incident_view')}"

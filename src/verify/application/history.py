@@ -94,6 +94,8 @@ def _fact(field: str, value: Any) -> str:
         if value.get("lat") is not None:
             text += f" ({value['lat']}, {value['lon']}"
             text += f", {value['precision']})" if value.get("precision") else ")"
+        elif value.get("precision"):
+            text += f" ({value['precision']})"
         return text
     if field in ("belligerents", "sources"):
         return ", ".join(value)
@@ -221,7 +223,15 @@ def public_history(entries: list[HistoryEntry]) -> list[HistoryEntry]:
     protected source's re-rating says nothing of the rating either.
     """
     protected: set[str] = set()
-    protected_victims: set[str] = set()
+    # A victim protected at any time is withheld from the start: its earlier entries
+    # would otherwise tell what the protection now covers.
+    protected_victims = {
+        str(entry.data["victim"]["id"]) if entry.event == "VictimRecorded"
+        else str(entry.data["victim_id"])
+        for entry in entries
+        if (entry.event == "VictimRecorded" and entry.data["victim"].get("protected"))
+        or (entry.event == "VictimAmended"
+            and (entry.data["changes"].get("protected") or {}).get("new"))}
     shown = []
     for entry in entries:
         if entry.why or entry.data.get("reasons"):
@@ -247,9 +257,8 @@ def public_history(entries: list[HistoryEntry]) -> list[HistoryEntry]:
         elif entry.data.get("source_id") in protected:
             entry = entry.model_copy(update={
                 "why": WITHHELD, "data": {**entry.data, "reason": WITHHELD}})
-        elif entry.event == "VictimRecorded" and entry.data["victim"].get("protected"):
+        elif entry.event == "VictimRecorded" and entry.data["victim"]["id"] in protected_victims:
             victim_id = entry.data["victim"]["id"]
-            protected_victims.add(victim_id)
             entry = entry.model_copy(update={
                 "what": f"recorded victim {victim_id} (protected; details withheld)",
                 "data": {"victim": {"id": victim_id, "protected": True},

@@ -312,7 +312,8 @@ class _Row:
             cited = [source for source in dict.fromkeys(victim["sources"]) if source in held]
             unknown = [source for source in victim["sources"] if source not in held]
             if unknown:
-                victim.setdefault("unread", {})["sources"] = "; ".join(unknown)
+                kept = victim.setdefault("unread", {})
+                kept["sources"] = "; ".join(filter(None, [kept.get("sources"), *unknown]))
                 self.warn(f"victims[{index}].sources", "names sources the row does not hold; "
                           "kept verbatim with the victim")
             if not cited:
@@ -360,6 +361,10 @@ class _Row:
                 if not top or top in REQUIRED or top not in clean:
                     raise Refusal(f"{top or 'row'}: {problem['msg']}") from None
                 value = clean.pop(top)
+                if top == "victims":  # never kept in clear: the whole row waits instead
+                    raise Refusal("victims: " + str(problem["msg"]).removeprefix(
+                        "Value error, ") + "; the row is left out so that no person's "
+                        "details are kept in clear") from None
                 if top == "unread":
                     value = {k: verbatim(v) for k, v in value.items()} \
                         if isinstance(value, dict) else {"unread": verbatim(value)}
@@ -678,6 +683,11 @@ class _Row:
     def _victims(self, clean: dict[str, Any], value: Any) -> None:
         """Victims as archives list them; what cannot be read about a person is kept with
         the person's sealed details, never verbatim in the event."""
+        if isinstance(value, str) and value.lstrip().startswith(("[", "{")):
+            # A list that did not read (a cut-off spreadsheet cell, say): taking it as one
+            # name could publish a protected person, keeping it would keep names in clear.
+            raise Refusal("victims: not readable as a list of victims; the row is left out "
+                          "so that no person's details are kept in clear")
         items = value if isinstance(value, list) else [value]
         clean["victims"] = [victim for index, item in enumerate(items)
                             if (victim := self._victim(f"victims[{index}]", item)) is not None]
@@ -691,8 +701,12 @@ class _Row:
             self.warn(path, "not a victim; left out (it cannot be kept in clear)")
             return None
         victim: dict[str, Any] = {}
-        unread: dict[str, str] = dict(item.get("unread") or {}) \
-            if isinstance(item.get("unread"), dict) else {}
+        given_unread = item.get("unread")
+        unread: dict[str, str] = {str(key): verbatim(kept) for key, kept in given_unread.items()
+                                  if not is_blank(kept)} \
+            if isinstance(given_unread, dict) else {}
+        if not isinstance(given_unread, dict) and not is_blank(given_unread):
+            unread["unread"] = verbatim(given_unread)
 
         def read(key: str, reader: Callable[[Any], Any]) -> None:
             given = item.get(key)
@@ -711,9 +725,13 @@ class _Row:
         read("age_group", lambda v: _choice(v, _choices(AgeGroup), "an age group"))
         read("gender", lambda v: _choice(v, _choices(Gender), "a gender"))
         read("status", lambda v: _choice(v, _choices(VictimStatus), "killed or injured"))
-        for flag in ("protected", "withdrawn", "erased", "named"):
+        for flag in ("withdrawn", "erased", "named"):
             read(flag, _yes_no)
-        victim["sources"] = self._cited(item.get("sources"))
+        read("protected", _yes_no)
+        if "protected" in unread:  # as for sources: a flag that does not read protects
+            victim["protected"] = True
+            self.warn(f"{path}.protected", "not readable as yes or no; treated as protected")
+        victim["sources"] = self._cited(item.get("sources"), unread)
         known = {"name", "name_original", "family", "role", "age", "age_group", "gender",
                  "status", "protected", "withdrawn", "erased", "named", "sources", "unread"}
         for key, given in item.items():
@@ -726,12 +744,17 @@ class _Row:
         return victim
 
     @staticmethod
-    def _cited(given: Any) -> list[str]:
-        """The ids of the sources a victim names (checked against the row's: _check_cited)."""
+    def _cited(given: Any, unread: dict[str, str]) -> list[str]:
+        """The ids of the sources a victim names (checked against the row's: _check_cited);
+        anything but a list or a text is kept verbatim and names none."""
+        if is_blank(given):
+            return []
         if isinstance(given, str):
             given = given.replace(",", ";").split(";")
-        wanted = [str(part).strip().lower() for part in given or [] if not is_blank(part)]
-        return wanted
+        if not isinstance(given, list):
+            unread["sources"] = verbatim(given)
+            return []
+        return [str(part).strip().lower() for part in given if not is_blank(part)]
 
     def _kept(self, clean: dict[str, Any], value: Any) -> None:
         """Values an export carries as already kept verbatim: they stay as they are."""

@@ -51,7 +51,8 @@ class Queries(Victims):
         current = self.load(code)
         replayed, recorded = replayed_with_days(self._events(current.id))
         assert replayed is not None
-        return KnownOnView.of(replayed, KnownOn(day, recorded), self.party_names())
+        return KnownOnView.of(replayed, KnownOn(day, recorded), self.party_names(),
+                              victims=self.victim_documents(replayed))
 
     def history(self, code: str, *, public: bool = False) -> list[HistoryEntry]:
         """Every event of an incident; ``public`` withholds protected sources and notes."""

@@ -212,10 +212,7 @@ class IncidentRecord(Record):
             "duplicate_of": incident.duplicate_of,
             "notes": [] if public else [note["text"] for note in incident.notes],
             "retracted": list(incident.retractions or {}),
-            "victims": [{key: value for key, value in victim.items()
-                         if key in VictimRecord.model_fields
-                         and (key != "named" or victim["erased"])}
-                        for victim in victims or []],
+            "victims": _victims_as_exported(incident, victims or [], public),
             "unread": dict(incident.unread or {}),
         }
         try:
@@ -228,6 +225,27 @@ class IncidentRecord(Record):
     def document(self) -> dict[str, Any]:
         # A record taken as stored may hold values today's types would refuse: say them.
         return dict(self.model_dump(mode="json", warnings=not self._as_stored))
+
+
+def _victims_as_exported(incident: Incident, victims: list[dict[str, Any]], public: bool
+                         ) -> list[dict[str, Any]]:
+    """Victims as the record carries them, citing sources by their place in the record.
+
+    A public record leaves protected sources out, so the sources kept are
+    numbered anew and each victim cites them by the new numbers; a victim named
+    only by withheld sources is left out with them (it would point to them).
+    """
+    kept = [source for source in incident.source_list() if not (public and source.protected)]
+    renumbered = {source.id: f"s{number}" for number, source in enumerate(kept, start=1)}
+    exported = []
+    for victim in victims:
+        cited = [renumbered[source] for source in victim["sources"] if source in renumbered]
+        if not cited:
+            continue
+        exported.append({**{key: value for key, value in victim.items()
+                            if key in VictimRecord.model_fields
+                            and (key != "named" or victim["erased"])}, "sources": cited})
+    return exported
 
 
 M = TypeVar("M", bound=BaseModel)

@@ -133,7 +133,8 @@ class Victims(ReadModels):
             self.victim_keys.destroy_key(victim["key"])  # finish an interrupted erasure
         erased = incident.erase_victim(victim_id, reason, actor)  # refuses a second one
         self.save_incident(incident)
-        self.catch_up()  # the search index forgets the names (their bytes overwritten)
+        self.catch_up()  # the search index forgets the names,
+        self.read_model.forget_deleted()  # and no file of it keeps them
         self.victim_keys.destroy_key(erased["key"])  # then the key, and the log is emptied
         return str(erased["id"])
 

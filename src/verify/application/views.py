@@ -178,6 +178,8 @@ class KnownOnView(Document):
     contested_by: list[dict[str, Any]]
     assessments: list[dict[str, Any]]
     discounts: list[dict[str, Any]]
+    victims: list[dict[str, Any]] = []
+    """Victims named by then: known from the earliest of the sources they cite."""
     suggested_grade: str | None
     """None when nothing known by then could be graded on (no source yet)."""
     rule: str | None
@@ -186,8 +188,17 @@ class KnownOnView(Document):
     """The grade recorded today, for comparison."""
 
     @classmethod
-    def of(cls, incident: Incident, known_on: KnownOn, parties: PartyNames) -> KnownOnView:
+    def of(cls, incident: Incident, known_on: KnownOn, parties: PartyNames,
+           victims: list[dict[str, Any]] | None = None) -> KnownOnView:
         """The evidence known by the day (its own date, else the day it was recorded)."""
+        published = {source.id: source.published for source in incident.source_list()}
+        named_by_then = []
+        for victim in victims or []:
+            days = [day for source in victim["sources"]
+                    if (day := known_on.since(source, published.get(source))) is not None]
+            since = min(days) if days else None
+            if since is None or since <= known_on.day.isoformat():
+                named_by_then.append({**victim, "known_since": since})
 
         def known(letter: str, own_day: str = "") -> list[dict[str, Any]]:
             return [{**item, "known_since": known_on.since(item["id"], item.get(own_day))}
@@ -204,7 +215,7 @@ class KnownOnView(Document):
         return cls(
             code=incident.code, known_on=known_on.day.isoformat(), sources=sources,
             strikes=known("k", "reported"), contested_by=known("c"),
-            assessments=known("a", "dated"), discounts=known("f"),
+            assessments=known("a", "dated"), discounts=known("f"), victims=named_by_then,
             suggested_grade=decision.grade.value if decision else None,
             rule=decision.rule if decision else None,
             reasons=list(decision.reasons) if decision else [

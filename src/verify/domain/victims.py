@@ -110,7 +110,7 @@ class VictimFacts(Value):
         if details.age is not None:
             derived = age_group_of(details.age)
             if age_group is not None and age_group is not derived:
-                raise ValueError(f"an age of {details.age} is not the age group {age_group.value}")
+                raise ValueError(f"the age given does not fall in the age group {age_group.value}")
             age_group = derived
         return cls.model_validate({**facts, "age_group": age_group, "named": details.named})
 

@@ -109,11 +109,15 @@ def evidence_lines(strikes: list[dict[str, Any]], claims: list[dict[str, Any]],
 
 
 def _victim_line(victim: dict[str, Any]) -> str:
+    names = [victim[key] for key in ("name", "name_original") if victim.get(key)]
     if victim["erased"]:
         who = "(details erased)"
+    elif names:
+        who = " / ".join(names)
+    elif victim.get("named"):
+        who = "(details not readable: erased since, or no key in this copy)"
     else:
-        names = [victim[key] for key in ("name", "name_original") if victim.get(key)]
-        who = " / ".join(names) if names else "(unnamed)"
+        who = "(unnamed)"
     known = [victim["status"], *(str(victim[key]) for key in ("gender", "age_group", "age")
                                  if victim.get(key) is not None)]
     flags = [flag for flag in ("protected", "withdrawn") if victim.get(flag)]
@@ -133,11 +137,11 @@ def _item(label: str, item: dict[str, Any], text: str) -> str:
 
 def known_on(view: KnownOnView) -> str:
     """What was known by a day, and what the rulebook would have graded from it."""
-    grade = (f"{view.suggested_grade} by rule {view.rule}" if view.suggested_grade
-             else "nothing to grade on")
+    grade = (f"the rulebook would have graded it {view.suggested_grade} by rule {view.rule}"
+             if view.suggested_grade else "nothing to grade on: no source was known yet")
     lines = [f"{view.code} as known on {view.known_on} (evidence by its own dates; "
              "not what this system had recorded then: see --as-of)",
-             f"  the rulebook would have graded it {grade}",
+             f"  {grade}",
              *(f"  because      {reason}" for reason in view.reasons),
              f"  graded now   {view.grade or 'ungraded'}"]
     if view.sources:
@@ -150,6 +154,8 @@ def known_on(view: KnownOnView) -> str:
                          f"{flags}")
     lines.extend(evidence_lines(view.strikes, view.contested_by, view.assessments,
                                 view.discounts))
+    lines.extend(_victim_line(victim) + f" [known since {victim['known_since']}]"
+                 for victim in view.victims)
     return "\n".join(lines)
 
 

@@ -89,7 +89,7 @@ def victim_amend(session: Session, /, code: str, victim_id: str, reason: str,
     details, facts = _split(**given)
     changed = session.app().amend_victim(code, victim_id, details, facts, reason,
                                          session.actor)
-    say(f"amended victim {victim_id.lower()} of {code}: "
+    say(f"amended victim {victim_id.strip().lower()} of {code}: "
         + ", ".join(name.replace("_", " ") for name in changed))
 
 
