@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from verify.adapters.readmodel import VIEW_COLUMNS
 from verify.adapters.store import parse_store
 from verify.application.app import VerifyApp
 from verify.application.auditing import Auditor
@@ -244,7 +245,9 @@ def test_catch_ups_running_at_once_apply_each_event_once(store_url: str, tmp_pat
         assert worker.returncode == 0, err.decode()
 
     app.catch_up()
-    counted = {row[1]: row[11] for row in app.read_model.dump()["incident_view"]}
+    columns = [name for name, _ in VIEW_COLUMNS]
+    code, active = columns.index("code"), columns.index("active_sources")
+    counted = {row[code]: row[active] for row in app.read_model.dump()["incident_view"]}
     stored = {f"CS{n}": len(app.show(f"CS{n}").sources) for n in range(INCIDENTS)}
     assert counted == stored  # each SourceAdded applied exactly once
     assert sum(stored.values()) == SOURCE_WRITERS * SOURCES_EACH
