@@ -174,8 +174,23 @@ def victims(app: VerifyApp) -> None:
     app.erase_victim("SL7", "v2", "the family asked", "badr")
 
 
+def evidence_files(app: VerifyApp) -> None:
+    """SL8: an evidence file collected and a copy taken out (the chain of custody)."""
+    import io
+
+    _report(app, "SL8", "Tabqa")
+    _source(app, "SL8", 1)
+    app.add_file("SL8", io.BytesIO(b"%PDF-1.7 statement of the civil defence"), "amira",
+                 name="statement.pdf", source="s1", origin="https://example.org/sl8",
+                 collected_by="Tabqa network",
+                 collected_at=dt.datetime(2017, 3, 22, 9, 0, tzinfo=dt.UTC),
+                 description="civil defence statement")
+    app.copy_file("SL8", "e1", io.BytesIO(), "for the monthly report", "badr")
+
+
 CASES: list[Callable[[VerifyApp], None]] = [parties, evidence, proposal, duplicate,
-                                            kept_verbatim, strike_report, corrections, victims]
+                                            kept_verbatim, strike_report, corrections, victims,
+                                            evidence_files]
 """In the order they were added to the log; a new event type adds a case at the end."""
 
 

@@ -114,6 +114,8 @@ def test_every_stored_event_loads_and_the_incidents_read_as_written(
         ("v3", "killed", False, True)]
     assert harmed.named_killed == 1  # v2: erased, still counted; v1 injured; v3 withdrawn
     assert harmed.victims[0]["name"] is None  # the log holds no key: sealed, unreadable
+    (kept,) = app.files_of("SL8")
+    assert (kept["id"], kept["media_type"], kept["source"]) == ("e1", "application/pdf", "s1")
 
 
 def test_the_replayed_log_audits_and_builds_its_read_models(
@@ -121,7 +123,7 @@ def test_the_replayed_log_audits_and_builds_its_read_models(
 ) -> None:
     app, store = replayed
     assert app.rebuild_read_models() == len(stored_events())
-    assert [entry.code for entry in app.queue()] == ["SL4", "SL5", "SL6", "SL7"]
+    assert [entry.code for entry in app.queue()] == ["SL4", "SL5", "SL6", "SL7", "SL8"]
     result = CliRunner().invoke(cli, ["--store", store, "audit", "verify"])
     assert result.exit_code == 0, result.output
     assert "intact" in result.output

@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from eventsourcing.utils import get_topic
 
 from verify.adapters.encryption import PlaceBoundCipher, PlaceBoundMapper
+from verify.adapters.file_store import local_file_store
 from verify.adapters.sqlite import ChainedSQLiteRecorder, SQLiteReadModel, read_only_uri
 from verify.adapters.transcoding import OrjsonTranscoder
 from verify.domain.errors import InvalidInput, Refused
@@ -49,7 +50,25 @@ class StoreLocation:
 
     def env(self) -> dict[str, str]:
         """Settings for `eventsourcing.application.Application(env=...)`."""
-        return {**self._persistence_env(), **cipher_env()}
+        return {**self._persistence_env(), **cipher_env(), **self._files_env()}
+
+    def _files_env(self) -> dict[str, str]:
+        """Where evidence files' bytes live: ``VERIFY_FILES``, else ``FILE.files/`` beside
+        an embedded store (a team store names its folder or bucket itself)."""
+        chosen = os.environ.get(FILES_VARIABLE, "").strip()
+        if chosen.startswith("s3://"):
+            return {"FILE_STORE_TOPIC": "", "VERIFY_FILES_PATH": "",
+                    "FILE_STORE_PROBLEM": "object storage (s3://) for evidence files is not "
+                    "available yet; set VERIFY_FILES to a folder"}
+        if chosen:
+            return {"FILE_STORE_TOPIC": get_topic(local_file_store),
+                    "VERIFY_FILES_PATH": str(Path(chosen).absolute())}
+        if self.path is not None:
+            return {"FILE_STORE_TOPIC": get_topic(local_file_store),
+                    "VERIFY_FILES_PATH": str(self.path.absolute()) + ".files"}
+        return {"FILE_STORE_TOPIC": "", "VERIFY_FILES_PATH": "",
+                "FILE_STORE_PROBLEM": f"a team store keeps evidence files where {FILES_VARIABLE} "
+                "says: set it to a folder every member can reach"}
 
     def _persistence_env(self) -> dict[str, str]:
         if self.kind == "sqlite":
@@ -100,6 +119,7 @@ class StoreLocation:
 
 
 CIPHER_KEY_VARIABLE = "VERIFY_CIPHER_KEY"
+FILES_VARIABLE = "VERIFY_FILES"
 
 
 def cipher_env() -> dict[str, str]:

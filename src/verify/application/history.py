@@ -136,6 +136,18 @@ def _victim_amended(data: Payload) -> str:
     return f"amended victim {data['victim_id']}: " + "; ".join(parts)
 
 
+def _collected(data: Payload) -> str:
+    found = data["file"]
+    text = (f"collected file {found['id']}: {found['media_type']}, {found['size']:,} bytes, "
+            f"sha256 {found['sha256']}; collected by {found['collected_by']} at "
+            f"{str(found['collected_at'])[:19].replace('T', ' ')}")
+    if found.get("origin"):
+        text += f" from {found['origin']}"
+    if found.get("source"):
+        text += f" (with source {found['source']})"
+    return text
+
+
 DESCRIBERS: dict[str, Callable[[Payload], str]] = {
     "Reported": _reported,
     "SourceAdded": _source_added,
@@ -172,6 +184,8 @@ DESCRIBERS: dict[str, Callable[[Payload], str]] = {
     "VictimAmended": _victim_amended,
     "VictimWithdrawn": lambda d: f"withdrew victim {d['victim_id']}",
     "VictimErased": lambda d: f"victim {d['victim_id']} erased",
+    "FileCollected": _collected,
+    "FileCopied": lambda d: f"copied file {d['file_id']} out (sha256 {d['sha256']})",
     "NoteAdded": lambda d: "note added",
     "UnreadValuesKept": lambda d: (
         "kept verbatim what the archive gave and could not be read: " + ", ".join(d["values"])
@@ -197,6 +211,8 @@ def _why(name: str, data: Payload) -> str | None:
         return str(data["finding"]["rationale"])
     if name == "NoteAdded":
         return str(data["text"])
+    if name == "FileCollected":
+        return str(data["file"].get("description") or "") or None
     return None
 
 
@@ -223,6 +239,7 @@ def public_history(entries: list[HistoryEntry]) -> list[HistoryEntry]:
     protected source's re-rating says nothing of the rating either.
     """
     protected: set[str] = set()
+    protected_files: set[str] = set()
     # A victim protected at any time is withheld from the start: its earlier entries
     # would otherwise tell what the protection now covers.
     protected_victims = {
@@ -268,6 +285,18 @@ def public_history(entries: list[HistoryEntry]) -> list[HistoryEntry]:
                 "what": f"changed victim {entry.data['victim_id']} (protected; details "
                         "withheld)", "why": WITHHELD_VICTIM,
                 "data": {"victim_id": entry.data["victim_id"], "actor": entry.data.get("actor")}})
+        elif entry.event == "FileCollected" and entry.data["file"].get("protected"):
+            file_id = entry.data["file"]["id"]
+            protected_files.add(file_id)
+            entry = entry.model_copy(update={
+                "what": f"collected file {file_id} (protected; details withheld)",
+                "why": None, "data": {"file": {"id": file_id, "protected": True},
+                                      "actor": entry.data.get("actor")}})
+        elif entry.event == "FileCopied" and entry.data["file_id"] in protected_files:
+            entry = entry.model_copy(update={
+                "what": f"copied file {entry.data['file_id']} out (protected; details "
+                        "withheld)", "why": None,
+                "data": {"file_id": entry.data["file_id"], "actor": entry.data.get("actor")}})
         elif entry.event == "NoteAdded":
             entry = entry.model_copy(update={
                 "why": None, "data": {"actor": entry.data.get("actor")},

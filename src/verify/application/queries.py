@@ -5,15 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
+from verify.application.evidence import Evidence
 from verify.application.history import history_entry, public_history
 from verify.application.records import IncidentRecord
-from verify.application.victims import Victims
 from verify.application.views import HistoryEntry, IncidentView, KnownOnView
 from verify.domain.errors import InvalidInput
 from verify.domain.incident import KnownOn, replayed_with_days
 
 
-class Queries(Victims):
+class Queries(Evidence):
     """Answers read from the event log itself (the read models answer the listings)."""
 
     def duplicates_of(self, code: str) -> list[str]:

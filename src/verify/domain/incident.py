@@ -19,6 +19,7 @@ from eventsourcing.domain import Aggregate
 
 from verify.domain.duties import needs_approval
 from verify.domain.errors import InvalidInput, Refused
+from verify.domain.evidence_files import FileFacts
 from verify.domain.parties import NO_PARTIES, PartyNames
 from verify.domain.rulebook import CURRENT_RULEBOOK, CaseFile, Evidence, GradeDecision
 from verify.domain.text import fold
@@ -82,7 +83,7 @@ EVIDENCE_LISTS = {"k": "strikes", "c": "claims", "a": "assessments", "f": "disco
 assessments a1…, findings f1…. Ids are positions in their list: nothing is ever removed."""
 
 EVIDENCE_NOUNS = {"k": "strike", "c": "competing claim", "a": "assessment", "f": "finding",
-                  "s": "source", "n": "note", "v": "victim"}
+                  "s": "source", "n": "note", "v": "victim", "e": "evidence file"}
 
 AMENDABLE = ("date", "date_end", "time", "location", "country", "belligerents", "summary")
 """The incident's own facts an amendment may change, in the order a history line names them."""
@@ -425,6 +426,28 @@ class Incident(Aggregate):
             victim["erased"] = True
             victim["sealed"] = None
 
+    class FileCollected(Aggregate.Event):
+        """An evidence file fixed by its SHA-256: who collected it, when, from where."""
+
+        file: JSON
+        actor: str
+
+        def apply(self, aggregate: Incident) -> None:
+            if aggregate.files is None:
+                aggregate.files = []
+            aggregate.files.append(dict(self.file))
+
+    class FileCopied(Aggregate.Event):
+        """A copy of an evidence file taken out of the store: by whom, when, why."""
+
+        file_id: str
+        sha256: str
+        reason: str
+        actor: str
+
+        def apply(self, aggregate: Incident) -> None:
+            return None
+
     class NoteAdded(Aggregate.Event):
         text: str
         actor: str
@@ -471,6 +494,7 @@ class Incident(Aggregate):
         retractions: JSON | None
         regrade_due: JSON | None
         victims: list[JSON] | None
+        files: list[JSON] | None
 
     # A grade awaiting a second person's approval (separation of duties), if any.
     # A class-level default, so incidents snapshotted before proposals existed load.
@@ -492,6 +516,7 @@ class Incident(Aggregate):
     retractions = None
     regrade_due = None
     victims = None
+    files = None
 
     # --------------------------------------------------------------- commands
 
@@ -957,6 +982,36 @@ class Incident(Aggregate):
             if source["withdrawn"]:
                 raise Refused(f"source {source_id} of incident {self.code} is withdrawn; "
                               "cite a source that stands")
+
+    def collect_file(self, facts: FileFacts, actor: str) -> str:
+        """Record an evidence file on this incident; returns its id (e1…). A file already
+        recorded here (the same bytes) is refused: each handling of it is recorded instead."""
+        self._refuse_if_duplicate()
+        if facts.source is not None:
+            self.source_record(facts.source)
+        for existing in self.files or []:
+            if existing["sha256"] == facts.sha256:
+                raise Refused(f"incident {self.code} already holds this file as "
+                              f"{existing['id']}")
+        file_id = f"e{len(self.files or []) + 1}"
+        self.trigger_event(self.FileCollected,
+                           file={"id": file_id, **facts.model_dump(mode="json")}, actor=actor)
+        return file_id
+
+    def file_record(self, file_id: str) -> JSON:
+        key = file_id.strip().lower()
+        for found in self.files or []:
+            if found["id"] == key:
+                return found
+        raise InvalidInput(f"incident {self.code} has no file {file_id.strip()[:20]}")
+
+    def record_copy(self, file_id: str, reason: str, actor: str) -> JSON:
+        """Record that a copy of a file was taken out (the chain of custody); any reader may
+        take one, and says why when they can."""
+        found = self.file_record(file_id)
+        self.trigger_event(self.FileCopied, file_id=found["id"], sha256=found["sha256"],
+                           reason=reason.strip(), actor=actor)
+        return found
 
     def deciding(self, parties: PartyNames = NO_PARTIES) -> tuple[str, str, str]:
         """The rulebook's grade, rule and version now; grade and rule empty when it cannot

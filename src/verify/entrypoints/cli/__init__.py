@@ -8,6 +8,7 @@ from verify.adapters.store import DEFAULT_STORE
 from verify.entrypoints.cli import (
     auditing,
     corrections,
+    evidence,
     incidents,
     parties,
     reading,
@@ -60,7 +61,8 @@ for command in (
     *incidents.COMMANDS, *corrections.COMMANDS, *review.COMMANDS, *reading.COMMANDS,
     *reports.COMMANDS,
     *transfer.COMMANDS, *auditing.COMMANDS, *strikes.COMMANDS, *team.COMMANDS,
-    *serve.COMMANDS, *parties.COMMANDS, *victims.COMMANDS, demo,
+    *serve.COMMANDS, *parties.COMMANDS, *victims.COMMANDS, *evidence.COMMANDS,
+    demo,
 ):
     cli.add_command(command)
 

@@ -10,10 +10,12 @@ import os
 import re
 import sqlite3
 import sys
-from collections.abc import Callable, Sequence
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import IO, Any, NoReturn, TypeVar
 
 import click
 from eventsourcing.persistence import MapperDeserialisationError, PersistenceError
@@ -369,3 +371,43 @@ class VerifyGroup(click.Group):
             click.echo(f"error: {one_line(sentence)}", err=True)
             sys.exit(code)
         sys.exit(result if isinstance(result, int) else 0)
+
+
+@contextmanager
+def destination(output: Path | None) -> Iterator[IO[bytes]]:
+    """stdout, or a temporary file renamed over OUTPUT once everything is written (nothing is
+    left behind when writing fails)."""
+    if output is None:
+        stream = sys.stdout.buffer
+        yield stream
+        stream.flush()
+        return
+    folder = output.parent if str(output.parent) else Path(".")
+    try:
+        if not folder.is_dir():
+            raise click.BadParameter(f"the folder {folder} does not exist",
+                                     param_hint="--output")
+        # A short temporary name: the output's own name may be near the system's limit.
+        handle, temporary = tempfile.mkstemp(prefix=".verify-export-", suffix=".part",
+                                             dir=folder)
+    except OSError as error:
+        raise unwritable(output, error) from None
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            yield stream
+        os.replace(temporary, output)
+    except OSError as error:
+        Path(temporary).unlink(missing_ok=True)
+        if isinstance(error, BrokenPipeError):
+            raise
+        raise unwritable(output, error) from None
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def unwritable(output: Path, error: OSError) -> click.BadParameter:
+    """The export cannot be written where asked: one sentence; nothing is left behind."""
+    return click.BadParameter(
+        f"cannot write {shown_path(output)}: {error.strerror or error}",
+        param_hint="--output")

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import itertools
-import os
 import sys
-import tempfile
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING
 
 import click
 
@@ -22,10 +18,10 @@ from verify.domain.dates import DateOrder
 from verify.entrypoints.cli.support import (
     EXIT_BAD_INPUT,
     Session,
+    destination,
     emit_json,
     json_option,
     say,
-    shown_path,
 )
 
 EXPORT_FORMATS = ("jsonl", "csv", "geojson")
@@ -165,7 +161,7 @@ def export(session: Session, format_: str | None, public: bool, output: Path | N
     format_ = export_format(format_, output)
     app = session.app()
     records = app.export_records(public=public)
-    with _destination(output) as out:
+    with destination(output) as out:
         if format_ == "jsonl":
             count = write_jsonl((record for record, _ in records), out)
         elif format_ == "csv":
@@ -188,45 +184,6 @@ def export_format(given: str | None, output: Path | None) -> str:
             f"{output.name if output else ''} is a {named} file by its extension; "
             f"drop --format {given} or name the file .{given}", param_hint="--format")
     return given or named or "jsonl"
-
-
-@contextmanager
-def _destination(output: Path | None) -> Iterator[IO[bytes]]:
-    """stdout, or a temporary file renamed over OUTPUT once everything is written."""
-    if output is None:
-        stream = sys.stdout.buffer
-        yield stream
-        stream.flush()
-        return
-    folder = output.parent if str(output.parent) else Path(".")
-    try:
-        if not folder.is_dir():
-            raise click.BadParameter(f"the folder {folder} does not exist",
-                                     param_hint="--output")
-        # A short temporary name: the output's own name may be near the system's limit.
-        handle, temporary = tempfile.mkstemp(prefix=".verify-export-", suffix=".part",
-                                             dir=folder)
-    except OSError as error:
-        raise _unwritable(output, error) from None
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            yield stream
-        os.replace(temporary, output)
-    except OSError as error:
-        Path(temporary).unlink(missing_ok=True)
-        if isinstance(error, BrokenPipeError):
-            raise
-        raise _unwritable(output, error) from None
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def _unwritable(output: Path, error: OSError) -> click.BadParameter:
-    """The export cannot be written where asked: one sentence; nothing is left behind."""
-    return click.BadParameter(
-        f"cannot write {shown_path(output)}: {error.strerror or error}",
-        param_hint="--output")
 
 
 COMMANDS = (import_, export)

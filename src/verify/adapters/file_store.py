@@ -1,0 +1,164 @@
+"""Where evidence files' bytes live: one copy per SHA-256, streamed in and out (SPEC 12).
+
+A local folder beside the embedded store (``FILE.files/``, or ``VERIFY_FILES``).
+Bytes are written to a temporary file while their SHA-256 is computed, made
+durable, then renamed to their hash: a crash leaves no half file under a hash,
+and the same bytes are stored once however many incidents hold them. With
+``VERIFY_CIPHER_KEY`` the bytes are encrypted at rest, chunk by chunk
+(AES-GCM; each chunk bound to its place and to whether it is the last, so
+chunks cannot be reordered, dropped or cut off unnoticed).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import struct
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from verify.domain.errors import Refused
+
+CHUNK = 1024 * 1024
+"""Bytes read, hashed and written at a time: memory stays flat whatever the file's size."""
+
+HEAD = 8192
+"""Leading bytes kept to read the media type from."""
+
+_MAGIC = b"VFE1"
+_NONCE = 12
+
+
+class FileDamaged(Refused):
+    """Stored bytes that no longer match their hash, or cannot be decrypted (exit 1)."""
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    sha256: str
+    size: int
+    head: bytes
+
+
+class LocalFileStore:
+    """Evidence files in a folder: ``ab/cdef…`` under their SHA-256."""
+
+    def __init__(self, root: Path, key: str | None = None) -> None:
+        self.root = root
+        self.aead = AESGCM(base64.b64decode(key)) if key else None
+
+    def _path(self, sha256: str) -> Path:
+        return self.root / sha256[:2] / sha256[2:]
+
+    def put(self, stream: IO[bytes]) -> StoredFile:
+        """Store the bytes read from ``stream``; returns their SHA-256, size and head."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256()
+        size = 0
+        head = b""
+        descriptor, temporary = tempfile.mkstemp(prefix=".incoming-", dir=self.root)
+        try:
+            with os.fdopen(descriptor, "wb") as out:
+                if self.aead is not None:
+                    out.write(_MAGIC)
+                index = 0
+                chunk = stream.read(CHUNK)
+                while True:
+                    following = stream.read(CHUNK) if chunk else b""
+                    digest.update(chunk)
+                    size += len(chunk)
+                    if len(head) < HEAD:
+                        head += chunk[:HEAD - len(head)]
+                    out.write(self._sealed(chunk, index, last=not following))
+                    if not following:
+                        break
+                    chunk = following
+                    index += 1
+                out.flush()
+                os.fsync(out.fileno())
+            sha256 = digest.hexdigest()
+            final = self._path(sha256)
+            if final.exists():
+                os.unlink(temporary)  # the same bytes are stored already
+            else:
+                final.parent.mkdir(exist_ok=True)
+                os.replace(temporary, final)
+        except BaseException:
+            if os.path.exists(temporary):
+                os.unlink(temporary)
+            raise
+        return StoredFile(sha256, size, head)
+
+    def _sealed(self, chunk: bytes, index: int, *, last: bool) -> bytes:
+        if self.aead is None:
+            return chunk
+        nonce = os.urandom(_NONCE)
+        sealed = self.aead.encrypt(nonce, chunk, struct.pack(">Q?", index, last))
+        return struct.pack(">I", len(sealed)) + nonce + sealed
+
+    def exists(self, sha256: str) -> bool:
+        return self._path(sha256).is_file()
+
+    def read(self, sha256: str) -> Iterator[bytes]:
+        """The stored bytes, a chunk at a time (decrypted); FileDamaged if they cannot be."""
+        path = self._path(sha256)
+        if not path.is_file():
+            raise FileDamaged(f"the file {sha256[:12]}… is missing from the file store")
+        with path.open("rb") as stored:
+            if self.aead is None:
+                while chunk := stored.read(CHUNK):
+                    yield chunk
+                return
+            if stored.read(len(_MAGIC)) != _MAGIC:
+                raise FileDamaged(f"the file {sha256[:12]}… is not encrypted as expected")
+            index = 0
+            while True:
+                length = stored.read(4)
+                if len(length) < 4:
+                    raise FileDamaged(f"the file {sha256[:12]}… is cut short")
+                (size,) = struct.unpack(">I", length)
+                nonce, sealed = stored.read(_NONCE), stored.read(size)
+                opened = None
+                for last in (False, True):
+                    try:
+                        opened = self.aead.decrypt(nonce, sealed, struct.pack(">Q?", index, last))
+                    except InvalidTag:
+                        continue
+                    break
+                if opened is None:
+                    raise FileDamaged(f"the file {sha256[:12]}… was altered")
+                yield opened
+                if last:
+                    if stored.read(1):
+                        raise FileDamaged(f"the file {sha256[:12]}… has bytes after its end")
+                    return
+                index += 1
+
+    def verified(self, sha256: str) -> Iterator[bytes]:
+        """The stored bytes, re-hashed on the way: FileDamaged at the end if they differ."""
+        digest = hashlib.sha256()
+        for chunk in self.read(sha256):
+            digest.update(chunk)
+            yield chunk
+        if digest.hexdigest() != sha256:
+            raise FileDamaged(f"the file {sha256[:12]}… no longer matches its SHA-256")
+
+    def check(self, sha256: str) -> None:
+        """Re-hash a stored file; FileDamaged if it is missing or altered."""
+        for _ in self.verified(sha256):
+            pass
+
+
+def local_file_store(env: dict[str, str]) -> LocalFileStore:
+    """The file store a store's settings name (see `adapters.store`)."""
+    return LocalFileStore(Path(env["VERIFY_FILES_PATH"]), env.get("CIPHER_KEY") or None)
+
+
+__all__ = ["CHUNK", "FileDamaged", "LocalFileStore", "StoredFile", "local_file_store"]

@@ -1,0 +1,126 @@
+"""Evidence files: collected onto an incident, copied out, verified (SPEC section 12).
+
+The bytes live in a file store named by the store's settings (a folder
+beside an embedded store, `adapters.file_store`); the incident's events are
+the chain of custody: who collected a file, when and from where, and who
+took a copy, when and why.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import IO, Any, Protocol
+
+from eventsourcing.utils import resolve_topic
+from pydantic import ValidationError
+
+from verify.application.messages import validation_sentence
+from verify.application.victims import Victims
+from verify.domain.duties import Action
+from verify.domain.errors import InvalidInput, Refused
+from verify.domain.evidence_files import FileFacts, media_type_of
+from verify.domain.incident import Incident
+
+
+class Stored(Protocol):
+    sha256: str
+    size: int
+    head: bytes
+
+
+class FileStore(Protocol):
+    """Where evidence files' bytes are kept, one copy per SHA-256."""
+
+    def put(self, stream: IO[bytes]) -> Stored: ...
+
+    def verified(self, sha256: str) -> Iterator[bytes]: ...
+
+    def check(self, sha256: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class Collected:
+    """What `evidence add` tells: the file's id, and its hash, size and media type."""
+
+    file_id: str
+    sha256: str
+    size: int
+    media_type: str
+
+
+class Evidence(Victims):
+    """Commands about evidence files, and the file store they keep the bytes in."""
+
+    _file_store: FileStore | None = None
+
+    @property
+    def file_store(self) -> FileStore:
+        if self._file_store is None:
+            topic = self.env.get("FILE_STORE_TOPIC") or ""
+            if not topic:
+                raise Refused(self.env.get("FILE_STORE_PROBLEM")
+                              or "this store names no place for evidence files")
+            self._file_store = resolve_topic(topic)(dict(self.env))
+        return self._file_store
+
+    def add_file(self, code: str, stream: IO[bytes], actor: str, *, name: str | None = None,
+                 source: str | None = None, origin: str | None = None,
+                 collected_by: str | None = None, collected_at: dt.datetime | None = None,
+                 description: str | None = None, graphic: bool = False,
+                 protected: bool = False, expected_version: int | None = None) -> Collected:
+        """Store a file's bytes (streamed) and record it on the incident."""
+        self.authorize(actor, Action.RECORD_EVIDENCE)
+        self.load(code)  # an unknown code is refused before any byte is stored
+        stored = self.file_store.put(stream)
+        media_type = media_type_of(stored.head)
+        try:
+            facts = FileFacts(
+                sha256=stored.sha256, size=stored.size, media_type=media_type, name=name,
+                source=source.strip().lower() if source else None, origin=origin,
+                collected_by=collected_by or actor,
+                collected_at=collected_at or dt.datetime.now(dt.UTC),
+                description=description, graphic=graphic, protected=protected)
+        except ValidationError as error:
+            raise InvalidInput(validation_sentence(error)) from None
+        with self.changing(code, actor, Action.RECORD_EVIDENCE, expected_version) as incident:
+            file_id = incident.collect_file(facts, actor)
+        return Collected(file_id, stored.sha256, stored.size, media_type)
+
+    def copy_file(self, code: str, file_id: str, out: IO[bytes], reason: str,
+                  actor: str) -> dict[str, Any]:
+        """Write a file's bytes to ``out``, re-hashed on the way, and record the copy.
+
+        Bytes that no longer match their hash raise FileDamaged (exit 1) and no
+        copy is recorded; the caller discards what was written.
+        """
+        incident = self.load(code)
+        found = incident.file_record(file_id)
+        for chunk in self.file_store.verified(found["sha256"]):
+            out.write(chunk)
+        # Taking a copy changes no fact: any reader may, and the copy is always recorded.
+        incident.record_copy(file_id, reason, actor)
+        self.save_incident(incident)
+        return dict(found)
+
+    def files_of(self, code: str) -> list[dict[str, Any]]:
+        return [dict(found) for found in self.load(code).files or []]
+
+    def verify_files(self) -> tuple[int, str | None]:
+        """Re-hash every stored file: how many were checked, and the first one missing or
+        altered (None when all match)."""
+        checked = 0
+        for event in self.events_of(Incident.FileCollected):
+            sha256 = event.file["sha256"]
+            try:
+                self.file_store.check(sha256)
+            except Refused as problem:
+                code = self.load_by_id(event.originator_id).code
+                return checked, f"{code} {event.file['id']}: {problem}"
+            checked += 1
+        return checked, None
+
+    def load_by_id(self, originator_id: Any) -> Incident:
+        found: Incident = self.repository.get(originator_id)
+        return found
