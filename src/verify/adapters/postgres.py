@@ -18,8 +18,9 @@ from eventsourcing.postgres import (
     PostgresTrackingRecorder,
 )
 from psycopg import Cursor
+from psycopg.errors import LockNotAvailable
 from psycopg.rows import DictRow, dict_row, tuple_row
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Identifier, Literal
 
 from verify.adapters.readmodel import TABLES, ReadModelQueries, schema
 from verify.adapters.victim_keys import KEY_TABLE, VictimKeyTable
@@ -67,19 +68,13 @@ class ChainedPostgresRecorder(VictimKeyTable, PostgresApplicationRecorder):
             row = curs.fetchone()
         return bytes(row["key"]) if row else None
 
-    def _destroy_key(self, key_id: str) -> None:
+    def _destroy_key(self, key_id: str) -> bool:
         """Delete the key's row, then rewrite the table so no file keeps the old row."""
         with self.datastore.transaction(commit=True) as curs:
             curs.execute(self._key_table_statement())
             curs.execute(SQL("DELETE FROM {0} WHERE key_id = %s").format(self._keys()),
                          (key_id,))
-        with self.datastore.get_connection() as conn:
-            autocommit = conn.autocommit
-            conn.autocommit = True  # VACUUM runs outside a transaction
-            try:
-                conn.execute(SQL("VACUUM FULL {0}").format(self._keys()))
-            finally:
-                conn.autocommit = autocommit
+        return rewrite_table(self.datastore, self._keys())
 
     def _chain(self) -> Any:
         return SQL("{0}.{1}").format(Identifier(self.datastore.schema), Identifier(CHAIN_TABLE))
@@ -165,6 +160,29 @@ class ChainedPostgresRecorder(VictimKeyTable, PostgresApplicationRecorder):
                      bytes(r["state"])) for r in curs.fetchall()]
 
 
+REWRITE_WAIT = "10s"
+"""How long a rewrite waits for a table another session holds before giving up."""
+
+
+def rewrite_table(datastore: PostgresDatastore, table: Any) -> bool:
+    """Rewrite a table (``VACUUM FULL``) so rows deleted from it leave its file; False when
+    another session held the table past REWRITE_WAIT (the rows then leave at the next
+    vacuum). Rows that a transaction still open elsewhere may see are kept by the server
+    until it ends, whatever is asked: docs/security.md says so."""
+    with datastore.get_connection() as conn:
+        autocommit = conn.autocommit
+        conn.autocommit = True  # VACUUM runs outside a transaction
+        try:
+            conn.execute(SQL("SET lock_timeout = {0}").format(Literal(REWRITE_WAIT)))
+            conn.execute(SQL("VACUUM FULL {0}").format(table))
+        except LockNotAvailable:
+            return False
+        finally:
+            conn.execute("RESET lock_timeout")
+            conn.autocommit = autocommit
+    return True
+
+
 def _stream(cursor: Any, size: int) -> Iterator[Any]:
     while rows := cursor.fetchmany(size):
         yield from rows
@@ -188,16 +206,10 @@ class PostgresReadModel(ReadModelQueries, PostgresTrackingRecorder):
     def table(self, name: str) -> str:
         return f'"{self.datastore.schema}".{name}'
 
-    def forget_deleted(self) -> None:
+    def forget_deleted(self) -> bool:
         """Rewrite the victims' names table so deleted names leave its file (after erasure);
         SQLite overwrites them as it deletes them (``secure_delete``)."""
-        with self.datastore.get_connection() as conn:
-            autocommit = conn.autocommit
-            conn.autocommit = True  # VACUUM runs outside a transaction
-            try:
-                conn.execute(f"VACUUM FULL {self.table('incident_victim')}".encode())
-            finally:
-                conn.autocommit = autocommit
+        return rewrite_table(self.datastore, SQL(self.table("incident_victim")))
 
     def _select(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self.datastore.get_connection() as conn, conn.transaction(), \

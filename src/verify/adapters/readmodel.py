@@ -433,8 +433,10 @@ class ReadModelQueries(_TrackingRecorder, ABC):
                             " WHERE strikes > 0 OR duplicate_of IS NOT NULL")
         return {code for (code,) in rows}
 
-    def forget_deleted(self) -> None:
-        """Leave no copy of deleted names in the tables' files (see each dialect)."""
+    def forget_deleted(self) -> bool:
+        """Leave no copy of deleted names in the tables' files (see each dialect); False when
+        that has to wait (another session held the table)."""
+        return True
 
     def duplicates_of(self, code: str) -> list[str]:
         """The codes of the incidents marked duplicates of this one, in order."""

@@ -59,7 +59,7 @@ class ChainedSQLiteRecorder(VictimKeyTable, SQLiteApplicationRecorder):
             found = c.fetchone()
         return bytes(found[0]) if found else None
 
-    def _destroy_key(self, key_id: str) -> None:
+    def _destroy_key(self, key_id: str) -> bool:
         """Delete the key's row with its bytes overwritten, then empty the write-ahead log,
         which may still hold the page as it was."""
         with self.datastore.get_connection(commit=True) as conn:
@@ -69,6 +69,7 @@ class ChainedSQLiteRecorder(VictimKeyTable, SQLiteApplicationRecorder):
                 c.execute(_KEY_TABLE_STATEMENT)
                 c.execute(f"DELETE FROM {KEY_TABLE} WHERE key_id = ?", (key_id,))
             settings.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return True
 
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any

@@ -85,9 +85,11 @@ class VictimKeyTable(ABC):
         except InvalidTag:
             return None
 
-    def destroy_key(self, key_id: str) -> None:
-        """Destroy a key so that no copy of it stays in the database's files."""
-        self._destroy_key(key_id)
+    def destroy_key(self, key_id: str) -> bool:
+        """Destroy a key so that no copy of it stays in the database's files; False when the
+        row is gone but its bytes wait for the next vacuum (another session held the
+        table)."""
+        return self._destroy_key(key_id)
 
     @abstractmethod
     def _store_keys(self, keys: list[tuple[str, bytes]]) -> None: ...
@@ -96,7 +98,7 @@ class VictimKeyTable(ABC):
     def _read_key(self, key_id: str) -> bytes | None: ...
 
     @abstractmethod
-    def _destroy_key(self, key_id: str) -> None: ...
+    def _destroy_key(self, key_id: str) -> bool: ...
 
 
 __all__ = ["KEY_TABLE", "CollectingSealer", "VictimKeyTable", "new_key", "sealed_with"]

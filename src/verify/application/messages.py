@@ -69,6 +69,10 @@ def parse_moment(text: str) -> dt.datetime:
     return moment
 
 
+STILL_IN_FILES = ("the details can no longer be read, but another session held the database's "
+                  "tables, so their old bytes leave its files at the next vacuum")
+"""Said after an erasure the database could not yet scrub from its files (PostgreSQL)."""
+
 NEVER_ECHOED = frozenset({"url", "publisher", "group", "name", "name_original", "age",
                           "family", "role"})
 """Fields whose rejected values an error never repeats: they may name a protected source or

@@ -99,7 +99,7 @@ class ReadModel(Protocol):
     def duplicates_of(self, code: str) -> list[str]:
         """The codes of the incidents marked duplicates of this one, in order."""
 
-    def forget_deleted(self) -> None:
+    def forget_deleted(self) -> bool:
         """Leave no copy of deleted victims' names in the tables' files."""
 
     def dump(self) -> dict[str, list[tuple[Any, ...]]]:

@@ -40,7 +40,7 @@ class VictimKeys(Protocol):
 
     def open_details(self, key_id: str, sealed: str | None) -> bytes | None: ...
 
-    def destroy_key(self, key_id: str) -> None: ...
+    def destroy_key(self, key_id: str) -> bool: ...
 
 
 def _facts(details: VictimDetails, given: dict[str, Any]) -> VictimFacts:
@@ -120,8 +120,10 @@ class Victims(ReadModels):
             return incident.withdraw_victim(victim_id, reason, actor)
 
     def erase_victim(self, code: str, victim_id: str, reason: str, actor: str, *,
-                     expected_version: int | None = None) -> str:
+                     expected_version: int | None = None) -> tuple[str, bool]:
         """Record the erasure, then destroy the victim's key (the details go with it).
+        Returns the victim's id, and whether no file of the database keeps the deleted
+        bytes yet (False: another session held a table; they leave at the next vacuum).
 
         If destroying the key fails after the erasure is recorded, running the
         command again finishes it: an erased victim's key is destroyed again.
@@ -134,9 +136,9 @@ class Victims(ReadModels):
         erased = incident.erase_victim(victim_id, reason, actor)  # refuses a second one
         self.save_incident(incident)
         self.catch_up()  # the search index forgets the names,
-        self.read_model.forget_deleted()  # and no file of it keeps them
-        self.victim_keys.destroy_key(erased["key"])  # then the key, and the log is emptied
-        return str(erased["id"])
+        scrubbed = self.read_model.forget_deleted()  # and no file of it keeps them;
+        scrubbed = self.victim_keys.destroy_key(erased["key"]) and scrubbed  # then the key
+        return str(erased["id"]), scrubbed
 
     def victim_details(self, victim: dict[str, Any]) -> VictimDetails | None:
         """A victim's personal details, or None once erased (or never given)."""

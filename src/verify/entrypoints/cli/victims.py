@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 
 import click
 
+from verify.application.messages import STILL_IN_FILES
 from verify.domain.victims import AgeGroup, Gender, VictimStatus
 from verify.entrypoints.cli.incidents import choice
 from verify.entrypoints.cli.support import CODE, Session, pass_session, say
@@ -116,8 +117,10 @@ def victim_erase(session: Session, code: str, victim_id: str, reason: str) -> No
     on; the victim still counts, and `audit verify` still passes. Copies and
     backups taken before hold the key: erase there too, or destroy them.
     """
-    erased = session.app().erase_victim(code, victim_id, reason, session.actor)
+    erased, scrubbed = session.app().erase_victim(code, victim_id, reason, session.actor)
     say(f"erased the personal details of victim {erased} of {code}")
+    if not scrubbed:
+        click.echo(f"warning: {STILL_IN_FILES}", err=True)
 
 
 COMMANDS = (victim,)

@@ -16,7 +16,13 @@ from pydantic import BaseModel, ValidationError
 
 from verify.application.app import VerifyApp
 from verify.application.casework import Amendment
-from verify.application.messages import parse_count, parse_day, parse_time, validation_sentence
+from verify.application.messages import (
+    STILL_IN_FILES,
+    parse_count,
+    parse_day,
+    parse_time,
+    validation_sentence,
+)
 from verify.domain.duties import Action
 from verify.domain.errors import InvalidInput
 from verify.domain.values import (
@@ -312,9 +318,10 @@ def _victim_withdraw(app: VerifyApp, code: str, f: Fields, actor: str, seen: int
 
 
 def _victim_erase(app: VerifyApp, code: str, f: Fields, actor: str, seen: int) -> str:
-    erased = app.erase_victim(code, f.text("victim_id", "the victim"), f.text("reason"), actor,
-                              expected_version=seen)
-    return f"erased the personal details of victim {erased} of {code}"
+    erased, scrubbed = app.erase_victim(code, f.text("victim_id", "the victim"),
+                                        f.text("reason"), actor, expected_version=seen)
+    return f"erased the personal details of victim {erased} of {code}" + (
+        "" if scrubbed else f"; {STILL_IN_FILES}")
 
 
 def _note(app: VerifyApp, code: str, f: Fields, actor: str, seen: int) -> str:
