@@ -181,3 +181,63 @@ KNOWN_TYPES = {"image/jpeg", "image/png", "image/gif", "image/tiff", "image/bmp"
 @settings(max_examples=300)
 def test_any_bytes_have_a_media_type(head: bytes) -> None:
     assert media_type_of(head) in KNOWN_TYPES
+
+
+def photographs(folder: Path) -> tuple[Path, Path, Path]:
+    """A photo, the same photo resized and re-compressed, and a different photo."""
+    import random
+
+    from PIL import Image, ImageDraw
+
+    rng = random.Random(3)
+    scene = Image.new("RGB", (640, 480), (200, 190, 170))
+    draw = ImageDraw.Draw(scene)
+    for _ in range(60):
+        x, y = rng.randint(0, 600), rng.randint(0, 440)
+        draw.rectangle([x, y, x + rng.randint(10, 120), y + rng.randint(10, 90)],
+                       fill=(rng.randint(0, 255),) * 3)
+    other = Image.new("RGB", (640, 480), (30, 60, 90))
+    draw = ImageDraw.Draw(other)
+    for _ in range(60):
+        x, y = rng.randint(0, 600), rng.randint(0, 440)
+        draw.ellipse([x, y, x + rng.randint(10, 120), y + rng.randint(10, 90)],
+                     fill=(rng.randint(0, 255), 100, 50))
+    paths = folder / "rubble.jpg", folder / "rubble_whatsapp.jpg", folder / "market.png"
+    scene.save(paths[0], quality=92)
+    scene.resize((320, 240)).save(paths[1], quality=60)
+    other.save(paths[2])
+    return paths
+
+
+def test_a_resized_photo_is_found_in_another_incident_and_a_different_one_is_not(
+        store_url: str, cipher_key: str, files_folder: Path, tmp_path: Path) -> None:
+    run = runner(store_url, cipher_key, files_folder)
+    ok(run("init"))
+    for code in ("CS1", "CS2", "CS3"):
+        ok(run("report", code, "--date", "2017-03-21", "--location", "Tabqa", "--country",
+               "Syria"))
+    photo, resized, different = photographs(tmp_path)
+    ok(run("evidence", "add", "CS1", str(photo)))
+    ok(run("evidence", "add", "CS2", str(resized)))
+    ok(run("evidence", "add", "CS3", str(different)))
+    ok(run("evidence", "add", "CS3", str(photo)))
+    found = json.loads(ok(run("evidence", "similar", "CS1", "e1", "--json")).stdout)
+    assert [(f["code"], f["id"], f["how"]) for f in found] == [  # nearest first, then code
+        ("CS2", "e1", "looks alike"), ("CS3", "e2", "same bytes")]
+    assert all(f["distance"] <= 10 for f in found)
+    alone = json.loads(ok(run("evidence", "similar", "CS3", "e1", "--json")).stdout)
+    assert alone == []
+    text = ok(run("evidence", "similar", "CS1", "e1")).stdout
+    assert "looks alike" in text and "distance" in text
+
+
+def test_difference_hashes_separate_different_pictures(tmp_path: Path) -> None:
+    from verify.adapters.file_store import difference_hash
+    from verify.domain.evidence_files import LOOKS_ALIKE, hash_distance
+
+    photo, resized, different = photographs(tmp_path)
+    hashes = [difference_hash(path.read_bytes()) for path in (photo, resized, different)]
+    assert all(hashes)
+    same, other = hash_distance(hashes[0], hashes[1]), hash_distance(hashes[0], hashes[2])
+    assert same <= LOOKS_ALIKE < other
+    assert difference_hash(b"%PDF-1.7 not a picture") is None

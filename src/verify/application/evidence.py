@@ -20,7 +20,7 @@ from verify.application.messages import validation_sentence
 from verify.application.victims import Victims
 from verify.domain.duties import Action
 from verify.domain.errors import InvalidInput, Refused
-from verify.domain.evidence_files import FileFacts, media_type_of
+from verify.domain.evidence_files import LOOKS_ALIKE, FileFacts, hash_distance, media_type_of
 from verify.domain.incident import Incident
 
 
@@ -38,6 +38,8 @@ class FileStore(Protocol):
     def verified(self, sha256: str) -> Iterator[bytes]: ...
 
     def check(self, sha256: str) -> None: ...
+
+    def perceptual_hash(self, sha256: str, size: int) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -75,13 +77,15 @@ class Evidence(Victims):
         self.load(code)  # an unknown code is refused before any byte is stored
         stored = self.file_store.put(stream)
         media_type = media_type_of(stored.head)
+        phash = self.file_store.perceptual_hash(stored.sha256, stored.size) \
+            if media_type.startswith("image/") else None
         try:
             facts = FileFacts(
                 sha256=stored.sha256, size=stored.size, media_type=media_type, name=name,
                 source=source.strip().lower() if source else None, origin=origin,
                 collected_by=collected_by or actor,
                 collected_at=collected_at or dt.datetime.now(dt.UTC),
-                description=description, graphic=graphic, protected=protected)
+                description=description, graphic=graphic, protected=protected, phash=phash)
         except ValidationError as error:
             raise InvalidInput(validation_sentence(error)) from None
         with self.changing(code, actor, Action.RECORD_EVIDENCE, expected_version) as incident:
@@ -120,6 +124,30 @@ class Evidence(Victims):
                 return checked, f"{code} {event.file['id']}: {problem}"
             checked += 1
         return checked, None
+
+    def similar_files(self, code: str, file_id: str) -> list[dict[str, Any]]:
+        """Files in any incident that are the same bytes, or look the same (difference
+        hashes at most LOOKS_ALIKE bits apart), nearest first, with the distance."""
+        incident = self.load(code)
+        wanted = incident.file_record(file_id)
+        found = []
+        for event in self.events_of(Incident.FileCollected):
+            other = event.file
+            if event.originator_id == incident.id and other["id"] == wanted["id"]:
+                continue
+            if other["sha256"] == wanted["sha256"]:
+                distance, how = 0, "same bytes"
+            elif wanted.get("phash") and other.get("phash"):
+                distance = hash_distance(wanted["phash"], other["phash"])
+                if distance > LOOKS_ALIKE:
+                    continue
+                how = "looks alike"
+            else:
+                continue
+            found.append({"code": self.load_by_id(event.originator_id).code, "id": other["id"],
+                          "how": how, "distance": distance, "sha256": other["sha256"],
+                          "media_type": other["media_type"], "name": other.get("name")})
+        return sorted(found, key=lambda item: (item["distance"], item["code"], item["id"]))
 
     def load_by_id(self, originator_id: Any) -> Incident:
         found: Incident = self.repository.get(originator_id)

@@ -18,6 +18,16 @@ from verify.domain.values import LongText, ShortText, Url, Value
 
 SHA256 = re.compile(r"[0-9a-f]{64}")
 
+LOOKS_ALIKE = 10
+"""Difference hashes at most this many bits apart (of 64) are the same picture: a resized,
+re-compressed or lightly retouched copy stays within a few bits, while two different
+photographs differ in about half (docs/evidence.md)."""
+
+
+def hash_distance(first: str, second: str) -> int:
+    """How many of the 64 bits two difference hashes differ in."""
+    return (int(first, 16) ^ int(second, 16)).bit_count()
+
 _SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
     (b"\xff\xd8\xff", 0, "image/jpeg"),
     (b"\x89PNG\r\n\x1a\n", 0, "image/png"),
@@ -83,6 +93,8 @@ class FileFacts(Value):
     graphic: bool = False
     """Shows injury or death: kept behind a click, no thumbnail until asked."""
     protected: bool = False
+    phash: str | None = None
+    """An image's difference hash (64 bits, hexadecimal): near for look-alike pictures."""
 
     @field_validator("sha256")
     @classmethod
@@ -92,4 +104,4 @@ class FileFacts(Value):
         return value
 
 
-__all__ = ["SHA256", "FileFacts", "media_type_of"]
+__all__ = ["LOOKS_ALIKE", "SHA256", "FileFacts", "hash_distance", "media_type_of"]

@@ -96,6 +96,25 @@ def evidence_get(session: Session, code: str, file_id: str, output: Path, reason
     say(f"wrote {found['id']} of {code} to {output} ({found['size']:,} bytes, sha256 matches)")
 
 
+@evidence.command("similar")
+@click.argument("code", type=CODE)
+@click.argument("file_id", metavar="ID")
+@json_option
+@pass_session
+def evidence_similar(session: Session, code: str, file_id: str, as_json: bool) -> None:
+    """Files in any incident that are the same bytes as file ID of CODE, or look the same
+    (a resized or re-encoded photo), nearest first, with the distance in bits (of 64)."""
+    found = session.app().similar_files(code, file_id)
+    if as_json:
+        emit_json(found)
+        return
+    if not found:
+        say(f"no other file is the same as, or looks like, {file_id.strip().lower()} of {code}")
+    for item in found:
+        say(f"{item['code']:<10} {item['id']:<4} {item['how']:<12} distance {item['distance']:>2}"
+            f"  {item['media_type']}  {item.get('name') or ''}")
+
+
 @evidence.command("verify")
 @pass_session
 def evidence_verify(session: Session) -> None:
