@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 SMALL = {
     "audit_verify.py": ["--events", "2000"],
+    "evidence_files.py": ["--megabytes", "8", "--hashes", "2000"],
     "grade_all.py": ["--incidents", "200"],
     "import_throughput.py": ["--incidents", "1500"],
     "intake_rows.py": ["--rows", "200", "--repeat", "1"],
