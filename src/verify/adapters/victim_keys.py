@@ -40,7 +40,8 @@ def new_key() -> tuple[str, bytes]:
 
 class CollectingSealer:
     """Seals with new keys kept in memory, for a process that cannot write the store (an
-    import's worker): the keys go back with the events and are stored before them."""
+    import's worker): the keys go back with the events and are written in the events' own
+    transaction (`insert_events(..., victim_keys=...)`)."""
 
     def __init__(self) -> None:
         self.keys: list[tuple[str, bytes]] = []
@@ -59,11 +60,6 @@ class VictimKeyTable(ABC):
         key_id, key = new_key()
         self._store_keys([(key_id, key)])
         return key_id, sealed_with(key_id, key, details)
-
-    def store_keys(self, keys: list[tuple[str, bytes]]) -> None:
-        """Keys sealed elsewhere (`CollectingSealer`), stored in one transaction."""
-        if keys:
-            self._store_keys(keys)
 
     def reseal_details(self, key_id: str, details: bytes) -> str | None:
         """Details sealed anew with an existing key (an amendment); None if it is erased."""

@@ -139,16 +139,19 @@ class IncidentStore(Application[UUID]):
 
     @contextmanager
     def changing(self, code: str, actor: str, action: Action,
-                 expected_version: int | None = None) -> Iterator[Incident]:
+                 expected_version: int | None = None,
+                 parties: PartyNames | None = None) -> Iterator[Incident]:
         """An incident to change: authorised, loaded, and saved when the block ends well.
 
         A refused command raises inside the block, so nothing is saved. When
         the change moves the rulebook's decision away from a recorded grade,
-        the incident is flagged for re-grading in the same save (never re-graded).
+        the incident is flagged for re-grading in the same save (never re-graded);
+        ``parties`` spares loading the party register again when the caller has it.
         """
         self.authorize(actor, action)
         incident = self.load(code, expected_version=expected_version)
-        parties = self.party_names() if incident.grading is not None else NO_PARTIES
+        if parties is None:
+            parties = self.party_names() if incident.grading is not None else NO_PARTIES
         before = incident.deciding(parties) if incident.grading is not None else None
         yield incident
         if incident.pending_events and before is not None:

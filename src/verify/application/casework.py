@@ -157,7 +157,8 @@ class Casework(IncidentStore):
                        expected_version: int | None = None) -> None:
         parties = self.party_names()
         named = strike.model_copy(update={"belligerent": parties.canonical(strike.belligerent)})
-        with self.changing(code, actor, Action.RECORD_EVIDENCE, expected_version) as incident:
+        with self.changing(code, actor, Action.RECORD_EVIDENCE, expected_version,
+                           parties=parties) as incident:
             incident.confirm_strike(named, actor, parties)
 
     def contest(self, code: str, claim: CompetingClaim, actor: str, *,
@@ -172,7 +173,8 @@ class Casework(IncidentStore):
         parties = self.party_names()
         named = assessment.model_copy(
             update={"belligerent": parties.canonical(assessment.belligerent)})
-        with self.changing(code, actor, Action.RECORD_EVIDENCE, expected_version) as incident:
+        with self.changing(code, actor, Action.RECORD_EVIDENCE, expected_version,
+                           parties=parties) as incident:
             incident.assess(named, actor, parties)
 
     def discount(self, code: str, finding: DiscountFinding, actor: str, *,
@@ -223,7 +225,8 @@ class Casework(IncidentStore):
         canonical names, as when the incident was reported.
         """
         parties = self.party_names()
-        with self.changing(code, actor, Action.CORRECT, expected_version) as incident:
+        with self.changing(code, actor, Action.CORRECT, expected_version,
+                           parties=parties) as incident:
             changes = incident.amend(
                 reason=reason, actor=actor, date=amendment.date, date_end=amendment.date_end,
                 time=amendment.time, location=amendment.location_from(incident.location),

@@ -28,7 +28,8 @@ class Grading(IncidentStore):
     def grade(self, code: str, actor: str, *, expected_version: int | None = None
               ) -> GradeDecision:
         parties = self.party_names()
-        with self.changing(code, actor, Action.GRADE, expected_version) as incident:
+        with self.changing(code, actor, Action.GRADE, expected_version,
+                           parties=parties) as incident:
             decision = incident.grade_by_rulebook(
                 actor, second_person=self.second_person, parties=parties)
         return decision
@@ -36,7 +37,8 @@ class Grading(IncidentStore):
     def override_grade(self, code: str, grade: Grade, rationale: str, actor: str, *,
                        expected_version: int | None = None) -> GradeDecision:
         parties = self.party_names()
-        with self.changing(code, actor, Action.OVERRIDE, expected_version) as incident:
+        with self.changing(code, actor, Action.OVERRIDE, expected_version,
+                           parties=parties) as incident:
             decision = incident.override_grade(
                 grade, rationale, actor, second_person=self.second_person, parties=parties)
         return decision
@@ -45,7 +47,8 @@ class Grading(IncidentStore):
                 ) -> GradeDecision:
         """A second person lets a proposed grade take effect."""
         parties = self.party_names()
-        with self.changing(code, actor, Action.APPROVE, expected_version) as incident:
+        with self.changing(code, actor, Action.APPROVE, expected_version,
+                           parties=parties) as incident:
             decision = incident.approve_grade(actor, parties)
         return decision
 

@@ -23,9 +23,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from verify.application.records import EVIDENCE_ID, IncidentRecord
+from verify.application.records import IncidentRecord
 from verify.domain.counts import UnreadableCount, read_count
 from verify.domain.dates import DateOrder, UnreadableDay, read_day, read_time
+from verify.domain.incident import RETRACTABLE_ID
 from verify.domain.parties import NO_PARTIES, PartyNames
 from verify.domain.text import ascii_digits, fold, is_blank, tidy
 from verify.domain.values import (
@@ -336,7 +337,7 @@ class _Row:
         ids = []
         for index, item in enumerate(value if isinstance(value, list) else [value]):
             text = item.strip().lower() if isinstance(item, str) else ""
-            if EVIDENCE_ID.fullmatch(text):
+            if RETRACTABLE_ID.fullmatch(text):
                 ids.append(text)
             elif not is_blank(item):
                 self.keep(f"retracted[{index}]", item,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import re
 import types
 import typing
 from typing import Any, TypeVar
@@ -17,7 +16,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from verify.domain.dates import read_time
-from verify.domain.incident import Incident
+from verify.domain.incident import RETRACTABLE_ID, Incident
 from verify.domain.values import (
     Assessment,
     BelligerentName,
@@ -34,10 +33,6 @@ from verify.domain.values import (
     kept_values,
 )
 from verify.domain.victims import AgeGroup, Gender, VictimDetails, VictimStatus
-
-EVIDENCE_ID = re.compile(r"[kcaf][1-9][0-9]{0,5}")
-"""A retractable piece of evidence's id: strike k1, competing claim c1, assessment a1,
-finding f1."""
 
 
 def _absent(value: object) -> bool:
@@ -166,7 +161,7 @@ class IncidentRecord(Record):
     @classmethod
     def _evidence_ids(cls, value: list[str]) -> list[str]:
         for item in value:
-            if not EVIDENCE_ID.fullmatch(item):
+            if not RETRACTABLE_ID.fullmatch(item):
                 raise ValueError("each retracted id names a strike (k1), competing claim (c1), "
                                  "assessment (a1) or finding (f1)")
         return value

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -81,6 +82,9 @@ def _numbered(source: Source, source_id: str) -> JSON:
 EVIDENCE_LISTS = {"k": "strikes", "c": "claims", "a": "assessments", "f": "discounts"}
 """Evidence that can be retracted, by the letter of its id: strikes k1…, competing claims c1…,
 assessments a1…, findings f1…. Ids are positions in their list: nothing is ever removed."""
+
+RETRACTABLE_ID = re.compile(f"[{''.join(EVIDENCE_LISTS)}][1-9][0-9]{{0,5}}")
+"""The id of a retractable piece of evidence, as `show` lists it (k1, c2, a1, f3)."""
 
 EVIDENCE_NOUNS = {"k": "strike", "c": "competing claim", "a": "assessment", "f": "finding",
                   "s": "source", "n": "note", "v": "victim", "e": "evidence file"}
@@ -882,9 +886,8 @@ class Incident(Aggregate):
         letter, number = key[:1], key[1:]
         if letter == "s" and number.isdigit():
             raise Refused(f"{key} is a source: a source is withdrawn, not retracted")
-        listed = EVIDENCE_LISTS.get(letter)
-        if listed is None or not number.isdigit() or not 1 <= int(number) <= len(
-                getattr(self, listed)) or number != str(int(number)):
+        if not RETRACTABLE_ID.fullmatch(key) or int(number) > len(
+                getattr(self, EVIDENCE_LISTS[letter])):
             raise InvalidInput(
                 f"incident {self.code} has no retractable evidence {item_id.strip()[:20]!r}: "
                 "give the id of a strike (k1), competing claim (c1), assessment (a1) or "
@@ -1285,5 +1288,5 @@ def _distinct_names(names: list[str]) -> list[str]:
     return distinct
 
 
-__all__ = ["AMENDABLE", "EVIDENCE_LISTS", "EVIDENCE_NOUNS", "Incident", "KnownOn",
+__all__ = ["AMENDABLE", "EVIDENCE_LISTS", "EVIDENCE_NOUNS", "RETRACTABLE_ID", "Incident", "KnownOn",
            "incident_id", "project_incident", "replayed_with_days"]

@@ -26,9 +26,6 @@ CHILD_UNDER = 18
 ELDERLY_FROM = 65
 """From this age a victim is elderly."""
 
-VICTIM_ID = r"v[1-9][0-9]{0,5}"
-"""A victim's id: v1, v2… in the order victims are recorded on the incident."""
-
 
 class AgeGroup(StrEnum):
     CHILD = "child"
@@ -115,5 +112,5 @@ class VictimFacts(Value):
         return cls.model_validate({**facts, "age_group": age_group, "named": details.named})
 
 
-__all__ = ["CHILD_UNDER", "ELDERLY_FROM", "VICTIM_ID", "AgeGroup", "Gender", "VictimDetails",
+__all__ = ["CHILD_UNDER", "ELDERLY_FROM", "AgeGroup", "Gender", "VictimDetails",
            "VictimFacts", "VictimStatus", "age_group_of"]
