@@ -27,6 +27,7 @@ from verify.domain import (
 from verify.entrypoints.cli import cli
 
 import notation
+from object_store_server import ObjectStoreServer, seaweedfs_session
 
 # The test schemas are thrown away: the server need not flush each commit to disk first
 # (a killed client still never loses a committed transaction; only a server crash could).
@@ -83,6 +84,12 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield str(tmp_path / "verify.sqlite")
     else:
         yield from fresh_postgres_schema()
+
+
+@pytest.fixture(scope="session")
+def object_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ObjectStoreServer]:
+    """SeaweedFS on loopback for the whole session (skips, or fails in CI, without it)."""
+    yield from seaweedfs_session(tmp_path_factory.mktemp("seaweedfs"))
 
 
 @pytest.fixture

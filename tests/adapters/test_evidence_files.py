@@ -17,6 +17,8 @@ from hypothesis import strategies as st
 from verify.domain.evidence_files import media_type_of
 from verify.entrypoints.cli import cli
 
+from object_store_server import ObjectStoreServer, fresh_bucket_name
+
 
 def png(width: int, height: int, colour: tuple[int, int, int]) -> bytes:
     """A small valid PNG, made here (no image library needed)."""
@@ -40,16 +42,70 @@ def cipher_key(request: pytest.FixtureRequest) -> str:
     return result.output.strip()
 
 
-@pytest.fixture
-def files_folder(tmp_path: Path) -> Path:
-    return tmp_path / "evidence-files"
+class FolderRoom:
+    """Evidence files in a folder: beside a SQLite store, or named by VERIFY_FILES."""
+
+    def __init__(self, store: str, folder: Path) -> None:
+        self.store, self.folder = store, folder
+        self.root = folder if "://" in store else Path(store + ".files")
+
+    def env(self) -> dict[str, str]:
+        return {"VERIFY_FILES": str(self.folder)} if "://" in self.store else {}
+
+    def names(self) -> list[str]:
+        return [str(path.relative_to(self.root)) for path in self.root.rglob("*")
+                if path.is_file() and not path.name.startswith(".")]
+
+    def read(self, name: str) -> bytes:
+        return (self.root / name).read_bytes()
+
+    def write(self, name: str, data: bytes) -> None:
+        (self.root / name).write_bytes(data)
+
+    def remove(self, name: str) -> None:
+        (self.root / name).unlink()
 
 
-def runner(store: str, key: str, folder: Path) -> Any:
+class BucketRoom:
+    """Evidence files in a bucket of the real object store (SeaweedFS)."""
+
+    def __init__(self, server: ObjectStoreServer) -> None:
+        self.server, self.bucket = server, fresh_bucket_name()
+        self.client = server.client()
+
+    def env(self) -> dict[str, str]:
+        return self.server.env(self.bucket)
+
+    def names(self) -> list[str]:
+        listed = self.client.list_objects_v2(Bucket=self.bucket).get("Contents", [])
+        return [item["Key"] for item in listed]
+
+    def read(self, name: str) -> bytes:
+        data: bytes = self.client.get_object(Bucket=self.bucket, Key=name)["Body"].read()
+        return data
+
+    def write(self, name: str, data: bytes) -> None:
+        self.client.put_object(Bucket=self.bucket, Key=name, Body=data)
+
+    def remove(self, name: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=name)
+
+
+Room = FolderRoom | BucketRoom
+
+
+# The object store starts a server: left to CI with the encrypted variants.
+@pytest.fixture(params=["folder", pytest.param("s3", marks=[pytest.mark.slow,
+                                                            pytest.mark.objectstore])])
+def room(request: pytest.FixtureRequest, store_url: str, tmp_path: Path) -> Room:
+    if request.param == "folder":
+        return FolderRoom(store_url, tmp_path / "evidence-files")
+    return BucketRoom(request.getfixturevalue("object_store"))
+
+
+def runner(store: str, key: str, room: Room) -> Any:
     def run(*args: str, actor: str = "mei") -> Result:
-        env = {"VERIFY_CIPHER_KEY": key}
-        if "://" in store:  # a team store names its folder
-            env["VERIFY_FILES"] = str(folder)
+        env = {"VERIFY_CIPHER_KEY": key, **room.env()}
         return CliRunner().invoke(cli, ["--store", store, "--actor", actor, *args], env=env)
     return run
 
@@ -59,14 +115,9 @@ def ok(result: Result) -> Result:
     return result
 
 
-def stored_files(store: str, folder: Path) -> list[Path]:
-    root = folder if "://" in store else Path(store + ".files")
-    return [path for path in root.rglob("*") if path.is_file() and not path.name.startswith(".")]
-
-
 def test_a_file_is_kept_once_handed_out_rehashed_and_its_custody_recorded(
-        store_url: str, cipher_key: str, files_folder: Path, tmp_path: Path) -> None:
-    run = runner(store_url, cipher_key, files_folder)
+        store_url: str, cipher_key: str, room: Room, tmp_path: Path) -> None:
+    run = runner(store_url, cipher_key, room)
     ok(run("init"))
     for code in ("CS1", "CS2"):
         ok(run("report", code, "--date", "2017-03-21", "--location", "Tabqa", "--country",
@@ -81,10 +132,9 @@ def test_a_file_is_kept_once_handed_out_rehashed_and_its_custody_recorded(
                    "rubble of the bakery"))
     assert added.stdout.startswith("added e1 to CS1: image/png,")
     ok(run("evidence", "add", "CS2", str(photo), "--protected"))
-    assert len(stored_files(store_url, files_folder)) == 1  # one copy per SHA-256
+    assert len(room.names()) == 1  # one copy per SHA-256
     if cipher_key:
-        assert all(photo.read_bytes()[:64] not in path.read_bytes()
-                   for path in stored_files(store_url, files_folder))
+        assert all(photo.read_bytes()[:64] not in room.read(name) for name in room.names())
     again = run("evidence", "add", "CS1", str(photo))
     assert again.exit_code == 1 and "already holds this file as e1" in again.stderr
     listed = json.loads(ok(run("evidence", "list", "CS1", "--json")).stdout)
@@ -105,10 +155,10 @@ def test_a_file_is_kept_once_handed_out_rehashed_and_its_custody_recorded(
     assert "collected file e1 (protected; details withheld)" in public and "sha256" not in public
     assert "intact: 2 evidence files match their SHA-256" in ok(run("evidence", "verify")).stdout
 
-    (stored,) = stored_files(store_url, files_folder)
-    damaged = bytearray(stored.read_bytes())
+    (stored,) = room.names()
+    damaged = bytearray(room.read(stored))
     damaged[len(damaged) // 2] ^= 1
-    stored.write_bytes(bytes(damaged))
+    room.write(stored, bytes(damaged))
     verified = run("evidence", "verify")
     assert verified.exit_code == 1 and "CS1 e1:" in verified.stderr
     refused = run("evidence", "get", "CS1", "e1", "-o", str(tmp_path / "again.png"))
@@ -120,14 +170,15 @@ def test_a_file_is_kept_once_handed_out_rehashed_and_its_custody_recorded(
 
 def test_a_missing_file_is_named(tmp_path: Path) -> None:
     store = str(tmp_path / "store.sqlite")
-    run = runner(store, "", tmp_path)
+    room = FolderRoom(store, tmp_path)
+    run = runner(store, "", room)
     ok(run("init"))
     ok(run("report", "CS1", "--date", "2017-03-21", "--location", "Tabqa", "--country", "Syria"))
     document = tmp_path / "statement.pdf"
     document.write_bytes(b"%PDF-1.7\n" + b"x" * 5000)
     ok(run("evidence", "add", "CS1", str(document)))
-    for path in stored_files(store, tmp_path):
-        path.unlink()
+    for name in room.names():
+        room.remove(name)
     result = run("evidence", "verify")
     assert result.exit_code == 1 and "CS1 e1: the file" in result.stderr
     assert "is missing from the file store" in result.stderr
@@ -135,7 +186,7 @@ def test_a_missing_file_is_named(tmp_path: Path) -> None:
 
 def test_refusals_keep_the_contract(tmp_path: Path) -> None:
     store = str(tmp_path / "store.sqlite")
-    run = runner(store, "", tmp_path)
+    run = runner(store, "", FolderRoom(store, tmp_path))
     ok(run("init"))
     ok(run("report", "CS1", "--date", "2017-03-21", "--location", "Tabqa", "--country", "Syria"))
     empty = tmp_path / "empty.bin"
@@ -211,8 +262,8 @@ def photographs(folder: Path) -> tuple[Path, Path, Path]:
 
 
 def test_a_resized_photo_is_found_in_another_incident_and_a_different_one_is_not(
-        store_url: str, cipher_key: str, files_folder: Path, tmp_path: Path) -> None:
-    run = runner(store_url, cipher_key, files_folder)
+        store_url: str, cipher_key: str, room: Room, tmp_path: Path) -> None:
+    run = runner(store_url, cipher_key, room)
     ok(run("init"))
     for code in ("CS1", "CS2", "CS3"):
         ok(run("report", code, "--date", "2017-03-21", "--location", "Tabqa", "--country",

@@ -1,12 +1,13 @@
 """Where evidence files' bytes live: one copy per SHA-256, streamed in and out (SPEC 12).
 
-A local folder beside the embedded store (``FILE.files/``, or ``VERIFY_FILES``).
-Bytes are written to a temporary file while their SHA-256 is computed, made
-durable, then renamed to their hash: a crash leaves no half file under a hash,
-and the same bytes are stored once however many incidents hold them. With
-``VERIFY_CIPHER_KEY`` the bytes are encrypted at rest, chunk by chunk
-(AES-GCM; each chunk bound to its place and to whether it is the last, so
-chunks cannot be reordered, dropped or cut off unnoticed).
+Two places share what is written here: a local folder beside the embedded store
+(``FILE.files/``, or ``VERIFY_FILES``), below, and an S3-compatible object store
+(`adapters.object_store`). Either way the bytes are stored under their hash only
+once the whole of them has been hashed, so a crash leaves no half file under a
+hash, and the same bytes are stored once however many incidents hold them. With
+``VERIFY_CIPHER_KEY`` the bytes are encrypted at rest, chunk by chunk (AES-GCM;
+each chunk bound to its place and to whether it is the last, so chunks cannot be
+reordered, dropped or cut off unnoticed).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import os
 import struct
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
@@ -47,54 +48,47 @@ class StoredFile:
     head: bytes
 
 
-class LocalFileStore:
-    """Evidence files in a folder: ``ab/cdef…`` under their SHA-256."""
+@dataclass
+class Tally:
+    """What is learnt of bytes while they stream past: their SHA-256, size and head."""
 
-    def __init__(self, root: Path, key: str | None = None) -> None:
-        self.root = root
+    digest: hashlib._Hash = field(default_factory=hashlib.sha256)
+    size: int = 0
+    head: bytes = b""
+
+    def count(self, chunk: bytes) -> None:
+        self.digest.update(chunk)
+        self.size += len(chunk)
+        if len(self.head) < HEAD:
+            self.head += chunk[:HEAD - len(self.head)]
+
+    def stored(self) -> StoredFile:
+        return StoredFile(self.digest.hexdigest(), self.size, self.head)
+
+
+class ContentStore:
+    """What both file stores share: the stored form of the bytes (plain or sealed chunk by
+    chunk), and re-hashing them on the way out. A store adds where the stored form lives."""
+
+    def __init__(self, key: str | None = None) -> None:
         self.aead = AESGCM(base64.b64decode(key)) if key else None
 
-    def _path(self, sha256: str) -> Path:
-        return self.root / sha256[:2] / sha256[2:]
+    # -- writing
 
-    def put(self, stream: IO[bytes]) -> StoredFile:
-        """Store the bytes read from ``stream``; returns their SHA-256, size and head."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        digest = hashlib.sha256()
-        size = 0
-        head = b""
-        descriptor, temporary = tempfile.mkstemp(prefix=".incoming-", dir=self.root)
-        try:
-            with os.fdopen(descriptor, "wb") as out:
-                if self.aead is not None:
-                    out.write(_MAGIC)
-                index = 0
-                chunk = stream.read(CHUNK)
-                while True:
-                    following = stream.read(CHUNK) if chunk else b""
-                    digest.update(chunk)
-                    size += len(chunk)
-                    if len(head) < HEAD:
-                        head += chunk[:HEAD - len(head)]
-                    out.write(self._sealed(chunk, index, last=not following))
-                    if not following:
-                        break
-                    chunk = following
-                    index += 1
-                out.flush()
-                os.fsync(out.fileno())
-            sha256 = digest.hexdigest()
-            final = self._path(sha256)
-            if final.exists():
-                os.unlink(temporary)  # the same bytes are stored already
-            else:
-                final.parent.mkdir(exist_ok=True)
-                os.replace(temporary, final)
-        except BaseException:
-            if os.path.exists(temporary):
-                os.unlink(temporary)
-            raise
-        return StoredFile(sha256, size, head)
+    def sealed(self, stream: IO[bytes], tally: Tally) -> Iterator[bytes]:
+        """The stored form of ``stream``'s bytes, block by block, counted into ``tally``."""
+        if self.aead is not None:
+            yield _MAGIC
+        index = 0
+        chunk = stream.read(CHUNK)
+        while True:
+            following = stream.read(CHUNK) if chunk else b""
+            tally.count(chunk)
+            yield self._sealed(chunk, index, last=not following)
+            if not following:
+                return
+            chunk = following
+            index += 1
 
     def _sealed(self, chunk: bytes, index: int, *, last: bool) -> bytes:
         if self.aead is None:
@@ -103,43 +97,42 @@ class LocalFileStore:
         sealed = self.aead.encrypt(nonce, chunk, struct.pack(">Q?", index, last))
         return struct.pack(">I", len(sealed)) + nonce + sealed
 
-    def exists(self, sha256: str) -> bool:
-        return self._path(sha256).is_file()
+    # -- reading
 
     def read(self, sha256: str) -> Iterator[bytes]:
         """The stored bytes, a chunk at a time (decrypted); FileDamaged if they cannot be."""
-        path = self._path(sha256)
-        if not path.is_file():
-            raise FileDamaged(f"the file {sha256[:12]}… is missing from the file store")
-        with path.open("rb") as stored:
-            if self.aead is None:
-                while chunk := stored.read(CHUNK):
-                    yield chunk
+        raise NotImplementedError
+
+    def opened(self, stored: IO[bytes], sha256: str) -> Iterator[bytes]:
+        """The bytes of a stored form read from ``stored``, decrypted when sealed."""
+        if self.aead is None:
+            while chunk := stored.read(CHUNK):
+                yield chunk
+            return
+        if _read_exactly(stored, len(_MAGIC)) != _MAGIC:
+            raise FileDamaged(f"the file {sha256[:12]}… is not encrypted as expected")
+        index = 0
+        while True:
+            length = _read_exactly(stored, 4)
+            if len(length) < 4:
+                raise FileDamaged(f"the file {sha256[:12]}… is cut short")
+            (size,) = struct.unpack(">I", length)
+            nonce, sealed = _read_exactly(stored, _NONCE), _read_exactly(stored, size)
+            opened = None
+            for last in (False, True):
+                try:
+                    opened = self.aead.decrypt(nonce, sealed, struct.pack(">Q?", index, last))
+                except InvalidTag:
+                    continue
+                break
+            if opened is None:
+                raise FileDamaged(f"the file {sha256[:12]}… was altered")
+            yield opened
+            if last:
+                if stored.read(1):
+                    raise FileDamaged(f"the file {sha256[:12]}… has bytes after its end")
                 return
-            if stored.read(len(_MAGIC)) != _MAGIC:
-                raise FileDamaged(f"the file {sha256[:12]}… is not encrypted as expected")
-            index = 0
-            while True:
-                length = stored.read(4)
-                if len(length) < 4:
-                    raise FileDamaged(f"the file {sha256[:12]}… is cut short")
-                (size,) = struct.unpack(">I", length)
-                nonce, sealed = stored.read(_NONCE), stored.read(size)
-                opened = None
-                for last in (False, True):
-                    try:
-                        opened = self.aead.decrypt(nonce, sealed, struct.pack(">Q?", index, last))
-                    except InvalidTag:
-                        continue
-                    break
-                if opened is None:
-                    raise FileDamaged(f"the file {sha256[:12]}… was altered")
-                yield opened
-                if last:
-                    if stored.read(1):
-                        raise FileDamaged(f"the file {sha256[:12]}… has bytes after its end")
-                    return
-                index += 1
+            index += 1
 
     def verified(self, sha256: str) -> Iterator[bytes]:
         """The stored bytes, re-hashed on the way: FileDamaged at the end if they differ."""
@@ -160,6 +153,67 @@ class LocalFileStore:
         if size > PHASH_LARGEST:
             return None
         return difference_hash(b"".join(self.verified(sha256)))
+
+    def prepare(self) -> str | None:
+        """Make the place ready for files (``verify init``); a sentence saying what was done."""
+        return None
+
+
+def _read_exactly(stored: IO[bytes], size: int) -> bytes:
+    """``size`` bytes, fewer only at the end: a network stream may answer a read with less."""
+    data = stored.read(size)
+    while len(data) < size:
+        more = stored.read(size - len(data))
+        if not more:
+            break
+        data += more
+    return data
+
+
+class LocalFileStore(ContentStore):
+    """Evidence files in a folder: ``ab/cdef…`` under their SHA-256.
+
+    Bytes are written to a temporary file while their SHA-256 is computed, made
+    durable, then renamed to their hash.
+    """
+
+    def __init__(self, root: Path, key: str | None = None) -> None:
+        super().__init__(key)
+        self.root = root
+
+    def _path(self, sha256: str) -> Path:
+        return self.root / sha256[:2] / sha256[2:]
+
+    def put(self, stream: IO[bytes]) -> StoredFile:
+        """Store the bytes read from ``stream``; returns their SHA-256, size and head."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        tally = Tally()
+        descriptor, temporary = tempfile.mkstemp(prefix=".incoming-", dir=self.root)
+        try:
+            with os.fdopen(descriptor, "wb") as out:
+                for block in self.sealed(stream, tally):
+                    out.write(block)
+                out.flush()
+                os.fsync(out.fileno())
+            stored = tally.stored()
+            final = self._path(stored.sha256)
+            if final.exists():
+                os.unlink(temporary)  # the same bytes are stored already
+            else:
+                final.parent.mkdir(exist_ok=True)
+                os.replace(temporary, final)
+        except BaseException:
+            if os.path.exists(temporary):
+                os.unlink(temporary)
+            raise
+        return stored
+
+    def read(self, sha256: str) -> Iterator[bytes]:
+        path = self._path(sha256)
+        if not path.is_file():
+            raise FileDamaged(f"the file {sha256[:12]}… is missing from the file store")
+        with path.open("rb") as stored:
+            yield from self.opened(stored, sha256)
 
 
 PHASH_LARGEST = 64 * 1024 * 1024
@@ -198,5 +252,5 @@ def local_file_store(env: dict[str, str]) -> LocalFileStore:
     return LocalFileStore(Path(env["VERIFY_FILES_PATH"]), env.get("CIPHER_KEY") or None)
 
 
-__all__ = ["CHUNK", "FileDamaged", "LocalFileStore", "StoredFile", "difference_hash",
-           "local_file_store"]
+__all__ = ["CHUNK", "ContentStore", "FileDamaged", "LocalFileStore", "StoredFile", "Tally",
+           "difference_hash", "local_file_store"]

@@ -57,9 +57,10 @@ class StoreLocation:
         an embedded store (a team store names its folder or bucket itself)."""
         chosen = os.environ.get(FILES_VARIABLE, "").strip()
         if chosen.startswith("s3://"):
-            return {"FILE_STORE_TOPIC": "", "VERIFY_FILES_PATH": "",
-                    "FILE_STORE_PROBLEM": "object storage (s3://) for evidence files is not "
-                    "available yet; set VERIFY_FILES to a folder"}
+            from verify.adapters.object_store import s3_endpoint, s3_file_store
+
+            return {"FILE_STORE_TOPIC": get_topic(s3_file_store), "VERIFY_FILES_URL": chosen,
+                    "VERIFY_S3_ENDPOINT": s3_endpoint(), "VERIFY_FILES_PATH": ""}
         if chosen:
             return {"FILE_STORE_TOPIC": get_topic(local_file_store),
                     "VERIFY_FILES_PATH": str(Path(chosen).absolute())}
@@ -68,7 +69,8 @@ class StoreLocation:
                     "VERIFY_FILES_PATH": str(self.path.absolute()) + ".files"}
         return {"FILE_STORE_TOPIC": "", "VERIFY_FILES_PATH": "",
                 "FILE_STORE_PROBLEM": f"a team store keeps evidence files where {FILES_VARIABLE} "
-                "says: set it to a folder every member can reach"}
+                "says: set it to s3://BUCKET (with VERIFY_S3_ENDPOINT) or to a folder every "
+                "member can reach"}
 
     def _persistence_env(self) -> dict[str, str]:
         if self.kind == "sqlite":

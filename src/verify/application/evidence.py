@@ -1,7 +1,8 @@
 """Evidence files: collected onto an incident, copied out, verified (SPEC section 12).
 
 The bytes live in a file store named by the store's settings (a folder
-beside an embedded store, `adapters.file_store`); the incident's events are
+beside an embedded store, `adapters.file_store`, or an S3-compatible bucket,
+`adapters.object_store`); the incident's events are
 the chain of custody: who collected a file, when and from where, and who
 took a copy, when and why.
 """
@@ -41,6 +42,8 @@ class FileStore(Protocol):
 
     def perceptual_hash(self, sha256: str, size: int) -> str | None: ...
 
+    def prepare(self) -> str | None: ...
+
 
 @dataclass(frozen=True)
 class Collected:
@@ -66,6 +69,14 @@ class Evidence(Victims):
                               or "this store names no place for evidence files")
             self._file_store = resolve_topic(topic)(dict(self.env))
         return self._file_store
+
+    def prepare_file_store(self) -> str | None:
+        """Make the store's place for files ready (an object store's bucket is created when
+        missing); a sentence saying what was done, or None. A store that names no place for
+        files is left as it is: its members set one before they add a file."""
+        if not self.env.get("FILE_STORE_TOPIC"):
+            return None
+        return self.file_store.prepare()
 
     def add_file(self, code: str, stream: IO[bytes], actor: str, *, name: str | None = None,
                  source: str | None = None, origin: str | None = None,

@@ -59,6 +59,9 @@ def init(session: Session) -> None:
     existed = session.store.exists()
     app = session.app(create=True)
     count = app.count_incidents()
+    prepared = app.prepare_file_store()
+    if prepared:
+        say(prepared)
     if existed:
         say(f"store {session.store.label} is ready ({count} incidents)")
     else:
