@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import io
 import json
 import os
 import random
@@ -266,6 +267,18 @@ def fuzz_text(rng: random.Random) -> str:
     return rng.choice("Aأ") * rng.choice([1_000, 70_000])
 
 
+def _picture() -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (120, 90, 60)).save(out, "PNG")
+    return out.getvalue()
+
+
+PICTURE = _picture()
+"""A small real image, so that some uploads draw a thumbnail."""
+
+
 @dataclass
 class Call:
     """One request: the route it exercises and how it is sent."""
@@ -374,6 +387,34 @@ class Fuzzer:
         return Call(("POST", "/incidents/{code}/{action}"), "POST",
                     f"/incidents/{quote(code, '')}/{quote(action, '')}", {"data": data})
 
+    def file_id(self) -> str:
+        return self.rng.choice(["e1", "e2", "E1", "e9", "e0", self.text()[:30] or "x"])
+
+    def upload(self) -> Call:
+        code = self.code()
+        data = self.form({"description": "rubble", "origin": "https://example.org/p",
+                          "collected_by": "a network", "collected_at": "2017-03-22T09:00",
+                          "graphic": self.rng.choice(["", "1"]),
+                          "source": self.rng.choice(["", "s1", "s9"])})
+        if self.rng.random() < 0.97:
+            data["version"] = self.seen(code)
+        content = self.rng.choice([PICTURE, b"%PDF-1.7 " + self.text().encode(),
+                                   self.text().encode(), b""])
+        name = self.rng.choice(["IMG_0042.jpg", "", self.text()[:200] or "f"])
+        files = {"file": (name, content, "application/octet-stream")}
+        return Call(("POST", "/incidents/{code}/files"), "POST",
+                    f"/incidents/{quote(code, '')}/files", {"data": data, "files": files})
+
+    def thumbnail(self) -> Call:
+        return Call(("GET", "/incidents/{code}/files/{file_id}/thumbnail"), "GET",
+                    f"/incidents/{quote(self.code(), '')}/files/"
+                    f"{quote(self.file_id(), '')}/thumbnail")
+
+    def copy_out(self) -> Call:
+        return Call(("POST", "/incidents/{code}/files/{file_id}/copy"), "POST",
+                    f"/incidents/{quote(self.code(), '')}/files/{quote(self.file_id(), '')}/copy",
+                    {"data": self.form({"reason": "for the report"})})
+
     def report_form(self) -> Call:
         return Call(("GET", "/report"), "GET", "/report")
 
@@ -436,7 +477,7 @@ class Fuzzer:
                   self.report, self.stats_page, self.search_page, self.sign_in_form,
                   self.sign_in, self.sign_out, self.stylesheet, self.openapi,
                   self.api_incident, self.api_history, self.api_known_on, self.api_queue,
-                  self.api_stats]
+                  self.api_stats, self.upload, self.thumbnail, self.copy_out]
         return {maker().route: maker for maker in makers}
 
     def spoil(self, call: Call) -> Call:
@@ -550,8 +591,12 @@ async def fuzz_server(api: FastAPI, fuzzer: Fuzzer, requests: int, tally: Tally,
             tally.statuses[response.status_code] += 1
             now = stored_events(fuzzer.observer)
             appended, events = now > events, now
-            form_accepted = call.method == "POST" and response.status_code == 303 \
-                and call.route in {("POST", "/incidents/{code}/{action}"), ("POST", "/report")}
+            form_accepted = call.method == "POST" and (
+                (response.status_code == 303 and call.route in {
+                    ("POST", "/incidents/{code}/{action}"), ("POST", "/report"),
+                    ("POST", "/incidents/{code}/files")})
+                or (response.status_code == 200
+                    and call.route == ("POST", "/incidents/{code}/files/{file_id}/copy")))
             if form_accepted:
                 tally.accepted += 1
                 fuzzer.versions.clear()
@@ -573,9 +618,10 @@ async def fuzz_server(api: FastAPI, fuzzer: Fuzzer, requests: int, tally: Tally,
 
 
 def test_every_route_answers_random_requests_without_a_5xx(
-        store: str, store_url: str, tmp_path: Path) -> None:
+        store: str, store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every page, form and API route, with and without a team: 0 answers >= 500, nothing
     appended by a request that was refused, and every other host refused."""
+    monkeypatch.setenv("VERIFY_FILES", str(tmp_path / "evidence"))  # both stores keep files
     team_file = tmp_path / "team.toml"
     write_team(Team(members={
         name: Member(name=name, role=role, password_hash=CHEAP.hash(f"{name}-passphrase"))

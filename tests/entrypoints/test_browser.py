@@ -340,3 +340,56 @@ def test_a_planted_script_address_cannot_act_for_the_reader(
     assert show(store, "CS9001")["grade"] is None
     assert show(store, "CS9001")["proposal"] is not None
     context.close()
+
+
+def test_evidence_files_in_a_browser_upload_thumbnail_graphic_download(
+        browser: object, server: tuple[str, Path], shots: Path, tmp_path: Path) -> None:
+    """A file chosen in the page's form goes up streamed; a picture gets a thumbnail, a
+    graphic one only after a click; a download is a copy re-hashed and recorded."""
+    from PIL import Image, ImageDraw
+
+    base, store = server
+    pictures = []
+    for name, colour in (("rubble.jpg", (190, 180, 160)), ("wounded.jpg", (120, 30, 30))):
+        picture = Image.new("RGB", (800, 600), colour)
+        ImageDraw.Draw(picture).rectangle([100, 100, 500, 400], fill=(30, 30, 30))
+        path = tmp_path / name
+        picture.save(path, quality=90)
+        pictures.append(path)
+    context = browser.new_context(viewport={"width": 1366, "height": 900},  # type: ignore[attr-defined]
+                                  java_script_enabled=False, accept_downloads=True)
+    page = context.new_page()
+    code = "CS1095"
+    page.goto(f"{base}/incidents/{code}")
+
+    def add(path: Path, description: str, graphic: bool = False) -> None:
+        form = page.locator("#action-add-file")
+        if form.get_attribute("open") is None:
+            form.locator("summary").click()
+        form.locator("input[name=file]").set_input_files(str(path))
+        form.locator("textarea[name=description]").fill(description)
+        if graphic:
+            form.locator("input[name=graphic]").check()
+        form.locator("button[type=submit]").click()
+        assert f"to {code}: image/jpeg" in page.locator(".flash").inner_text()
+
+    add(pictures[0], "أنقاض المخبز بعد الغارة — the bakery's rubble")
+    add(pictures[1], "the wounded at the hospital", graphic=True)
+    shown = page.locator("img.thumbnail")
+    assert shown.count() == 1  # the graphic one is not drawn until asked
+    assert shown.evaluate("i => i.complete && i.naturalWidth") == 320
+    page.locator("#files").scroll_into_view_if_needed()
+    page.screenshot(path=str(shots / "evidence-files.png"), full_page=False)
+    page.click("a.graphic")
+    assert page.locator("img.thumbnail").count() == 2
+
+    first = page.locator("#file-e1 form.copy")
+    first.locator("input[name=reason]").fill("for the monthly report")
+    with page.expect_download() as waiting:
+        first.locator("button[type=submit]").click()
+    download = waiting.value
+    assert download.suggested_filename == f"{code}-e1-rubble.jpg"
+    assert Path(download.path()).read_bytes() == pictures[0].read_bytes()
+    history = CliRunner().invoke(cli, ["--store", str(store), "history", code]).stdout
+    assert "copied file e1 out" in history and "for the monthly report" in history
+    context.close()

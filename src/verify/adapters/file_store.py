@@ -154,6 +154,13 @@ class ContentStore:
             return None
         return difference_hash(b"".join(self.verified(sha256)))
 
+    def thumbnail(self, sha256: str, size: int) -> bytes | None:
+        """A small JPEG of a stored image, re-hashed on the way (None for one too large or
+        that does not decode)."""
+        if size > PHASH_LARGEST:
+            return None
+        return thumbnail_of(b"".join(self.verified(sha256)))
+
     def prepare(self) -> str | None:
         """Make the place ready for files (``verify init``); a sentence saying what was done."""
         return None
@@ -247,10 +254,34 @@ def difference_hash(image_bytes: bytes) -> str | None:
     return f"{bits:016x}"
 
 
+THUMBNAIL_BOX = 320
+"""The longest side of a thumbnail, in pixels."""
+
+
+def thumbnail_of(image_bytes: bytes, box: int = THUMBNAIL_BOX) -> bytes | None:
+    """A JPEG no larger than ``box`` pixels a side, turned upright as the camera recorded;
+    None if the bytes do not decode as an image. Nothing of the original's metadata (a
+    camera's GPS position, its owner) is carried over."""
+    from io import BytesIO
+
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    try:
+        with Image.open(BytesIO(image_bytes)) as image:
+            image.draft("RGB", (box, box))  # a JPEG decodes at a fraction of its size
+            upright = ImageOps.exif_transpose(image)
+            upright.thumbnail((box, box))
+            out = BytesIO()
+            upright.convert("RGB").save(out, "JPEG", quality=80)
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        return None
+    return out.getvalue()
+
+
 def local_file_store(env: dict[str, str]) -> LocalFileStore:
     """The file store a store's settings name (see `adapters.store`)."""
     return LocalFileStore(Path(env["VERIFY_FILES_PATH"]), env.get("CIPHER_KEY") or None)
 
 
 __all__ = ["CHUNK", "ContentStore", "FileDamaged", "LocalFileStore", "StoredFile", "Tally",
-           "difference_hash", "local_file_store"]
+           "difference_hash", "local_file_store", "thumbnail_of"]

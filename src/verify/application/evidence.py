@@ -42,6 +42,8 @@ class FileStore(Protocol):
 
     def perceptual_hash(self, sha256: str, size: int) -> str | None: ...
 
+    def thumbnail(self, sha256: str, size: int) -> bytes | None: ...
+
     def prepare(self) -> str | None: ...
 
 
@@ -74,7 +76,7 @@ class Evidence(Victims):
         """Make the store's place for files ready (an object store's bucket is created when
         missing); a sentence saying what was done, or None. A store that names no place for
         files is left as it is: its members set one before they add a file."""
-        if not self.env.get("FILE_STORE_TOPIC"):
+        if not self.keeps_files:
             return None
         return self.file_store.prepare()
 
@@ -118,6 +120,20 @@ class Evidence(Victims):
         incident.record_copy(file_id, reason, actor)
         self.save_incident(incident)
         return dict(found)
+
+    @property
+    def keeps_files(self) -> bool:
+        """Whether this store names a place for evidence files (a web page offers to add
+        one only then)."""
+        return bool(self.env.get("FILE_STORE_TOPIC"))
+
+    def file_thumbnail(self, code: str, file_id: str) -> bytes | None:
+        """A small JPEG of an image file, for a page (not a copy handed out: not recorded);
+        None for a file that is not a picture this program can draw."""
+        found = self.load(code).file_record(file_id)
+        if not str(found["media_type"]).startswith("image/"):
+            return None
+        return self.file_store.thumbnail(found["sha256"], found["size"])
 
     def files_of(self, code: str) -> list[dict[str, Any]]:
         return [dict(found) for found in self.load(code).files or []]

@@ -120,6 +120,9 @@ class IncidentView(Document):
     casualties_consistent: bool
     """False when more people are named killed than ``civilians_killed.max``."""
     notes: list[dict[str, Any]]
+    files: list[dict[str, Any]]
+    """Evidence files (e1…): hash, size, media type, and who collected each, when and from
+    where; never their bytes."""
     unread: dict[str, str]
     """Values the archive gave that could not be read, kept verbatim by field path."""
     reported_by: str
@@ -160,6 +163,7 @@ class IncidentView(Document):
             named_killed=incident.named_killed,
             casualties_consistent=incident.casualties_consistent,
             notes=incident.evidence("n"),
+            files=[dict(found) for found in incident.files or []],
             unread=dict(incident.unread or {}),
             reported_by=incident.reported_by,
             reported_at=incident.created_on.isoformat(),

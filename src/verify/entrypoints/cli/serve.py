@@ -13,8 +13,11 @@ from verify.entrypoints.cli.support import Session, pass_session, say
               help="Address to listen on; anything but loopback needs a team file.")
 @click.option("--port", type=click.IntRange(1, 65535), default=8765, show_default=True,
               help="Port to listen on.")
+@click.option("--max-upload-mb", "max_upload", type=click.IntRange(1, 10**7),
+              help="Largest evidence file taken from a browser, in MB "
+              "[default: VERIFY_MAX_UPLOAD_MB, else 2048].")
 @pass_session
-def serve(session: Session, host: str, port: int) -> None:
+def serve(session: Session, host: str, port: int, max_upload: int | None) -> None:
     """Serve the review queue, incidents, statistics and a JSON API to browsers.
 
     Without a team file the server listens on this machine only (loopback)
@@ -53,7 +56,8 @@ def serve(session: Session, host: str, port: int) -> None:
             "`verify team add NAME --role ROLE --password`"
         )
     session.require_store()
-    web = create_app(session.store, team_file=session.team_file, local_actor=session.actor)
+    web = create_app(session.store, team_file=session.team_file, local_actor=session.actor,
+                     max_upload_mb=max_upload)
     say(f"serving {session.store.label} at http://{host}:{port}/ "
         f"({'team: ' + str(session.team_file) if team else 'as ' + session.actor}); "
         "Ctrl-C stops")

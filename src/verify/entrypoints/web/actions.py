@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -20,6 +20,7 @@ from verify.application.messages import (
     STILL_IN_FILES,
     parse_count,
     parse_day,
+    parse_moment,
     parse_time,
     validation_sentence,
 )
@@ -371,6 +372,24 @@ def applicable(action: IncidentAction, duplicate: bool) -> bool:
     if duplicate:
         return action.name == "undo_duplicate"
     return action.name != "undo_duplicate"
+
+
+def add_evidence_file(app: VerifyApp, code: str, stream: IO[bytes], name: str, f: Fields,
+                      actor: str, seen: int) -> str:
+    """The upload form: the same command as `evidence add`, the bytes streamed from the
+    spooled upload."""
+    collected_at = f.optional("collected_at")
+    try:
+        moment = parse_moment(collected_at) if collected_at else None
+    except ValueError as error:
+        raise InvalidInput(str(error)) from None
+    added = app.add_file(
+        code, stream, actor, name=name, source=f.optional("source"), origin=f.optional("origin"),
+        collected_by=f.optional("collected_by"), collected_at=moment,
+        description=f.optional("description"), graphic=f.flag("graphic"),
+        protected=f.flag("protected"), expected_version=seen)
+    return (f"added {added.file_id} to {code}: {added.media_type}, {added.size:,} bytes, "
+            f"sha256 {added.sha256}")
 
 
 def report_incident(app: VerifyApp, f: Fields, actor: str) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import secrets
+import tempfile
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -21,9 +22,11 @@ from urllib.parse import quote
 
 from eventsourcing.persistence import PersistenceError
 from fastapi import FastAPI, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 from starlette.middleware.sessions import SessionMiddleware
 
 from verify.adapters.store import StoreLocation
@@ -59,7 +62,13 @@ from verify.domain.values import (
 )
 from verify.domain.victims import AgeGroup, Gender, VictimStatus
 from verify.entrypoints.web import sessions
-from verify.entrypoints.web.actions import ACTIONS, Fields, applicable, report_incident
+from verify.entrypoints.web.actions import (
+    ACTIONS,
+    Fields,
+    add_evidence_file,
+    applicable,
+    report_incident,
+)
 from verify.entrypoints.web.auth import (
     BadCsrfToken,
     Gate,
@@ -72,6 +81,7 @@ from verify.entrypoints.web.freshness import ReadModelKeeper
 from verify.entrypoints.web.hosts import AllowedHosts, HostPolicy
 from verify.entrypoints.web.passwords import PasswordChecks
 from verify.entrypoints.web.throttle import Throttled
+from verify.entrypoints.web.uploads import UploadTooLarge, limited_form, upload_limit_mb
 
 SECURITY_HEADERS = {
     # Nothing runs on these pages: no script at all, styles from this site only, no
@@ -83,6 +93,10 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
 }
+
+STALE_FORM = ("incident {code} changed since you opened it (someone else recorded "
+              "something); this is how it stands now. Nothing of yours was recorded: check it "
+              "and submit again.")
 
 QUEUE_PAGE_SIZE = 200
 """Incidents one queue page lists; the filters narrow it further."""
@@ -103,9 +117,10 @@ T = TypeVar("T")
 class Web:
     """What the routes share: the application, the gate, the templates."""
 
-    def __init__(self, app: VerifyApp, gate: Gate) -> None:
+    def __init__(self, app: VerifyApp, gate: Gate, upload_limit: int) -> None:
         self.app = app
         self.gate = gate
+        self.upload_limit = upload_limit
         folder = resources.files("verify.entrypoints.web") / "templates"
         self.templates = Jinja2Templates(directory=str(folder))
         self.templates.env.tests["web_address"] = is_web_address
@@ -134,7 +149,7 @@ class Web:
     def incident_page(self, request: Request, identity: Identity, code: str, *,
                       as_of: str | None = None, version: int | None = None,
                       known_on: str | None = None, error: str | None = None,
-                      status: int = 200) -> HTMLResponse:
+                      status: int = 200, reveal: str = "") -> HTMLResponse:
         moment = _moment(as_of) if as_of else None
         day = _day(known_on) if known_on else None
         code = _code(code)
@@ -157,6 +172,9 @@ class Web:
             victim_statuses=[status.value for status in VictimStatus],
             genders=[gender.value for gender in Gender],
             age_groups=[group.value for group in AgeGroup],
+            may_add_file=(identity.may(Action.RECORD_EVIDENCE) and not duplicate
+                          and self.app.keeps_files),
+            upload_limit=self.upload_limit, reveal=reveal.strip().lower(),
         )
 
 
@@ -185,7 +203,8 @@ def _status(error: VerifyError) -> int:
 def create_app(store: StoreLocation, *, team_file: Path | None, local_actor: str,
                secret_key: str | None = None, app: VerifyApp | None = None,
                hosts: HostPolicy | None = None,
-               passwords: PasswordChecks | None = None) -> FastAPI:
+               passwords: PasswordChecks | None = None,
+               max_upload_mb: int | None = None) -> FastAPI:
     """The web application over one store (which must exist).
 
     An application given must take its team from ``team_file`` too; without one
@@ -193,8 +212,10 @@ def create_app(store: StoreLocation, *, team_file: Path | None, local_actor: str
     The session key is ``secret_key``, else ``VERIFY_SECRET_KEY``, else a new
     random one; one given must hold at least 32 random bytes (refused otherwise).
     The host names answered are ``hosts``, else those `HostPolicy` reads from
-    ``VERIFY_ALLOWED_HOSTS``.
+    ``VERIFY_ALLOWED_HOSTS``. A file sent from a browser may be ``max_upload_mb`` large,
+    else what ``VERIFY_MAX_UPLOAD_MB`` says, else 2048 MB.
     """
+    upload_limit = upload_limit_mb(max_upload_mb)
     configured = secret_key if secret_key is not None else os.environ.get("VERIFY_SECRET_KEY")
     key = sessions.secret_key(configured) if configured is not None else secrets.token_hex(32)
     policy = hosts or HostPolicy.from_environment(team=team_file is not None)
@@ -204,7 +225,7 @@ def create_app(store: StoreLocation, *, team_file: Path | None, local_actor: str
         gate.passwords.decoy_now(member.password_hash for member in team.members.values())
     verify_app = app or VerifyApp(env={**store.env(), "CREATE_TABLE": "n"},
                                   team=lambda: gate.team)
-    web = Web(verify_app, gate)
+    web = Web(verify_app, gate, upload_limit)
     keeper = ReadModelKeeper(verify_app)
 
     @asynccontextmanager
@@ -300,11 +321,86 @@ def create_app(store: StoreLocation, *, team_file: Path | None, local_actor: str
 
     @api.get("/incidents/{code}", response_class=HTMLResponse, include_in_schema=False)
     async def incident(request: Request, code: str, as_of: str = "",
-                       version: int | None = None, known_on: str = "") -> Response:
+                       version: int | None = None, known_on: str = "",
+                       reveal: str = "") -> Response:
         identity = web.identify(request)
         return await threaded(lambda: web.incident_page(
             request, identity, code, as_of=as_of or None, version=version,
-            known_on=known_on or None))
+            known_on=known_on or None, reveal=reveal))
+
+    @api.post("/incidents/{code}/files", include_in_schema=False)
+    async def add_file(request: Request, code: str) -> Response:
+        identity = web.identify(request)
+        try:
+            form = await limited_form(request, web.upload_limit)
+        except UploadTooLarge as error:
+            refusal = str(error)
+            return await threaded(lambda: web.incident_page(
+                request, identity, code, error=refusal, status=413))
+        try:
+            fields = {key: value for key, value in form.items() if isinstance(value, str)}
+            check_csrf(request, fields.get("csrf"))
+            seen = _version(fields.get("version", ""))
+            upload = form.get("file")
+
+            def perform() -> Response:
+                canonical = _code(code)
+                try:
+                    if not isinstance(upload, UploadFile) or not upload.filename:
+                        raise InvalidInput("choose a file to add")
+                    message = add_evidence_file(verify_app, canonical, upload.file,
+                                                upload.filename, Fields(fields),
+                                                identity.name, seen)
+                except ConcurrentChange:
+                    return web.incident_page(request, identity, canonical, status=409,
+                                             error=STALE_FORM.format(code=canonical))
+                except UnknownIncident:
+                    raise
+                except VerifyError as error:
+                    return web.incident_page(request, identity, canonical, error=str(error),
+                                             status=_status(error))
+                request.session["flash"] = message
+                keeper.fresh()
+                return RedirectResponse(f"/incidents/{quote(canonical)}#files", status_code=303)
+
+            return await threaded(perform)
+        finally:
+            await form.close()
+
+    @api.get("/incidents/{code}/files/{file_id}/thumbnail", include_in_schema=False)
+    async def file_thumbnail(request: Request, code: str, file_id: str) -> Response:
+        web.identify(request)
+        picture = await threaded(lambda: verify_app.file_thumbnail(_code(code), file_id))
+        if picture is None:
+            return Response(b"", 404)
+        return Response(picture, media_type="image/jpeg",
+                        headers={"Cache-Control": "private, max-age=3600"})
+
+    @api.post("/incidents/{code}/files/{file_id}/copy", include_in_schema=False)
+    async def copy_file(request: Request, code: str, file_id: str) -> Response:
+        form = {key: value for key, value in (await request.form()).items()
+                if isinstance(value, str)}
+        check_csrf(request, form.get("csrf"))
+        identity = web.identify(request)
+
+        def perform() -> Response:
+            canonical = _code(code)
+            # Written whole and re-hashed before a byte is sent: bytes that no longer match
+            # are refused (nothing recorded), and the copy handed out is the one recorded.
+            descriptor, spooled = tempfile.mkstemp(prefix="verify-copy-")
+            try:
+                with os.fdopen(descriptor, "wb") as spool:
+                    found = verify_app.copy_file(canonical, file_id, spool,
+                                                 form.get("reason", ""), identity.name)
+            except BaseException:
+                os.unlink(spooled)
+                raise
+            keeper.fresh()
+            return FileResponse(spooled, media_type="application/octet-stream",
+                                filename=download_name(canonical, found),
+                                background=BackgroundTask(os.unlink, spooled))
+
+        return await threaded(perform)
 
     @api.post("/incidents/{code}/{action}", include_in_schema=False)
     async def incident_action(request: Request, code: str, action: str) -> Response:
@@ -323,11 +419,8 @@ def create_app(store: StoreLocation, *, team_file: Path | None, local_actor: str
                 message = chosen.perform(verify_app, canonical, Fields(form), identity.name,
                                          seen)
             except ConcurrentChange:
-                return web.incident_page(
-                    request, identity, canonical, status=409,
-                    error=f"incident {canonical} changed since you opened it (someone else "
-                          "recorded something); this is how it stands now. Nothing of yours "
-                          "was recorded: check it and submit again.")
+                return web.incident_page(request, identity, canonical, status=409,
+                                         error=STALE_FORM.format(code=canonical))
             except UnknownIncident:
                 raise
             except VerifyError as error:
@@ -483,6 +576,15 @@ def create_app(store: StoreLocation, *, team_file: Path | None, local_actor: str
         return Response(json_bytes(await threaded(figures)), media_type=JSON)
 
     return api
+
+
+def download_name(code: str, found: dict[str, Any]) -> str:
+    """The name a copy is saved under: the incident, the file's id and its original name
+    (letters, digits, dots, dashes and underscores only)."""
+    original = str(found.get("name") or "")
+    kept = "".join(c if c.isascii() and (c.isalnum() or c in "._-") else "_"
+                   for c in original)[-80:].strip("._") or "file"
+    return f"{code}-{found['id']}-{kept}"
 
 
 def _version(text: str) -> int:
