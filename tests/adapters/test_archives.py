@@ -296,13 +296,14 @@ JUNK = st.recursive(
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
         st.sampled_from(["url", "publisher", "kind", "reliability", "credibility", "group",
                          "protected", "published", "status", "belligerent", "reason",
-                         "outcome", "grade", "rationale", "by", "min", "max", "x"]),
+                         "outcome", "grade", "rationale", "by", "min", "max", "sha256",
+                         "media_type", "description", "x"]),
         inner, max_size=4),
     max_leaves=12,
 )
 OPTIONAL = ["belligerents", "civilians_killed", "civilians_injured", "summary", "sources",
             "strike", "other_strikes", "contested_by", "assessments", "discounts", "grade",
-            "dispute", "duplicate_of", "notes", "unknown column"]
+            "dispute", "duplicate_of", "notes", "files", "unknown column"]
 
 
 def texts(value: Any) -> list[str]:

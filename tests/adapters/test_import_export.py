@@ -7,6 +7,7 @@ import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -43,6 +44,23 @@ GOOD = {
     "grade": {"grade": "fair", "rationale": "two sources and a declared strike", "rule": None},
     "notes": ["internal: call the hospital"],
 }
+
+
+FILED: dict[str, Any] = {**GOOD, "code": "CI1051", "files": [
+    {"sha256": "5579df01b5041841d2e41dcce130f22814a901e1b9ae49fe0185b42531b48a20",
+     "size": 48_213, "media_type": "image/jpeg", "name": "صورة_الموقع.jpg", "source": "s1",
+     "origin": "https://www.example.org/ar/%D8%A3%D8%AE%D8%A8%D8%A7%D8%B1/"
+               + "%D8%BA%D8%A7%D8%B1%D8%A9-%D8%AC%D9%88%D9%8A%D8%A9-" * 40,
+     "collected_by": "فريق الرصد", "collected_at": "2017-03-18T07:45:00Z",
+     "description": "أنقاض المبنى السكني من الجهة الشمالية", "graphic": True,
+     "protected": False, "phash": "f0e1d2c3b4a59687"},
+    {"sha256": "d59ae3d0b524db28816e5986fc913167beefaef095d73f7832bc23afeac4ed05",
+     "size": 912, "media_type": "application/pdf", "name": "statement-abu-karim.pdf",
+     "source": "s2", "origin": None, "collected_by": "Witness Abu Karim",
+     "collected_at": "2017-03-19T12:00:00+03:00", "description": None, "graphic": False,
+     "protected": True, "phash": None},
+]}
+"""An incident with an evidence file's record and a protected one (their bytes are elsewhere)."""
 
 
 @pytest.fixture
@@ -225,19 +243,38 @@ def test_public_export_leaves_protected_sources_and_notes_out(store: Store, tmp_
     document = json.loads(store.run("export", "--public").stdout)
     assert [s["publisher"] for s in document["sources"]] == ["Amnesty International"]
     assert "notes" in document and document["notes"] == []
+    assert "files" not in document  # an incident without files has no list of them
+
+
+def test_a_row_with_files_re_imports_as_exported(
+    store: Store, second_store: Store, tmp_path: Path
+) -> None:
+    write_lines(tmp_path / "a.jsonl", [orjson.dumps(FILED)])
+    report = json.loads(store.run("import", str(tmp_path / "a.jsonl"), "--json").stdout)
+    assert (report["imported"], report["warnings"]) == (1, [])
+    (document,) = [json.loads(line) for line in store.run("export").stdout.splitlines()]
+    assert document["files"] == FILED["files"]
+    exported = tmp_path / "export.jsonl"
+    assert store.run("export", "-o", str(exported)).exit_code == 0
+    assert second_store.run("import", str(exported)).exit_code == 0
+    assert second_store.run("export").stdout == exported.read_text(encoding="utf-8")
+    public = json.loads(store.run("export", "--public").stdout)
+    assert public["files"] == [{key: FILED["files"][0][key]
+                                for key in ("sha256", "media_type", "description")}]
 
 
 def test_csv_export_re_imports_unchanged(
     store: Store, second_store: Store, tmp_path: Path
 ) -> None:
-    lines = [orjson.dumps(GOOD), *list(archive(50))]
+    lines = [orjson.dumps(GOOD), orjson.dumps(FILED), *list(archive(50))]
     write_lines(tmp_path / "a.jsonl", lines)
     store.run("import", str(tmp_path / "a.jsonl"))
     exported = tmp_path / "export.csv"
     assert store.run("export", "--format", "csv", "-o", str(exported)).exit_code == 0
     rows = list(csv.DictReader(io.StringIO(exported.read_text(encoding="utf-8"))))
-    assert len(rows) == 51 and rows[0]["location_name"] == "الموصل الجديدة"
+    assert len(rows) == 52 and rows[0]["location_name"] == "الموصل الجديدة"
     assert rows[0]["civilians_killed_min"] == "100"
+    assert rows[0]["files"] == "" and json.loads(rows[1]["files"]) == FILED["files"]
     other = second_store
     result = other.run("import", str(exported))
     assert result.exit_code == 0, result.stderr

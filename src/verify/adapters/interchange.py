@@ -133,6 +133,7 @@ CSV_COLUMNS: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("notes", ("notes",), "json"),
     ("retracted", ("retracted",), "json"),
     ("victims", ("victims",), "json"),
+    ("files", ("files",), "json"),
     ("unread", ("unread",), "json"),
 )
 CSV_HEADER = [name for name, _, _ in CSV_COLUMNS]

@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from verify.application.records import withheld_in_public
 from verify.application.views import HistoryEntry
 from verify.domain.incident import EVIDENCE_NOUNS, Incident
 from verify.domain.values import CasualtyRange
@@ -301,6 +302,15 @@ def public_history(entries: list[HistoryEntry]) -> list[HistoryEntry]:
             entry = entry.model_copy(update={
                 "why": None, "data": {"actor": entry.data.get("actor")},
                 "what": "note added (internal; withheld)"})
+        elif entry.event == "UnreadValuesKept":
+            kept = {path: value for path, value in entry.data["values"].items()
+                    if not withheld_in_public(path)}
+            if len(kept) < len(entry.data["values"]):
+                data = {**entry.data, "values": kept}
+                entry = entry.model_copy(update={"data": data, "what": (
+                    DESCRIBERS["UnreadValuesKept"](data) if kept
+                    else "kept verbatim what the archive gave and could not be read") + (
+                    " (a file's entry withheld)")})
         shown.append(entry)
     return shown
 

@@ -21,8 +21,9 @@ from pydantic import ValidationError
 from verify.application.app import VerifyApp
 from verify.application.base import fewer_collections
 from verify.application.intake import FieldWarning, Intake
-from verify.application.records import IncidentRecord, VictimRecord
+from verify.application.records import FileRecord, IncidentRecord, PublicFileRecord, VictimRecord
 from verify.domain.errors import ConcurrentChange, InvalidInput, Refused, VerifyError
+from verify.domain.evidence_files import FileFacts
 from verify.domain.incident import Incident
 from verify.domain.parties import NO_PARTIES, PartyNames
 from verify.domain.values import canonical_code
@@ -146,6 +147,19 @@ def _record_victim(incident: Incident, victim: VictimRecord, seal: Seal, actor: 
         incident.withdraw_victim(victim_id, WITHDRAWN_IN_RECORD, actor)
 
 
+def _collect_file(incident: Incident, file: FileRecord | PublicFileRecord, actor: str) -> None:
+    """A file as `evidence add` records it, by its original collector at its original time.
+
+    Only the record moves: the bytes stay where they were until the file folder
+    or bucket is copied too (`evidence verify` names them missing until then).
+    """
+    if not isinstance(file, FileRecord):
+        # The intake keeps such an entry verbatim instead: this is a record built elsewhere.
+        raise InvalidInput("files: a file listed by hash alone, as a public export lists it, "
+                           "cannot be recorded (its size, collector and time are not given)")
+    incident.collect_file(FileFacts.model_validate(file.model_dump()), actor)
+
+
 def _dry_sealing(details: bytes) -> tuple[str, str]:
     """A dry run seals nothing and stores no key: what would be sealed is not kept."""
     return "", ""
@@ -171,6 +185,8 @@ def incident_from_record(
             incident.add_withdrawn_source(source.to_source(), WITHDRAWN_IN_RECORD, actor)
         else:
             incident.add_source(source.to_source(), actor)
+    for file in record.files:
+        _collect_file(incident, file, actor)
     for strike in record.strikes:
         incident.confirm_strike(strike, actor, parties)
     for claim in record.contested_by:

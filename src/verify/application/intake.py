@@ -23,7 +23,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from verify.application.records import IncidentRecord
+from verify.application.records import FileRecord, IncidentRecord
 from verify.domain.counts import UnreadableCount, read_count
 from verify.domain.dates import DateOrder, UnreadableDay, read_day, read_time
 from verify.domain.incident import RETRACTABLE_ID
@@ -213,6 +213,11 @@ class Intake:
         if any(not victim.sources or len(set(victim.sources)) != len(victim.sources)
                or not held.issuperset(victim.sources) for victim in record.victims):
             return None  # read field by field: the sources each victim cites
+        if any(not isinstance(file, FileRecord)
+               or (file.source is not None and file.source not in held)
+               for file in record.files) \
+                or len({file.sha256 for file in record.files}) != len(record.files):
+            return None  # read field by field: a file listed by hash alone, or cited wrong
         if record.date_end is not None or record.time is not None or record.retracted or any(
                 strike.reported is not None for strike in record.strikes) or any(
                 assessment.dated is not None for assessment in record.assessments):
@@ -280,6 +285,8 @@ class _Row:
             self._check_retracted(clean)
         if clean.get("victims"):
             self._check_cited(clean)
+        if "files" in clean:
+            clean["files"] = self._read_files(clean["files"], len(clean.get("sources") or []))
         if self.unread:
             clean["unread"] = {**clean.get("unread", {}), **self.unread}
         return self._validated(clean)
@@ -757,6 +764,45 @@ class _Row:
             return []
         return [str(part).strip().lower() for part in given if not is_blank(part)]
 
+    def _files(self, clean: dict[str, Any], value: Any) -> None:
+        clean["files"] = value  # read once the row's sources are (a file cites one)
+
+    def _read_files(self, value: Any, sources: int) -> list[dict[str, Any]]:
+        """Evidence files as a full export lists them (SPEC section 12).
+
+        An entry that does not read as a whole file record (a public export's,
+        listed by hash alone, or anything else) is kept verbatim, never a reason
+        to refuse the row; so is a second entry for the same bytes. A file citing
+        a source the row does not hold is recorded without it, the id kept verbatim.
+        """
+        held = {f"s{number}" for number in range(1, sources + 1)}
+        files: list[dict[str, Any]] = []
+        for index, item in enumerate(value if isinstance(value, list) else [value]):
+            path = f"files[{index}]"
+            if is_blank(item) or item == {}:
+                continue
+            if not isinstance(item, dict):
+                self.keep(path, item, "not a file record")
+                continue
+            try:
+                file = FileRecord.model_validate(
+                    {key: given for key, given in item.items() if not is_blank(given)})
+            except ValidationError:
+                self.keep(path, item, "not a whole file record (a public export lists a file "
+                          "by its hash, media type and description only)")
+                continue
+            if any(earlier["sha256"] == file.sha256 for earlier in files):
+                self.keep(path, item, "the same bytes as an earlier file; recorded once")
+                continue
+            found = file.model_dump(mode="json")
+            cited = (found["source"] or "").strip().lower()
+            if cited and cited not in held:
+                self.keep(f"{path}.source", found["source"], "names a source the row does not "
+                          "hold; the file is recorded without it")
+            found["source"] = cited if cited in held else None
+            files.append(found)
+        return files
+
     def _kept(self, clean: dict[str, Any], value: Any) -> None:
         """Values an export carries as already kept verbatim: they stay as they are."""
         if is_blank(value) or value == {}:
@@ -793,6 +839,7 @@ _FIELDS: dict[str, Callable[[_Row, dict[str, Any], Any], None]] = {
     "time": _Row._time,
     "retracted": _Row._retracted,
     "victims": _Row._victims,
+    "files": _Row._files,
 }
 
 

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from verify.domain.dates import read_time
+from verify.domain.evidence_files import SHA256, FileFacts
 from verify.domain.incident import RETRACTABLE_ID, Incident
 from verify.domain.values import (
     Assessment,
@@ -95,6 +96,28 @@ class VictimRecord(Record):
                              family=self.family, role=self.role, unread=dict(self.unread))
 
 
+class FileRecord(FileFacts):
+    """An evidence file as a full export carries it (SPEC section 12): everything recorded
+    about it but its bytes and its id (e1… by its place in ``files``); ``source`` names one
+    of the row's sources by id (s1 is the first of ``sources``)."""
+
+
+class PublicFileRecord(Record):
+    """A file as a ``--public`` export lists it: what it is and what it shows, nothing that
+    could name a person (its name, where it came from, who collected it)."""
+
+    sha256: str
+    media_type: ShortText
+    description: LongText | None = None
+
+    @field_validator("sha256")
+    @classmethod
+    def _hex(cls, value: str) -> str:
+        if not SHA256.fullmatch(value):
+            raise ValueError("not a SHA-256 in hexadecimal")
+        return value
+
+
 class GradeRecord(Record):
     grade: Grade
     rationale: LongText | None = None
@@ -132,10 +155,14 @@ class IncidentRecord(Record):
     duplicate_of: str | None = None
     notes: list[LongText] = Field(default_factory=list, max_length=10_000)
     retracted: list[str] = Field(default_factory=list, max_length=10_000, exclude_if=_absent)
-    victims: list[VictimRecord] = Field(default_factory=list, max_length=100_000,
-                                        exclude_if=_absent)
     """Ids of retracted strikes (k1…, counting ``strike`` then ``other_strikes``), competing
     claims (c1…), assessments (a1…) and findings (f1…), in the order they were retracted."""
+    victims: list[VictimRecord] = Field(default_factory=list, max_length=100_000,
+                                        exclude_if=_absent)
+    files: list[FileRecord | PublicFileRecord] = Field(default_factory=list, max_length=100_000,
+                                                       exclude_if=_absent)
+    """Evidence files, never their bytes: a full export gives every file whole (`FileRecord`),
+    a public one only the hash, media type and description of the unprotected ones."""
     unread: dict[str, str] = kept_values()
     """Values the archive gave that could not be read, kept verbatim by field path."""
     _as_stored: bool = PrivateAttr(default=False)
@@ -173,7 +200,8 @@ class IncidentRecord(Record):
     @classmethod
     def of(cls, incident: Incident, *, public: bool = False,
            victims: list[dict[str, Any]] | None = None) -> IncidentRecord:
-        """The record of a stored incident; ``public`` leaves protected sources and notes out.
+        """The record of a stored incident; ``public`` leaves protected sources, files and
+        notes out, and lists the other files by hash, media type and description only.
 
         What is stored is exported, always: an incident recorded under looser
         limits than today's (an earlier version took a date before 1900, or a
@@ -208,7 +236,9 @@ class IncidentRecord(Record):
             "notes": [] if public else [note["text"] for note in incident.notes],
             "retracted": list(incident.retractions or {}),
             "victims": _victims_as_exported(incident, victims or [], public),
-            "unread": dict(incident.unread or {}),
+            "files": _files_as_exported(incident, public),
+            "unread": {path: value for path, value in (incident.unread or {}).items()
+                       if not (public and withheld_in_public(path))},
         }
         try:
             return cls.model_validate(fields)
@@ -230,8 +260,7 @@ def _victims_as_exported(incident: Incident, victims: list[dict[str, Any]], publ
     numbered anew and each victim cites them by the new numbers; a victim named
     only by withheld sources is left out with them (it would point to them).
     """
-    kept = [source for source in incident.source_list() if not (public and source.protected)]
-    renumbered = {source.id: f"s{number}" for number, source in enumerate(kept, start=1)}
+    renumbered = _exported_source_ids(incident, public)
     exported = []
     for victim in victims:
         cited = [renumbered[source] for source in victim["sources"] if source in renumbered]
@@ -241,6 +270,36 @@ def _victims_as_exported(incident: Incident, victims: list[dict[str, Any]], publ
                             if key in VictimRecord.model_fields
                             and (key != "named" or victim["erased"])}, "sources": cited})
     return exported
+
+
+def _exported_source_ids(incident: Incident, public: bool) -> dict[str, str]:
+    """Each exported source's id in the store, and its id in the record (its place there)."""
+    kept = [source for source in incident.source_list() if not (public and source.protected)]
+    return {source.id: f"s{number}" for number, source in enumerate(kept, start=1)}
+
+
+PUBLIC_FILE_FACTS = tuple(PublicFileRecord.model_fields)
+"""All a public export tells of a file: its name, origin and collector can name a person."""
+
+
+def _files_as_exported(incident: Incident, public: bool) -> list[dict[str, Any]]:
+    """Files as the record carries them: whole, citing sources by their place in the record;
+    or, in a public record, the unprotected ones by hash, media type and description."""
+    files = incident.files or []
+    if public:
+        return [{key: found.get(key) for key in PUBLIC_FILE_FACTS}
+                for found in files if not found.get("protected")]
+    renumbered = _exported_source_ids(incident, public)
+    return [{**{key: value for key, value in found.items() if key in FileRecord.model_fields},
+             "source": renumbered.get(found["source"], found["source"])
+             if found.get("source") else None}
+            for found in files]
+
+
+def withheld_in_public(path: str) -> bool:
+    """A kept-verbatim value of a file entry that did not read: it may be a protected file's,
+    so a public record, and the public history, leave it out."""
+    return path == "files" or path.startswith("files[")
 
 
 M = TypeVar("M", bound=BaseModel)
@@ -254,8 +313,8 @@ def as_stored(model: type[M], data: dict[str, Any]) -> M:
 
 
 def _as_stored_value(annotation: Any, value: Any) -> Any:
-    model = _model_in(annotation)
-    if isinstance(value, dict) and model is not None:
+    model = _model_for(annotation, value) if isinstance(value, dict) else None
+    if model is not None:
         return as_stored(model, value)
     if isinstance(value, list):
         return [_as_stored_value(annotation, item) for item in value]
@@ -276,12 +335,17 @@ def _arguments(annotation: Any) -> list[Any]:
     return found
 
 
-def _model_in(annotation: Any) -> type[BaseModel] | None:
-    for candidate in _arguments(annotation):
-        if isinstance(candidate, type) and not isinstance(candidate, types.GenericAlias) \
-                and issubclass(candidate, BaseModel):
-            return candidate
-    return None
+def _model_for(annotation: Any, value: dict[str, Any]) -> type[BaseModel] | None:
+    """The model an annotation names for ``value``: of a union (a file whole, or as a public
+    record lists it), the one whose fields the value fills; else the first."""
+    models = [candidate for candidate in _arguments(annotation)
+              if isinstance(candidate, type) and not isinstance(candidate, types.GenericAlias)
+              and issubclass(candidate, BaseModel)]
+    for model in models:
+        required = {name for name, field in model.model_fields.items() if field.is_required()}
+        if required <= value.keys() <= model.model_fields.keys():
+            return model
+    return models[0] if models else None
 
 
 def _enum_in(annotation: Any) -> type[enum.Enum] | None:
