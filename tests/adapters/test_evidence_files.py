@@ -150,7 +150,7 @@ def test_a_file_is_kept_once_handed_out_rehashed_and_its_custody_recorded(
     assert custody == [("FileCollected", "mei", "rubble of the bakery"),
                        ("FileCopied", "amira", "for the report")]
     text = ok(run("history", "CS1")).stdout
-    assert "collected by Tabqa network at 2017-03-22 09:00:00 from https://example.org/" in text
+    assert "collected by Tabqa network at 2017-03-22 09:00:00Z from https://example.org/" in text
     public = ok(run("history", "CS2", "--public")).stdout
     assert "collected file e1 (protected; details withheld)" in public and "sha256" not in public
     assert "intact: 2 evidence files match their SHA-256" in ok(run("evidence", "verify")).stdout

@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from verify.application.messages import moment_as_given
 from verify.application.records import withheld_in_public
 from verify.application.views import HistoryEntry
 from verify.domain.incident import EVIDENCE_NOUNS, Incident
@@ -141,7 +142,7 @@ def _collected(data: Payload) -> str:
     found = data["file"]
     text = (f"collected file {found['id']}: {found['media_type']}, {found['size']:,} bytes, "
             f"sha256 {found['sha256']}; collected by {found['collected_by']} at "
-            f"{str(found['collected_at'])[:19].replace('T', ' ')}")
+            f"{moment_as_given(str(found['collected_at']))}")
     if found.get("origin"):
         text += f" from {found['origin']}"
     if found.get("source"):

@@ -92,3 +92,17 @@ def validation_sentence(error: ValidationError) -> str:
             shown = shown[:37] + "..."
         return f"{where} {shown}: {message}"
     return f"{where}: {message}" if where else message
+
+
+def moment_as_given(text: str) -> str:
+    """A recorded moment to the second, with the offset it was given in (Z for UTC): a
+    collector's local time stays theirs, and is never read as UTC."""
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    offset = moment.utcoffset()
+    zone = "" if offset is None else "Z" if not offset else moment.strftime("%z")
+    if len(zone) == 5:
+        zone = f"{zone[:3]}:{zone[3:]}"
+    return moment.strftime("%Y-%m-%d %H:%M:%S") + zone

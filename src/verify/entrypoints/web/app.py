@@ -31,7 +31,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from verify.adapters.store import StoreLocation
 from verify.application.app import VerifyApp
-from verify.application.messages import parse_day, parse_moment
+from verify.application.messages import moment_as_given, parse_day, parse_moment
 from verify.application.readmodels import MAX_LISTING, STATS_GROUPINGS
 from verify.application.views import (
     ErrorDocument,
@@ -124,6 +124,7 @@ class Web:
         folder = resources.files("verify.entrypoints.web") / "templates"
         self.templates = Jinja2Templates(directory=str(folder))
         self.templates.env.tests["web_address"] = is_web_address
+        self.templates.env.filters["moment"] = moment_as_given
         self.stylesheet = (folder / "style.css").read_bytes()
         self.templates.env.globals.update(
             grades=[grade.value for grade in Grade], states=[state.value for state in State],
