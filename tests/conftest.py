@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,7 @@ from verify.domain import (
     Source,
     VerifyError,
 )
+from verify.domain.duties import Member, Role, Team
 from verify.entrypoints.cli import cli
 
 import notation
@@ -261,6 +264,54 @@ def incident_state(world: World, state: str) -> None:
 def history_reads(world: World, events: str) -> None:
     recorded = [entry.event for entry in world.app.history(world.code)]
     assert recorded == notation.ids(events)
+
+
+# ------------------------------------------------------------- a team in force
+
+
+TEAMS: dict[int, Team] = {}
+"""The team each scenario's world works in, by the world's id (see a_team)."""
+
+
+@contextmanager
+def team_in_force(world: World) -> Iterator[None]:
+    """The world's store, opened with the team given at construction, as the CLI opens it."""
+    without = world.app
+    world.app = VerifyApp(env=without.env, team=TEAMS[id(world)])
+    try:
+        yield
+    finally:
+        world.app.close()
+        world.app = without
+
+
+def act(world: World, action: Callable[[], Any]) -> None:
+    """A member's action: with the team in force, a refusal kept for the Then steps."""
+    with team_in_force(world):
+        world.attempt(action)
+
+
+def done(world: World, action: Callable[[], Any]) -> None:
+    """A member's action that the scenario takes as given: it must succeed."""
+    with team_in_force(world):
+        action()
+
+
+# ----------------------------------------------------------------- the team
+
+
+@given(parsers.parse("a team: {members}"))
+def a_team(world: World, members: str) -> None:
+    """Parse "amira and badr are analysts, rana is a reviewer, ..."."""
+    roster: dict[str, Member] = {}
+    for part in members.split(","):
+        found = re.fullmatch(r"\s*(.+?) (?:is an?|are) (\w+?)s?\s*", part)
+        assert found, f"cannot read {part!r}"
+        names, role = found.groups()
+        for name in re.split(r",| and ", names):
+            roster[name.strip()] = Member(name=name.strip(), role=Role(role))
+    TEAMS[id(world)] = Team(members=roster)
+
 
 
 # ----------------------------------------------------- a store on the command line

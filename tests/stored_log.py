@@ -188,9 +188,20 @@ def evidence_files(app: VerifyApp) -> None:
     app.copy_file("SL8", "e1", io.BytesIO(), "for the monthly report", "badr")
 
 
+def casework(app: VerifyApp) -> None:
+    """SL9: assigned, discussed with a mention and a reply, tagged and untagged, taken back."""
+    _report(app, "SL9", "Tabqa")
+    app.assign("SL9", "jonas", "amira")
+    app.comment("SL9", "@jonas the strike report puts it 2 km east", "amira")
+    app.comment("SL9", "checked: it matches", "jonas", reply_to="m1")
+    app.tag_incident("SL9", ["needs-geolocation", "الطبقة"], "jonas")
+    app.tag_incident("SL9", ["needs-geolocation"], "jonas", remove=True)
+    app.assign("SL9", None, "amira")
+
+
 CASES: list[Callable[[VerifyApp], None]] = [parties, evidence, proposal, duplicate,
                                             kept_verbatim, strike_report, corrections, victims,
-                                            evidence_files]
+                                            evidence_files, casework]
 """In the order they were added to the log; a new event type adds a case at the end."""
 
 

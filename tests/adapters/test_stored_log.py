@@ -116,6 +116,10 @@ def test_every_stored_event_loads_and_the_incidents_read_as_written(
     assert harmed.victims[0]["name"] is None  # the log holds no key: sealed, unreadable
     (kept,) = app.files_of("SL8")
     assert (kept["id"], kept["media_type"], kept["source"]) == ("e1", "application/pdf", "s1")
+    discussed = app.show("SL9")
+    assert (discussed.assignee, discussed.tags) == (None, ["الطبقة"])
+    assert [(c["id"], c["by"], c["reply_to"], c["mentions"]) for c in discussed.comments] == [
+        ("m1", "amira", None, ["jonas"]), ("m2", "jonas", "m1", [])]
 
 
 def test_the_replayed_log_audits_and_builds_its_read_models(
@@ -123,7 +127,8 @@ def test_the_replayed_log_audits_and_builds_its_read_models(
 ) -> None:
     app, store = replayed
     assert app.rebuild_read_models() == len(stored_events())
-    assert [entry.code for entry in app.queue()] == ["SL4", "SL5", "SL6", "SL7", "SL8"]
+    assert [entry.code for entry in app.queue()] == ["SL4", "SL5", "SL6", "SL7", "SL8",
+                                                             "SL9"]
     result = CliRunner().invoke(cli, ["--store", store, "audit", "verify"])
     assert result.exit_code == 0, result.output
     assert "intact" in result.output

@@ -7,70 +7,23 @@ with the team in force.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from pytest_bdd import given, parsers, scenarios, then, when
 
-from verify.application.app import VerifyApp
 from verify.domain import DisputeOutcome, Grade, Source, StrikeConfirmation
-from verify.domain.duties import Member, Role, Team
 
-from conftest import World
+from conftest import TEAMS, World, act, done
 
 scenarios("duties.feature")
-
-TEAMS: dict[int, Team] = {}
-
 
 @pytest.fixture(autouse=True)
 def on_each_store(world: World) -> Iterator[World]:
     """Run every scenario on each kind of store (the world's app is parametrised)."""
     yield world
     TEAMS.pop(id(world), None)
-
-
-@contextmanager
-def team_in_force(world: World) -> Iterator[None]:
-    """The world's store, opened with the team given at construction, as the CLI opens it."""
-    without = world.app
-    world.app = VerifyApp(env=without.env, team=TEAMS[id(world)])
-    try:
-        yield
-    finally:
-        world.app.close()
-        world.app = without
-
-
-def act(world: World, action: Callable[[], Any]) -> None:
-    """A member's action: with the team in force, a refusal kept for the Then steps."""
-    with team_in_force(world):
-        world.attempt(action)
-
-
-def done(world: World, action: Callable[[], Any]) -> None:
-    """A member's action that the scenario takes as given: it must succeed."""
-    with team_in_force(world):
-        action()
-
-
-# ----------------------------------------------------------------- the team
-
-
-@given(parsers.parse("a team: {members}"))
-def a_team(world: World, members: str) -> None:
-    """Parse "amira and badr are analysts, rana is a reviewer, ..."."""
-    roster: dict[str, Member] = {}
-    for part in members.split(","):
-        found = re.fullmatch(r"\s*(.+?) (?:is an?|are) (\w+?)s?\s*", part)
-        assert found, f"cannot read {part!r}"
-        names, role = found.groups()
-        for name in re.split(r",| and ", names):
-            roster[name.strip()] = Member(name=name.strip(), role=Role(role))
-    TEAMS[id(world)] = Team(members=roster)
 
 
 @given("separation of duties is turned off")

@@ -45,7 +45,7 @@ VIEW_COLUMNS: tuple[tuple[str, str], ...] = (
     ("victims", "text"), ("named_killed", "integer"), ("children_killed", "integer"),
     ("women_killed", "integer"), ("casualties_consistent", "integer"), ("state", "text"),
     ("state_since", "text"), ("waiting_for", "text"), ("reported_at", "text"),
-    ("updated_at", "text"), ("version", "bigint"),
+    ("updated_at", "text"), ("version", "bigint"), ("assignee", "text"), ("tags", "text"),
 )
 """incident_view: one row an incident, as `application.projection` keeps it."""
 
@@ -135,11 +135,17 @@ def row_values(row: IncidentRow, incident_id: str, seal: TextSeal = NO_SEAL) -> 
     data = {**row, "id": incident_id,
             "belligerents": json.dumps(row["belligerents"], ensure_ascii=False),
             "victims": json.dumps(row["victims"]),
+            "tags": json.dumps(row["tags"], ensure_ascii=False),
             "corroborated": int(row["corroborated"]),
             "casualties_consistent": int(row["casualties_consistent"])}
     for column in SEALED_COLUMNS:
         data[column] = seal.seal(data[column])
     return tuple(data[column] for column in _COLUMNS)
+
+
+def _tags_read(row: dict[str, Any]) -> dict[str, Any]:
+    row["tags"] = json.loads(row["tags"]) if row.get("tags") else []
+    return row
 
 
 def like_pattern(text: str) -> str:
@@ -152,6 +158,7 @@ def row_from(values: tuple[Any, ...], seal: TextSeal = NO_SEAL) -> IncidentRow:
     row = seal.open_row(dict(zip(_COLUMNS, values, strict=True)))
     row["belligerents"] = json.loads(row["belligerents"])
     row["victims"] = json.loads(row["victims"])
+    row["tags"] = json.loads(row["tags"])
     row["corroborated"] = bool(row["corroborated"])
     row["casualties_consistent"] = bool(row["casualties_consistent"])
     return row
@@ -295,12 +302,14 @@ class ReadModelQueries(_TrackingRecorder, ABC):
 
     def queue(self, *, states: Sequence[str], belligerents: Sequence[str] | None,
               countries: Sequence[str] | None, limit: int | None,
-              regrade_due: bool = False) -> list[dict[str, Any]]:
+              regrade_due: bool = False, assignee: str | None = None,
+              tag: str | None = None) -> list[dict[str, Any]]:
         """Incidents waiting in the given states (and, with ``regrade_due``, graded ones
         waiting for re-grading), longest waiting first.
 
         ``belligerents`` and ``countries`` are folded spellings (domain.text.fold)
         of the one party or country asked for: its name and its aliases.
+        ``assignee`` and ``tag`` keep those assigned to that person, or carrying that tag.
         """
         p = self.placeholder
         waiting = f"v.state IN ({', '.join(p for _ in states)})"
@@ -318,15 +327,22 @@ class ReadModelQueries(_TrackingRecorder, ABC):
         if countries:
             where.append(f"v.country_key IN ({', '.join(p for _ in countries)})")
             params.extend(countries)
+        if assignee is not None:
+            where.append(f"v.assignee = {p}")
+            params.append(assignee)
+        if tag is not None:  # tags are kept as a JSON list: each one quoted
+            where.append(f"v.tags {self.like} {p} ESCAPE '\\'")
+            params.append(like_pattern(json.dumps(tag, ensure_ascii=False)))
         statement = (
             f"SELECT v.code, v.state, v.waiting_for, v.state_since AS since, v.date, v.location,"
-            f" v.country FROM {self.table('incident_view')} v {join}"
+            f" v.country, v.grade, v.assignee, v.tags FROM {self.table('incident_view')} v {join}"
             f" WHERE {' AND '.join(where)} ORDER BY v.state_since, v.code"
         )
         if limit is not None:
             statement += f" LIMIT {p}"
             params.append(limit)
-        return [self.text_seal.open_row(row) for row in self._select_rows(statement, params)]
+        return [_tags_read(self.text_seal.open_row(row))
+                for row in self._select_rows(statement, params)]
 
     def stats(self, *, by: str, date_from: str | None,
               date_to: str | None) -> list[dict[str, Any]]:
@@ -420,6 +436,7 @@ class ReadModelQueries(_TrackingRecorder, ABC):
         try:
             self._select(
                 f"SELECT v.country_key, v.regrade_due, v.casualties_consistent, v.search_text,"
+                f" v.assignee, v.tags,"
                 f" b.belligerent_key, n.name_key FROM {self.table('incident_view')} v"
                 f" JOIN {self.table('incident_victim')} n ON n.code = v.code"
                 f" JOIN {self.table('incident_belligerent')} b ON b.code = v.code LIMIT 0")

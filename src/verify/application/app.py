@@ -12,7 +12,8 @@ from __future__ import annotations
 from verify.application.casework import Casework
 from verify.application.grading import Grading
 from verify.application.queries import Queries
+from verify.application.teamwork import Teamwork
 
 
-class VerifyApp(Casework, Grading, Queries):
+class VerifyApp(Casework, Grading, Teamwork, Queries):
     """Incidents as event-sourced aggregates, driven by intention-revealing commands."""

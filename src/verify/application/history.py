@@ -138,6 +138,16 @@ def _victim_amended(data: Payload) -> str:
     return f"amended victim {data['victim_id']}: " + "; ".join(parts)
 
 
+def _commented(data: Payload) -> str:
+    comment = data["comment"]
+    text = f"comment {comment['id']}"
+    if comment.get("reply_to"):
+        text += f", answering {comment['reply_to']}"
+    if comment.get("mentions"):
+        text += ", mentioning " + ", ".join(f"@{name}" for name in comment["mentions"])
+    return text
+
+
 def _collected(data: Payload) -> str:
     found = data["file"]
     text = (f"collected file {found['id']}: {found['media_type']}, {found['size']:,} bytes, "
@@ -189,6 +199,12 @@ DESCRIBERS: dict[str, Callable[[Payload], str]] = {
     "FileCollected": _collected,
     "FileCopied": lambda d: f"copied file {d['file_id']} out (sha256 {d['sha256']})",
     "NoteAdded": lambda d: "note added",
+    "Assigned": lambda d: (f"assigned to {d['assignee']}" if d["assignee"]
+                           else f"taken back from {d['previous']}"),
+    "Commented": _commented,
+    "Tagged": lambda d: "; ".join(part for part in (
+        "tagged " + ", ".join(d["added"]) if d["added"] else "",
+        "untagged " + ", ".join(d["removed"]) if d["removed"] else "") if part),
     "UnreadValuesKept": lambda d: (
         "kept verbatim what the archive gave and could not be read: " + ", ".join(d["values"])
     ),
@@ -213,6 +229,8 @@ def _why(name: str, data: Payload) -> str | None:
         return str(data["finding"]["rationale"])
     if name == "NoteAdded":
         return str(data["text"])
+    if name == "Commented":
+        return str(data["comment"]["text"])
     if name == "FileCollected":
         return str(data["file"].get("description") or "") or None
     return None
@@ -303,6 +321,10 @@ def public_history(entries: list[HistoryEntry]) -> list[HistoryEntry]:
             entry = entry.model_copy(update={
                 "why": None, "data": {"actor": entry.data.get("actor")},
                 "what": "note added (internal; withheld)"})
+        elif entry.event == "Commented":
+            entry = entry.model_copy(update={
+                "why": None, "data": {"actor": entry.data.get("actor")},
+                "what": "comment (internal; withheld)"})
         elif entry.event == "UnreadValuesKept":
             kept = {path: value for path, value in entry.data["values"].items()
                     if not withheld_in_public(path)}

@@ -56,6 +56,8 @@ def _new_row(event: Incident.Reported) -> IncidentRow:
         "reported_at": at,
         "updated_at": at,
         "version": event.originator_version,
+        "assignee": None,
+        "tags": [],
     }
 
 
@@ -185,6 +187,11 @@ class IncidentsProjection:
             row["regrade_due"] = event.grade if event.due else None
         elif isinstance(event, Incident.Amended):
             _amend(row, event.changes)
+        elif isinstance(event, Incident.Assigned):
+            row["assignee"] = event.assignee
+        elif isinstance(event, Incident.Tagged):
+            kept = [tag for tag in row["tags"] if tag not in event.removed]
+            row["tags"] = sorted({*kept, *event.added})
         elif isinstance(event, Incident.Retracted) and event.item_id.startswith("k"):
             row["strikes"] -= 1  # a retracted strike no longer confirms one
         self._settle(row, event)

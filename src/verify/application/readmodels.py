@@ -23,6 +23,7 @@ from eventsourcing.persistence import (
 from verify.application.base import IncidentStore, Progress, fewer_collections
 from verify.application.projection import PROJECTION_NAME, IncidentRow, IncidentsProjection
 from verify.application.views import QueueEntry, SearchHit, StatsDocument, StatsGroup
+from verify.domain.casework import tag_of
 from verify.domain.errors import InvalidInput
 from verify.domain.incident import Incident
 from verify.domain.parties import NO_PARTIES
@@ -81,8 +82,10 @@ class ReadModel(Protocol):
 
     def queue(self, *, states: Sequence[str], belligerents: Sequence[str] | None,
               countries: Sequence[str] | None, limit: int | None,
-              regrade_due: bool = False) -> list[Row]:
-        """code, state, waiting_for, since, date, location, country: longest waiting first."""
+              regrade_due: bool = False, assignee: str | None = None,
+              tag: str | None = None) -> list[Row]:
+        """code, state, waiting_for, since, date, location, country, grade, assignee, tags:
+        longest waiting first."""
 
     def stats(self, *, by: str, date_from: str | None, date_to: str | None) -> list[Row]:
         """key, incidents, one count per grade, ungraded, killed_min, killed_max per group."""
@@ -189,21 +192,24 @@ class ReadModels(IncidentStore):
 
     def queue(
         self, *, state: State | None = None, belligerent: str | None = None,
-        country: str | None = None, limit: int | None = None,
+        country: str | None = None, limit: int | None = None, assignee: str | None = None,
+        tag: str | None = None,
     ) -> list[QueueEntry]:
         """Incidents waiting for work, longest waiting first (the read model must be caught up).
 
-        Belligerent and country compare the way people mean them, aliases included.
+        Belligerent and country compare the way people mean them, aliases included;
+        ``assignee`` keeps those assigned to that person, ``tag`` those with that tag.
         """
         _check_limit(limit)
-        refuse_nul([belligerent or "", country or ""])
+        refuse_nul([belligerent or "", country or "", assignee or "", tag or ""])
         states = [state.value] if state else [s.value for s in WAITING_STATES]
         parties = self.party_names() if (belligerent or country) else NO_PARTIES
         rows = self.read_model.queue(
             states=states,
             belligerents=sorted(parties.spellings(belligerent)) if belligerent else None,
             countries=sorted(parties.spellings(country)) if country else None,
-            limit=limit, regrade_due=state is None,
+            limit=limit, regrade_due=state is None, assignee=assignee,
+            tag=tag_of(tag) if tag is not None else None,
         )
         return [QueueEntry.model_validate(row) for row in rows]
 

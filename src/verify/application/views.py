@@ -120,6 +120,12 @@ class IncidentView(Document):
     casualties_consistent: bool
     """False when more people are named killed than ``civilians_killed.max``."""
     notes: list[dict[str, Any]]
+    assignee: str | None
+    """Who works on it now (SPEC 13); None when nobody does."""
+    tags: list[str]
+    comments: list[dict[str, Any]]
+    """The internal discussion: m1…, each with its text, author, time, the comment it
+    answers and the members it mentions."""
     files: list[dict[str, Any]]
     """Evidence files (e1…): hash, size, media type, and who collected each, when and from
     where; never their bytes."""
@@ -163,6 +169,9 @@ class IncidentView(Document):
             named_killed=incident.named_killed,
             casualties_consistent=incident.casualties_consistent,
             notes=incident.evidence("n"),
+            assignee=incident.assignee,
+            tags=list(incident.tags or []),
+            comments=[dict(found) for found in incident.comments or []],
             files=[dict(found) for found in incident.files or []],
             unread=dict(incident.unread or {}),
             reported_by=incident.reported_by,
@@ -288,6 +297,9 @@ class QueueEntry(Document):
     date: str
     location: str
     country: str
+    grade: str | None = None
+    assignee: str | None = None
+    tags: list[str] = []
 
 
 class StatsGroup(Document):

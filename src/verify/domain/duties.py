@@ -53,13 +53,16 @@ class Action(StrEnum):
     STRIKE_REPORTS = "import or apply belligerent strike reports"
     IMPORT = "import incidents in bulk"
     NAME_PARTIES = "name parties and their aliases"
+    COMMENT = "comment on an incident"
+    ASSIGN = "assign an incident or tag it"
 
 
-_REPORTER = frozenset({Action.REPORT, Action.ADD_SOURCE, Action.NOTE})
+_REPORTER = frozenset({Action.REPORT, Action.ADD_SOURCE, Action.NOTE, Action.COMMENT})
 _ANALYST = _REPORTER | {
     Action.CHANGE_SOURCE, Action.RECORD_EVIDENCE, Action.MARK_DUPLICATE, Action.CORRECT,
     Action.RECORD_VICTIMS, Action.GRADE,
     Action.APPROVE, Action.DISPUTE, Action.RESOLVE, Action.STRIKE_REPORTS, Action.NAME_PARTIES,
+    Action.ASSIGN,
 }
 _REVIEWER = _ANALYST | {Action.OVERRIDE, Action.IMPORT, Action.ERASE}
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from eventsourcing.domain import Aggregate
 
+from verify.domain.casework import MAX_COMMENT, comment_id, tag_of
 from verify.domain.duties import needs_approval
 from verify.domain.errors import InvalidInput, Refused
 from verify.domain.evidence_files import FileFacts
@@ -461,6 +462,38 @@ class Incident(Aggregate):
                 {"text": self.text, "by": self.actor, "at": self.timestamp.isoformat()}
             )
 
+    class Assigned(Aggregate.Event):
+        """The incident handed to a person to work on, or (``assignee`` None) taken back."""
+
+        assignee: str | None
+        previous: str | None
+        actor: str
+
+        def apply(self, aggregate: Incident) -> None:
+            aggregate.assignee = self.assignee
+
+    class Commented(Aggregate.Event):
+        """A comment in the incident's discussion (internal): its id, text, the comment it
+        answers and the members it mentions."""
+
+        comment: JSON
+        actor: str
+
+        def apply(self, aggregate: Incident) -> None:
+            aggregate.comments = [*(aggregate.comments or []), {
+                **self.comment, "by": self.actor, "at": self.timestamp.isoformat()}]
+
+    class Tagged(Aggregate.Event):
+        """Tags put on the incident, or taken off."""
+
+        added: list[str]
+        removed: list[str]
+        actor: str
+
+        def apply(self, aggregate: Incident) -> None:
+            kept = [tag for tag in aggregate.tags or [] if tag not in self.removed]
+            aggregate.tags = sorted({*kept, *self.added})
+
     class UnreadValuesKept(Aggregate.Event):
         """Values an archive gave that could not be read, kept verbatim by field path."""
 
@@ -499,6 +532,9 @@ class Incident(Aggregate):
         regrade_due: JSON | None
         victims: list[JSON] | None
         files: list[JSON] | None
+        assignee: str | None
+        comments: list[JSON] | None
+        tags: list[str] | None
 
     # A grade awaiting a second person's approval (separation of duties), if any.
     # A class-level default, so incidents snapshotted before proposals existed load.
@@ -521,6 +557,10 @@ class Incident(Aggregate):
     regrade_due = None
     victims = None
     files = None
+    # Casework (SPEC 13): who works on it, its discussion, its tags.
+    assignee = None
+    comments = None
+    tags = None
 
     # --------------------------------------------------------------- commands
 
@@ -826,6 +866,55 @@ class Incident(Aggregate):
         if not text.strip():
             raise InvalidInput("the note is empty")
         self.trigger_event(self.NoteAdded, text=text.strip(), actor=actor)
+
+    def assign(self, assignee: str | None, actor: str) -> None:
+        """Hand the incident to ``assignee`` (a name the caller has checked), or take it back
+        from whoever has it (None)."""
+        self._refuse_if_duplicate()
+        if assignee is None and self.assignee is None:
+            raise Refused(f"incident {self.code} is not assigned to anyone")
+        if assignee is not None and assignee == self.assignee:
+            raise Refused(f"incident {self.code} is already assigned to {assignee}")
+        self.trigger_event(self.Assigned, assignee=assignee, previous=self.assignee,
+                           actor=actor)
+
+    def comment(self, text: str, actor: str, *, reply_to: str | None = None,
+                mentions: list[str] | None = None) -> str:
+        """Add a comment to the discussion; returns its id (m1…). ``mentions`` are the
+        members it names, as the caller resolved them."""
+        self._refuse_if_duplicate()
+        text = text.strip()
+        if not text:
+            raise InvalidInput("the comment is empty")
+        if len(text) > MAX_COMMENT:
+            raise InvalidInput(f"a comment is at most {MAX_COMMENT:,} characters; this one "
+                               f"has {len(text):,}")
+        existing = self.comments or []
+        if reply_to is not None:
+            reply_to = comment_id(reply_to)
+            if not any(found["id"] == reply_to for found in existing):
+                raise InvalidInput(f"incident {self.code} has no comment {reply_to}")
+        new_id = f"m{len(existing) + 1}"
+        self.trigger_event(self.Commented, comment={
+            "id": new_id, "text": text, "reply_to": reply_to,
+            "mentions": list(mentions or [])}, actor=actor)
+        return new_id
+
+    def tag(self, tags: list[str], actor: str, *, remove: bool = False) -> list[str]:
+        """Put tags on (or, with ``remove``, take them off); returns the tags that changed.
+        Refused when none would."""
+        self._refuse_if_duplicate()
+        wanted = list(dict.fromkeys(tag_of(tag) for tag in tags))
+        if not wanted:
+            raise InvalidInput("name at least one tag")
+        held = set(self.tags or [])
+        changed = [tag for tag in wanted if (tag in held) == remove]
+        if not changed:
+            raise Refused(f"incident {self.code} "
+                          + ("has none of these tags" if remove else "already has these tags"))
+        self.trigger_event(self.Tagged, added=[] if remove else changed,
+                           removed=changed if remove else [], actor=actor)
+        return changed
 
     def amend(
         self,

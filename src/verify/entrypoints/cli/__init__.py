@@ -17,6 +17,7 @@ from verify.entrypoints.cli import (
     serve,
     strikes,
     team,
+    teamwork,
     transfer,
     victims,
 )
@@ -62,6 +63,7 @@ for command in (
     *reports.COMMANDS,
     *transfer.COMMANDS, *auditing.COMMANDS, *strikes.COMMANDS, *team.COMMANDS,
     *serve.COMMANDS, *parties.COMMANDS, *victims.COMMANDS, *evidence.COMMANDS,
+    *teamwork.COMMANDS,
     demo,
 ):
     cli.add_command(command)

@@ -46,16 +46,26 @@ def caught_up(session: Session) -> VerifyApp:
 @click.option("--state", type=choice(State), help="Only this state (graded ones on request).")
 @click.option("--belligerent", help="Only incidents alleging this belligerent.")
 @click.option("--country", help="Only incidents in this country.")
+@click.option("--assignee", metavar="NAME", help="Only incidents assigned to NAME.")
+@click.option("--mine", is_flag=True, help="Only incidents assigned to you (the actor).")
+@click.option("--tag", help="Only incidents with this tag.")
 @click.option("--limit", type=click.IntRange(min=1, max=MAX_LISTING),
               help="At most this many incidents.")
 @json_option
 @pass_session
 def queue(session: Session, state: str | None, belligerent: str | None, country: str | None,
-          limit: int | None, as_json: bool) -> None:
+          assignee: str | None, mine: bool, tag: str | None, limit: int | None,
+          as_json: bool) -> None:
     """Incidents waiting for work, longest waiting first, and what each waits for."""
-    entries = caught_up(session).queue(
+    if mine and assignee is not None:
+        raise click.UsageError("give --mine or --assignee NAME, not both")
+    app = caught_up(session)
+    if mine:
+        assignee = session.actor
+    entries = app.queue(
         state=State(state) if state else None, belligerent=belligerent, country=country,
-        limit=limit,
+        limit=limit, assignee=app.member_named(assignee) if assignee is not None else None,
+        tag=tag,
     )
     if as_json:
         emit_json(entries)
@@ -66,7 +76,10 @@ def queue(session: Session, state: str | None, belligerent: str | None, country:
     say(f"{'code':<10} {'state':<17} {'waiting since':<17} waiting for")
     for entry in entries:
         since = entry["since"][:16].replace("T", " ")
-        say(f"{entry['code']:<10} {entry['state']:<17} {since:<17} {entry['waiting_for']}")
+        extra = "".join([f"  [{entry['assignee']}]" if entry["assignee"] else "",
+                         "  #" + " #".join(entry["tags"]) if entry["tags"] else ""])
+        say(f"{entry['code']:<10} {entry['state']:<17} {since:<17} {entry['waiting_for']}"
+            f"{extra}")
 
 
 @click.command()
