@@ -154,6 +154,11 @@ PLAUSIBLE: dict[str, dict[str, str]] = {
     "victim_amend": {"victim_id": "v1", "name": "Layla H", "reason": "r"},
     "victim_withdraw": {"victim_id": "v1", "reason": "r"},
     "victim_erase": {"victim_id": "v1", "reason": "r"},
+    "assign": {"assignee": "rana"},
+    "unassign": {},
+    "comment": {"text": "@rana look at the map", "reply_to": "m1"},
+    "tag": {"tags": "needs-geolocation, الطبقة"},
+    "untag": {"tag": "needs-geolocation"},
     "report": {"code": "CS9000", "date": "2017-01-02", "location": "Mosul", "country": "Iraq",
                "belligerents": "Coalition"},
 }
@@ -176,7 +181,8 @@ def test_random_forms_never_fail_and_rejected_ones_append_nothing(
                         "protected", "code", "date", "location", "country", "belligerents",
                         "lat", "lon", "precision", "summary", "date_end", "time", "item_id",
                         "name", "name_original", "age", "age_group", "gender", "family",
-                        "role", "sources", "victim_id"})
+                        "role", "sources", "victim_id", "assignee", "reply_to", "tags",
+                        "tag"})
         seen = {"runs": 0, "accepted": 0}
 
         @given(action=st.sampled_from([*ACTIONS, "report", "nonsense"]),
@@ -371,7 +377,9 @@ class Fuzzer:
 
     def queue_page(self) -> Call:
         return Call(("GET", "/"), "GET", "/", {"params": self.params(
-            state=self.state, belligerent=self.text, country=self.text)})
+            state=self.state, belligerent=self.text, country=self.text,
+            assignee=lambda: self.rng.choice(["rana", "RANA", "ranaa", self.text()]),
+            tag=lambda: self.rng.choice(["needs-geolocation", "!!", self.text()]))})
 
     def incident_page(self) -> Call:
         return Call(("GET", "/incidents/{code}"), "GET", f"/incidents/{quote(self.code(), '')}",
@@ -417,6 +425,12 @@ class Fuzzer:
 
     def report_form(self) -> Call:
         return Call(("GET", "/report"), "GET", "/report")
+
+    def inbox_page(self) -> Call:
+        return Call(("GET", "/inbox"), "GET", "/inbox")
+
+    def api_inbox(self) -> Call:
+        return Call(("GET", "/api/inbox"), "GET", "/api/inbox")
 
     def report(self) -> Call:
         fields = {**PLAUSIBLE["report"], "code": f"CS{self.rng.randint(9000, 99999)}"}
@@ -466,7 +480,9 @@ class Fuzzer:
 
     def api_queue(self) -> Call:
         return Call(("GET", "/api/queue"), "GET", "/api/queue", {"params": self.params(
-            state=self.state, belligerent=self.text, country=self.text, limit=self.number)})
+            state=self.state, belligerent=self.text, country=self.text, limit=self.number,
+            assignee=lambda: self.rng.choice(["rana", "nobody", self.text()]),
+            tag=lambda: self.rng.choice(["needs-geolocation", "", self.text()]))})
 
     def api_stats(self) -> Call:
         return Call(("GET", "/api/stats"), "GET", "/api/stats",
@@ -477,7 +493,8 @@ class Fuzzer:
                   self.report, self.stats_page, self.search_page, self.sign_in_form,
                   self.sign_in, self.sign_out, self.stylesheet, self.openapi,
                   self.api_incident, self.api_history, self.api_known_on, self.api_queue,
-                  self.api_stats, self.upload, self.thumbnail, self.copy_out]
+                  self.api_stats, self.upload, self.thumbnail, self.copy_out,
+                  self.inbox_page, self.api_inbox]
         return {maker().route: maker for maker in makers}
 
     def spoil(self, call: Call) -> Call:

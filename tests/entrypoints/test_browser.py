@@ -393,3 +393,96 @@ def test_evidence_files_in_a_browser_upload_thumbnail_graphic_download(
     history = CliRunner().invoke(cli, ["--store", str(store), "history", code]).stdout
     assert "copied file e1 out" in history and "for the monthly report" in history
     context.close()
+
+
+def start_server(store: Path, *extra: str, env: dict[str, str] | None = None
+                 ) -> tuple[subprocess.Popen[bytes], str]:
+    """`verify serve` on a store, with extra options, once it answers."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from verify.entrypoints.cli import main; main()",
+         "--store", str(store), *extra, "serve", "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, **(env or {})})
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(base + "/sign-in", timeout=2).read()
+            return process, base
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                _, err = process.communicate()
+                raise AssertionError(f"verify serve did not start: {err.decode()}") from None
+            time.sleep(0.1)
+
+
+def test_two_members_in_two_browsers_hand_over_discuss_and_tag(
+        browser: object, tmp_path: Path, shots: Path) -> None:
+    """One member assigns an incident and mentions the other; the other finds both in their
+    inbox, answers and tags it; the history says who did what, and when."""
+    store, team = tmp_path / "verify.sqlite", tmp_path / "team.toml"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--store", str(store), "demo"]).exit_code == 0
+    for name in ("amira", "jonas"):
+        assert runner.invoke(cli, ["--team", str(team), "team", "add", name, "--role",
+                                   "analyst", "--password"],
+                             input=f"{name}-passphrase\n").exit_code == 0
+    process, base = start_server(store, "--team", str(team))
+    code = "CS1095"
+    try:
+        pages = {}
+        for name in ("amira", "jonas"):
+            context = browser.new_context(  # type: ignore[attr-defined]
+                viewport={"width": 1280, "height": 900}, java_script_enabled=False)
+            page = context.new_page()
+            page.goto(base + "/sign-in")
+            page.fill("input[name=name]", name)
+            page.fill("input[name=password]", f"{name}-passphrase")
+            page.click("form button[type=submit]")
+            pages[name] = page
+        amira, jonas = pages["amira"], pages["jonas"]
+
+        amira.goto(f"{base}/incidents/{code}")
+        amira.select_option("form[action$='/assign'] select[name=assignee]", "jonas")
+        amira.click("form[action$='/assign'] button[type=submit]")
+        assert f"assigned {code} to jonas" in amira.locator(".flash").inner_text()
+        amira.fill("form.comment textarea[name=text]",
+                   "@jonas the strike report puts it 2 km east of the bakery; can you check?")
+        amira.click("form.comment button[type=submit]")
+        assert "mentioning jonas" in amira.locator(".flash").inner_text()
+
+        jonas.goto(base + "/")
+        jonas.click("header nav >> text=Inbox")
+        items = jonas.locator("ul.inbox li")
+        assert items.count() == 2
+        assert "amira mentioned you in m1" in items.nth(0).inner_text()
+        assert "assigned to you by amira" in items.nth(1).inner_text()
+        items.nth(0).locator("a.code").click()
+        reply = jonas.locator("#m1 details.reply")
+        reply.locator("summary").click()
+        reply.locator("textarea[name=text]").fill("Checked on the map: it matches the report.")
+        reply.locator("button[type=submit]").click()
+        jonas.fill("form[action$='/tag'] input[name=tags]", "needs-geolocation, الطبقة")
+        jonas.click("form[action$='/tag'] button[type=submit]")
+        assert jonas.locator("#tags a.tag").all_inner_texts() == ["needs-geolocation", "الطبقة"]
+        assert jonas.locator("#m2.depth-1").count() == 1
+        jonas.goto(f"{base}/incidents/{code}#assignee")
+        jonas.screenshot(path=str(shots / "casework.png"), full_page=False)
+        jonas.goto(f"{base}/incidents/{code}#discussion")
+        jonas.screenshot(path=str(shots / "discussion.png"), full_page=False)
+        jonas.goto(base + "/inbox")
+        assert "(answered)" in jonas.locator("ul.inbox li").nth(0).inner_text()
+        jonas.goto(base + "/?assignee=jonas")
+        row = jonas.locator(f"tr:has(a.code:text('{code}'))")
+        assert "jonas" in row.inner_text() and "needs-geolocation" in row.inner_text()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    history = json.loads(runner.invoke(cli, ["--store", str(store), "history", code,
+                                             "--json"]).stdout)
+    assert [(e["event"], e["actor"]) for e in history if e["event"] in (
+        "Assigned", "Commented", "Tagged")] == [
+        ("Assigned", "amira"), ("Commented", "amira"), ("Commented", "jonas"),
+        ("Tagged", "jonas")]
+    assert all(e["at"] for e in history)

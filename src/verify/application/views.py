@@ -302,6 +302,22 @@ class QueueEntry(Document):
     tags: list[str] = []
 
 
+class InboxItem(Document):
+    """One thing waiting for a person, as ``inbox --json`` lists it."""
+
+    kind: str
+    """``assigned`` (the incident is theirs) or ``mentioned`` (a comment names them)."""
+    code: str
+    at: str
+    by: str
+    state: str
+    comment: str | None
+    text: str | None
+    answered: bool | None
+    """For a mention: whether they have answered it."""
+    version: int
+
+
 class StatsGroup(Document):
     key: str | None
     incidents: int

@@ -330,6 +330,35 @@ def _note(app: VerifyApp, code: str, f: Fields, actor: str, seen: int) -> str:
     return f"added a note to {code}"
 
 
+def _assign(app: VerifyApp, code: str, f: Fields, actor: str, seen: int) -> str:
+    person = app.assign(code, f.text("assignee", "the member"), actor, expected_version=seen)
+    return f"assigned {code} to {person}"
+
+
+def _unassign(app: VerifyApp, code: str, f: Fields, actor: str, seen: int) -> str:
+    app.assign(code, None, actor, expected_version=seen)
+    return f"{code} is assigned to nobody now"
+
+
+def _comment(app: VerifyApp, code: str, f: Fields, actor: str, seen: int) -> str:
+    comment_id, mentions = app.comment(code, f.text("text", "the comment"), actor,
+                                       reply_to=f.optional("reply_to"), expected_version=seen)
+    told = f" (mentioning {', '.join(mentions)})" if mentions else ""
+    return f"added comment {comment_id} to {code}{told}"
+
+
+def _tag(app: VerifyApp, code: str, f: Fields, actor: str, seen: int) -> str:
+    given = [part for part in (f.optional("tags") or "").split(",") if part.strip()]
+    changed, now = app.tag_incident(code, given, actor, expected_version=seen)
+    return f"put {', '.join(changed)} on {code}; its tags: {', '.join(now)}"
+
+
+def _untag(app: VerifyApp, code: str, f: Fields, actor: str, seen: int) -> str:
+    changed, now = app.tag_incident(code, [f.text("tag")], actor, remove=True,
+                                    expected_version=seen)
+    return f"took {', '.join(changed)} off {code}; its tags: {', '.join(now) or 'none'}"
+
+
 ACTIONS: dict[str, IncidentAction] = {
     action.name: action
     for action in (
@@ -356,10 +385,16 @@ ACTIONS: dict[str, IncidentAction] = {
         IncidentAction("victim_withdraw", "Withdraw", Action.RECORD_VICTIMS, _victim_withdraw),
         IncidentAction("victim_erase", "Erase personal details", Action.ERASE, _victim_erase),
         IncidentAction("note", "Add a note", Action.NOTE, _note),
+        IncidentAction("assign", "Assign", Action.ASSIGN, _assign),
+        IncidentAction("unassign", "Take it back", Action.ASSIGN, _unassign),
+        IncidentAction("comment", "Comment", Action.COMMENT, _comment),
+        IncidentAction("tag", "Tag", Action.ASSIGN, _tag),
+        IncidentAction("untag", "Remove", Action.ASSIGN, _untag),
     )
 }
 
-INLINE_ACTIONS = frozenset({"retract", "victim_amend", "victim_withdraw", "victim_erase"})
+INLINE_ACTIONS = frozenset({"retract", "victim_amend", "victim_withdraw", "victim_erase",
+                            "assign", "unassign", "comment", "tag", "untag"})
 """Actions offered beside what they act on (a piece of evidence, a victim), not in the side
 list."""
 

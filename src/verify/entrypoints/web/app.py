@@ -36,6 +36,7 @@ from verify.application.readmodels import MAX_LISTING, STATS_GROUPINGS
 from verify.application.views import (
     ErrorDocument,
     HistoryEntry,
+    InboxItem,
     IncidentView,
     KnownOnView,
     QueueEntry,
@@ -150,7 +151,8 @@ class Web:
     def incident_page(self, request: Request, identity: Identity, code: str, *,
                       as_of: str | None = None, version: int | None = None,
                       known_on: str | None = None, error: str | None = None,
-                      status: int = 200, reveal: str = "") -> HTMLResponse:
+                      status: int = 200, reveal: str = "",
+                      kept: dict[str, str] | None = None) -> HTMLResponse:
         moment = _moment(as_of) if as_of else None
         day = _day(known_on) if known_on else None
         code = _code(code)
@@ -162,6 +164,8 @@ class Web:
         duplicate = current.duplicate_of is not None
         actions = [action for action in ACTIONS.values()
                    if identity.may(action.needs) and applicable(action, duplicate)]
+        writable = view.version == current.version and not identity.read_only and not duplicate
+        team = self.gate.team
         return self.page(
             request, "incident.html", status, identity=identity, view=view, current=current,
             history=history, actions=actions, error=error, as_of=as_of or "",
@@ -176,6 +180,10 @@ class Web:
             may_add_file=(identity.may(Action.RECORD_EVIDENCE) and not duplicate
                           and self.app.keeps_files),
             upload_limit=self.upload_limit, reveal=reveal.strip().lower(),
+            casework_forms=writable and identity.may(Action.ASSIGN),
+            comment_form=writable and identity.may(Action.COMMENT),
+            members=sorted(team.members) if team is not None else None,
+            thread=threaded(view.comments), kept=kept or {},
         )
 
 
@@ -308,17 +316,25 @@ def create_app(store: StoreLocation, *, team_file: Path | None, local_actor: str
 
     @api.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def queue_page(request: Request, state: str = "", belligerent: str = "",
-                         country: str = "") -> Response:
+                         country: str = "", assignee: str = "", tag: str = "") -> Response:
         identity = web.identify(request)
 
         def entries() -> list[QueueEntry]:
             keeper.fresh()
+            person = verify_app.member_named(assignee) if assignee.strip() else None
             return verify_app.queue(state=_state(state), belligerent=belligerent.strip() or None,
-                                    country=country.strip() or None, limit=QUEUE_PAGE_SIZE)
+                                    country=country.strip() or None, limit=QUEUE_PAGE_SIZE,
+                                    assignee=person, tag=tag.strip() or None)
 
         return web.page(request, "queue.html", identity=identity, entries=await threaded(entries),
                         state=state, belligerent=belligerent, country=country,
-                        limit=QUEUE_PAGE_SIZE)
+                        assignee=assignee, tag=tag, limit=QUEUE_PAGE_SIZE)
+
+    @api.get("/inbox", response_class=HTMLResponse, include_in_schema=False)
+    async def inbox_page(request: Request) -> Response:
+        identity = web.identify(request)
+        items = await threaded(lambda: verify_app.inbox(identity.name))
+        return web.page(request, "inbox.html", identity=identity, items=items)
 
     @api.get("/incidents/{code}", response_class=HTMLResponse, include_in_schema=False)
     async def incident(request: Request, code: str, as_of: str = "",
@@ -421,15 +437,16 @@ def create_app(store: StoreLocation, *, team_file: Path | None, local_actor: str
                                          seen)
             except ConcurrentChange:
                 return web.incident_page(request, identity, canonical, status=409,
-                                         error=STALE_FORM.format(code=canonical))
+                                         error=STALE_FORM.format(code=canonical), kept=form)
             except UnknownIncident:
                 raise
             except VerifyError as error:
                 return web.incident_page(request, identity, canonical, error=str(error),
-                                         status=_status(error))
+                                         status=_status(error), kept=form)
             request.session["flash"] = message
             keeper.fresh()
-            return RedirectResponse(f"/incidents/{quote(canonical)}", status_code=303)
+            anchor = "#discussion" if action == "comment" else ""
+            return RedirectResponse(f"/incidents/{quote(canonical)}{anchor}", status_code=303)
 
         return await threaded(perform)
 
@@ -554,15 +571,24 @@ def create_app(store: StoreLocation, *, team_file: Path | None, local_actor: str
              summary="As `verify queue --json`")
     async def api_queue(request: Request, state: State | None = None,
                         belligerent: str | None = None, country: str | None = None,
+                        assignee: str | None = None, tag: str | None = None,
                         limit: int | None = Query(default=None, ge=1, le=MAX_LISTING)) -> Response:
         await web.gate.identify_api(request)
 
         def entries() -> list[QueueEntry]:
             keeper.fresh()
+            person = verify_app.member_named(assignee) if assignee else None
             return verify_app.queue(state=state, belligerent=belligerent,
-                                    country=country, limit=limit)
+                                    country=country, limit=limit, assignee=person, tag=tag)
 
         return Response(json_bytes(await threaded(entries)), media_type=JSON)
+
+    @api.get("/api/inbox", response_model=list[InboxItem], responses=ERRORS,
+             summary="As `verify inbox --json`, for the member signed in")
+    async def api_inbox(request: Request) -> Response:
+        identity = await web.gate.identify_api(request)
+        items = await threaded(lambda: verify_app.inbox(identity.name))
+        return Response(json_bytes(items), media_type=JSON)
 
     @api.get("/api/stats", response_model=StatsDocument, responses=ERRORS,
              summary="As `verify stats --json`")
@@ -577,6 +603,23 @@ def create_app(store: StoreLocation, *, team_file: Path | None, local_actor: str
         return Response(json_bytes(await threaded(figures)), media_type=JSON)
 
     return api
+
+
+def threaded(comments: list[dict[str, Any]], deepest: int = 3) -> list[tuple[dict[str, Any], int]]:
+    """Comments in reading order, each answer under the comment it answers, with its depth
+    (answers deeper than ``deepest`` are shown at that depth)."""
+    answers: dict[str | None, list[dict[str, Any]]] = {}
+    for comment in comments:
+        answers.setdefault(comment.get("reply_to"), []).append(comment)
+    ordered: list[tuple[dict[str, Any], int]] = []
+
+    def walk(parent: str | None, depth: int) -> None:
+        for comment in answers.get(parent, []):
+            ordered.append((comment, min(depth, deepest)))
+            walk(comment["id"], depth + 1)
+
+    walk(None, 0)
+    return ordered
 
 
 def download_name(code: str, found: dict[str, Any]) -> str:
