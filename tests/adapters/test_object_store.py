@@ -135,7 +135,7 @@ def test_a_team_store_with_a_bucket_from_init_to_refusals(
         ({**env, "AWS_SECRET_ACCESS_KEY": "wrong-secret"}, 1,
          f"the object store refused access to the bucket {bucket}"),
         ({**env, "VERIFY_FILES": "s3://another-bucket-here"}, 1,
-         "the bucket another-bucket-here does not exist on the object store; verify init"),
+         "the bucket another-bucket-here does not exist on the object store; initialising"),
         ({**env, "VERIFY_S3_ENDPOINT": "http://127.0.0.1:9"}, 1, "cannot be reached"),
         ({**env, "VERIFY_FILES": "s3://No_Such"}, 2, "names no bucket"),
     ]

@@ -175,16 +175,27 @@ def test_a_new_incident_from_report_to_graded_disputed_and_resolved(
 
 
 def test_a_refused_action_shows_the_sentence(browser: object, server: tuple[str, Path]) -> None:
+    """A refusal reads as the command's sentence, the form comes back open with what was
+    typed, and nothing is recorded; a change the state refuses is not offered at all."""
     base, store = server
     context = browser.new_context(java_script_enabled=False)  # type: ignore[attr-defined]
     page = context.new_page()
     page.goto(base + "/incidents/CS1095")
     before = show(store, "CS1095")["version"]
-    form = page.locator("#action-resolve")
+    assert page.locator("#action-resolve").count() == 0  # no dispute is open
+    assert "Resolve the dispute: not now, incident CS1095 has no open dispute to resolve" \
+        in page.locator("ul.not-now").inner_text()
+    form = page.locator("#action-source")
     form.locator("summary").click()
-    form.locator("[name=rationale]").fill("nothing to resolve")
+    form.locator("[name=url]").fill("the civil defence's channel")
+    form.locator("[name=publisher]").fill("الدفاع المدني السوري")
+    form.locator("select[name=kind]").select_option("ngo")
     form.locator("button[type=submit]").click()
-    assert "has no open dispute to resolve" in page.locator(".error").inner_text()
+    assert "web address" in page.locator(".error").inner_text()
+    kept = page.locator("#action-source")
+    assert kept.get_attribute("open") is not None
+    assert kept.locator("[name=publisher]").input_value() == "الدفاع المدني السوري"
+    assert kept.locator("select[name=kind]").input_value() == "ngo"
     assert show(store, "CS1095")["version"] == before
     context.close()
 
@@ -486,3 +497,30 @@ def test_two_members_in_two_browsers_hand_over_discuss_and_tag(
         ("Assigned", "amira"), ("Commented", "amira"), ("Commented", "jonas"),
         ("Tagged", "jonas")]
     assert all(e["at"] for e in history)
+
+
+PHONE = {"width": 390, "height": 844}
+"""A phone's viewport in CSS pixels (an iPhone 12 to 15)."""
+
+
+def test_every_page_fits_a_phone_without_sideways_scrolling(
+        browser: object, server: tuple[str, Path], shots: Path) -> None:
+    base, _ = server
+    context = browser.new_context(viewport=PHONE, java_script_enabled=False,  # type: ignore[attr-defined]
+                                  device_scale_factor=2, is_mobile=True)
+    page = context.new_page()
+    paths = ["/", "/?state=reported", "/incidents/CS1095", "/incidents/CI1050",
+             "/incidents/CI1050?version=2", "/incidents/CS1095?known_on=2017-03-27", "/stats",
+             "/stats?by=belligerent", "/search?q=Mosul", "/report", "/inbox"]
+    too_wide = {}
+    for path in paths:
+        page.goto(base + path)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > PHONE["width"]:
+            too_wide[path] = width
+    page.goto(base + "/")
+    page.screenshot(path=str(shots / "phone-queue.png"), full_page=False)
+    page.goto(base + "/incidents/CS1095")
+    page.screenshot(path=str(shots / "phone-incident.png"), full_page=False)
+    context.close()
+    assert not too_wide, f"wider than {PHONE['width']} px: {too_wide}"

@@ -117,7 +117,7 @@ class S3FileStore(ContentStore):
         status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
         if code in {"NoSuchBucket"} or (code == "404" and status == 404):
             return Refused(f"the bucket {self.bucket} does not exist on the object store; "
-                           "verify init creates it")
+                           "initialising the store (init) creates it")
         if code in {"403", "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch"}:
             return Refused(f"the object store refused access to the bucket {self.bucket}; check "
                            "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")

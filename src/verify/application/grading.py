@@ -6,13 +6,14 @@ proposals and take effect when a different person approves them.
 
 from __future__ import annotations
 
+import copy
 from collections import Counter
 from typing import Any
 
 from verify.application.base import IncidentStore, Progress, fewer_collections
 from verify.application.views import GradeAllSummary, Suggestion
 from verify.domain.duties import Action
-from verify.domain.errors import Refused
+from verify.domain.errors import Refused, VerifyError
 from verify.domain.incident import Incident
 from verify.domain.parties import PartyNames
 from verify.domain.rulebook import CURRENT_RULEBOOK, GradeDecision, Rulebook
@@ -62,6 +63,37 @@ class Grading(IncidentStore):
         with self.changing(code, actor, Action.RESOLVE, expected_version) as incident:
             incident.resolve_dispute(outcome, rationale, actor,
                                      second_person=self.second_person)
+
+    def refusals_now(self, incident: Incident, actor: str) -> dict[str, str]:
+        """Why each change that depends on the incident's state would be refused now, for
+        ``actor``: each is tried on a copy of the incident, never saved, so the rules stay
+        the domain's own. Keys are the web's action names; absent ones would be taken."""
+        parties = self.party_names()
+        second = self.second_person
+        proposed = (incident.proposal or {}).get("grade")
+        other_grade = Grade.WEAK if proposed != Grade.WEAK.value else Grade.FAIR
+        trials: dict[str, Any] = {
+            "grade": lambda i: i.grade_by_rulebook(actor, second_person=second,
+                                                   parties=parties),
+            "override": lambda i: i.override_grade(other_grade, "-", actor,
+                                                   second_person=second, parties=parties),
+            "approve": lambda i: i.approve_grade(actor, parties),
+            "dispute": lambda i: i.dispute_grade(actor, "-", actor),
+            "resolve": lambda i: i.resolve_dispute(DisputeOutcome.DISMISSED, "-", actor,
+                                                   second_person=second),
+        }
+        refused: dict[str, str] = {}
+        for name, trial in trials.items():
+            try:
+                trial(copy.deepcopy(incident))
+            except VerifyError as problem:
+                refused[name] = str(problem)
+        if not any(not source.withdrawn for source in incident.source_list()):
+            refused["rerate"] = refused["withdraw"] = (
+                f"incident {incident.code} has no source that is not withdrawn")
+            refused["victim"] = (f"a victim cites the sources that name them, and incident "
+                                 f"{incident.code} has none that is not withdrawn")
+        return refused
 
     def suggest_grade(self, code: str) -> Suggestion:
         incident = self.load(code)

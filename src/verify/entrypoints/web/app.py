@@ -95,6 +95,10 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
 }
 
+EXPLAINED_REFUSALS = frozenset({"grade", "approve", "resolve"})
+"""Changes whose absence the incident page explains (why it cannot be graded, approved or
+resolved now); the others are simply not offered."""
+
 STALE_FORM = ("incident {code} changed since you opened it (someone else recorded "
               "something); this is how it stands now. Nothing of yours was recorded: check it "
               "and submit again.")
@@ -144,6 +148,7 @@ class Web:
             request, template,
             {"identity": identity, "csrf": csrf_token(request),
              "team": self.gate.team_file is not None,
+             "may_report": identity is None or identity.may(Action.REPORT),
              "flash": request.session.pop("flash", None), **context},
             status_code=status, headers=headers,
         )
@@ -152,7 +157,8 @@ class Web:
                       as_of: str | None = None, version: int | None = None,
                       known_on: str | None = None, error: str | None = None,
                       status: int = 200, reveal: str = "",
-                      kept: dict[str, str] | None = None) -> HTMLResponse:
+                      kept: dict[str, str] | None = None, kept_action: str = ""
+                      ) -> HTMLResponse:
         moment = _moment(as_of) if as_of else None
         day = _day(known_on) if known_on else None
         code = _code(code)
@@ -162,9 +168,16 @@ class Web:
         known = self.app.known_on(code, day) if day is not None else None
         history = self.app.history(code)
         duplicate = current.duplicate_of is not None
-        actions = [action for action in ACTIONS.values()
-                   if identity.may(action.needs) and applicable(action, duplicate)]
         writable = view.version == current.version and not identity.read_only and not duplicate
+        # Only the forms that apply now: the role allows them, and the incident's state
+        # would not refuse them (tried on a copy; nothing is saved).
+        refusals = self.app.refusals_now(self.app.load(code), identity.name) \
+            if writable else {}
+        offered = [action for action in ACTIONS.values()
+                   if identity.may(action.needs) and applicable(action, duplicate)]
+        actions = [action for action in offered if action.name not in refusals]
+        not_now = [(action.title, refusals[action.name]) for action in offered
+                   if action.name in refusals and action.name in EXPLAINED_REFUSALS]
         team = self.gate.team
         return self.page(
             request, "incident.html", status, identity=identity, view=view, current=current,
@@ -183,7 +196,8 @@ class Web:
             casework_forms=writable and identity.may(Action.ASSIGN),
             comment_form=writable and identity.may(Action.COMMENT),
             members=sorted(team.members) if team is not None else None,
-            thread=threaded(view.comments), kept=kept or {},
+            thread=threaded(view.comments), kept=kept or {}, kept_action=kept_action,
+            not_now=not_now,
         )
 
 
@@ -437,12 +451,13 @@ def create_app(store: StoreLocation, *, team_file: Path | None, local_actor: str
                                          seen)
             except ConcurrentChange:
                 return web.incident_page(request, identity, canonical, status=409,
-                                         error=STALE_FORM.format(code=canonical), kept=form)
+                                         error=STALE_FORM.format(code=canonical), kept=form,
+                                         kept_action=action)
             except UnknownIncident:
                 raise
             except VerifyError as error:
                 return web.incident_page(request, identity, canonical, error=str(error),
-                                         status=_status(error), kept=form)
+                                         status=_status(error), kept=form, kept_action=action)
             request.session["flash"] = message
             keeper.fresh()
             anchor = "#discussion" if action == "comment" else ""

@@ -1,6 +1,7 @@
-"""Casework on the web, over HTTP with a team (no browser needed): assigning, discussing with
-@mentions and answers, tagging, the inbox, and the queue's columns and filters; forms only
-for those whose role allows them; a refused comment comes back with what was typed."""
+"""A team's pages over HTTP (no browser needed): casework (assigning, discussing with
+@mentions and answers, tagging, the inbox, the queue's columns and filters), and forms that
+fit: only those the member's role and the incident's state allow, the absence of the
+weighty ones explained, and a refused or stale form back with what was typed."""
 
 from __future__ import annotations
 
@@ -144,3 +145,82 @@ def test_a_refused_comment_comes_back_with_what_was_typed(
         "text": "second thoughts"}, follow_redirects=False)
     assert stale.status_code == 409 and "second thoughts" in stale.text
     assert json.loads(cli_run(store, "show", CODE, "--json").stdout)["version"] == before + 1
+
+
+def offered(client: TestClient, code: str = CODE) -> set[str]:
+    page = client.get(f"/incidents/{code}").text
+    return set(re.findall(rf'<form[^>]* action="/incidents/{code}/(\w+)"', page))
+
+
+def test_the_forms_offered_follow_the_state(team: tuple[TestClient, str]) -> None:
+    client, store = team
+    sign_in(client, "amira")
+    # Reported, no source: nothing to re-rate, withdraw, cite for a victim, grade or approve.
+    files = set() if store.startswith("postgresql") else {"files"}  # a place for files
+    assert offered(client) == {"source", "strike", "contest", "assess", "discount", "revise",
+                               "duplicate", "amend", "note", "assign", "tag", "comment"} | files
+    page = client.get(f"/incidents/{CODE}").text
+    assert "<strong>Grade by the rulebook</strong>: not now," in page
+    assert "<strong>Approve the proposed grade</strong>: not now, incident CS1090 has no " \
+        "proposed grade to approve." in page
+    for url in ("https://a.example/1", "https://b.example/2"):
+        assert cli_run(store, "source", "add", CODE, "--url", url, "--publisher", url[8:17],
+                       "--kind", "ngo", "--reliability", "B", "--credibility", "2"
+                       ).exit_code == 0
+    assert cli_run(store, "strike", "confirm", CODE, "--belligerent", "Coalition",
+                   "--status", "declared").exit_code in (0, 1)
+    assert {"rerate", "withdraw", "victim", "grade"} <= offered(client)
+    assert submit(client, "grade").status_code == 303  # fair or better: proposed in a team
+    proposed = json.loads(cli_run(store, "show", CODE, "--json").stdout)["proposal"]
+    if proposed is not None:
+        assert "approve" not in offered(client)  # not to the one who proposed it
+        assert "a different person must approve it" in client.get(f"/incidents/{CODE}").text
+        sign_in(client, "jonas")
+        assert "approve" in offered(client)
+        assert submit(client, "approve").status_code == 303
+    sign_in(client, "jonas")
+    assert "dispute" in offered(client) and "resolve" not in offered(client)
+    assert submit(client, "dispute", by="Coalition", reason="says it hit a depot"
+                  ).status_code == 303
+    assert "dispute" not in offered(client) and "grade" not in offered(client)  # resolve first
+    assert "resolve" not in offered(client)  # not by the one who opened it
+    assert "a different person must resolve it" in client.get(f"/incidents/{CODE}").text
+    sign_in(client, "amira")
+    assert "resolve" in offered(client)
+
+
+def test_roles_see_their_own_links_and_forms(team: tuple[TestClient, str]) -> None:
+    client, _ = team
+    sign_in(client, "lina")  # an auditor reports nothing
+    assert 'href="/report"' not in client.get("/").text
+    assert "Your role does not report incidents" in client.get("/report").text
+    assert offered(client) == set()
+    sign_in(client, "omar")
+    assert 'href="/report"' in client.get("/").text
+    assert offered(client) == {"source", "note", "comment"}
+
+
+def test_a_refused_form_comes_back_filled_and_open(team: tuple[TestClient, str]) -> None:
+    client, store = team
+    sign_in(client, "amira")
+    before = json.loads(cli_run(store, "show", CODE, "--json").stdout)["version"]
+    refused = submit(client, "source", url="not an address", publisher="شبكة الطبقة",
+                     kind="social", reliability="C", credibility="3", group="tabqa-net")
+    assert refused.status_code == 400 and ERROR.findall(refused.text)
+    page = html.unescape(refused.text)
+    form = page[page.index('id="action-source"'):page.index('id="action-strike"')]
+    assert form.split(">")[0].endswith("open")
+    for kept in ('value="not an address"', 'value="شبكة الطبقة"', 'value="tabqa-net"',
+                 "<option selected>social</option>", "<option selected>C</option>",
+                 "<option selected>3</option>"):
+        assert kept in form, kept
+    other = page[page.index('id="action-revise"'):page.index('id="action-duplicate"')]
+    assert "not an address" not in other  # only the refused form is filled
+    assert json.loads(cli_run(store, "show", CODE, "--json").stdout)["version"] == before
+
+
+def test_a_duplicate_offers_only_taking_the_mark_back(team: tuple[TestClient, str]) -> None:
+    client, store = team
+    assert cli_run(store, "duplicate", "CS1093", "--of", CODE).exit_code == 0
+    sign_in(client, "amira")
+    assert offered(client, "CS1093") == {"undo_duplicate"}
