@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote
 
+import jinja2
 from eventsourcing.persistence import PersistenceError
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
@@ -80,6 +81,8 @@ from verify.entrypoints.web.auth import (
 )
 from verify.entrypoints.web.freshness import ReadModelKeeper
 from verify.entrypoints.web.hosts import AllowedHosts, HostPolicy
+from verify.entrypoints.web.i18n import COOKIE as LANGUAGE_COOKIE
+from verify.entrypoints.web.i18n import SOURCE_LANGUAGE, chosen, languages, translations
 from verify.entrypoints.web.passwords import PasswordChecks
 from verify.entrypoints.web.throttle import Throttled
 from verify.entrypoints.web.uploads import UploadTooLarge, limited_form, upload_limit_mb
@@ -127,16 +130,28 @@ class Web:
         self.gate = gate
         self.upload_limit = upload_limit
         folder = resources.files("verify.entrypoints.web") / "templates"
-        self.templates = Jinja2Templates(directory=str(folder))
-        self.templates.env.tests["web_address"] = is_web_address
-        self.templates.env.filters["moment"] = moment_as_given
+        self.templates = {code: self._templates(str(folder), code) for code in languages()}
         self.stylesheet = (folder / "style.css").read_bytes()
-        self.templates.env.globals.update(
+
+    def _templates(self, folder: str, language: str) -> Jinja2Templates:
+        """The pages in one language: the same templates, that language's catalog."""
+        env = jinja2.Environment(loader=jinja2.FileSystemLoader(folder), autoescape=True,
+                                 extensions=["jinja2.ext.i18n"])
+        env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
+        env.tests["web_address"] = is_web_address
+        env.filters["moment"] = moment_as_given
+        env.globals.update(
             grades=[grade.value for grade in Grade], states=[state.value for state in State],
             kinds=[kind.value for kind in SourceKind],
             reliabilities=[r.value for r in Reliability],
             precisions=[p.value for p in Precision],
+            languages=list(languages().values()),
         )
+        return Jinja2Templates(env=env)
+
+    def gettext(self, request: Request, message: str) -> str:
+        """A sentence of the web's own in the page's language."""
+        return translations(language_of(request)).gettext(message)
 
     def identify(self, request: Request) -> Identity:
         return self.gate.identify(request)
@@ -144,9 +159,11 @@ class Web:
     def page(self, request: Request, template: str, status: int = 200,
              headers: dict[str, str] | None = None, **context: Any) -> HTMLResponse:
         identity: Identity | None = context.pop("identity", None)
-        return self.templates.TemplateResponse(
+        language = languages()[language_of(request)]
+        return self.templates[language.code].TemplateResponse(
             request, template,
-            {"identity": identity, "csrf": csrf_token(request),
+            {"identity": identity, "csrf": csrf_token(request), "language": language,
+             "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
              "team": self.gate.team_file is not None,
              "may_report": identity is None or identity.may(Action.REPORT),
              "flash": request.session.pop("flash", None), **context},
@@ -199,6 +216,11 @@ class Web:
             thread=threaded(view.comments), kept=kept or {}, kept_action=kept_action,
             not_now=not_now,
         )
+
+
+def language_of(request: Request) -> str:
+    """The page's language, as the middleware chose it (English outside a request's reach)."""
+    return str(getattr(request.state, "language", SOURCE_LANGUAGE))
 
 
 def _day(text: str) -> dt.date:
@@ -276,8 +298,14 @@ def create_app(store: StoreLocation, *, team_file: Path | None, local_actor: str
 
     @api.middleware("http")
     async def security_headers(request: Request, call_next: Callable[[Request], Any]) -> Response:
+        asked = request.query_params.get("lang")
+        request.state.language = chosen(asked, request.cookies.get(LANGUAGE_COOKIE),
+                                        request.headers.get("accept-language"))
         response: Response = await call_next(request)
         response.headers.update(SECURITY_HEADERS)
+        if asked is not None and asked.strip().lower() == request.state.language:
+            response.set_cookie(LANGUAGE_COOKIE, request.state.language,
+                                max_age=365 * 24 * 3600, samesite="lax")
         return response
 
     # Outermost: a request for another host name is refused before anything reads it.

@@ -1,0 +1,101 @@
+"""The web interface's languages: gettext message catalogs read with Babel (SPEC 13).
+
+English is the language the interface is written in; every other language is
+one catalog file, ``locales/LANG.po`` beside this module, read when the server
+starts (no compiled ``.mo`` to keep in step). A page's language comes from
+``?lang=`` (remembered in a cookie), else that cookie, else the browser's
+``Accept-Language``, else English. Pages carry ``lang`` and ``dir``: Arabic
+reads right to left, and the stylesheet uses logical properties so the layout
+mirrors with it.
+"""
+
+from __future__ import annotations
+
+import functools
+import gettext
+import io
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+
+SOURCE_LANGUAGE = "en"
+COOKIE = "verify_lang"
+"""The cookie that remembers a language chosen with ``?lang=``."""
+
+
+@dataclass(frozen=True)
+class Language:
+    code: str
+    name: str
+    """The language's own name for itself (العربية), as a chooser shows it."""
+    direction: str
+    """``ltr`` or ``rtl``."""
+
+
+def _catalog_files() -> dict[str, bytes]:
+    folder = resources.files("verify.entrypoints.web") / "locales"
+    return {entry.name.removesuffix(".po"): entry.read_bytes() for entry in folder.iterdir()
+            if entry.name.endswith(".po")}
+
+
+@functools.cache
+def languages() -> Mapping[str, Language]:
+    """The languages shipped: English and one per catalog file."""
+    from babel import Locale
+
+    found = {}
+    for code in [SOURCE_LANGUAGE, *sorted(_catalog_files())]:
+        locale = Locale.parse(code)
+        found[code] = Language(code, locale.get_display_name(locale) or code,
+                               locale.text_direction)
+    return found
+
+
+@functools.cache
+def translations(code: str) -> gettext.NullTranslations:
+    """The catalog of a language (English: the text as written)."""
+    if code == SOURCE_LANGUAGE:
+        return gettext.NullTranslations()
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    catalog = read_po(io.BytesIO(_catalog_files()[code]), locale=code)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return gettext.GNUTranslations(compiled)
+
+
+def chosen(asked: str | None, cookie: str | None, accept_language: str | None) -> str:
+    """The language of a page: asked for (``?lang=``), else remembered, else the browser's
+    first language this interface speaks, else English."""
+    shipped = languages()
+    for given in (asked, cookie):
+        code = (given or "").strip().lower()
+        if code in shipped:
+            return code
+    for code in _accepted(accept_language or ""):
+        if code in shipped:
+            return code
+        if code.split("-")[0] in shipped:
+            return code.split("-")[0]
+    return SOURCE_LANGUAGE
+
+
+def _accepted(header: str) -> list[str]:
+    """The languages of an Accept-Language header, most wanted first."""
+    weighted = []
+    for order, part in enumerate(header.split(",")[:20]):
+        code, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        if code and code != "*" and quality > 0:
+            weighted.append((-quality, order, code.lower()))
+    return [code for _, _, code in sorted(weighted)]
+
+
+__all__ = ["COOKIE", "SOURCE_LANGUAGE", "Language", "chosen", "languages", "translations"]
