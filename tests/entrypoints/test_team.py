@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import errno
+import hashlib
 import json
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
-from verify.adapters.team_file import load_team, password_matches
+from verify.adapters.team_file import api_token_id, load_team, password_matches, token_digest
 from verify.entrypoints.cli import cli
 
 Run = Callable[..., Result]
@@ -213,3 +215,123 @@ def test_a_broken_team_file_is_one_sentence(tmp_path: Path, content: str, senten
     result = runner.invoke(cli, ["--store", str(store), "--team", str(path), "queue"])
     assert result.exit_code == 2 and sentence in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+# ------------------------------------------------------------------ API tokens
+
+
+def team_cli(path: Path, *args: str) -> Result:
+    return CliRunner().invoke(cli, ["--team", str(path), "team", *args])
+
+
+def test_a_token_is_printed_once_and_kept_only_as_a_hash(tmp_path: Path) -> None:
+    path = tmp_path / "team.toml"
+    assert team_cli(path, "add", "amira", "--role", "analyst").exit_code == 0
+    made = team_cli(path, "token", "amira", "--label", "archive sync")
+    assert made.exit_code == 0, made.output
+    token = made.stdout.strip()
+    assert re.fullmatch(r"verify_[0-9a-f]{8}_[A-Za-z0-9_-]{43}", token)  # alone on stdout
+    token_id = token.split("_")[1]
+    assert f"API token {token_id} for amira" in made.stderr and "not shown again" in made.stderr
+    text = path.read_text()
+    assert token not in text and token.split("_", 2)[2] not in text
+    assert hashlib.sha256(token.encode()).hexdigest() in text
+    assert path.stat().st_mode & 0o777 == 0o600
+    [kept] = load_team(path).members["amira"].tokens
+    assert (kept.id, kept.label) == (token_id, "archive sync")
+    assert kept.sha256 == token_digest(token) and api_token_id(token) == token_id
+    listed = team_cli(path, "tokens")
+    assert listed.exit_code == 0 and token_id in listed.stdout and "archive sync" in listed.stdout
+    assert token not in listed.output
+    document = json.loads(team_cli(path, "tokens", "amira", "--json").stdout)
+    assert document == {"tokens": [{"member": "amira", "id": token_id, "label": "archive sync",
+                                    "created": f"{kept.created:%Y-%m-%dT%H:%M:%SZ}"}]}
+    again = team_cli(path, "token", "amira")
+    assert again.exit_code == 0 and again.stdout.strip() != token  # a new one, never the old
+    assert len(load_team(path).members["amira"].tokens) == 2
+
+
+def test_a_token_is_revoked_by_its_id(tmp_path: Path) -> None:
+    path = tmp_path / "team.toml"
+    team_cli(path, "add", "amira", "--role", "analyst")
+    first, second = (team_cli(path, "token", "amira").stdout.strip() for _ in range(2))
+    revoked = team_cli(path, "token", "amira", "--revoke", api_token_id(first) or "")
+    assert revoked.exit_code == 0, revoked.output
+    assert f"API token {api_token_id(first)} of amira is revoked" in revoked.stdout
+    assert [t.id for t in load_team(path).members["amira"].tokens] == [api_token_id(second)]
+    assert path.stat().st_mode & 0o777 == 0o600
+    for odd, sentence in [(api_token_id(first), f"amira has no API token {api_token_id(first)}"),
+                          ("zz", "a token's id is 8 hexadecimal digits"),
+                          ("\x1b[2J", "a token's id is 8 hexadecimal digits")]:
+        result = team_cli(path, "token", "amira", "--revoke", odd or "")
+        assert result.exit_code == 2 and sentence in result.stderr, result.output
+        assert len(result.stderr.strip().splitlines()) == 1
+    both = team_cli(path, "token", "amira", "--revoke", api_token_id(second) or "",
+                    "--label", "x")
+    assert both.exit_code == 2 and "cannot go with --revoke" in both.stderr
+    assert team_cli(path, "tokens", "amira").stdout.strip() != ""
+
+
+def test_tokens_are_for_members_only_and_leave_with_them(tmp_path: Path) -> None:
+    path = tmp_path / "team.toml"
+    for name in ("amira", "badr"):
+        team_cli(path, "add", name, "--role", "analyst")
+    stranger = team_cli(path, "token", "zoe")
+    assert stranger.exit_code == 2 and "zoe is not a member of the team" in stranger.stderr
+    assert team_cli(path, "tokens", "zoe").exit_code == 2
+    team_cli(path, "token", "amira")
+    changed = team_cli(path, "add", "amira", "--role", "reviewer")  # a new role keeps them
+    assert changed.exit_code == 0 and len(load_team(path).members["amira"].tokens) == 1
+    removed = team_cli(path, "remove", "amira")
+    assert "their API tokens stop working" in removed.stdout
+    team_cli(path, "add", "amira", "--role", "analyst")  # back, without the old tokens
+    assert load_team(path).members["amira"].tokens == ()
+    assert "no API tokens in" in team_cli(path, "tokens").stdout
+
+
+def test_a_label_is_one_printable_line(tmp_path: Path) -> None:
+    path = tmp_path / "team.toml"
+    team_cli(path, "add", "amira", "--role", "analyst")
+    for label in ("a\nb", "\x1b[31mred", " padded", "x" * 201):
+        result = team_cli(path, "token", "amira", "--label", label)
+        assert result.exit_code == 2 and "Traceback" not in result.output, label
+        assert result.stdout == "" and load_team(path).members["amira"].tokens == ()
+
+
+def test_a_team_file_without_tokens_is_written_as_before(tmp_path: Path) -> None:
+    """Files of earlier versions load; without tokens this version writes them unchanged."""
+    path = tmp_path / "team.toml"
+    earlier = ('separation_of_duties = true\n\n[members."amira"]\nrole = "analyst"\n'
+               'password_hash = "$argon2id$x"\n')
+    path.write_text(earlier)
+    assert load_team(path).members["amira"].tokens == ()
+    assert team_cli(path, "duties", "on").exit_code == 0
+    assert path.read_text() == earlier
+
+
+@pytest.mark.parametrize("entry, sentence", [
+    ('id = "1234"\nsha256 = "' + "a" * 64 + '"\ncreated = 2025-01-01T00:00:00Z',
+     "members.amira.tokens.0.id"),
+    ('id = "12345678"\nsha256 = "secret"\ncreated = 2025-01-01T00:00:00Z',
+     "members.amira.tokens.0.sha256"),
+    ('id = "12345678"\nsha256 = "' + "a" * 64 + '"\ncreated = 2025-01-01T00:00:00',
+     "timezone"),
+    ('id = "12345678"\nsha256 = "' + "a" * 64 + '"\ncreated = 2025-01-01T00:00:00Z\n'
+     'token = "verify_12345678_x"', "members.amira.tokens.0.token"),
+])
+def test_a_broken_token_entry_is_one_sentence(tmp_path: Path, entry: str, sentence: str) -> None:
+    path = tmp_path / "team.toml"
+    path.write_text(f'[members.amira]\nrole = "analyst"\n\n[[members.amira.tokens]]\n{entry}\n')
+    result = team_cli(path, "list")
+    assert result.exit_code == 2 and sentence in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_two_tokens_may_not_share_an_id(tmp_path: Path) -> None:
+    path = tmp_path / "team.toml"
+    token = ('[[members.{}.tokens]]\nid = "12345678"\nsha256 = "{}"\n'
+             "created = 2025-01-01T00:00:00Z\n")
+    path.write_text('[members.amira]\nrole = "analyst"\n[members.badr]\nrole = "analyst"\n'
+                    + token.format("amira", "a" * 64) + token.format("badr", "b" * 64))
+    result = team_cli(path, "list")
+    assert result.exit_code == 2 and "two API tokens have the id 12345678" in result.stderr

@@ -428,3 +428,24 @@ def test_a_version_that_only_looks_like_digits_is_refused(local_client: TestClie
         assert "does not say which version" in answer.text
     assert version(store, "CS1095") == before
 
+
+
+def test_wrong_passwords_and_wrong_api_tokens_share_an_address_count(
+        team_client: TestClient, team_file: Path) -> None:
+    """Guessing cannot switch between passwords and tokens to get twice the tries."""
+    made = CliRunner().invoke(cli, ["--team", str(team_file), "team", "token", "badr"])
+    assert made.exit_code == 0, made.output
+    token = made.stdout.strip()
+    for attempt in range(ADDRESS_LIMIT // 2):
+        assert sign_in(team_client, f"guess{attempt}", "wrong password").status_code == 401
+    for _ in range(ADDRESS_LIMIT - ADDRESS_LIMIT // 2):
+        guess = "verify_" + secrets.token_hex(4) + "_" + secrets.token_urlsafe(32)
+        assert team_client.get("/api/queue", headers={
+            "Authorization": f"Bearer {guess}"}).status_code == 401
+    for headers in ({"Authorization": f"Bearer {token}"},
+                    {"Authorization": "Basic " + base64.b64encode(b"badr:x").decode()}):
+        throttled = TestClient(team_client.app, base_url=LOCAL).get("/api/queue",
+                                                                    headers=headers)
+        assert throttled.status_code == 429 and "retry-after" in throttled.headers
+        assert token not in throttled.text
+    assert sign_in(team_client, "amira", "amira-passphrase").status_code == 429

@@ -10,13 +10,22 @@ The file is TOML, kept beside the deployment (not in the store), for example::
     [members.badr]
     role = "reviewer"
     password_hash = "$argon2id$..."      # only for `verify serve`; see docs/security.md
+
+    [[members.badr.tokens]]              # an API token: its id and hash, never the token
+    id = "3f9c0a7e"
+    sha256 = "9b1c..."
+    created = 2025-05-01T09:30:00Z
+    label = "archive sync"
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import hashlib
 import json
 import os
+import re
 import secrets
 import tempfile
 import tomllib
@@ -27,8 +36,17 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from verify.domain.duties import Team
+from verify.domain.duties import ApiToken, Team
 from verify.domain.errors import InvalidInput
+
+TOKEN_PREFIX = "verify_"
+"""How every API token starts, so a token pasted somewhere it should not be is recognised."""
+
+TOKEN_SECRET_BYTES = 32
+"""Random bytes in a token's secret part: 256 bits, beyond any guessing or search."""
+
+_TOKEN = re.compile(rf"{TOKEN_PREFIX}([0-9a-f]{{8}})_[A-Za-z0-9_-]{{43}}")
+"""A token: the prefix, its 8-digit id, and the secret (32 bytes as unpadded base64url)."""
 
 
 def load_team(path: Path) -> Team:
@@ -78,6 +96,14 @@ def write_team(team: Team, path: Path) -> None:
         if member.password_hash:
             lines.append(f"password_hash = {_toml_string(member.password_hash)}")
         lines.append("")
+        for token in member.tokens:
+            lines.append(f"[[members.{_toml_string(name)}.tokens]]")
+            lines.append(f"id = {_toml_string(token.id)}")
+            lines.append(f"sha256 = {_toml_string(token.sha256)}")
+            lines.append(f"created = {token.created.astimezone(dt.UTC):%Y-%m-%dT%H:%M:%SZ}")
+            if token.label:
+                lines.append(f"label = {_toml_string(token.label)}")
+            lines.append("")
     _write_private(path, "\n".join(lines).encode("utf-8"))
 
 
@@ -111,6 +137,38 @@ def _write_private(path: Path, content: bytes) -> None:
             os.fsync(directory)
         finally:
             os.close(directory)
+
+
+def new_api_token(team: Team, label: str = "",
+                  now: dt.datetime | None = None) -> tuple[str, ApiToken]:
+    """A new API token, and the record the team file keeps of it (its hash, never the token).
+
+    The token is ``verify_ID_SECRET``: an id no other token of the team has,
+    and 32 random bytes. It is shown once, when made; nothing can show it again.
+    """
+    while True:
+        token_id = secrets.token_hex(4)
+        if team.token(token_id) is None:
+            break
+    token = f"{TOKEN_PREFIX}{token_id}_{secrets.token_urlsafe(TOKEN_SECRET_BYTES)}"
+    created = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
+    return token, ApiToken(id=token_id, sha256=token_digest(token), created=created,
+                           label=label)
+
+
+def api_token_id(token: str) -> str | None:
+    """The id inside an API token, or None when the text is not shaped like one."""
+    found = _TOKEN.fullmatch(token)
+    return found.group(1) if found else None
+
+
+def token_digest(token: str) -> str:
+    """The SHA-256 a token is kept and checked as (hex).
+
+    A fast hash is enough here, unlike for passwords: a token is 256 random
+    bits, so no list of likely tokens exists to try against a stolen hash.
+    """
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def hash_password(password: str) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from verify.domain.errors import InvalidInput, Refused
 from verify.domain.values import Grade
@@ -76,6 +76,28 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
 read models changes no recorded fact and needs no role."""
 
 
+def _printable(value: str, what: str) -> str:
+    if value != value.strip() or any(not ch.isprintable() for ch in value):
+        raise ValueError(f"{what} must be printable, without surrounding spaces")
+    return value
+
+
+class ApiToken(BaseModel):
+    """A member's API token as the team file keeps it: its id and a hash, never the token."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(pattern=r"^[0-9a-f]{8}$", description="names the token to list or revoke it")
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="the SHA-256 of the whole token")
+    created: AwareDatetime
+    label: str = Field(default="", max_length=200, description="what the token is for")
+
+    @field_validator("label")
+    @classmethod
+    def _plain_label(cls, value: str) -> str:
+        return _printable(value, "a token's label")
+
+
 class Member(BaseModel):
     """One person of a team, as the team file names them."""
 
@@ -86,13 +108,25 @@ class Member(BaseModel):
     password_hash: str | None = Field(
         default=None, description="for signing in to the web server; never the password itself"
     )
+    tokens: tuple[ApiToken, ...] = Field(
+        default=(), description="for the JSON API; each kept as a hash, never the token itself"
+    )
 
     @field_validator("name")
     @classmethod
     def _plain_name(cls, value: str) -> str:
-        if value != value.strip() or any(not ch.isprintable() for ch in value):
-            raise ValueError("a member's name must be printable, without surrounding spaces")
-        return value
+        return _printable(value, "a member's name")
+
+    def with_token(self, token: ApiToken) -> Member:
+        """The member with one more API token."""
+        return self.model_copy(update={"tokens": (*self.tokens, token)})
+
+    def without_token(self, token_id: str) -> Member:
+        """The member without the API token of this id (revoked)."""
+        kept = tuple(token for token in self.tokens if token.id != token_id)
+        if len(kept) == len(self.tokens):
+            raise InvalidInput(f"{self.name} has no API token {token_id}")
+        return self.model_copy(update={"tokens": kept})
 
 
 class Team(BaseModel):
@@ -102,6 +136,24 @@ class Team(BaseModel):
 
     members: dict[str, Member]
     separation_of_duties: bool = True
+
+    @model_validator(mode="after")
+    def _one_holder_per_token(self) -> Team:
+        seen: set[str] = set()
+        for member in self.members.values():
+            for token in member.tokens:
+                if token.id in seen:
+                    raise ValueError(f"two API tokens have the id {token.id}")
+                seen.add(token.id)
+        return self
+
+    def token(self, token_id: str) -> tuple[Member, ApiToken] | None:
+        """The member holding the API token of this id, and its record; None if none does."""
+        for member in self.members.values():
+            for token in member.tokens:
+                if token.id == token_id:
+                    return member, token
+        return None
 
     def member(self, actor: str) -> Member:
         found = self.members.get(actor)
@@ -140,5 +192,6 @@ def _article(role: Role) -> str:
 
 
 __all__ = [
-    "GRADES_NEEDING_APPROVAL", "PERMISSIONS", "Action", "Member", "Role", "Team", "needs_approval",
+    "GRADES_NEEDING_APPROVAL", "PERMISSIONS", "Action", "ApiToken", "Member", "Role", "Team",
+    "needs_approval",
 ]

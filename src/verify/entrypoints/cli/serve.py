@@ -50,10 +50,11 @@ def serve(session: Session, host: str, port: int, max_upload: int | None) -> Non
             "pass --team FILE so every request needs a signed-in member"
         )
     team = session.team
-    if team is not None and not any(m.password_hash for m in team.members.values()):
+    if team is not None and not any(m.password_hash or m.tokens for m in team.members.values()):
         raise InvalidInput(
-            f"no member of {session.team_file} can sign in; set a password with "
-            "`verify team add NAME --role ROLE --password`"
+            f"no member of {session.team_file} can sign in or use the API; set a password "
+            "with `verify team add NAME --role ROLE --password`, or make a token with "
+            "`verify team token NAME`"
         )
     session.require_store()
     web = create_app(session.store, team_file=session.team_file, local_actor=session.actor,

@@ -317,10 +317,10 @@ def create_app(store: StoreLocation, *, team_file: Path | None, local_actor: str
                         headers={"Cache-Control": "max-age=3600"})
 
     @api.exception_handler(SignInRequired)
-    async def sign_in_required(request: Request, _: SignInRequired) -> Response:
+    async def sign_in_required(request: Request, error: SignInRequired) -> Response:
         if request.url.path.startswith("/api/"):
-            return Response(json_bytes({"error": "sign in first"}), 401, media_type=JSON,
-                            headers={"WWW-Authenticate": 'Basic realm="verify"'})
+            return Response(json_bytes({"error": str(error)}), 401, media_type=JSON,
+                            headers={"WWW-Authenticate": error.challenge})
         target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
         return RedirectResponse(f"/sign-in?next={target}", status_code=303)
 

@@ -1,11 +1,14 @@
-"""Who is asking: the local actor, or a signed-in member of the team; and CSRF tokens.
+"""Who is asking: the local actor, or a member of the team; and CSRF tokens.
 
 Without a team file the server listens on loopback only and everyone who can
-reach it acts as the local actor. With a team file every request needs a
-member: pages use a session the server started at sign-in (its id in a signed
-cookie, see `sessions`), and the JSON API also accepts HTTP Basic credentials
-(for curl and scripts). Every password check runs off the event loop, costs
-the same for any name, and is throttled per name and per address.
+reach it acts as the local actor (credentials sent are not looked at). With a
+team file every request needs a member: pages use a session the server
+started at sign-in (its id in a signed cookie, see `sessions`), and the JSON
+API also accepts a member's API token (``Authorization: Bearer TOKEN``, made by
+`verify team token NAME`) or HTTP Basic credentials (for curl and scripts).
+Every password check runs off the event loop, costs the same for any name,
+and is throttled per name and per address; every token check is a SHA-256
+compared in constant time, throttled per token id and per address alike.
 """
 
 from __future__ import annotations
@@ -14,24 +17,56 @@ import base64
 import binascii
 import hmac
 import ipaddress
+import math
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import Request
 
-from verify.adapters.team_file import load_team
+from verify.adapters.team_file import api_token_id, load_team, token_digest
 from verify.domain.duties import PERMISSIONS, Action, Member, Role, Team
 from verify.entrypoints.web.passwords import PasswordChecks
 from verify.entrypoints.web.sessions import Sessions
-from verify.entrypoints.web.throttle import SignInThrottle
+from verify.entrypoints.web.throttle import SignInThrottle, Throttled
 
 SESSION_ID = "sid"
 SESSION_CSRF = "csrf"
 
+SIGN_IN_FIRST = ("sign in first: send a member's API token (Authorization: Bearer TOKEN), "
+                 "a member's name and password (HTTP Basic), or sign in on the site")
+"""What the API answers (401) a team's server's request that names no one."""
+
+BAD_TOKEN = ("this API token is not valid: it is mistyped, was revoked, or its member is no "
+             "longer in the team")
+"""What the API answers (401) a token it does not know: never the token itself."""
+
+CHALLENGE = 'Bearer realm="verify", Basic realm="verify"'
+"""The ``WWW-Authenticate`` of a 401 to a request that names no one: both ways the API takes."""
+
+BAD_TOKEN_CHALLENGE = 'Bearer realm="verify", error="invalid_token"'
+"""The ``WWW-Authenticate`` of a 401 to a refused token (RFC 6750, section 3)."""
+
+_TOKEN_KEY = "\x00api token "
+"""What the throttle counts a token's tries under, before its id. No member's name can
+hold NUL (names are printable), so a token's count is never a name's."""
+
+_LONGEST_TOKEN = 200
+"""No token is longer: longer text after ``Bearer`` is refused before it is read."""
+
+_NO_SUCH_TOKEN = token_digest("verify_00000000_no token has this digest")
+"""Compared against when the id names no token, so that costs what a wrong secret costs."""
+
 
 class SignInRequired(Exception):
-    """The request needs a signed-in member; pages redirect, the API answers 401."""
+    """The request needs a member; pages redirect, the API answers 401 with this sentence.
+
+    ``challenge`` is the ``WWW-Authenticate`` header that answer carries.
+    """
+
+    def __init__(self, sentence: str = SIGN_IN_FIRST, challenge: str = CHALLENGE) -> None:
+        super().__init__(sentence)
+        self.challenge = challenge
 
 
 class BadCsrfToken(Exception):
@@ -90,18 +125,76 @@ class Gate:
         return Identity(name, team.members[name].role)
 
     async def identify_api(self, request: Request) -> Identity:
-        """As `identify`, or by HTTP Basic credentials (checked as a sign-in is)."""
+        """As `identify`, or by an API token, or by HTTP Basic credentials.
+
+        A request with ``Authorization: Bearer`` is decided by its token alone:
+        the token's member, or `SignInRequired` (401) for a token that is not
+        valid, even with a session cookie beside it. Otherwise the session, then
+        Basic credentials (checked as a sign-in is). Raises `Throttled` (429)
+        when too many tries failed. Without a team: the local actor, whatever
+        the request sends.
+        """
+        identity, _ = await self.identify_writer(request)
+        return identity
+
+    async def identify_writer(self, request: Request) -> tuple[Identity, bool]:
+        """As `identify_api`, and whether a change it asks for needs the session's CSRF token.
+
+        Only a token shows that a request was sent on purpose: no browser adds
+        an ``Authorization: Bearer`` header by itself, so no hostile page can
+        send one. A session cookie, Basic credentials (browsers keep and resend
+        them) and the local actor (anyone who reaches loopback) come with any
+        request a browser is made to send: a change made with those must carry
+        the session's CSRF token (`check_csrf`) or be refused.
+        """
         team = self.team
         if team is None:
-            return Identity(self.local_actor, None)
+            return Identity(self.local_actor, None), True
+        header = request.headers.get("authorization", "")
+        scheme, _, credentials = header.strip().partition(" ")
+        if scheme.lower() == "bearer":
+            holder = self.check_token(request, credentials.strip())
+            return Identity(holder.name, holder.role), False
         name = self.sessions.member(request.session.get(SESSION_ID), team)
         if name is not None:
-            return Identity(name, team.members[name].role)
-        credentials = _basic(request.headers.get("authorization", ""))
-        member = await self.check(request, *credentials) if credentials else None
+            return Identity(name, team.members[name].role), True
+        basic = _basic(header)
+        member = await self.check(request, *basic) if basic else None
         if member is None:
             raise SignInRequired
-        return Identity(member.name, member.role)
+        return Identity(member.name, member.role), True
+
+    def check_token(self, request: Request, token: str) -> Member:
+        """The member whose API token this is; else `SignInRequired`, or `Throttled`.
+
+        Every try of a token-shaped text counts against its id and the
+        request's address, as a password does, and a valid token takes its try
+        back. Text not shaped like a token is refused without counting: it
+        cannot match any token, so trying it tells nothing. One SHA-256 and one
+        constant-time comparison for every token-shaped text, so the time taken
+        does not tell which ids exist. Runs without awaiting: nothing else
+        happens between counting and deciding.
+        """
+        team = self.team
+        token_id = api_token_id(token) if len(token) <= _LONGEST_TOKEN else None
+        if team is None or token_id is None:
+            raise SignInRequired(BAD_TOKEN, BAD_TOKEN_CHALLENGE)
+        address = request.client.host if request.client else "unknown"
+        key = _TOKEN_KEY + token_id
+        try:
+            stamp = self.throttle.attempt(key, address)
+        except Throttled as error:
+            raise Throttled(error.retry_after, (
+                "too many refused API tokens or sign-ins from this address, or tries of this "
+                f"token; try again in {_minutes(error.retry_after)}")) from None
+        held = team.token(token_id)
+        expected = held[1].sha256 if held else _NO_SUCH_TOKEN
+        matched = hmac.compare_digest(token_digest(token).encode("ascii"),
+                                      expected.encode("ascii"))
+        if held is None or not matched:
+            raise SignInRequired(BAD_TOKEN, BAD_TOKEN_CHALLENGE)
+        self.throttle.succeeded(key, address, stamp)
+        return held[0]
 
     async def sign_in(self, request: Request, name: str, password: str) -> bool:
         """Start a session if the password is the member's (raises `Throttled`)."""
@@ -139,6 +232,11 @@ class Gate:
             return None
         self.throttle.succeeded(name, address, stamp)
         return member
+
+
+def _minutes(seconds: int) -> str:
+    minutes = math.ceil(seconds / 60)
+    return "a minute" if minutes <= 1 else f"{minutes} minutes"
 
 
 def _basic(header: str) -> tuple[str, str] | None:
