@@ -13,7 +13,7 @@ import datetime as dt
 import os
 import secrets
 import tempfile
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
@@ -23,11 +23,13 @@ from urllib.parse import quote
 import jinja2
 from eventsourcing.persistence import PersistenceError
 from fastapi import FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from verify.adapters.store import StoreLocation
@@ -71,6 +73,7 @@ from verify.entrypoints.web.actions import (
     applicable,
     report_incident,
 )
+from verify.entrypoints.web.api import NotJson, add_routes
 from verify.entrypoints.web.auth import (
     BadCsrfToken,
     Gate,
@@ -240,6 +243,8 @@ def _moment(text: str) -> dt.datetime:
 def _status(error: VerifyError) -> int:
     if isinstance(error, UnknownIncident):
         return 404
+    if isinstance(error, NotJson):
+        return 415
     if isinstance(error, Refused):
         return 409
     return 400
@@ -326,6 +331,10 @@ def create_app(store: StoreLocation, *, team_file: Path | None, local_actor: str
 
     @api.exception_handler(BadCsrfToken)
     async def bad_csrf(request: Request, _: BadCsrfToken) -> Response:
+        if request.url.path.startswith("/api/"):
+            return Response(json_bytes({"error": "this change did not come from this site's "
+                                                 "pages; nothing was recorded"}), 403,
+                            media_type=JSON)
         return web.page(request, "error.html", 403, message=(
             "this form is out of date or did not come from this site; reload the page and "
             "submit it again (nothing was recorded)"))
@@ -645,7 +654,101 @@ def create_app(store: StoreLocation, *, team_file: Path | None, local_actor: str
 
         return Response(json_bytes(await threaded(figures)), media_type=JSON)
 
+    add_routes(api, verify_app, gate, keeper.fresh)
+
+    @api.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        sentence = HTTP_SENTENCES.get(error.status_code, str(error.detail)).format(
+            method=request.method)
+        if request.url.path.startswith("/api/"):
+            return Response(json_bytes({"error": sentence}), error.status_code,
+                            media_type=JSON, headers=error.headers)
+        return web.page(request, "error.html", error.status_code, dict(error.headers or {}),
+                        message=sentence)
+
+    @api.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, error: RequestValidationError) -> Response:
+        sentence = request_sentence(error.errors())
+        if request.url.path.startswith("/api/"):
+            return Response(json_bytes({"error": sentence}), 400, media_type=JSON)
+        return web.page(request, "error.html", 400, message=sentence)
+
+    @api.get("/docs", response_class=HTMLResponse, include_in_schema=False)
+    async def api_docs(request: Request) -> Response:
+        return web.page(request, "api.html", identity=None, operations=api_operations(api))
+
     return api
+
+
+HTTP_SENTENCES = {
+    400: "the body could not be read: send JSON, or the page's form as it was",
+    404: "there is nothing at this address",
+    405: "this address does not take {method} requests",
+}
+"""The framework's own refusals, as sentences."""
+
+
+def request_sentence(errors: Sequence[Any]) -> str:
+    """The first problem FastAPI found with a request, as one sentence."""
+    if not errors:
+        return "the request could not be read"
+    first = errors[0]
+    where = ".".join(str(part) for part in first.get("loc", ())[1:]) or "the request"
+    message = str(first.get("msg", "is not valid"))
+    message = message[:1].lower() + message[1:]
+    if first.get("type") == "json_invalid":
+        return "the body is not JSON"
+    if first.get("type") == "missing":
+        return f"{where} is required"
+    pattern = str((first.get("ctx") or {}).get("pattern", ""))
+    if first.get("type") == "string_pattern_mismatch" and pattern.startswith("^("):
+        choices = pattern.removeprefix("^(").removesuffix(")$").split("|")
+        return f"{where} must be one of {', '.join(choices)}, not {first.get('input')!r:.40}"
+    return f"{where}: {message}"
+
+
+def api_operations(api: FastAPI) -> list[dict[str, Any]]:
+    """The API's operations as the /docs page lists them, read from its OpenAPI document."""
+    document = api.openapi()
+    schemas = document.get("components", {}).get("schemas", {})
+    operations = []
+    for path, methods in document.get("paths", {}).items():
+        for method, operation in methods.items():
+            body = None
+            content = operation.get("requestBody", {}).get("content", {})
+            reference = content.get(JSON, {}).get("schema", {}).get("$ref", "")
+            if reference:
+                model = schemas.get(reference.rsplit("/", 1)[-1], {})
+                required = set(model.get("required", []))
+                body = [{"name": name, "type": _schema_type(spec),
+                         "required": name in required,
+                         "description": spec.get("description", "")}
+                        for name, spec in model.get("properties", {}).items()]
+            operations.append({
+                "method": method.upper(), "path": path,
+                "summary": operation.get("summary", ""),
+                "tag": (operation.get("tags") or ["reading"])[0],
+                "parameters": [{"name": p["name"], "in": p["in"],
+                                "required": p.get("required", False),
+                                "description": p.get("description", "")}
+                               for p in operation.get("parameters", [])],
+                "body": body,
+                "statuses": sorted(operation.get("responses", {})),
+            })
+    return operations
+
+
+def _schema_type(spec: dict[str, Any]) -> str:
+    if "enum" in spec:
+        return " | ".join(str(value) for value in spec["enum"])
+    if "anyOf" in spec:
+        return " or ".join(_schema_type(part) for part in spec["anyOf"]
+                           if part != {"type": "null"})
+    if spec.get("type") == "array":
+        return f"list of {_schema_type(spec.get('items', {}))}"
+    if "$ref" in spec:
+        return str(spec["$ref"]).rsplit("/", 1)[-1]
+    return str(spec.get("type", "any"))
 
 
 def threaded(comments: list[dict[str, Any]], deepest: int = 3) -> list[tuple[dict[str, Any], int]]:
