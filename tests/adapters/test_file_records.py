@@ -229,7 +229,7 @@ def test_a_file_entry_that_does_not_read_whole_is_kept_verbatim_and_the_row_impo
     assert "files[" not in text and WITNESS not in text
     public_history = second_store.ok("history", "CS3", "--public", "--json").stdout
     assert "files[" not in public_history and WITNESS not in public_history
-    assert "(a file's entry withheld)" in second_store.ok("history", "CS3", "--public").stdout
+    assert "(an internal entry withheld)" in second_store.ok("history", "CS3", "--public").stdout
     # The same row again is already stored; and a full export re-imports unchanged.
     again = json.loads(second_store.ok("import", str(archive), "--json").stdout)
     assert (again["imported"], again["already_stored"]) == (0, 1)

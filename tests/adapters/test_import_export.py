@@ -62,6 +62,17 @@ FILED: dict[str, Any] = {**GOOD, "code": "CI1051", "files": [
 ]}
 """An incident with an evidence file's record and a protected one (their bytes are elsewhere)."""
 
+DISCUSSED: dict[str, Any] = {
+    **GOOD, "code": "CI1052", "assignee": "أمينة",
+    "tags": ["needs-geolocation", "شاهد-في-خطر"],
+    "comments": [
+        {"id": "m1", "text": "@jonas هل يطابق تقرير الضربة موقع المبنى؟", "reply_to": None,
+         "mentions": ["jonas"], "by": "أمينة", "at": "2017-03-20T08:15:00Z"},
+        {"id": "m2", "text": "Checked on the map: it matches.", "reply_to": "m1",
+         "mentions": [], "by": "jonas", "at": "2017-03-20T11:40:00+03:00"},
+    ]}
+"""An incident with its casework: who has it, its tags and a question answered (internal)."""
+
 
 @pytest.fixture
 def store(store_url: str) -> Store:
@@ -244,6 +255,29 @@ def test_public_export_leaves_protected_sources_and_notes_out(store: Store, tmp_
     assert [s["publisher"] for s in document["sources"]] == ["Amnesty International"]
     assert "notes" in document and document["notes"] == []
     assert "files" not in document  # an incident without files has no list of them
+    assert not {"assignee", "tags", "comments"} & set(document)  # nor casework
+
+
+def test_a_row_with_casework_re_imports_as_exported(
+    store: Store, second_store: Store, tmp_path: Path
+) -> None:
+    write_lines(tmp_path / "a.jsonl", [orjson.dumps(DISCUSSED)])
+    report = json.loads(store.run("import", str(tmp_path / "a.jsonl"), "--json").stdout)
+    assert (report["imported"], report["warnings"]) == (1, [])
+    history = json.loads(store.run("history", "CI1052", "--json").output)
+    assert [h["event"] for h in history][-5:] == [
+        "NoteAdded", "Tagged", "Assigned", "Commented", "Commented"]
+    (document,) = [json.loads(line) for line in store.run("export").stdout.splitlines()]
+    assert {key: document[key] for key in ("assignee", "tags", "comments")} == {
+        key: DISCUSSED[key] for key in ("assignee", "tags", "comments")}
+    exported = tmp_path / "export.jsonl"
+    assert store.run("export", "-o", str(exported)).exit_code == 0
+    assert second_store.run("import", str(exported)).exit_code == 0
+    assert second_store.run("export").stdout == exported.read_text(encoding="utf-8")
+    for format_ in ("jsonl", "csv"):
+        public = store.run("export", "--public", "--format", format_).stdout
+        for secret in ("أمينة", "jonas", "needs-geolocation", "شاهد", "Checked on the map"):
+            assert secret not in public, (format_, secret)
 
 
 def test_a_row_with_files_re_imports_as_exported(
@@ -266,15 +300,20 @@ def test_a_row_with_files_re_imports_as_exported(
 def test_csv_export_re_imports_unchanged(
     store: Store, second_store: Store, tmp_path: Path
 ) -> None:
-    lines = [orjson.dumps(GOOD), orjson.dumps(FILED), *list(archive(50))]
+    lines = [orjson.dumps(GOOD), orjson.dumps(FILED), orjson.dumps(DISCUSSED),
+             *list(archive(50))]
     write_lines(tmp_path / "a.jsonl", lines)
     store.run("import", str(tmp_path / "a.jsonl"))
     exported = tmp_path / "export.csv"
     assert store.run("export", "--format", "csv", "-o", str(exported)).exit_code == 0
     rows = list(csv.DictReader(io.StringIO(exported.read_text(encoding="utf-8"))))
-    assert len(rows) == 52 and rows[0]["location_name"] == "الموصل الجديدة"
+    assert len(rows) == 53 and rows[0]["location_name"] == "الموصل الجديدة"
     assert rows[0]["civilians_killed_min"] == "100"
     assert rows[0]["files"] == "" and json.loads(rows[1]["files"]) == FILED["files"]
+    assert (rows[0]["assignee"], rows[0]["tags"], rows[0]["comments"]) == ("", "", "")
+    assert rows[2]["assignee"] == "أمينة"
+    assert json.loads(rows[2]["tags"]) == DISCUSSED["tags"]
+    assert json.loads(rows[2]["comments"]) == DISCUSSED["comments"]
     other = second_store
     result = other.run("import", str(exported))
     assert result.exit_code == 0, result.stderr

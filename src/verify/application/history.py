@@ -240,6 +240,11 @@ _ENVELOPE = {"originator_id", "originator_version", "timestamp", "originator_top
 
 
 WITHHELD = "withheld: protected source"
+INTERNAL_CASEWORK = {"Commented": "comment (internal; withheld)",
+                     "Assigned": "assignment changed (internal; withheld)",
+                     "Tagged": "tags changed (internal; withheld)"}
+"""Casework the public history names without telling (SPEC 13): a team's discussion,
+who works on what, and the labels it uses."""
 WITHHELD_VICTIM = "withheld: protected victim"
 
 _PROTECTED_RATING = re.compile(r"\b(s\d+) \(protected, [A-F][1-6]\)")
@@ -321,10 +326,10 @@ def public_history(entries: list[HistoryEntry]) -> list[HistoryEntry]:
             entry = entry.model_copy(update={
                 "why": None, "data": {"actor": entry.data.get("actor")},
                 "what": "note added (internal; withheld)"})
-        elif entry.event == "Commented":
+        elif entry.event in INTERNAL_CASEWORK:
             entry = entry.model_copy(update={
                 "why": None, "data": {"actor": entry.data.get("actor")},
-                "what": "comment (internal; withheld)"})
+                "what": INTERNAL_CASEWORK[entry.event]})
         elif entry.event == "UnreadValuesKept":
             kept = {path: value for path, value in entry.data["values"].items()
                     if not withheld_in_public(path)}
@@ -333,7 +338,7 @@ def public_history(entries: list[HistoryEntry]) -> list[HistoryEntry]:
                 entry = entry.model_copy(update={"data": data, "what": (
                     DESCRIBERS["UnreadValuesKept"](data) if kept
                     else "kept verbatim what the archive gave and could not be read") + (
-                    " (a file's entry withheld)")})
+                    " (an internal entry withheld)")})
         shown.append(entry)
     return shown
 

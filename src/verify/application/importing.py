@@ -21,7 +21,13 @@ from pydantic import ValidationError
 from verify.application.app import VerifyApp
 from verify.application.base import fewer_collections
 from verify.application.intake import FieldWarning, Intake
-from verify.application.records import FileRecord, IncidentRecord, PublicFileRecord, VictimRecord
+from verify.application.records import (
+    CommentRecord,
+    FileRecord,
+    IncidentRecord,
+    PublicFileRecord,
+    VictimRecord,
+)
 from verify.domain.errors import ConcurrentChange, InvalidInput, Refused, VerifyError
 from verify.domain.evidence_files import FileFacts
 from verify.domain.incident import Incident
@@ -160,6 +166,37 @@ def _collect_file(incident: Incident, file: FileRecord | PublicFileRecord, actor
     incident.collect_file(FileFacts.model_validate(file.model_dump()), actor)
 
 
+def _add_comment(incident: Incident, comment: CommentRecord, reply_to: str | None,
+                 actor: str) -> str:
+    """A comment as `verify comment` adds it, keeping who wrote it and when; returns its id.
+    Mentions are recorded as they were; the team is not asked."""
+    try:
+        return incident.comment(comment.text, actor, reply_to=reply_to,
+                                mentions=list(comment.mentions),
+                                written=(comment.by, comment.at.isoformat()))
+    except InvalidInput as problem:
+        raise InvalidInput(f"comments: {problem}") from None
+
+
+def _record_casework(incident: Incident, record: IncidentRecord, actor: str) -> None:
+    """Tags, the assignee, then the discussion in its order, each answer under the comment
+    it answers (comments are numbered m1… in the order they are recorded)."""
+    if record.tags:
+        incident.tag(list(record.tags), actor)
+    if record.assignee is not None:
+        incident.assign(record.assignee, actor)
+    recorded: dict[str, str] = {}  # each comment's id in the record, and its id here
+    for comment in record.comments:
+        reply_to = None
+        if comment.reply_to is not None:
+            if comment.reply_to not in recorded:
+                raise InvalidInput(f"comments: {comment.id} answers {comment.reply_to}, which "
+                                   "is no earlier comment of the row")
+            reply_to = recorded[comment.reply_to]
+        comment_id = _add_comment(incident, comment, reply_to, actor)
+        recorded.setdefault(comment.id, comment_id)
+
+
 def _dry_sealing(details: bytes) -> tuple[str, str]:
     """A dry run seals nothing and stores no key: what would be sealed is not kept."""
     return "", ""
@@ -207,6 +244,7 @@ def incident_from_record(
         incident.dispute_grade(record.dispute.by, record.dispute.reason, actor)
     for note in record.notes:
         incident.add_note(note, actor)
+    _record_casework(incident, record, actor)
     return incident
 
 

@@ -24,8 +24,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from verify.application.records import FileRecord, IncidentRecord
+from verify.domain.casework import COMMENT_ID, MAX_COMMENT, MAX_TAG, tag_of
 from verify.domain.counts import UnreadableCount, read_count
 from verify.domain.dates import DateOrder, UnreadableDay, read_day, read_time
+from verify.domain.errors import InvalidInput
 from verify.domain.incident import RETRACTABLE_ID
 from verify.domain.parties import NO_PARTIES, PartyNames
 from verify.domain.text import ascii_digits, fold, is_blank, tidy
@@ -218,6 +220,11 @@ class Intake:
                for file in record.files) \
                 or len({file.sha256 for file in record.files}) != len(record.files):
             return None  # read field by field: a file listed by hash alone, or cited wrong
+        if any(comment.id != f"m{number}" or (comment.reply_to is not None
+                                              and int(comment.reply_to[1:]) >= number)
+               for number, comment in enumerate(record.comments, start=1)) \
+                or len(record.tags) != len(data.get("tags") or ()):
+            return None  # read field by field: comments numbered anew, tags given twice
         if record.date_end is not None or record.time is not None or record.retracted or any(
                 strike.reported is not None for strike in record.strikes) or any(
                 assessment.dated is not None for assessment in record.assessments):
@@ -803,6 +810,115 @@ class _Row:
             files.append(found)
         return files
 
+    # Casework (SPEC section 13): internal, and never a reason to refuse the row.
+
+    def _assignee(self, clean: dict[str, Any], value: Any) -> None:
+        clean["assignee"] = self.optional("assignee", value,
+                                          lambda v: _text(v, MAX_NAME, "a name"))
+
+    def _tags(self, clean: dict[str, Any], value: Any) -> None:
+        """Tags as `verify tag` keeps them (folded, words joined by hyphens): a list, or a
+        text of tags separated by ';'. What does not read as a tag is kept verbatim."""
+        if isinstance(value, str):
+            value = value.split(";")
+        tags: dict[str, int] = {}
+        for index, item in enumerate(value if isinstance(value, list) else [value]):
+            path = f"tags[{index}]"
+            if is_blank(item):
+                continue
+            try:
+                tag = tag_of(item) if isinstance(item, str) else None
+            except InvalidInput:
+                tag = None
+            if tag is None:
+                self.keep(path, item, "not a tag (a word, or words joined by hyphens, of at "
+                          f"most {MAX_TAG} characters)")
+            elif tag in tags:
+                self.warn(path, f"the same tag as tags[{tags[tag]}]; recorded once")
+            else:
+                tags[tag] = index
+        clean["tags"] = list(tags)
+
+    def _comments(self, clean: dict[str, Any], value: Any) -> None:
+        """The discussion as a full export lists it: each comment with its text, author
+        (``by``) and time (``at``), in order, answers naming the comment they answer.
+
+        A comment lacking one of those three is kept verbatim whole and not
+        recorded; an id or an answer that does not read, or names no earlier
+        comment, is kept verbatim and the comment recorded without it. Comments
+        are numbered m1… in the order they are recorded.
+        """
+        comments: list[dict[str, Any]] = []
+        named: dict[str, str] = {}  # each comment's id in the row, and its id when recorded
+        for index, item in enumerate(value if isinstance(value, list) else [value]):
+            path = f"comments[{index}]"
+            if is_blank(item) or item == {}:
+                continue
+            comment = self._comment(path, item)
+            if comment is None:
+                continue
+            given, number = comment.pop("id"), f"m{len(comments) + 1}"
+            reply_to = comment["reply_to"]
+            if reply_to is not None and reply_to not in named:
+                self.keep(f"{path}.reply_to", item["reply_to"], "answers no earlier comment "
+                          "of the row; the comment is recorded without it")
+            comment["reply_to"] = named.get(reply_to) if reply_to is not None else None
+            key = given or f"m{index + 1}"
+            if given is not None and key in named:
+                self.keep(f"{path}.id", item["id"], f"the same id as an earlier comment; "
+                          f"recorded as {number}")
+            elif given is not None and key != number:
+                self.keep(f"{path}.id", item["id"], f"recorded as {number} (comments are "
+                          "numbered in the order they are recorded)")
+            named.setdefault(key, number)
+            comments.append({"id": number, **comment})
+        clean["comments"] = comments
+
+    def _comment(self, path: str, item: Any) -> dict[str, Any] | None:
+        """One comment read; None (the comment kept verbatim) without its text, author or
+        time."""
+        if not isinstance(item, dict):
+            self.keep(path, item, "not a comment (its text, by and at)")
+            return None
+        try:
+            comment = {"text": _needed(item, "text", MAX_COMMENT, "text", "text"),
+                       "by": _needed(item, "by", MAX_NAME, "a name", "author (by)"),
+                       "at": _moment(item.get("at"))}
+        except Unreadable as problem:
+            self.keep(path, item, f"{problem}; the comment is not recorded")
+            return None
+        comment["id"] = self.optional(f"{path}.id", item.get("id"), _comment_id)
+        comment["reply_to"] = self.optional(f"{path}.reply_to", item.get("reply_to"),
+                                            _comment_id)
+        comment["mentions"] = self._mentions(f"{path}.mentions", item.get("mentions"))
+        known = {"id", "text", "reply_to", "mentions", "by", "at"}
+        for key, given in item.items():
+            if key not in known and not is_blank(given):
+                self.keep(f"{path}.{key}", given, "not a field of a comment")
+        return comment
+
+    def _mentions(self, path: str, value: Any) -> list[str]:
+        """The members a comment mentions, as they were recorded (the team is not asked)."""
+        if is_blank(value):
+            return []
+        items = value if isinstance(value, list) else [value]
+        names: list[str] = []
+        for index, item in enumerate(items):
+            where = f"{path}[{index}]" if isinstance(value, list) else path
+            if is_blank(item):
+                continue
+            if not isinstance(item, str):
+                self.keep(where, item, "not a name")
+                continue
+            parts = [item] if isinstance(value, list) else item.split(";")
+            for part in parts:
+                name = part.strip()
+                if len(name) > MAX_NAME:
+                    self.keep(where, name, f"longer than {MAX_NAME} characters")
+                elif name:
+                    names.append(name)
+        return names
+
     def _kept(self, clean: dict[str, Any], value: Any) -> None:
         """Values an export carries as already kept verbatim: they stay as they are."""
         if is_blank(value) or value == {}:
@@ -840,6 +956,9 @@ _FIELDS: dict[str, Callable[[_Row, dict[str, Any], Any], None]] = {
     "retracted": _Row._retracted,
     "victims": _Row._victims,
     "files": _Row._files,
+    "assignee": _Row._assignee,
+    "tags": _Row._tags,
+    "comments": _Row._comments,
 }
 
 
@@ -850,6 +969,36 @@ def _time_of_day(value: Any) -> str:
         return read_time(value)
     except UnreadableDay as problem:
         raise Unreadable(problem.reason) from None
+
+
+def _needed(item: dict[str, Any], key: str, limit: int, what: str, label: str) -> str:
+    """A comment's text or author; Unreadable, naming it, when blank or unreadable."""
+    try:
+        text = _text(item.get(key), limit, what)
+    except Unreadable as problem:
+        raise Unreadable(f"{label}: {problem}") from None
+    if text is None:
+        raise Unreadable(f"no {label}")
+    return text
+
+
+def _moment(value: Any) -> dt.datetime:
+    """When a comment was written: an ISO 8601 date and time, with its offset if given."""
+    if is_blank(value):
+        raise Unreadable("no time (at)")
+    if isinstance(value, str):
+        try:
+            return dt.datetime.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise Unreadable("time (at): not a date and time such as 2017-03-22T09:00:00Z")
+
+
+def _comment_id(value: Any) -> str:
+    text = value.strip().lower() if isinstance(value, str) else ""
+    if not COMMENT_ID.fullmatch(text):
+        raise Unreadable("not a comment's id (m1, m2, …)")
+    return text
 
 
 def _web_address(value: Any) -> str | None:

@@ -9,13 +9,24 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import re
 import types
 import typing
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
 
+from verify.domain.casework import COMMENT_ID, MAX_COMMENT, MAX_TAG, tag_of
 from verify.domain.dates import read_time
+from verify.domain.errors import InvalidInput
 from verify.domain.evidence_files import SHA256, FileFacts
 from verify.domain.incident import RETRACTABLE_ID, Incident
 from verify.domain.values import (
@@ -118,6 +129,30 @@ class PublicFileRecord(Record):
         return value
 
 
+CommentText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_COMMENT)]
+
+
+class CommentRecord(Record):
+    """A comment of the incident's discussion as a full export carries it (SPEC section 13):
+    its id (m1… in the order of ``comments``), its text, the comment it answers, the members
+    it mentions as they were recorded, and who wrote it when."""
+
+    id: str
+    text: CommentText
+    reply_to: str | None = None
+    mentions: list[ShortText] = Field(default_factory=list, max_length=1000)
+    by: ShortText
+    at: dt.datetime
+
+    @field_validator("id", "reply_to")
+    @classmethod
+    def _comment_id(cls, value: str | None) -> str | None:
+        if value is not None and not COMMENT_ID.fullmatch(value):
+            raise ValueError("not a comment's id (m1, m2, …)")
+        return value
+
+
 class GradeRecord(Record):
     grade: Grade
     rationale: LongText | None = None
@@ -154,6 +189,14 @@ class IncidentRecord(Record):
     dispute: DisputeRecord | None = None
     duplicate_of: str | None = None
     notes: list[LongText] = Field(default_factory=list, max_length=10_000)
+    assignee: ShortText | None = Field(default=None, exclude_if=_absent)
+    """Who works on the incident (SPEC section 13); internal, never in a public record."""
+    tags: list[str] = Field(default_factory=list, max_length=10_000, exclude_if=_absent)
+    """The incident's tags as `verify tag` keeps them (folded, sorted); internal, since a
+    team's labels ("witness-at-risk") can say more than the record publishes."""
+    comments: list[CommentRecord] = Field(default_factory=list, max_length=100_000,
+                                          exclude_if=_absent)
+    """The internal discussion, in the order of its ids; never in a public record."""
     retracted: list[str] = Field(default_factory=list, max_length=10_000, exclude_if=_absent)
     """Ids of retracted strikes (k1…, counting ``strike`` then ``other_strikes``), competing
     claims (c1…), assessments (a1…) and findings (f1…), in the order they were retracted."""
@@ -184,6 +227,15 @@ class IncidentRecord(Record):
     def _time_of_day(cls, value: str | None) -> str | None:
         return None if value is None else read_time(value)
 
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: list[str]) -> list[str]:
+        try:
+            return sorted({tag_of(tag) for tag in value})
+        except InvalidInput:
+            raise ValueError("each tag is a word, or words joined by hyphens, of at most "
+                             f"{MAX_TAG} characters") from None
+
     @field_validator("retracted")
     @classmethod
     def _evidence_ids(cls, value: list[str]) -> list[str]:
@@ -200,8 +252,9 @@ class IncidentRecord(Record):
     @classmethod
     def of(cls, incident: Incident, *, public: bool = False,
            victims: list[dict[str, Any]] | None = None) -> IncidentRecord:
-        """The record of a stored incident; ``public`` leaves protected sources, files and
-        notes out, and lists the other files by hash, media type and description only.
+        """The record of a stored incident; ``public`` leaves protected sources, files,
+        notes and the casework (assignee, tags, comments) out, and lists the other files by
+        hash, media type and description only.
 
         What is stored is exported, always: an incident recorded under looser
         limits than today's (an earlier version took a date before 1900, or a
@@ -234,6 +287,9 @@ class IncidentRecord(Record):
             if incident.dispute else None,
             "duplicate_of": incident.duplicate_of,
             "notes": [] if public else [note["text"] for note in incident.notes],
+            "assignee": None if public else incident.assignee,
+            "tags": [] if public else list(incident.tags or []),
+            "comments": [] if public else _comments_as_exported(incident),
             "retracted": list(incident.retractions or {}),
             "victims": _victims_as_exported(incident, victims or [], public),
             "files": _files_as_exported(incident, public),
@@ -296,10 +352,27 @@ def _files_as_exported(incident: Incident, public: bool) -> list[dict[str, Any]]
             for found in files]
 
 
+def _comments_as_exported(incident: Incident) -> list[dict[str, Any]]:
+    """The discussion as the record carries it, each comment by whoever wrote it, when.
+
+    A comment taken in from an export keeps its author and time as ``written_by`` and
+    ``written_at``: its event's own actor and time are the import's, as for every event.
+    """
+    return [{"id": found["id"], "text": found["text"], "reply_to": found.get("reply_to"),
+             "mentions": list(found.get("mentions") or []),
+             "by": found.get("written_by", found["by"]),
+             "at": found.get("written_at", found["at"])}
+            for found in incident.comments or []]
+
+
+_WITHHELD = re.compile(r"(files|assignee|tags|comments)(?![\w-])", re.IGNORECASE)
+
+
 def withheld_in_public(path: str) -> bool:
-    """A kept-verbatim value of a file entry that did not read: it may be a protected file's,
-    so a public record, and the public history, leave it out."""
-    return path == "files" or path.startswith("files[")
+    """A kept-verbatim value that a public record, and the public history, leave out: a file
+    entry that did not read (it may be a protected file's), and any of the casework, which
+    is internal (``comments[0]``, ``tags[1]``, ``assignee``)."""
+    return _WITHHELD.match(path) is not None
 
 
 M = TypeVar("M", bound=BaseModel)

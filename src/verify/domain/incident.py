@@ -480,8 +480,10 @@ class Incident(Aggregate):
         actor: str
 
         def apply(self, aggregate: Incident) -> None:
+            # A comment taken from an archive reads as its author wrote it, then.
             aggregate.comments = [*(aggregate.comments or []), {
-                **self.comment, "by": self.actor, "at": self.timestamp.isoformat()}]
+                **self.comment, "by": self.comment.get("written_by") or self.actor,
+                "at": self.comment.get("written_at") or self.timestamp.isoformat()}]
 
     class Tagged(Aggregate.Event):
         """Tags put on the incident, or taken off."""
@@ -879,9 +881,12 @@ class Incident(Aggregate):
                            actor=actor)
 
     def comment(self, text: str, actor: str, *, reply_to: str | None = None,
-                mentions: list[str] | None = None) -> str:
+                mentions: list[str] | None = None,
+                written: tuple[str, str] | None = None) -> str:
         """Add a comment to the discussion; returns its id (m1…). ``mentions`` are the
-        members it names, as the caller resolved them."""
+        members it names, as the caller resolved them. ``written`` (who, ISO time) is for a
+        comment taken from an archive: its author and time, kept in the comment itself, while
+        the event's actor and time are the import's."""
         self._refuse_if_duplicate()
         text = text.strip()
         if not text:
@@ -895,9 +900,11 @@ class Incident(Aggregate):
             if not any(found["id"] == reply_to for found in existing):
                 raise InvalidInput(f"incident {self.code} has no comment {reply_to}")
         new_id = f"m{len(existing) + 1}"
-        self.trigger_event(self.Commented, comment={
-            "id": new_id, "text": text, "reply_to": reply_to,
-            "mentions": list(mentions or [])}, actor=actor)
+        comment = {"id": new_id, "text": text, "reply_to": reply_to,
+                   "mentions": list(mentions or [])}
+        if written is not None:
+            comment["written_by"], comment["written_at"] = written
+        self.trigger_event(self.Commented, comment=comment, actor=actor)
         return new_id
 
     def tag(self, tags: list[str], actor: str, *, remove: bool = False) -> list[str]:
