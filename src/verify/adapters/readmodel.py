@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from eventsourcing.persistence import Cipher
 
 from verify.application.projection import PROJECTION_NAME, REINDEX, VICTIM_NAMES, IncidentRow
-from verify.application.readmodels import PositionMoved
+from verify.application.readmodels import UNGRADED, Filters, PageSpec, PositionMoved
 from verify.domain.text import fold, search_key
 from verify.domain.values import Grade
 
@@ -46,10 +46,30 @@ VIEW_COLUMNS: tuple[tuple[str, str], ...] = (
     ("women_killed", "integer"), ("casualties_consistent", "integer"), ("state", "text"),
     ("state_since", "text"), ("waiting_for", "text"), ("reported_at", "text"),
     ("updated_at", "text"), ("version", "bigint"), ("assignee", "text"), ("tags", "text"),
+    ("listing_keys", "text"),
 )
-"""incident_view: one row an incident, as `application.projection` keeps it."""
+"""incident_view: one row an incident, as `application.projection` keeps it, and
+``listing_keys``: the folded names the listings filter by, as a JSON list of
+``"country:<key>"`` and ``"belligerent:<key>"`` (see `listing_keys`)."""
+
+LISTING_ORDERS: dict[str, tuple[str, ...]] = {
+    "waiting": ("state_since", "code"), "date": ("date", "code"), "code": ("code",)}
+"""The columns each listing order sorts by (see `application.readmodels.SORTS`). The code
+comes last, so the order is total and a row's values say where the next page starts."""
+
+LISTING_FILTERS = ("state", "grade", "regrade_due", "casualties_consistent", "assignee", "date",
+                   "tags", "listing_keys")
+"""The incident_view columns the listings filter on. On SQLite each order's index holds them
+too, so a filtered page reads that index alone, in order, until it has its rows: a page costs
+at most one pass over the index, whatever the filters, and never a sort."""
+
+QUEUE_COLUMNS = ("v.code, v.state, v.waiting_for, v.state_since AS since, v.date, v.location,"
+                 " v.country, v.grade, v.assignee, v.tags")
+SEARCH_COLUMNS = "v.code, v.date, v.location, v.country, v.state, v.grade, v.summary"
 
 _COLUMNS = tuple(name for name, _ in VIEW_COLUMNS)
+_DERIVED = ("listing_keys",)
+"""Columns written from others (`row_values`), not part of the projection's row."""
 SEALED_COLUMNS = ("location", "summary", "search_text")
 """The free text of incident_view, encrypted when the store has a cipher key."""
 SEALED = "sealed:"
@@ -57,19 +77,32 @@ SEALED = "sealed:"
 TABLES = ("incident_view", "incident_belligerent", "incident_victim", "incident_search")
 
 
+def listing_index(order: str) -> str:
+    """The name of the index a listing in this order walks."""
+    return f"incident_view_by_{order}"
+
+
 def schema(table: Callable[[str], str], *, sqlite: bool) -> list[str]:
     """The statements that create the read model's tables, in either dialect.
 
     ``table`` names a table as the dialect needs it (schema-qualified on
     PostgreSQL). SQLite adds a full-text (trigram) index for search; PostgreSQL
-    searches with ILIKE instead.
+    searches with ILIKE instead. Each listing order has an index in that order;
+    on SQLite it holds the filtered columns too (LISTING_FILTERS). PostgreSQL's
+    indexes keep to the order's columns: a key there may not pass 2,704 bytes,
+    which a long list of tags would, and its planner weighs filters by the
+    table's statistics instead.
     """
+    listings = []
+    for order, keys in LISTING_ORDERS.items():
+        columns = [*keys, *(c for c in LISTING_FILTERS if c not in keys)] if sqlite else keys
+        listings.append(f"CREATE INDEX IF NOT EXISTS {listing_index(order)}"
+                        f" ON {table('incident_view')} ({', '.join(columns)})"
+                        " WHERE duplicate_of IS NULL")
     statements = [
         f"CREATE TABLE IF NOT EXISTS {table('incident_view')} ("
         + ", ".join(f"{name} {kind}" for name, kind in VIEW_COLUMNS) + ")",
-        # The queue reads this index in order: no sort, whatever the states asked for.
-        f"CREATE INDEX IF NOT EXISTS incident_view_waiting ON {table('incident_view')}"
-        " (state_since, code) WHERE duplicate_of IS NULL",
+        *listings,
         f"CREATE INDEX IF NOT EXISTS incident_view_month ON {table('incident_view')} (month)",
         f"CREATE INDEX IF NOT EXISTS incident_view_country ON {table('incident_view')}"
         " (country_key)",
@@ -136,11 +169,25 @@ def row_values(row: IncidentRow, incident_id: str, seal: TextSeal = NO_SEAL) -> 
             "belligerents": json.dumps(row["belligerents"], ensure_ascii=False),
             "victims": json.dumps(row["victims"]),
             "tags": json.dumps(row["tags"], ensure_ascii=False),
+            "listing_keys": listing_keys(row),
             "corroborated": int(row["corroborated"]),
             "casualties_consistent": int(row["casualties_consistent"])}
     for column in SEALED_COLUMNS:
         data[column] = seal.seal(data[column])
     return tuple(data[column] for column in _COLUMNS)
+
+
+def listing_keys(row: IncidentRow) -> str:
+    """The folded names a listing filters an incident by, as a JSON list.
+
+    The country is in its own column too (``country_key``, which statistics group
+    by and its own index serves); this copy sits beside the belligerents (kept
+    one a row in incident_belligerent), so each listing order's index holds every
+    name filtered on in one column (see LISTING_FILTERS).
+    """
+    keys = [f"country:{row['country_key']}",
+            *(f"belligerent:{fold(name)}" for name in row["belligerents"])]
+    return json.dumps(keys, ensure_ascii=False)
 
 
 def _tags_read(row: dict[str, Any]) -> dict[str, Any]:
@@ -156,6 +203,8 @@ def like_pattern(text: str) -> str:
 def row_from(values: tuple[Any, ...], seal: TextSeal = NO_SEAL) -> IncidentRow:
     """An incident_view row back as the projection's row."""
     row = seal.open_row(dict(zip(_COLUMNS, values, strict=True)))
+    for column in _DERIVED:
+        del row[column]
     row["belligerents"] = json.loads(row["belligerents"])
     row["victims"] = json.loads(row["victims"])
     row["tags"] = json.loads(row["tags"])
@@ -300,49 +349,92 @@ class ReadModelQueries(_TrackingRecorder, ABC):
     def _select_rows(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         """Run a read-only query; each row by column name."""
 
-    def queue(self, *, states: Sequence[str], belligerents: Sequence[str] | None,
-              countries: Sequence[str] | None, limit: int | None,
-              regrade_due: bool = False, assignee: str | None = None,
-              tag: str | None = None) -> list[dict[str, Any]]:
-        """Incidents waiting in the given states (and, with ``regrade_due``, graded ones
-        waiting for re-grading), longest waiting first.
+    def index_hint(self, name: str) -> str:
+        """What makes a query walk the named index (SQLite's INDEXED BY); nothing where the
+        planner is left to choose."""
+        return ""
 
-        ``belligerents`` and ``countries`` are folded spellings (domain.text.fold)
-        of the one party or country asked for: its name and its aliases.
-        ``assignee`` and ``tag`` keep those assigned to that person, or carrying that tag.
-        """
+    def _filter_terms(self, filters: Filters) -> tuple[list[str], list[Any]]:
+        """The WHERE terms (on incident_view as ``v``) that keep what the filters ask for, and
+        their parameters in order."""
         p = self.placeholder
-        waiting = f"v.state IN ({', '.join(p for _ in states)})"
-        if regrade_due:  # and the incidents whose casualty figures need a look
-            waiting = (f"({waiting} OR v.regrade_due IS NOT NULL"
-                       " OR v.casualties_consistent = 0)")
-        where = [waiting, "v.duplicate_of IS NULL"]
-        params: list[Any] = list(states)
-        join = ""
-        if belligerents:
-            join = (f"JOIN (SELECT DISTINCT code FROM {self.table('incident_belligerent')}"
-                    f" WHERE belligerent_key IN ({', '.join(p for _ in belligerents)})) b"
-                    " ON b.code = v.code")
-            params[:0] = list(belligerents)
-        if countries:
-            where.append(f"v.country_key IN ({', '.join(p for _ in countries)})")
-            params.extend(countries)
-        if assignee is not None:
-            where.append(f"v.assignee = {p}")
-            params.append(assignee)
-        if tag is not None:  # tags are kept as a JSON list: each one quoted
-            where.append(f"v.tags {self.like} {p} ESCAPE '\\'")
-            params.append(like_pattern(json.dumps(tag, ensure_ascii=False)))
+        like = f"LIKE {p} ESCAPE '\\'"  # tags and keys are kept folded: no ILIKE
+        terms: list[str] = []
+        params: list[Any] = []
+        if filters.states:
+            term = f"v.state IN ({', '.join(p for _ in filters.states)})"
+            if filters.regrade_due:  # and the incidents whose casualty figures need a look
+                term = f"({term} OR v.regrade_due IS NOT NULL OR v.casualties_consistent = 0)"
+            terms.append(term)
+            params.extend(filters.states)
+        if filters.grade == UNGRADED:
+            terms.append("v.grade IS NULL")
+        elif filters.grade is not None:
+            terms.append(f"v.grade = {p}")
+            params.append(filters.grade)
+        for kind, names in (("country", filters.countries),
+                            ("belligerent", filters.belligerents)):
+            if names:  # any of the spellings, each quoted whole in the JSON list
+                terms.append("(" + " OR ".join(f"v.listing_keys {like}" for _ in names) + ")")
+                params.extend(like_pattern(json.dumps(f"{kind}:{name}", ensure_ascii=False))
+                              for name in names)
+        if filters.assignee is not None:
+            terms.append(f"v.assignee = {p}")
+            params.append(filters.assignee)
+        if filters.tag is not None:  # tags are kept as a JSON list: each one quoted
+            terms.append(f"v.tags {like}")
+            params.append(like_pattern(json.dumps(filters.tag, ensure_ascii=False)))
+        if filters.date_from is not None:
+            terms.append(f"v.date >= {p}")
+            params.append(filters.date_from)
+        if filters.date_to is not None:
+            terms.append(f"v.date <= {p}")
+            params.append(filters.date_to)
+        return terms, params
+
+    def _keyset(self, keys: Sequence[str], page: PageSpec) -> tuple[list[str], list[Any], str]:
+        """The condition that starts a page after (or ends it before) a row's key, its
+        parameters, and the ORDER BY: a range on the order's index, never an OFFSET."""
+        backwards = page.before is not None
+        key = page.before if backwards else page.after
+        terms: list[str] = []
+        params: list[Any] = []
+        if key is not None:
+            terms.append(f"({', '.join(keys)}) {'<' if backwards else '>'}"
+                         f" ({', '.join(self.placeholder for _ in keys)})")
+            params.extend(key)
+        return terms, params, ", ".join(column + (" DESC" if backwards else "")
+                                         for column in keys)
+
+    def listing(self, filters: Filters, page: PageSpec) -> list[dict[str, Any]]:
+        """A page of the incidents the filters keep, duplicates left out, in the page's order
+        (reversed when it ends before a key): the queue's columns."""
+        p = self.placeholder
+        where, params = self._filter_terms(filters)
+        if page.until is not None:  # a walk leaves out what started waiting after it began
+            where.append(f"v.state_since <= {p}")
+            params.append(page.until)
+        keyset, key_params, order = self._keyset(
+            [f"v.{column}" for column in LISTING_ORDERS[page.order]], page)
         statement = (
-            f"SELECT v.code, v.state, v.waiting_for, v.state_since AS since, v.date, v.location,"
-            f" v.country, v.grade, v.assignee, v.tags FROM {self.table('incident_view')} v {join}"
-            f" WHERE {' AND '.join(where)} ORDER BY v.state_since, v.code"
-        )
-        if limit is not None:
+            f"SELECT {QUEUE_COLUMNS} FROM {self.table('incident_view')} v"
+            f"{self.index_hint(listing_index(page.order))}"
+            f" WHERE {' AND '.join(['v.duplicate_of IS NULL', *where, *keyset])}"
+            f" ORDER BY {order}")
+        params.extend(key_params)
+        if page.limit is not None:
             statement += f" LIMIT {p}"
-            params.append(limit)
+            params.append(page.limit)
         return [_tags_read(self.text_seal.open_row(row))
                 for row in self._select_rows(statement, params)]
+
+    def latest_wait(self) -> str | None:
+        """When the last incident to start waiting started (duplicates left out)."""
+        found = self._select(
+            f"SELECT v.state_since FROM {self.table('incident_view')} v"
+            f"{self.index_hint(listing_index('waiting'))} WHERE v.duplicate_of IS NULL"
+            " ORDER BY v.state_since DESC, v.code DESC LIMIT 1")
+        return str(found[0][0]) if found else None
 
     def stats(self, *, by: str, date_from: str | None,
               date_to: str | None) -> list[dict[str, Any]]:
@@ -376,43 +468,62 @@ class ReadModelQueries(_TrackingRecorder, ABC):
         )
         return self._select_rows(statement, params)
 
-    def search(self, text: str, limit: int) -> list[dict[str, Any]]:
-        """Incidents whose code contains the text, or whose place, summary or victims' names
-        contain it as searched (domain.text.search_key), in any script."""
-        if self.text_seal.cipher is not None:
-            return self.search_sealed(text, limit)
+    def search_match(self, text: str) -> tuple[str, list[Any]]:
+        """The WHERE term (on incident_view as ``v``) finding the text, and its parameters."""
         p = self.placeholder
-        code = like_pattern(text)
-        key = like_pattern(search_key(text))
         like = f"{self.like} {p} ESCAPE '\\'"
-        statement = (
-            "SELECT v.code, v.date, v.location, v.country, v.state, v.grade, v.summary"
-            f" FROM {self.table('incident_view')} v"
-            f" WHERE v.code {like} OR v.search_text {like}"
-            f" OR v.code IN (SELECT n.code FROM {self.table('incident_victim')} n"
-            f" WHERE n.name_key {like})"
-            f" ORDER BY v.code <> upper({p}), v.date, v.code LIMIT {p}"
-        )
-        return self._select_rows(statement, (code, key, key, text, limit))
+        key = like_pattern(search_key(text))
+        return (f"(v.code {like} OR v.search_text {like}"
+                f" OR v.code IN (SELECT n.code FROM {self.table('incident_victim')} n"
+                f" WHERE n.name_key {like}))", [like_pattern(text), key, key])
 
-    def search_sealed(self, text: str, limit: int) -> list[dict[str, Any]]:
-        """Search encrypted text: every row read and decrypted, compared here (slower)."""
+    def search(self, text: str, filters: Filters, page: PageSpec) -> list[dict[str, Any]]:
+        """A page of the incidents whose code contains the text, or whose place, summary or
+        victims' names contain it as searched (domain.text.search_key), in any script, that
+        the filters keep: the incident with that very code first, then in the page's order.
+
+        Each row has ``later``: false for the incident with that very code (the first key of
+        the order). Duplicates are found too.
+        """
+        p = self.placeholder
+        sealed = self.text_seal.cipher is not None
+        where, params = self._filter_terms(filters)
+        if not sealed:  # encrypted text is compared here instead, see _sealed_matches
+            match, match_params = self.search_match(text)
+            where.insert(0, match)
+            params[:0] = match_params
+        found = (f"SELECT {SEARCH_COLUMNS}, v.code <> upper({p}) AS later"
+                 f"{', v.search_text' if sealed else ''} FROM {self.table('incident_view')} v"
+                 + (f" WHERE {' AND '.join(where)}" if where else ""))
+        keyset, key_params, order = self._keyset(
+            ["later", *LISTING_ORDERS[page.order]], page)
+        statement = (f"SELECT * FROM ({found}) found"
+                     + (f" WHERE {' AND '.join(keyset)}" if keyset else "") + f" ORDER BY {order}")
+        params = [text, *params, *key_params]
+        if page.limit is not None and not sealed:
+            statement += f" LIMIT {p}"
+            params.append(page.limit)
+        rows = self._select_rows(statement, params)
+        for row in rows:
+            row["later"] = bool(row["later"])
+        return self._sealed_matches(text, rows, page.limit) if sealed else rows
+
+    def _sealed_matches(self, text: str, rows: list[dict[str, Any]], limit: int | None
+                        ) -> list[dict[str, Any]]:
+        """The rows (in order) whose encrypted text holds the text, each decrypted and
+        compared here: every row is read (slower)."""
         code, needle = text.casefold(), search_key(text)
         named = {row["code"] for row in self._select_rows(
             f"SELECT n.code, n.name_key FROM {self.table('incident_victim')} n")
             if needle in (self.text_seal.open(row["name_key"]) or "")}
         found = []
-        for row in self._select_rows(
-                "SELECT v.code, v.date, v.location, v.country, v.state, v.grade, v.summary,"
-                f" v.search_text FROM {self.table('incident_view')} v"):
-            self.text_seal.open_row(row)
-            if code in row["code"].casefold() or needle in (row.pop("search_text") or "") \
-                    or row["code"] in named:
-                row.pop("search_text", None)
+        for row in rows:
+            searched = self.text_seal.open_row(row).pop("search_text") or ""
+            if code in row["code"].casefold() or needle in searched or row["code"] in named:
                 found.append(row)
-        found.sort(key=lambda row: (row["code"] != text.upper(), row["date"] or "",
-                                    row["code"].encode()))
-        return found[:limit]
+                if limit is not None and len(found) == limit:
+                    break
+        return found
 
     def spellings(self, by: str) -> list[dict[str, Any]]:
         """Each name's folded key, spelling, incidents and first report, for belligerent or
@@ -436,7 +547,7 @@ class ReadModelQueries(_TrackingRecorder, ABC):
         try:
             self._select(
                 f"SELECT v.country_key, v.regrade_due, v.casualties_consistent, v.search_text,"
-                f" v.assignee, v.tags,"
+                f" v.assignee, v.tags, v.listing_keys,"
                 f" b.belligerent_key, n.name_key FROM {self.table('incident_view')} v"
                 f" JOIN {self.table('incident_victim')} n ON n.code = v.code"
                 f" JOIN {self.table('incident_belligerent')} b ON b.code = v.code LIMIT 0")

@@ -173,23 +173,26 @@ class SQLiteReadModel(ReadModelQueries, SQLiteTrackingRecorder):
             names = [column[0] for column in c.sqlite_cursor.description]
             return [dict(zip(names, row, strict=True)) for row in c.fetchall()]
 
-    def search(self, text: str, limit: int) -> list[dict[str, Any]]:
-        """Use the trigram index for three characters or more; scan for less."""
+    def index_hint(self, name: str) -> str:
+        """Walk the listing order's own index: without statistics SQLite would rather take
+        a filter's index (a country's) and sort every incident it keeps."""
+        return f" INDEXED BY {name}"
+
+    def search_match(self, text: str) -> tuple[str, list[Any]]:
+        """Use the trigram index for three characters or more; scan for less.
+
+        The codes found each way are gathered first, then looked up by code: a
+        third or less of the time of testing every row against each way.
+        """
         needle = search_key(text)
-        if len(needle) < 3 or self.text_seal.cipher is not None:
-            return super().search(text, limit)
+        if len(needle) < 3:
+            return super().search_match(text)
         quoted = '"' + needle.replace('"', '""') + '"'
         like = "LIKE ? ESCAPE '\\'"
-        statement = (
-            "SELECT v.code, v.date, v.location, v.country, v.state, v.grade, v.summary"
-            " FROM incident_view v WHERE v.code IN (SELECT s.code FROM incident_search s"
-            " WHERE incident_search MATCH ?)"
-            f" OR v.code {like} OR v.code IN (SELECT n.code FROM incident_victim n"
-            f" WHERE n.name_key {like})"
-            " ORDER BY v.code <> upper(?), v.date, v.code LIMIT ?"
-        )
-        return self._select_rows(statement, (quoted, like_pattern(text), like_pattern(needle), text,
-                                             limit))
+        return ("v.code IN (SELECT s.code FROM incident_search s WHERE incident_search MATCH ?"
+                f" UNION SELECT c.code FROM incident_view c WHERE c.code {like}"
+                f" UNION SELECT n.code FROM incident_victim n WHERE n.name_key {like})",
+                [quoted, like_pattern(text), like_pattern(needle)])
 
     def dump(self) -> dict[str, list[tuple[Any, ...]]]:
         tables = super().dump()

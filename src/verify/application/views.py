@@ -302,6 +302,16 @@ class QueueEntry(Document):
     tags: list[str] = []
 
 
+class QueuePage(Document):
+    """One page of the queue, and the cursors of the pages beside it (None at either end)."""
+
+    entries: list[QueueEntry]
+    next: str | None = None
+    """Continues after this page's last entry (give it as ``after``)."""
+    previous: str | None = None
+    """Ends before this page's first entry (give it as ``before``)."""
+
+
 class InboxItem(Document):
     """One thing waiting for a person, as ``inbox --json`` lists it."""
 
@@ -362,6 +372,16 @@ class SearchHit(Document):
     state: str
     grade: str | None
     summary: str | None
+
+
+class SearchPage(Document):
+    """One page of what a search found, and the cursors of the pages beside it."""
+
+    entries: list[SearchHit]
+    next: str | None = None
+    """Continues after this page's last hit (give it as ``after``)."""
+    previous: str | None = None
+    """Ends before this page's first hit (give it as ``before``)."""
 
 
 class ErrorDocument(Document):

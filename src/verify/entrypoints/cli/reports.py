@@ -4,17 +4,27 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import shlex
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
 from verify.application.app import VerifyApp
-from verify.application.readmodels import MAX_LISTING, STATS_GROUPINGS
+from verify.application.readmodels import (
+    MAX_LISTING,
+    SEARCH_SORTS,
+    SORTS,
+    STATS_GROUPINGS,
+    UNGRADED,
+    ListingFilters,
+)
 from verify.application.views import StatsDocument
-from verify.domain.values import State
-from verify.entrypoints.cli.incidents import choice
+from verify.domain.values import Grade, State
+from verify.entrypoints.cli.incidents import EnumChoice, choice
 from verify.entrypoints.cli.support import (
     DATE,
     FiniteRange,
@@ -42,44 +52,108 @@ def caught_up(session: Session) -> VerifyApp:
     return app
 
 
+SORT_HELP = {"waiting": "waiting, longest waiting first",
+             "date": "date, the incident's date, oldest first", "code": "code"}
+"""How each order reads in --help."""
+
+
+def listing_options(sorts: tuple[str, ...], default_sort: str, limit: int | None
+                    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The filters, order and paging the queue and search share, as options."""
+    options = [
+        click.option("--state", type=choice(State), help="Only incidents in this state."),
+        click.option("--grade", type=EnumChoice([*(g.value for g in Grade), UNGRADED]),
+                     help="Only incidents with this grade, whatever their state "
+                          "(ungraded: those with none)."),
+        click.option("--belligerent", help="Only incidents alleging this belligerent."),
+        click.option("--country", help="Only incidents in this country."),
+        click.option("--assignee", metavar="NAME", help="Only incidents assigned to NAME."),
+        click.option("--mine", is_flag=True, help="Only incidents assigned to you (the actor)."),
+        click.option("--tag", help="Only incidents with this tag."),
+        click.option("--from", "date_from", type=DATE,
+                     help="Only incidents on or after this day (the incident's date)."),
+        click.option("--to", "date_to", type=DATE, help="Only incidents on or before this day."),
+        click.option("--sort", type=click.Choice(list(sorts)), default=default_sort,
+                     show_default=True, help="The order: " + "; ".join(
+                         SORT_HELP[name] for name in sorts) + "."),
+        click.option("--after", metavar="CURSOR",
+                     help="The next page: the cursor the previous page ended with."),
+        click.option("--limit", type=click.IntRange(min=1, max=MAX_LISTING), default=limit,
+                     show_default=limit is not None,
+                     help="At most this many incidents a page" + (
+                         "" if limit is not None else " (all when not given)") + "."),
+    ]
+
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate
+
+
+def asked_filters(app: VerifyApp, session: Session, options: dict[str, Any]) -> ListingFilters:
+    """The listing filters given as options (``--mine``: the actor)."""
+    assignee = options["assignee"]
+    if options["mine"]:
+        if assignee is not None:
+            raise click.UsageError("give --mine or --assignee NAME, not both")
+        assignee = session.actor
+    return ListingFilters(
+        state=State(options["state"]) if options["state"] else None, grade=options["grade"],
+        belligerent=options["belligerent"], country=options["country"],
+        assignee=app.member_named(assignee) if assignee is not None else None,
+        tag=options["tag"], date_from=options["date_from"], date_to=options["date_to"])
+
+
+def offer_next_page(cursor: str | None, *, as_json: bool) -> None:
+    """Say how to get the next page: this command again, with ``--after CURSOR``; on
+    stderr beside JSON, whose stdout stays the one document."""
+    if cursor is None:
+        return
+    ctx = click.get_current_context()
+    words = ["verify", ctx.info_name or ""]
+    for param in ctx.command.params:
+        value = ctx.params.get(param.name or "")
+        if param.name == "after" or value is None or value is False or (
+                isinstance(param, click.Option) and value == param.default):
+            continue
+        if isinstance(param, click.Option):
+            words.append(param.opts[0])
+            if param.is_flag:
+                continue
+        words.append(shlex.quote(value.isoformat() if isinstance(value, dt.date) else str(value)))
+    say("more: " + " ".join([*words, "--after", cursor]), err=as_json)
+
+
 @click.command()
-@click.option("--state", type=choice(State), help="Only this state (graded ones on request).")
-@click.option("--belligerent", help="Only incidents alleging this belligerent.")
-@click.option("--country", help="Only incidents in this country.")
-@click.option("--assignee", metavar="NAME", help="Only incidents assigned to NAME.")
-@click.option("--mine", is_flag=True, help="Only incidents assigned to you (the actor).")
-@click.option("--tag", help="Only incidents with this tag.")
-@click.option("--limit", type=click.IntRange(min=1, max=MAX_LISTING),
-              help="At most this many incidents.")
+@listing_options(SORTS, "waiting", limit=None)
 @json_option
 @pass_session
-def queue(session: Session, state: str | None, belligerent: str | None, country: str | None,
-          assignee: str | None, mine: bool, tag: str | None, limit: int | None,
-          as_json: bool) -> None:
-    """Incidents waiting for work, longest waiting first, and what each waits for."""
-    if mine and assignee is not None:
-        raise click.UsageError("give --mine or --assignee NAME, not both")
+def queue(session: Session, /, sort: str, after: str | None, limit: int | None, as_json: bool,
+          **options: Any) -> None:
+    """Incidents waiting for work, longest waiting first, and what each waits for.
+
+    Graded incidents appear when due for re-grading, with --state graded, or with
+    --grade. With --limit the last line says how to get the next page.
+    """
     app = caught_up(session)
-    if mine:
-        assignee = session.actor
-    entries = app.queue(
-        state=State(state) if state else None, belligerent=belligerent, country=country,
-        limit=limit, assignee=app.member_named(assignee) if assignee is not None else None,
-        tag=tag,
-    )
+    page = app.queue_page(sort=sort, after=after, limit=limit,
+                          **asked_filters(app, session, options))
     if as_json:
-        emit_json(entries)
-        return
-    if not entries:
-        say("nothing is waiting")
-        return
-    say(f"{'code':<10} {'state':<17} {'waiting since':<17} waiting for")
-    for entry in entries:
-        since = entry["since"][:16].replace("T", " ")
-        extra = "".join([f"  [{entry['assignee']}]" if entry["assignee"] else "",
-                         "  #" + " #".join(entry["tags"]) if entry["tags"] else ""])
-        say(f"{entry['code']:<10} {entry['state']:<17} {since:<17} {entry['waiting_for']}"
-            f"{extra}")
+        emit_json(page.entries)
+    elif not page.entries:
+        say("nothing is waiting" if after is None else "nothing more")
+    else:
+        say(f"{'code':<10} {'state':<17} {'waiting since':<17} waiting for")
+        for entry in page.entries:
+            since = entry["since"][:16].replace("T", " ")
+            extra = "".join([f"  ({entry['grade']})" if entry["grade"] else "",
+                             f"  [{entry['assignee']}]" if entry["assignee"] else "",
+                             "  #" + " #".join(entry["tags"]) if entry["tags"] else ""])
+            say(f"{entry['code']:<10} {entry['state']:<17} {since:<17} {entry['waiting_for']}"
+                f"{extra}")
+    offer_next_page(page.next, as_json=as_json)
 
 
 @click.command()
@@ -142,22 +216,28 @@ def _print_stats(document: StatsDocument) -> None:
 
 @click.command()
 @click.argument("text")
-@click.option("--limit", type=click.IntRange(min=1, max=MAX_LISTING), default=50, show_default=True)
+@listing_options(SEARCH_SORTS, "date", limit=50)
 @json_option
 @pass_session
-def search(session: Session, text: str, limit: int, as_json: bool) -> None:
-    """Find incidents whose code, place or summary contains TEXT, in any script."""
-    found = caught_up(session).search(text, limit)
+def search(session: Session, /, text: str, sort: str, after: str | None, limit: int,
+           as_json: bool, **options: Any) -> None:
+    """Find incidents whose code, place or summary contains TEXT, in any script.
+
+    The incident with that very code comes first. Every state and duplicates are
+    found unless a filter says otherwise. The last line says how to get the next page.
+    """
+    app = caught_up(session)
+    page = app.search_page(text, sort=sort, after=after, limit=limit,
+                           **asked_filters(app, session, options))
     if as_json:
-        emit_json(found)
-        return
-    if not found:
-        say(f"no incident mentions {text!r}")
-        return
-    for item in found:
+        emit_json(page.entries)
+    elif not page.entries:
+        say(f"no incident mentions {text!r}" if after is None else "nothing more")
+    for item in [] if as_json else page.entries:
         grade = item["grade"] or "ungraded"
         say(f"{item['code']:<10} {item['date']}  {item['location']}, {item['country']}  "
             f"[{item['state']}, {grade}]")
+    offer_next_page(page.next, as_json=as_json)
 
 
 @click.group()
