@@ -422,6 +422,10 @@ class Fuzzer:
     def queue_page(self) -> Call:
         return Call(("GET", "/"), "GET", "/", {"params": self.params(
             state=self.state, belligerent=self.text, country=self.text,
+            grade=lambda: self.rng.choice(["weak", "ungraded", self.text()]),
+            sort=lambda: self.rng.choice(["date", "code", self.text()]),
+            after=lambda: self.rng.choice(["eyJ4IjoxfQ", self.text()]),
+            before=lambda: self.rng.choice(["eyJ4IjoxfQ", self.text()]),
             assignee=lambda: self.rng.choice(["rana", "RANA", "ranaa", self.text()]),
             tag=lambda: self.rng.choice(["needs-geolocation", "!!", self.text()]))})
 
@@ -469,6 +473,17 @@ class Fuzzer:
 
     def report_form(self) -> Call:
         return Call(("GET", "/report"), "GET", "/report")
+
+    def api_incidents(self) -> Call:
+        return Call(("GET", "/api/incidents"), "GET", "/api/incidents", {"params": self.params(
+            q=lambda: self.rng.choice(["Mosul", "CS1095", "الموصل", self.text()]),
+            state=self.state, grade=lambda: self.rng.choice(["fair", "ungraded", self.text()]),
+            belligerent=self.text, country=self.text,
+            assignee=lambda: self.rng.choice(["rana", self.text()]),
+            tag=lambda: self.rng.choice(["needs-geolocation", self.text()]),
+            sort=lambda: self.rng.choice(["waiting", "date", "code", self.text()]),
+            after=lambda: self.rng.choice(["eyJ4IjoxfQ", self.text()]),
+            limit=self.number, **{"from": self.moment, "to": self.moment})})
 
     def api_docs(self) -> Call:
         return Call(("GET", "/docs"), "GET", "/docs")
@@ -582,6 +597,7 @@ class Fuzzer:
                   self.api_incident, self.api_history, self.api_known_on, self.api_queue,
                   self.api_stats, self.upload, self.thumbnail, self.copy_out,
                   self.inbox_page, self.api_inbox, self.api_docs, self.api_export,
+                  self.api_incidents,
                   self.api_report, *self.change_makers()]
         return {maker().route: maker for maker in makers}
 

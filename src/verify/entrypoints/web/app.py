@@ -18,7 +18,7 @@ from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import jinja2
 from eventsourcing.persistence import PersistenceError
@@ -35,7 +35,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from verify.adapters.store import StoreLocation
 from verify.application.app import VerifyApp
 from verify.application.messages import moment_as_given, parse_day, parse_moment
-from verify.application.readmodels import MAX_LISTING, STATS_GROUPINGS
+from verify.application.readmodels import MAX_LISTING, STATS_GROUPINGS, ListingFilters
 from verify.application.views import (
     ErrorDocument,
     HistoryEntry,
@@ -43,7 +43,8 @@ from verify.application.views import (
     IncidentView,
     KnownOnView,
     QueueEntry,
-    SearchHit,
+    QueuePage,
+    SearchPage,
     StatsDocument,
     json_bytes,
 )
@@ -109,8 +110,11 @@ STALE_FORM = ("incident {code} changed since you opened it (someone else recorde
               "something); this is how it stands now. Nothing of yours was recorded: check it "
               "and submit again.")
 
-QUEUE_PAGE_SIZE = 200
-"""Incidents one queue page lists; the filters narrow it further."""
+QUEUE_PAGE_SIZE = 100
+"""Incidents one queue page lists; the next and previous links go on from there."""
+
+SEARCH_PAGE_SIZE = 50
+"""Incidents one search page lists."""
 
 JSON = "application/json"
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -219,6 +223,31 @@ class Web:
             thread=threaded(view.comments), kept=kept or {}, kept_action=kept_action,
             not_now=not_now,
         )
+
+
+def listing_filters(app: VerifyApp, *, state: str, belligerent: str, country: str,
+                    assignee: str, tag: str, grade: str, date_from: str,
+                    date_to: str) -> ListingFilters:
+    """A listing's filters from a page's or the API's query, read as the command line reads
+    them (a blank value: no condition)."""
+    return ListingFilters(
+        state=_state(state), grade=grade.strip() or None,
+        belligerent=belligerent.strip() or None, country=country.strip() or None,
+        assignee=app.member_named(assignee) if assignee.strip() else None,
+        tag=tag.strip() or None,
+        date_from=_day(date_from) if date_from.strip() else None,
+        date_to=_day(date_to) if date_to.strip() else None)
+
+
+def paged_url(request: Request, *, after: str | None = None,
+              before: str | None = None) -> str | None:
+    """The address of the page beside this one: the same query, the other cursor."""
+    if after is None and before is None:
+        return None
+    query = [(key, value) for key, value in request.query_params.multi_items()
+             if key not in ("after", "before", "lang")]
+    query.append(("after", after) if after is not None else ("before", str(before)))
+    return f"{request.url.path}?{urlencode(query)}"
 
 
 def language_of(request: Request) -> str:
@@ -367,19 +396,27 @@ def create_app(store: StoreLocation, *, team_file: Path | None, local_actor: str
 
     @api.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def queue_page(request: Request, state: str = "", belligerent: str = "",
-                         country: str = "", assignee: str = "", tag: str = "") -> Response:
+                         country: str = "", assignee: str = "", tag: str = "", grade: str = "",
+                         date_from: str = Query(default="", alias="from"),
+                         date_to: str = Query(default="", alias="to"), sort: str = "waiting",
+                         after: str = "", before: str = "") -> Response:
         identity = web.identify(request)
+        filters = listing_filters(verify_app, state=state, belligerent=belligerent,
+                                  country=country, assignee=assignee, tag=tag, grade=grade,
+                                  date_from=date_from, date_to=date_to)
 
-        def entries() -> list[QueueEntry]:
+        def listed() -> QueuePage:
             keeper.fresh()
-            person = verify_app.member_named(assignee) if assignee.strip() else None
-            return verify_app.queue(state=_state(state), belligerent=belligerent.strip() or None,
-                                    country=country.strip() or None, limit=QUEUE_PAGE_SIZE,
-                                    assignee=person, tag=tag.strip() or None)
+            return verify_app.queue_page(sort=sort, after=after or None, before=before or None,
+                                         limit=QUEUE_PAGE_SIZE, **filters)
 
-        return web.page(request, "queue.html", identity=identity, entries=await threaded(entries),
+        page = await threaded(listed)
+        return web.page(request, "queue.html", identity=identity, entries=page.entries,
                         state=state, belligerent=belligerent, country=country,
-                        assignee=assignee, tag=tag, limit=QUEUE_PAGE_SIZE)
+                        assignee=assignee, tag=tag, grade=grade, date_from=date_from,
+                        date_to=date_to, sort=sort, limit=QUEUE_PAGE_SIZE,
+                        next_url=paged_url(request, after=page.next),
+                        previous_url=paged_url(request, before=page.previous))
 
     @api.get("/inbox", response_class=HTMLResponse, include_in_schema=False)
     async def inbox_page(request: Request) -> Response:
@@ -541,17 +578,21 @@ def create_app(store: StoreLocation, *, team_file: Path | None, local_actor: str
                         keys=list(STATS_GROUPINGS), chart=monthly_chart(monthly))
 
     @api.get("/search", response_class=HTMLResponse, include_in_schema=False)
-    async def search_page(request: Request, q: str = "") -> Response:
+    async def search_page(request: Request, q: str = "", after: str = "",
+                          before: str = "") -> Response:
         identity = web.identify(request)
 
-        def found() -> list[SearchHit]:
+        def found() -> SearchPage:
             if not q.strip():
-                return []
+                return SearchPage(entries=[])
             keeper.fresh()
-            return verify_app.search(q)
+            return verify_app.search_page(q, after=after or None, before=before or None,
+                                          limit=SEARCH_PAGE_SIZE)
 
-        return web.page(request, "search.html", identity=identity, q=q,
-                        results=await threaded(found))
+        page = await threaded(found)
+        return web.page(request, "search.html", identity=identity, q=q, results=page.entries,
+                        next_url=paged_url(request, after=page.next),
+                        previous_url=paged_url(request, before=page.previous))
 
     @api.get("/sign-in", response_class=HTMLResponse, include_in_schema=False)
     async def sign_in_form(request: Request, next: str = "/") -> Response:
@@ -634,6 +675,47 @@ def create_app(store: StoreLocation, *, team_file: Path | None, local_actor: str
                                     country=country, limit=limit, assignee=person, tag=tag)
 
         return Response(json_bytes(await threaded(entries)), media_type=JSON)
+
+    @api.get("/api/incidents", response_model=QueuePage | SearchPage, responses=ERRORS,
+             summary="A page of incidents: the queue (as `verify queue --json`), or with `q` "
+                     "a search; `next`/`previous` are the cursors of the pages beside it")
+    async def api_incidents(
+            request: Request,
+            q: str | None = Query(default=None, description="search code, place, summary or "
+                                  "victims' names, in any script"),
+            state: State | None = None, grade: str | None = Query(
+                default=None, description="a grade, or ungraded"),
+            belligerent: str | None = None, country: str | None = None,
+            assignee: str | None = None, tag: str | None = None,
+            date_from: str | None = Query(default=None, alias="from",
+                                          description="the incident's date on or after"),
+            date_to: str | None = Query(default=None, alias="to",
+                                        description="the incident's date on or before"),
+            sort: str | None = Query(default=None, description=(
+                "waiting, date or code (a search: date or code)")),
+            after: str | None = Query(default=None, description="the `next` of a page"),
+            before: str | None = Query(default=None, description="the `previous` of a page"),
+            limit: int = Query(default=100, ge=1, le=MAX_LISTING)) -> Response:
+        await web.gate.identify_api(request)
+        filters = listing_filters(verify_app, state=state.value if state else "",
+                                  belligerent=belligerent or "", country=country or "",
+                                  assignee=assignee or "", tag=tag or "", grade=grade or "",
+                                  date_from=date_from or "", date_to=date_to or "")
+
+        def listed() -> QueuePage | SearchPage:
+            keeper.fresh()
+            if q is not None:
+                return verify_app.search_page(q, sort=sort or "date", after=after,
+                                              before=before, limit=limit, **filters)
+            return verify_app.queue_page(sort=sort or "waiting", after=after, before=before,
+                                         limit=limit, **filters)
+
+        page = await threaded(listed)
+        links = [f'<{url}>; rel="{rel}"' for rel, url in (
+            ("next", paged_url(request, after=page.next)),
+            ("prev", paged_url(request, before=page.previous))) if url]
+        return Response(json_bytes(page), media_type=JSON,
+                        headers={"Link": ", ".join(links)} if links else None)
 
     @api.get("/api/inbox", response_model=list[InboxItem], responses=ERRORS,
              summary="As `verify inbox --json`, for the member signed in")
