@@ -7,7 +7,8 @@ uvicorn server in its own process) and times, over HTTP from this process,
 the review queue page, an incident page (with its timeline) and the same
 incident's JSON. The baseline, in the same run, answers the same questions
 through the application layer directly (no HTTP, no templates), so the
-difference is what the web adds. The target is under 0.2 s per page.
+difference is what the web adds. Also the 50th page of the queue (reached by its
+cursor) and a filtered page. The target is under 0.1 s per page.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -65,6 +67,15 @@ def main() -> None:
         waiting = app.queue(limit=200)
         code = waiting[len(waiting) // 2]["code"]
         history = len(app.history(code))
+        cursor = None  # the 50th page of the queue (or the last), as its next links reach it
+        for _ in range(49):
+            following = app.queue_page(limit=100, after=cursor).next
+            if following is None:
+                break
+            cursor = following
+        later = f"/?after={cursor}" if cursor else "/"
+        country = waiting[0]["country"]
+        filtered = f"/?country={urllib.parse.quote(country)}&grade=ungraded&sort=date"
 
         port = free_port()
         server = subprocess.Popen(
@@ -81,7 +92,13 @@ def main() -> None:
                     time.sleep(0.1)
             rows = [
                 ("queue page  /", timed(lambda: fetch(base + "/"), args.repeat),
-                 timed(lambda: app.queue(limit=200), args.repeat)),
+                 timed(lambda: app.queue_page(limit=100), args.repeat)),
+                ("queue, page 50 /?after=…", timed(lambda: fetch(base + later), args.repeat),
+                 timed(lambda: app.queue_page(limit=100, after=cursor), args.repeat)),
+                (f"filtered /?country={country}&grade…",
+                 timed(lambda: fetch(base + filtered), args.repeat),
+                 timed(lambda: app.queue_page(limit=100, country=country, grade="ungraded",
+                                              sort="date"), args.repeat)),
                 (f"incident page /incidents/{code}",
                  timed(lambda: fetch(f"{base}/incidents/{code}"), args.repeat),
                  timed(lambda: (app.show(code), app.history(code)), args.repeat)),
@@ -98,7 +115,7 @@ def main() -> None:
             server.wait(timeout=10)
         app.close()
     print(f"store: {args.incidents:,} incidents, {events:,} events (SQLite); incident {code} "
-          f"has {history} events; queue page {queue_bytes:,} bytes (200 rows), "
+          f"has {history} events; queue page {queue_bytes:,} bytes (100 rows), "
           f"incident page {page_bytes:,} bytes")
     print(f"{'':38} {'over HTTP (median / worst)':>28} {'application only (baseline)':>30}")
     for name, (web_median, web_worst), (base_median, base_worst) in rows:

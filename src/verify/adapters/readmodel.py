@@ -104,6 +104,9 @@ def schema(table: Callable[[str], str], *, sqlite: bool) -> list[str]:
         + ", ".join(f"{name} {kind}" for name, kind in VIEW_COLUMNS) + ")",
         *listings,
         f"CREATE INDEX IF NOT EXISTS incident_view_month ON {table('incident_view')} (month)",
+        # An incident's page lists its duplicates: found at once, not by reading every row.
+        f"CREATE INDEX IF NOT EXISTS incident_view_duplicate ON {table('incident_view')}"
+        " (duplicate_of) WHERE duplicate_of IS NOT NULL",
         f"CREATE INDEX IF NOT EXISTS incident_view_country ON {table('incident_view')}"
         " (country_key)",
         f"CREATE TABLE IF NOT EXISTS {table('incident_belligerent')} ("
