@@ -524,3 +524,69 @@ def test_every_page_fits_a_phone_without_sideways_scrolling(
     page.screenshot(path=str(shots / "phone-incident.png"), full_page=False)
     context.close()
     assert not too_wide, f"wider than {PHONE['width']} px: {too_wide}"
+
+
+def test_arabic_pages_read_right_to_left_in_a_browser(
+        browser: object, server: tuple[str, Path], shots: Path) -> None:
+    """?lang=ar: the pages are laid out right to left (labels to the right of their fields,
+    the side column on the left), fit a desktop and a phone without sideways scrolling, and
+    keep the queue's filters working."""
+    base, _ = server
+    paths = {"queue": "/?lang=ar", "incident": "/incidents/CS1070?lang=ar",
+             "stats": "/stats?lang=ar"}
+    too_wide = {}
+    for viewport in ({"width": 1280, "height": 900}, PHONE):
+        phone = viewport is PHONE
+        context = browser.new_context(  # type: ignore[attr-defined]
+            viewport=viewport, java_script_enabled=False, device_scale_factor=2 if phone else 1,
+            is_mobile=phone)
+        page = context.new_page()
+        for name, path in paths.items():
+            page.goto(base + path)
+            assert page.evaluate("document.documentElement.dir") == "rtl", path
+            assert page.evaluate("document.documentElement.lang") == "ar", path
+            width = page.evaluate("document.documentElement.scrollWidth")
+            if width > viewport["width"]:
+                too_wide[(name, viewport["width"])] = width
+            if phone and name in ("queue", "incident"):
+                page.screenshot(path=str(shots / f"ar-phone-{name}.png"), full_page=False)
+        context.close()
+    assert not too_wide, f"sideways scrolling: {too_wide}"
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900},  # type: ignore[attr-defined]
+                                  java_script_enabled=False)
+    page = context.new_page()
+    page.goto(base + paths["queue"])
+    assert page.locator("h1").inner_text() == "قائمة المراجعة"
+    # A label above its field starts where the field starts: at the right.
+    label = page.locator("label[for=state]").bounding_box()
+    field = page.locator("select#state").bounding_box()
+    assert label and field
+    assert abs((label["x"] + label["width"]) - (field["x"] + field["width"])) < 2
+    page.select_option("select#state", "strike-confirmed")  # the value, not the word shown
+    page.click("form.filters button[type=submit]")
+    assert "state=strike-confirmed" in page.url
+    assert set(page.locator("table.cards td[data-label='الحالة']").all_inner_texts()) == {
+        "الضربة مؤكَّدة"}
+    page.goto(base + paths["queue"])
+    page.screenshot(path=str(shots / "ar-queue.png"), full_page=True)
+
+    page.goto(base + paths["incident"])
+    # A label beside its field reads first, so it sits to the right of it.
+    sides = page.locator("form[action$='/tag'] label").evaluate(
+        """label => { const words = document.createRange();
+                      words.selectNodeContents(label.firstChild);
+                      const text = words.getBoundingClientRect();
+                      const field = label.querySelector('input').getBoundingClientRect();
+                      return [text.left, text.right, field.left, field.right]; }""")
+    text_left, _, _, field_right = sides
+    assert text_left >= field_right - 1, sides
+    # The side column of forms is on the left, the incident's facts on the right.
+    facts, forms = page.locator("dl.facts").bounding_box(), page.locator("aside").bounding_box()
+    assert facts and forms and forms["x"] + forms["width"] <= facts["x"] + 1
+    assert page.locator("dd strong").first.inner_text() == "معترَض عليها"
+    page.screenshot(path=str(shots / "ar-incident.png"), full_page=True)
+    page.goto(base + paths["stats"])
+    assert page.locator("svg rect").count() > 0
+    page.screenshot(path=str(shots / "ar-stats.png"), full_page=True)
+    context.close()
