@@ -7,6 +7,7 @@ import html
 import re
 import secrets
 import shutil
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -240,7 +241,9 @@ def worked(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def served(worked: Path, tmp_path: Path) -> Iterator[TestClient]:
     store = tmp_path / "demo.sqlite"
-    shutil.copyfile(worked, store)
+    # SQLite's own copy: the last changes may still be in the write-ahead log beside the file.
+    with sqlite3.connect(worked) as source, sqlite3.connect(store) as copy:
+        source.backup(copy)
     shutil.copytree(worked.with_name("demo.sqlite.files"), tmp_path / "demo.sqlite.files")
     with TestClient(create_app(parse_store(str(store)), team_file=None, local_actor="maya"),
                     base_url="http://127.0.0.1") as client:
