@@ -347,9 +347,17 @@ def slow_on_postgres(path: Path) -> bool:
     Where the store matters is tests/adapters (persistence, the chain, imports,
     crashes): those keep PostgreSQL in the inner loop. Above them the same
     application runs on both stores, and each PostgreSQL run costs a schema;
-    the inner loop runs those on SQLite, and CI runs all of it on both.
+    the inner loop runs those on SQLite, and CI runs all of it on both. Adapter tests of
+    what sits above persistence (records, listings, victims, corrections: the same SQL
+    or the same application on either store) leave PostgreSQL to CI too.
     """
-    return "adapters" not in path.parts
+    return "adapters" not in path.parts or path.name in PG_IN_CI_ONLY
+
+
+PG_IN_CI_ONLY = frozenset({
+    "test_listings.py", "test_casework_records.py", "test_file_records.py",
+    "test_victims_stores.py", "test_corrections_stores.py"})
+"""Adapter test files whose PostgreSQL runs are left out of the inner loop (see above)."""
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

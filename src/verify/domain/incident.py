@@ -24,7 +24,7 @@ from verify.domain.errors import InvalidInput, Refused
 from verify.domain.evidence_files import FileFacts
 from verify.domain.parties import NO_PARTIES, PartyNames
 from verify.domain.rulebook import CURRENT_RULEBOOK, CaseFile, Evidence, GradeDecision
-from verify.domain.text import fold
+from verify.domain.text import fold, tidy
 from verify.domain.values import (
     MAX_NAME,
     Assessment,
@@ -889,7 +889,7 @@ class Incident(Aggregate):
         the event's actor and time are the import's."""
         self._refuse_if_duplicate()
         text = text.strip()
-        if not text:
+        if not tidy(text):  # nothing readable: spaces, or only invisible characters
             raise InvalidInput("the comment is empty")
         if len(text) > MAX_COMMENT:
             raise InvalidInput(f"a comment is at most {MAX_COMMENT:,} characters; this one "
