@@ -17,6 +17,7 @@ import hashlib
 import os
 import struct
 import tempfile
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,7 +67,7 @@ class Tally:
         return StoredFile(self.digest.hexdigest(), self.size, self.head)
 
 
-class ContentStore:
+class ContentStore(ABC):
     """What both file stores share: the stored form of the bytes (plain or sealed chunk by
     chunk), and re-hashing them on the way out. A store adds where the stored form lives."""
 
@@ -99,9 +100,9 @@ class ContentStore:
 
     # -- reading
 
+    @abstractmethod
     def read(self, sha256: str) -> Iterator[bytes]:
         """The stored bytes, a chunk at a time (decrypted); FileDamaged if they cannot be."""
-        raise NotImplementedError
 
     def opened(self, stored: IO[bytes], sha256: str) -> Iterator[bytes]:
         """The bytes of a stored form read from ``stored``, decrypted when sealed."""

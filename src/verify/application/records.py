@@ -27,7 +27,7 @@ from pydantic import (
 from verify.domain.casework import COMMENT_ID, MAX_COMMENT, MAX_TAG, tag_of
 from verify.domain.dates import read_time
 from verify.domain.errors import InvalidInput
-from verify.domain.evidence_files import SHA256, FileFacts
+from verify.domain.evidence_files import FileFacts, Sha256
 from verify.domain.incident import RETRACTABLE_ID, Incident
 from verify.domain.values import (
     Assessment,
@@ -117,16 +117,9 @@ class PublicFileRecord(Record):
     """A file as a ``--public`` export lists it: what it is and what it shows, nothing that
     could name a person (its name, where it came from, who collected it)."""
 
-    sha256: str
+    sha256: Sha256
     media_type: ShortText
     description: LongText | None = None
-
-    @field_validator("sha256")
-    @classmethod
-    def _hex(cls, value: str) -> str:
-        if not SHA256.fullmatch(value):
-            raise ValueError("not a SHA-256 in hexadecimal")
-        return value
 
 
 CommentText = Annotated[

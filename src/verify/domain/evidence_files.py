@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import AfterValidator, Field
 
 from verify.domain.values import LongText, ShortText, Url, Value
 
@@ -76,10 +77,20 @@ def media_type_of(head: bytes) -> str:
     return "text/plain"
 
 
+def _sha256(value: str) -> str:
+    if not SHA256.fullmatch(value):
+        raise ValueError("not a SHA-256 in hexadecimal")
+    return value
+
+
+Sha256 = Annotated[str, AfterValidator(_sha256)]
+"""A file's SHA-256, 64 hexadecimal digits: how a file is named wherever it is kept."""
+
+
 class FileFacts(Value):
     """A file as recorded on an incident: what it is, and where it came from."""
 
-    sha256: str
+    sha256: Sha256
     size: int = Field(ge=0)
     media_type: ShortText
     name: ShortText | None = None
@@ -96,12 +107,5 @@ class FileFacts(Value):
     phash: str | None = None
     """An image's difference hash (64 bits, hexadecimal): near for look-alike pictures."""
 
-    @field_validator("sha256")
-    @classmethod
-    def _hex(cls, value: str) -> str:
-        if not SHA256.fullmatch(value):
-            raise ValueError("not a SHA-256 in hexadecimal")
-        return value
 
-
-__all__ = ["LOOKS_ALIKE", "SHA256", "FileFacts", "hash_distance", "media_type_of"]
+__all__ = ["LOOKS_ALIKE", "SHA256", "FileFacts", "Sha256", "hash_distance", "media_type_of"]
