@@ -162,6 +162,9 @@ def test_every_change_answers_one_sentence_and_a_refusal_appends_nothing(
             response = case.call(base_url=LOCAL)
             answered[response.status_code] += 1
             assert response.status_code < 500, (response.status_code, response.text[:300])
+            if response.headers.get("content-type") == "application/octet-stream":
+                assert response.status_code == 200  # a copy of a file, handed out
+                return
             body = response.json()
             if response.status_code >= 400:
                 assert list(body) == ["error"] and body["error"].strip(), body
@@ -347,9 +350,11 @@ class Fuzzer:
     """Makes random requests for every route of one server."""
 
     def __init__(self, rng: random.Random, observer: VerifyApp, codes: list[str], *,
-                 team: bool) -> None:
+                 team: bool, token: str | None = None) -> None:
         self.rng = rng
         self.team = team
+        self.token = token
+        """A member's API token, sent with some requests to the team's server."""
         self.observer = observer
         self.codes = codes
         self.versions: dict[str, int] = {}
@@ -528,6 +533,72 @@ class Fuzzer:
             return make
         return [maker(suffix, action) for suffix, action, _, _ in CHANGES]
 
+    def bearer(self) -> dict[str, str]:
+        """Sometimes a member's token (the only credentials a multipart upload is taken
+        with), sometimes a wrong one; else the browser's own credentials."""
+        roll = self.rng.random()
+        if self.token is None or roll < 0.4:
+            return {}
+        if roll < 0.9:
+            return {"Authorization": f"Bearer {self.token}"}
+        return {"Authorization": f"Bearer {self.token[:-4]}AAAA"}
+
+    def api_add_file(self) -> Call:
+        code = self.code()
+        plausible = {"description": "rubble", "origin": "https://example.org/p",
+                     "collected_by": "a network", "collected_at": "2017-03-22T09:00",
+                     "graphic": self.rng.choice(["", "1", "true"]),
+                     "source": self.rng.choice(["", "s1", "s9"])}
+        fields: dict[str, Any]
+        if self.rng.random() < 0.5:  # as a script sends them, so that some are taken
+            fields = {key: value for key, value in plausible.items() if value}
+            fields["graphic"] = bool(fields.get("graphic"))
+            if self.rng.random() < 0.5:
+                fields["version"] = self.version(code)
+        else:
+            fields = self.json_body(plausible)
+        content = self.rng.choice([PICTURE, b"%PDF-1.7 " + self.text().encode(),
+                                   self.text().encode(), b""])
+        name = self.rng.choice(["IMG_0042.jpg", "", self.text()[:200] or "f"])
+        path = f"/api/incidents/{quote(code, '')}/files"
+        headers = self.bearer()
+        if self.rng.random() < 0.5:
+            data = {key: str(value).lower() if isinstance(value, bool) else str(value)
+                    for key, value in fields.items()}
+            files = {"file": (name, content, "application/octet-stream")}
+            options: dict[str, Any] = {"data": data, "files": files}
+        else:
+            encoded = base64.b64encode(content).decode("ascii")
+            if self.rng.random() < 0.1:
+                encoded = self.rng.choice([encoded[:-1], encoded + "\n", self.text()])
+            options = {"json": {**fields, "name": name, "content_base64": encoded}}
+        if headers:
+            options["headers"] = headers
+        return Call(("POST", "/api/incidents/{code}/files"), "POST", path, options)
+
+    def api_copy_file(self) -> Call:
+        body: dict[str, Any] = self.rng.choice([{}, {"reason": "for the report"},
+                                                {"reason": self.text()}, {"why": "x"}])
+        options: dict[str, Any] = {"json": body}
+        if headers := self.bearer():
+            options["headers"] = headers
+        return Call(("POST", "/api/incidents/{code}/files/{file_id}/copy"), "POST",
+                    f"/api/incidents/{quote(self.code(), '')}/files/"
+                    f"{quote(self.file_id(), '')}/copy", options)
+
+    def api_add_party(self) -> Call:
+        name = self.rng.choice(["Coalition", "US-led Coalition", "Russia", self.text()[:200]])
+        aliases = [self.rng.choice(["التحالف", "CJTF-OIR", "Coalition", self.text()[:200]])
+                   for _ in range(self.rng.choice([0, 1, 2]))]
+        body: dict[str, Any] = {"name": name, "aliases": aliases}
+        if self.rng.random() < 0.1:
+            body = self.rng.choice([{"aliases": aliases}, {"name": name, "alias": name},
+                                    {"name": [name]}])
+        options: dict[str, Any] = {"json": body}
+        if headers := self.bearer():
+            options["headers"] = headers
+        return Call(("POST", "/api/parties"), "POST", "/api/parties", options)
+
     def inbox_page(self) -> Call:
         return Call(("GET", "/inbox"), "GET", "/inbox")
 
@@ -598,7 +669,8 @@ class Fuzzer:
                   self.api_stats, self.upload, self.thumbnail, self.copy_out,
                   self.inbox_page, self.api_inbox, self.api_docs, self.api_export,
                   self.api_incidents,
-                  self.api_report, *self.change_makers()]
+                  self.api_report, self.api_add_file, self.api_copy_file,
+                  self.api_add_party, *self.change_makers()]
         return {maker().route: maker for maker in makers}
 
     def spoil(self, call: Call) -> Call:
@@ -713,7 +785,7 @@ async def fuzz_server(api: FastAPI, fuzzer: Fuzzer, requests: int, tally: Tally,
             now = stored_events(fuzzer.observer)
             appended, events = now > events, now
             form_accepted = call.method == "POST" and (
-                (call.route[1].startswith("/api/incidents")
+                (call.route[1].startswith(("/api/incidents", "/api/parties"))
                  and response.status_code in (200, 201)) or
                 (response.status_code == 303 and call.route in {
                     ("POST", "/incidents/{code}/{action}"), ("POST", "/report"),
@@ -751,6 +823,8 @@ def test_every_route_answers_random_requests_without_a_5xx(
         for name, role in [("rana", Role.REVIEWER), ("amira", Role.ANALYST),
                            ("lina", Role.AUDITOR)]} | {
         "omar": Member(name="omar", role=Role.REPORTER)}), team_file)
+    token = CliRunner().invoke(cli, ["--team", str(team_file), "team", "token", "amira"]
+                               ).stdout.strip()
     seed = int(os.environ.get("FUZZ_SEED", FUZZ_SEED))
     observer = VerifyApp(env={**parse_store(store).env(), "CREATE_TABLE": "n"})
     codes = [entry["code"] for entry in json.loads(
@@ -766,7 +840,7 @@ def test_every_route_answers_random_requests_without_a_5xx(
     try:
         for index, (api, member) in enumerate(servers):
             fuzzer = Fuzzer(random.Random(seed * 10 + index), observer, codes,
-                            team=member is not None)
+                            team=member is not None, token=token if member else None)
             asyncio.run(fuzz_server(api, fuzzer, FUZZ_REQUESTS // len(servers), tally,
                                     member=member))
     finally:

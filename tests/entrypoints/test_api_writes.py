@@ -194,3 +194,21 @@ def test_without_a_team_the_local_actor_writes_json(store_url: str) -> None:
         form = client.post(f"/api/incidents/{CODE}/notes", data={"text": "t"})
         assert form.status_code in (400, 415)
     assert history(store_url) == [("Reported", "cli"), ("NoteAdded", "maya")]
+
+
+def test_a_victims_sources_are_replaced_as_victim_amend_replaces_them(
+        served: tuple[TestClient, str, dict[str, str]]) -> None:
+    client, store, tokens = served
+    assert cli_run(store, "report", CODE, "--date", "2017-03-21", "--location", "Tabqa",
+                   "--country", "Syria").exit_code == 0
+    for number in (1, 2):
+        assert cli_run(store, "source", "add", CODE, "--url", f"https://example.org/{number}",
+                       "--publisher", f"P{number}", "--kind", "ngo").exit_code == 0
+    assert cli_run(store, "victim", "add", CODE, "--name", "Layla", "--source", "s1"
+                   ).exit_code == 0
+    amended = client.post(f"/api/incidents/{CODE}/victims/v1/amend",
+                          headers=as_member(tokens, "amira"),
+                          json={"sources": ["s1", "s2"], "reason": "named by both"})
+    assert amended.status_code == 200, amended.text
+    shown = json.loads(cli_run(store, "show", CODE, "--json").stdout)
+    assert shown["victims"][0]["sources"] == ["s1", "s2"]

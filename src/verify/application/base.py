@@ -24,6 +24,7 @@ from verify.domain.errors import ConcurrentChange, InvalidInput, UnknownIncident
 from verify.domain.incident import Incident, incident_id, project_incident
 from verify.domain.parties import NO_PARTIES, REGISTER_ID, PartyNames, PartyRegister
 from verify.domain.rulebook import GradeDecision
+from verify.domain.sentences import sentence
 from verify.domain.values import canonical_code
 
 SNAPSHOT_INTERVAL = 50
@@ -222,17 +223,17 @@ class IncidentStore(Application[UUID]):
 
     def _version_at(self, incident: Incident, moment: dt.datetime) -> int:
         if moment.tzinfo is None:
-            raise InvalidInput("the moment must carry a time zone")
+            raise InvalidInput(sentence("the moment must carry a time zone"))
         found = 0
         for event in self._events(incident.id):
             if event.timestamp > moment:
                 break
             found = event.originator_version
         if found == 0:
-            raise InvalidInput(
-                f"incident {incident.code} was first reported at "
-                f"{incident.created_on.isoformat()}, after {moment.isoformat()}"
-            )
+            raise InvalidInput(sentence(
+                "incident %(code)s was first reported at %(reported)s, after %(moment)s",
+                code=incident.code, reported=incident.created_on.isoformat(),
+                moment=moment.isoformat()))
         return found
 
     def _reported_ids(self) -> Iterator[UUID]:

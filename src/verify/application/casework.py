@@ -20,6 +20,7 @@ from verify.domain.duties import Action
 from verify.domain.errors import InvalidInput, Refused
 from verify.domain.incident import Incident
 from verify.domain.parties import PartyRegister
+from verify.domain.sentences import sentence
 from verify.domain.values import (
     Assessment,
     CasualtyRange,
@@ -82,8 +83,8 @@ class Casework(IncidentStore):
         try:
             self.save(register)
         except IntegrityError:
-            raise Refused("someone else changed the parties meanwhile; run the command again") \
-                from None
+            raise Refused(sentence(
+                "someone else changed the parties meanwhile; run the command again")) from None
         return party, added
 
     def parties(self) -> list[dict[str, Any]]:
@@ -115,7 +116,7 @@ class Casework(IncidentStore):
         self.authorize(actor, Action.REPORT)
         canonical = canonical_code(code)
         if self.has_incident(canonical):
-            raise Refused(f"incident {canonical} already exists")
+            raise Refused(sentence("incident %(code)s already exists", code=canonical))
         parties = self.party_names()
         incident = Incident.report(
             code=canonical,
@@ -202,10 +203,10 @@ class Casework(IncidentStore):
         with self.changing(code, actor, Action.MARK_DUPLICATE, expected_version) as incident:
             original = self.load(of)
             if original.duplicate_of is not None:
-                raise Refused(
-                    f"incident {original.code} is itself a duplicate of {original.duplicate_of}"
-                    f"; mark {incident.code} a duplicate of {original.duplicate_of} instead"
-                )
+                raise Refused(sentence(
+                    "incident %(original)s is itself a duplicate of %(first)s; mark %(code)s a "
+                    "duplicate of %(first)s instead", original=original.code,
+                    first=original.duplicate_of, code=incident.code))
             incident.mark_duplicate(original.code, actor)
 
     def undo_duplicate(self, code: str, reason: str, actor: str, *,

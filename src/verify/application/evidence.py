@@ -23,6 +23,7 @@ from verify.domain.duties import Action
 from verify.domain.errors import InvalidInput, Refused
 from verify.domain.evidence_files import LOOKS_ALIKE, FileFacts, hash_distance, media_type_of
 from verify.domain.incident import Incident
+from verify.domain.sentences import sentence, sentence_of
 
 
 class Stored(Protocol):
@@ -68,7 +69,7 @@ class Evidence(Victims):
             topic = self.env.get("FILE_STORE_TOPIC") or ""
             if not topic:
                 raise Refused(self.env.get("FILE_STORE_PROBLEM")
-                              or "this store names no place for evidence files")
+                              or sentence("this store names no place for evidence files"))
             self._file_store = resolve_topic(topic)(dict(self.env))
         return self._file_store
 
@@ -148,7 +149,8 @@ class Evidence(Victims):
                 self.file_store.check(sha256)
             except Refused as problem:
                 code = self.load_by_id(event.originator_id).code
-                return checked, f"{code} {event.file['id']}: {problem}"
+                return checked, sentence("%(code)s %(file)s: %(problem)s", code=code,
+                                         file=event.file["id"], problem=sentence_of(problem))
             checked += 1
         return checked, None
 

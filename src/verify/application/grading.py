@@ -17,6 +17,7 @@ from verify.domain.errors import Refused, VerifyError
 from verify.domain.incident import Incident
 from verify.domain.parties import PartyNames
 from verify.domain.rulebook import CURRENT_RULEBOOK, GradeDecision, Rulebook
+from verify.domain.sentences import sentence, sentence_of
 from verify.domain.values import DisputeOutcome, Grade
 
 GRADE_BATCH = 500
@@ -87,12 +88,13 @@ class Grading(IncidentStore):
             try:
                 trial(copy.deepcopy(incident))
             except VerifyError as problem:
-                refused[name] = str(problem)
+                refused[name] = sentence_of(problem)
         if not any(not source.withdrawn for source in incident.source_list()):
-            refused["rerate"] = refused["withdraw"] = (
-                f"incident {incident.code} has no source that is not withdrawn")
-            refused["victim"] = (f"a victim cites the sources that name them, and incident "
-                                 f"{incident.code} has none that is not withdrawn")
+            refused["rerate"] = refused["withdraw"] = sentence(
+                "incident %(code)s has no source that is not withdrawn", code=incident.code)
+            refused["victim"] = sentence(
+                "a victim cites the sources that name them, and incident %(code)s has none that "
+                "is not withdrawn", code=incident.code)
         return refused
 
     def suggest_grade(self, code: str) -> Suggestion:

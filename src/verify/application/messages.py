@@ -11,6 +11,7 @@ import datetime as dt
 from pydantic import ValidationError
 
 from verify.domain.dates import DateOrder, read_day, read_time
+from verify.domain.sentences import sentence, sentence_of, sentence_template
 from verify.domain.values import CasualtyRange
 
 
@@ -45,7 +46,7 @@ def parse_count(text: str) -> CasualtyRange:
     except ValidationError as error:
         raise ValueError(validation_sentence(error)) from None
     except ValueError as error:  # UnreadableCount: already the sentence to show
-        raise ValueError(str(error)) from None
+        raise ValueError(sentence_of(error)) from None
 
 
 def parse_moment(text: str) -> dt.datetime:
@@ -60,17 +61,17 @@ def parse_moment(text: str) -> dt.datetime:
             return dt.datetime.combine(day, dt.time.max, tzinfo=dt.UTC)
         moment = dt.datetime.fromisoformat(text)
     except ValueError:
-        raise ValueError(
-            f"{text!r} is not a date or date-time (for example 2017-03-20 or "
-            "2017-03-20T14:00:00Z)"
-        ) from None
+        raise ValueError(sentence(
+            "%(text)s is not a date or date-time (for example 2017-03-20 or "
+            "2017-03-20T14:00:00Z)", text=repr(text))) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
     return moment
 
 
-STILL_IN_FILES = ("the details can no longer be read, but another session held the database's "
-                  "tables, so their old bytes leave its files at the next vacuum")
+STILL_IN_FILES = sentence_template(
+    "the details can no longer be read, but another session held the database's tables, so "
+    "their old bytes leave its files at the next vacuum")
 """Said after an erasure the database could not yet scrub from its files (PostgreSQL)."""
 
 NEVER_ECHOED = frozenset({"url", "publisher", "group", "name", "name_original", "age",
@@ -85,13 +86,18 @@ def validation_sentence(error: ValidationError) -> str:
     where = ".".join(str(part) for part in first["loc"])
     message = str(first["msg"])
     message = message.removeprefix("Value error, ")
+    raised = (first.get("ctx") or {}).get("error")
+    if isinstance(raised, BaseException) and sentence_of(raised) == message:
+        message = sentence_of(raised)  # our own validator's sentence, still a sentence
     echo = not (set(map(str, first["loc"])) & NEVER_ECHOED)
     if echo and "input" in first and not isinstance(first["input"], dict | list) and where:
         shown = repr(first["input"])
         if len(shown) > 40:
             shown = shown[:37] + "..."
-        return f"{where} {shown}: {message}"
-    return f"{where}: {message}" if where else message
+        return sentence("%(field)s %(value)s: %(problem)s", field=where, value=shown,
+                        problem=message)
+    return sentence("%(field)s: %(problem)s", field=where, problem=message) if where \
+        else message
 
 
 def moment_as_given(text: str) -> str:

@@ -11,6 +11,7 @@ from verify.application.records import IncidentRecord
 from verify.application.views import HistoryEntry, IncidentView, KnownOnView
 from verify.domain.errors import InvalidInput
 from verify.domain.incident import KnownOn, replayed_with_days
+from verify.domain.sentences import sentence
 
 
 class Queries(Evidence):
@@ -26,13 +27,14 @@ class Queries(Evidence):
     ) -> IncidentView:
         """The incident now, at a version, or as it stood at a moment."""
         if as_of is not None and version is not None:
-            raise InvalidInput("ask for the incident as of a moment or at a version, not both")
+            raise InvalidInput(sentence(
+                "ask for the incident as of a moment or at a version, not both"))
         current = self.load(code)
         if version is not None:
             if not 1 <= version <= current.version:
-                raise InvalidInput(
-                    f"incident {current.code} has versions 1 to {current.version}, not {version}"
-                )
+                raise InvalidInput(sentence(
+                    "incident %(code)s has versions 1 to %(latest)s, not %(version)s",
+                    code=current.code, latest=current.version, version=version))
             past = self.load(code, version=version)
             return IncidentView.of(past, victims=self.victim_documents(past))
         if as_of is not None:

@@ -37,6 +37,7 @@ from verify.domain.casework import tag_of
 from verify.domain.errors import InvalidInput
 from verify.domain.incident import Incident
 from verify.domain.parties import NO_PARTIES
+from verify.domain.sentences import Listed, sentence, sentence_template
 from verify.domain.text import fold, tidy
 from verify.domain.values import WAITING_STATES, Grade, State, refuse_nul
 
@@ -61,8 +62,8 @@ state), by the incident's date (oldest first), or by code; ties always go by cod
 SEARCH_SORTS = ("date", "code")
 """How what a search finds may be ordered, after the incident with the very code searched."""
 
-SORT_NAMES = {"waiting": "longest waiting first", "date": "the incident's date",
-              "code": "code"}
+SORT_NAMES = {"waiting": sentence_template("longest waiting first"),
+              "date": sentence_template("the incident's date"), "code": sentence_template("code")}
 
 UNGRADED = "ungraded"
 """The grade filter that keeps incidents with no grade."""
@@ -70,8 +71,9 @@ UNGRADED = "ungraded"
 MAX_CURSOR = 1000
 """The longest page cursor read (one made here is 60 to 200 characters)."""
 
-DAMAGED_CURSOR = ("the page cursor is damaged or was not made by this program: start again "
-                  "from the first page")
+DAMAGED_CURSOR = sentence_template(
+    "the page cursor is damaged or was not made by this program: start again from the first "
+    "page")
 
 
 class PositionMoved(IntegrityError):
@@ -165,17 +167,19 @@ class Cursor:
             if set(document) - {"l", "o", "k", "u"} or not isinstance(document["k"], list):
                 raise ValueError(document)
         except (ValueError, TypeError, KeyError, RecursionError):
-            raise InvalidInput(DAMAGED_CURSOR) from None
+            raise InvalidInput(sentence(DAMAGED_CURSOR)) from None
         if cursor.listing != listing and cursor.listing in ("queue", "search"):
-            raise InvalidInput(f"the page cursor continues {_LISTINGS[cursor.listing]}, not "
-                               f"{_LISTINGS[listing]}: start again from the first page")
+            raise InvalidInput(sentence(
+                "the page cursor continues %(listing)s, not %(asked)s: start again from the "
+                "first page", listing=sentence(_LISTINGS[cursor.listing]),
+                asked=sentence(_LISTINGS[listing])))
         if cursor.listing == listing and cursor.order != order and cursor.order in SORTS:
-            raise InvalidInput(
-                f"the page cursor continues a listing sorted by {SORT_NAMES[cursor.order]}, "
-                f"not by {SORT_NAMES[order]}: keep its order, or start again from the first "
-                "page")
+            raise InvalidInput(sentence(
+                "the page cursor continues a listing sorted by %(order)s, not by %(asked)s: "
+                "keep its order, or start again from the first page",
+                order=sentence(SORT_NAMES[cursor.order]), asked=sentence(SORT_NAMES[order])))
         if not cursor._well_formed(listing, order):
-            raise InvalidInput(DAMAGED_CURSOR)
+            raise InvalidInput(sentence(DAMAGED_CURSOR))
         return cursor
 
     def _well_formed(self, listing: str, order: str) -> bool:
@@ -191,7 +195,7 @@ class Cursor:
                                             and 0 < len(self.until) <= 64)))
 
 
-_LISTINGS = {"queue": "the queue", "search": "a search"}
+_LISTINGS = {"queue": sentence_template("the queue"), "search": sentence_template("a search")}
 
 
 class ReadModel(Protocol):
@@ -255,7 +259,8 @@ class ReadModel(Protocol):
 
 def _check_limit(limit: int | None) -> None:
     if limit is not None and not 1 <= limit <= MAX_LISTING:
-        raise InvalidInput(f"the limit must be 1 to {MAX_LISTING:,}, not {limit}")
+        raise InvalidInput(sentence("the limit must be 1 to %(most)s, not %(limit)s",
+                                    most=format(MAX_LISTING, ","), limit=limit))
 
 
 class ReadModels(IncidentStore):
@@ -379,8 +384,9 @@ class ReadModels(IncidentStore):
         date_from, date_to = asked.get("date_from"), asked.get("date_to")
         refuse_nul([belligerent or "", country or "", assignee or "", tag or ""])
         if date_from is not None and date_to is not None and date_from > date_to:
-            raise InvalidInput(f"the dates run backwards: {date_from.isoformat()} comes after "
-                               f"{date_to.isoformat()}")
+            raise InvalidInput(sentence(
+                "the dates run backwards: %(start)s comes after %(end)s",
+                start=date_from.isoformat(), end=date_to.isoformat()))
         parties = self.party_names() if (belligerent or country) else NO_PARTIES
         return Filters(
             states=states, regrade_due=regrade_due, grade=grade,
@@ -396,10 +402,13 @@ class ReadModels(IncidentStore):
         """Which rows to ask the read model for: one more than the limit, to know if more
         follow (or, going back, precede)."""
         if order not in orders:
-            raise InvalidInput(f"sort by {str(order)[:40]!r}: choose one of {', '.join(orders)}")
+            raise InvalidInput(sentence("sort by %(asked)s: choose one of %(orders)s",
+                                        asked=repr(str(order)[:40]),
+                                        orders=Listed(orders, ", ")))
         _check_limit(limit)
         if after is not None and before is not None:
-            raise InvalidInput("give the page to follow or the page to precede, not both")
+            raise InvalidInput(sentence(
+                "give the page to follow or the page to precede, not both"))
         token = after if after is not None else before
         cursor = Cursor.read(token, listing, order) if token is not None else None
         until = cursor.until if cursor is not None else None
@@ -417,7 +426,8 @@ class ReadModels(IncidentStore):
         group named as most incidents spell it (or by its registered name).
         """
         if by not in STATS_GROUPINGS:
-            raise InvalidInput(f"stats by {by!r}: choose one of {', '.join(STATS_GROUPINGS)}")
+            raise InvalidInput(sentence("stats by %(asked)s: choose one of %(groupings)s",
+                                        asked=repr(by), groupings=Listed(STATS_GROUPINGS, ", ")))
         rows = self.read_model.stats(
             by=by, date_from=date_from.isoformat() if date_from else None,
             date_to=date_to.isoformat() if date_to else None,
@@ -478,7 +488,7 @@ class ReadModels(IncidentStore):
         """
         needle = text.strip()
         if not needle:
-            raise InvalidInput("search for at least one character")
+            raise InvalidInput(sentence("search for at least one character"))
         refuse_nul(needle)
         grade = _grade_named(filters.get("grade"))
         state = filters.get("state")
@@ -498,8 +508,10 @@ def _grade_named(grade: str | None) -> str | None:
         return None
     name = str(grade).strip().casefold()
     if name != UNGRADED and name not in {known.value for known in Grade}:
-        raise InvalidInput(f"{str(grade).strip()[:40]!r} is not a grade: choose "
-                           f"{', '.join(known.value for known in Grade)}, or {UNGRADED}")
+        raise InvalidInput(sentence(
+            "%(asked)s is not a grade: choose %(grades)s, or %(ungraded)s",
+            asked=repr(str(grade).strip()[:40]),
+            grades=Listed([known.value for known in Grade], ", "), ungraded=UNGRADED))
     return name
 
 

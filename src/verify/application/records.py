@@ -29,6 +29,7 @@ from verify.domain.dates import read_time
 from verify.domain.errors import InvalidInput
 from verify.domain.evidence_files import FileFacts, Sha256
 from verify.domain.incident import RETRACTABLE_ID, Incident
+from verify.domain.sentences import sentence
 from verify.domain.values import (
     Assessment,
     BelligerentName,
@@ -72,7 +73,8 @@ class SourceRecord(Source):
     @classmethod
     def _no_id(cls, value: str) -> str:
         if value:
-            raise ValueError("a source's id is given when it is attached, not by the row")
+            raise ValueError(sentence(
+                "a source's id is given when it is attached, not by the row"))
         return value
 
     def to_source(self) -> Source:
@@ -142,7 +144,7 @@ class CommentRecord(Record):
     @classmethod
     def _comment_id(cls, value: str | None) -> str | None:
         if value is not None and not COMMENT_ID.fullmatch(value):
-            raise ValueError("not a comment's id (m1, m2, …)")
+            raise ValueError(sentence("not a comment's id (m1, m2, …)"))
         return value
 
 
@@ -212,7 +214,7 @@ class IncidentRecord(Record):
     @classmethod
     def _plausible_date(cls, value: dt.date) -> dt.date:
         if value.year < 1900:
-            raise ValueError("the date is before 1900")
+            raise ValueError(sentence("the date is before 1900"))
         return value
 
     @field_validator("time")
@@ -226,16 +228,18 @@ class IncidentRecord(Record):
         try:
             return sorted({tag_of(tag) for tag in value})
         except InvalidInput:
-            raise ValueError("each tag is a word, or words joined by hyphens, of at most "
-                             f"{MAX_TAG} characters") from None
+            raise ValueError(sentence(
+                "each tag is a word, or words joined by hyphens, of at most %(most)s characters",
+                most=MAX_TAG)) from None
 
     @field_validator("retracted")
     @classmethod
     def _evidence_ids(cls, value: list[str]) -> list[str]:
         for item in value:
             if not RETRACTABLE_ID.fullmatch(item):
-                raise ValueError("each retracted id names a strike (k1), competing claim (c1), "
-                                 "assessment (a1) or finding (f1)")
+                raise ValueError(sentence(
+                    "each retracted id names a strike (k1), competing claim (c1), assessment "
+                    "(a1) or finding (f1)"))
         return value
 
     @property

@@ -13,6 +13,7 @@ from verify.application.app import VerifyApp
 from verify.application.importing import Outcome, Status
 from verify.domain.duties import Action
 from verify.domain.incident import Incident
+from verify.domain.sentences import Listed, sentence
 from verify.domain.strikes import (
     Candidate,
     Gazetteer,
@@ -46,15 +47,16 @@ class StrikeReports:
         batch: dict[Any, tuple[int, StrikeReportRecord, StrikeReport]] = {}
         for line, record, error in rows:
             if record is None:
-                yield Outcome(line, Status.INVALID, message=error or "invalid row")
+                yield Outcome(line, Status.INVALID, message=error or sentence("invalid row"))
                 continue
             key = report_id(record.belligerent, record.reference)
             if key in batch:
-                yield self._compare(line, batch[key][1], record, f"line {batch[key][0]}")
+                yield self._compare(line, batch[key][1], record,
+                                    sentence("line %(line)s", line=batch[key][0]))
                 continue
             stored = self.stored(key)
             if stored is not None:
-                yield self._compare(line, stored, record, "the store")
+                yield self._compare(line, stored, record, sentence("the store"))
                 continue
             batch[key] = (line, record, StrikeReport.record(record, actor))
             if len(batch) >= BATCH:
@@ -78,9 +80,9 @@ class StrikeReports:
             return Outcome(line, Status.UNCHANGED, incoming.reference)
         changed = [name for name in RECORD_FIELDS
                    if getattr(stored, name) != getattr(incoming, name)]
-        return Outcome(line, Status.DIFFERS, incoming.reference,
-                       f"report {incoming.reference} differs from {where} in "
-                       f"{', '.join(changed)}; not merged")
+        return Outcome(line, Status.DIFFERS, incoming.reference, sentence(
+            "report %(report)s differs from %(where)s in %(fields)s; not merged",
+            report=incoming.reference, where=where, fields=Listed(changed, ", ")))
 
     def stored(self, key: Any) -> StrikeReportRecord | None:
         events = list(self.app.events.get(key, lte=1))

@@ -16,6 +16,7 @@ from verify.domain.casework import mentioned
 from verify.domain.duties import Action
 from verify.domain.errors import InvalidInput
 from verify.domain.incident import Incident
+from verify.domain.sentences import sentence
 
 
 class Teamwork(IncidentStore):
@@ -25,7 +26,7 @@ class Teamwork(IncidentStore):
         """A person's name as the team writes it (any case); any name without a team."""
         name = name.strip().lstrip("@")
         if not name:
-            raise InvalidInput("name the person")
+            raise InvalidInput(sentence("name the person"))
         team = self.team
         if team is None:
             return name
@@ -33,8 +34,11 @@ class Teamwork(IncidentStore):
             if member.casefold() == name.casefold():
                 return member
         close = difflib.get_close_matches(name, list(team.members), n=1)
-        raise InvalidInput(f"no member of the team is called {name[:60]}"
-                           + (f"; did you mean {close[0]}?" if close else ""))
+        if close:
+            raise InvalidInput(sentence(
+                "no member of the team is called %(name)s; did you mean %(member)s?",
+                name=name[:60], member=close[0]))
+        raise InvalidInput(sentence("no member of the team is called %(name)s", name=name[:60]))
 
     def assign(self, code: str, assignee: str | None, actor: str, *,
                expected_version: int | None = None) -> str | None:

@@ -19,6 +19,7 @@ from verify.application.readmodels import ReadModels
 from verify.domain.duties import Action
 from verify.domain.errors import InvalidInput
 from verify.domain.incident import Incident
+from verify.domain.sentences import sentence_of
 from verify.domain.text import search_key
 from verify.domain.victims import AgeGroup, VictimDetails, VictimFacts
 
@@ -49,7 +50,7 @@ def _facts(details: VictimDetails, given: dict[str, Any]) -> VictimFacts:
     except ValidationError as error:
         raise InvalidInput(validation_sentence(error)) from None
     except ValueError as error:
-        raise InvalidInput(str(error)) from None
+        raise InvalidInput(sentence_of(error)) from None
 
 
 def _details(values: dict[str, Any]) -> VictimDetails:

@@ -11,6 +11,7 @@ from verify.domain.errors import Refused
 from verify.domain.incident import Incident, KnownOn
 from verify.domain.parties import PartyNames
 from verify.domain.rulebook import CURRENT_RULEBOOK, GradeDecision
+from verify.domain.sentences import Text, sentence
 from verify.domain.values import Source
 
 
@@ -196,7 +197,7 @@ class KnownOnView(Document):
     suggested_grade: str | None
     """None when nothing known by then could be graded on (no source yet)."""
     rule: str | None
-    reasons: list[str]
+    reasons: list[Text]
     grade: str | None
     """The grade recorded today, for comparison."""
 
@@ -232,7 +233,7 @@ class KnownOnView(Document):
             suggested_grade=decision.grade.value if decision else None,
             rule=decision.rule if decision else None,
             reasons=list(decision.reasons) if decision else [
-                "no source had been published or recorded by then"],
+                sentence("no source had been published or recorded by then")],
             grade=incident.grade.value if incident.grade else None,
         )
 
@@ -244,7 +245,7 @@ class Suggestion(Document):
     grade: str
     rule: str
     rulebook: str
-    reasons: list[str]
+    reasons: list[Text]
     evidence: dict[str, Any]
     checks: list[dict[str, Any]]
 
@@ -269,8 +270,8 @@ class HistoryEntry(Document):
     at: str
     actor: str
     event: str
-    what: str
-    why: str | None
+    what: Text
+    why: Text | None
     data: dict[str, Any]
 
 

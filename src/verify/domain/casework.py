@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from verify.domain.errors import InvalidInput
+from verify.domain.sentences import sentence
 from verify.domain.text import fold, tidy
 
 MAX_TAG = 60
@@ -34,10 +35,12 @@ def tag_of(text: str) -> str:
     """
     tag = _TAG_SPACES.sub("-", fold(tidy(text))).strip("-")
     if not tag or not any(ch.isalnum() for ch in tag):
-        raise InvalidInput(f"{text.strip()[:40]!r} is not a tag: give a word, or words joined "
-                           "by hyphens, such as needs-geolocation")
+        raise InvalidInput(sentence("%(text)s is not a tag: give a word, or words joined by "
+                                    "hyphens, such as needs-geolocation",
+                                    text=repr(text.strip()[:40])))
     if len(tag) > MAX_TAG:
-        raise InvalidInput(f"a tag is at most {MAX_TAG} characters; this one has {len(tag)}")
+        raise InvalidInput(sentence("a tag is at most %(most)s characters; this one has %(count)s",
+                                    most=MAX_TAG, count=len(tag)))
     return tag
 
 
@@ -56,7 +59,8 @@ def comment_id(text: str) -> str:
     """A comment's id as typed (M2, m2), or InvalidInput."""
     key = text.strip().lower()
     if not COMMENT_ID.fullmatch(key):
-        raise InvalidInput(f"{text.strip()[:20]!r} is not a comment's id: they read m1, m2, …")
+        raise InvalidInput(sentence("%(text)s is not a comment's id: they read m1, m2, …",
+                                    text=repr(text.strip()[:20])))
     return key
 
 

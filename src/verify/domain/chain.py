@@ -26,6 +26,7 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 
 from verify.domain.errors import InvalidInput
+from verify.domain.sentences import sentence
 
 GENESIS = bytes(32)
 """The link before the first event."""
@@ -113,10 +114,10 @@ class Seal:
     def parse(cls, text: str) -> Seal:
         found = _SEAL.search(text)
         if found is None:
-            raise InvalidInput(
+            raise InvalidInput(sentence(
                 "a seal reads like 'events=N head=sha256:<64 hex digits>', "
                 "as the audit's seal prints it"
-            )
+            ))
         return cls(int(found.group(1)), bytes.fromhex(found.group(2)))
 
 
@@ -130,6 +131,7 @@ class BadEvent:
     version: int
     topic: str
     problem: str
+    """What happened to it, worded to follow the event (a sentence)."""
 
     @property
     def event_type(self) -> str:
@@ -159,30 +161,32 @@ def verify_chain(rows: Iterable[ChainRow], seal: Seal | None = None) -> ChainRep
         if chain_id is None:
             return ChainReport(position - 1, previous, BadEvent(
                 position, event_id, originator, version, topic,
-                "was inserted directly into the database, outside the program"))
+                sentence("was inserted directly into the database, outside the program")))
         if event_id is None:
             return ChainReport(position - 1, previous, BadEvent(
                 position, chain_id, chain_originator, chain_version, chain_topic,
-                "was removed from the database"))
+                sentence("was removed from the database")))
         if (originator, version, topic) != (chain_originator, chain_version, chain_topic):
             return ChainReport(position - 1, previous, BadEvent(
                 position, event_id, chain_originator, chain_version, chain_topic,
-                "was replaced or moved: another event now stands in its place"))
+                sentence("was replaced or moved: another event now stands in its place")))
         expected = link(previous, originator, version, topic, bytes(state))
         if expected != bytes(stored_link):
             return ChainReport(position - 1, previous, BadEvent(
                 position, event_id, originator, version, topic,
-                "was altered: its stored bytes no longer match the hash chain"))
+                sentence("was altered: its stored bytes no longer match the hash chain")))
         previous = expected
         if seal is not None and position == seal.events:
             if previous != seal.head:
                 return ChainReport(position, previous, BadEvent(
                     position, event_id, originator, version, topic,
-                    f"ends a history that differs from the seal {format_head(seal.head)}: "
-                    "events up to here were rewritten together with the chain"))
+                    sentence("ends a history that differs from the seal %(seal)s: events up to "
+                             "here were rewritten together with the chain",
+                             seal=format_head(seal.head))))
             seal_checked = True
     if seal is not None and not seal_checked:
         return ChainReport(position, previous, BadEvent(
             position, 0, "", 0, "",
-            f"the store holds {position} events, fewer than the {seal.events} sealed"))
+            sentence("the store holds %(count)s events, fewer than the %(sealed)s sealed",
+                     count=position, sealed=seal.events)))
     return ChainReport(position, previous, None, seal_checked)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 
-from verify.domain.dates import quoted
+from verify.domain.dates import unreadable_sentences
+from verify.domain.sentences import Sentence, sentence, sentence_template
 from verify.domain.text import UnreadableText, ascii_digits, plain_arabic, tidy
 
 MOST = 10_000_000
@@ -60,7 +61,7 @@ _AT_MOST = re.compile(
     )
 )
 
-_WRITE = (
+_WRITE = sentence_template(
     "is not a count: write N, MIN-MAX, at least N or N+ (for example 12, 10-25, at least 30)"
 )
 
@@ -76,7 +77,7 @@ def read_count(text: str) -> tuple[int | None, int | None]:
         exact = _number(text, cleaned)
         return exact, exact
     if len(cleaned) > _LONGEST:
-        raise _unreadable(text, _WRITE)
+        raise _unreadable(text, sentence(_WRITE))
     cleaned = plain_arabic(cleaned).casefold()
     if match := _EXACT.fullmatch(cleaned):
         exact = _number(text, match[1])
@@ -85,15 +86,15 @@ def read_count(text: str) -> tuple[int | None, int | None]:
         low, high = (_number(text, found) for found in match.groups() if found is not None)
         if low > high:
             raise UnreadableCount(
-                f"the minimum {low} is above the maximum {high}",
-                "the minimum is above the maximum",
+                sentence("the minimum %(low)s is above the maximum %(high)s", low=low, high=high),
+                sentence("the minimum is above the maximum"),
             )
         return low, high
     if match := _AT_LEAST.fullmatch(cleaned):
         return _only_number(text, match), None
     if match := _AT_MOST.fullmatch(cleaned):
         return None, _only_number(text, match)
-    raise _unreadable(text, _WRITE)
+    raise _unreadable(text, sentence(_WRITE))
 
 
 def _only_number(text: str, match: re.Match[str]) -> int:
@@ -105,15 +106,16 @@ def _number(text: str, digits: str) -> int:
     """The number written with ASCII digits and thousands separators, at most MOST."""
     digits = digits.translate(_SEPARATORS).lstrip("0") or "0"
     if len(digits) > len(str(MOST)) or int(digits) > MOST:
-        raise _unreadable(text, f"is not a count: it is more than {MOST:,}")
+        raise _unreadable(text, sentence("is not a count: it is more than %(most)s",
+                                         most=f"{MOST:,}"))
     return int(digits)
 
 
 _SEPARATORS = str.maketrans("", "", ",٬ ")
 
 
-def _unreadable(text: str, predicate: str) -> UnreadableCount:
-    return UnreadableCount(f"{quoted(text)} {predicate}", f"the value {predicate}")
+def _unreadable(text: str, predicate: Sentence) -> UnreadableCount:
+    return UnreadableCount(*unreadable_sentences(text, predicate))
 
 
 __all__ = ["MOST", "UnreadableCount", "read_count"]

@@ -15,6 +15,7 @@ import datetime as dt
 import re
 from enum import StrEnum
 
+from verify.domain.sentences import Sentence, sentence, sentence_template
 from verify.domain.text import UnreadableText, ascii_digits, plain_arabic, tidy
 
 
@@ -108,13 +109,17 @@ _MONTH_DAY_YEAR = re.compile(
 )
 
 _WRITE = {
-    DateOrder.DMY: "write 2017-03-17, 17 March 2017 or 17/03/2017",
-    DateOrder.MDY: "write 2017-03-17, March 17, 2017 or 03/17/2017",
+    DateOrder.DMY: sentence_template("write 2017-03-17, 17 March 2017 or 17/03/2017"),
+    DateOrder.MDY: sentence_template("write 2017-03-17, March 17, 2017 or 03/17/2017"),
 }
 _OTHER_ORDER = {
-    DateOrder.DMY: "if the month comes first, read the dates in the order mdy",
-    DateOrder.MDY: "if the day comes first, read the dates in the order dmy",
+    DateOrder.DMY: sentence_template("if the month comes first, read the dates in the order mdy"),
+    DateOrder.MDY: sentence_template("if the day comes first, read the dates in the order dmy"),
 }
+
+
+def _not_a_date(order: DateOrder) -> Sentence:
+    return sentence("is not a date: %(how)s", how=sentence(_WRITE[order]))
 
 
 def read_day(
@@ -136,7 +141,7 @@ def _read(text: str, order: DateOrder) -> tuple[dt.date, int | None]:
     """The day and the weekday the text names (0 is Monday; None when it names none)."""
     cleaned = ascii_digits(tidy(text[: _LONGEST + 1]))
     if len(cleaned) > _LONGEST:
-        raise _unreadable(text, f"is not a date: {_WRITE[order]}")
+        raise _unreadable(text, _not_a_date(order))
     cleaned = plain_arabic(cleaned).casefold().replace("،", " ").replace(",", " ")
     cleaned = _ORDINAL.sub("", " ".join(cleaned.split()))
     cleaned = _GREGORIAN_MARKER.sub("", cleaned)
@@ -156,23 +161,22 @@ def _read(text: str, order: DateOrder) -> tuple[dt.date, int | None]:
         day, month = (first, middle) if order is DateOrder.DMY else (middle, first)
         if not 1 <= month <= 12:
             if 1 <= day <= 12 and 13 <= month <= 31:  # fits the other order
-                raise _unreadable(
-                    text, f"is not a date: {_WRITE[order]}; {_OTHER_ORDER[order]}"
-                )
-            raise _unreadable(text, f"is not a date: {_WRITE[order]}")
+                raise _unreadable(text, sentence(
+                    "is not a date: %(how)s; %(other)s",
+                    how=sentence(_WRITE[order]), other=sentence(_OTHER_ORDER[order])))
+            raise _unreadable(text, _not_a_date(order))
         return _day(text, year, month, day, order), weekday
     if _SHORT_YEAR.fullmatch(cleaned):
-        raise _unreadable(
-            text, "is not a date: write the year in four digits, for example 17/03/2017"
-        )
+        raise _unreadable(text, sentence(
+            "is not a date: write the year in four digits, for example 17/03/2017"))
 
     spaced = " ".join(_NAME_SEPARATORS.sub(" ", cleaned).split())
     match = _DAY_MONTH_YEAR.fullmatch(spaced) or _MONTH_DAY_YEAR.fullmatch(spaced)
     if match is None:
-        raise _unreadable(text, f"is not a date: {_WRITE[order]}")
+        raise _unreadable(text, _not_a_date(order))
     month = _MONTHS[match["month"]]
     if match["also"] is not None and _MONTHS[match["also"]] != month:
-        raise _unreadable(text, "is not a date: it names two different months")
+        raise _unreadable(text, sentence("is not a date: it names two different months"))
     return _day(text, int(match["year"]), month, int(match["day"]), order), weekday
 
 
@@ -182,31 +186,41 @@ def _check_time(text: str, match: re.Match[str], order: DateOrder) -> None:
         return
     second = int(match["second"] or 0)
     if int(match["hour"]) > 23 or int(match["minute"]) > 59 or second > 60:
-        raise _unreadable(text, f"is not a date: {_WRITE[order]}")
+        raise _unreadable(text, _not_a_date(order))
 
 
 def _day(text: str, year: int, month: int, day: int, order: DateOrder) -> dt.date:
     if year < EARLIEST_YEAR:
-        raise _unreadable(text, f"is not a date: the year is before {EARLIEST_YEAR}")
+        raise _unreadable(text, sentence("is not a date: the year is before %(year)s",
+                                         year=EARLIEST_YEAR))
     if not 1 <= month <= 12:
-        raise _unreadable(text, f"is not a date: {_WRITE[order]}")
+        raise _unreadable(text, _not_a_date(order))
     try:
         return dt.date(year, month, day)
     except ValueError:
-        raise _unreadable(text, "is not a real date: that month has no such day") from None
+        raise _unreadable(
+            text, sentence("is not a real date: that month has no such day")) from None
 
 
 def _checked(text: str, read: tuple[dt.date, int | None], today: dt.date | None) -> dt.date:
     day, weekday = read
     if weekday is not None and weekday != day.weekday():
-        raise _unreadable(text, "is not a date: the weekday it names does not fall on that day")
+        raise _unreadable(
+            text, sentence("is not a date: the weekday it names does not fall on that day"))
     if today is not None and day > today:
-        raise _unreadable(text, "is after today (UTC)")
+        raise _unreadable(text, sentence("is after today (UTC)"))
     return day
 
 
-def _unreadable(text: str, predicate: str) -> UnreadableDay:
-    return UnreadableDay(f"{quoted(text)} {predicate}", f"the value {predicate}")
+def _unreadable(text: str, predicate: Sentence) -> UnreadableDay:
+    return UnreadableDay(*unreadable_sentences(text, predicate))
+
+
+def unreadable_sentences(text: str, predicate: Sentence) -> tuple[Sentence, Sentence]:
+    """What to say of a text that does not read as a value: the sentence quoting it, and the
+    same sentence without it (``predicate`` reads "is not a date: …")."""
+    return (sentence("%(text)s %(predicate)s", text=quoted(text), predicate=predicate),
+            sentence("the value %(predicate)s", predicate=predicate))
 
 
 _TIME_OF_DAY = re.compile(r"(\d{1,2})[:.](\d{2})")
@@ -221,7 +235,8 @@ def read_time(text: str) -> str:
     cleaned = ascii_digits(tidy(text[: _LONGEST + 1]))
     match = _TIME_OF_DAY.fullmatch(cleaned)
     if match is None or int(match[1]) > 23 or int(match[2]) > 59:
-        raise _unreadable(text, "is not a time of day: write it as HH:MM, for example 14:30")
+        raise _unreadable(
+            text, sentence("is not a time of day: write it as HH:MM, for example 14:30"))
     return f"{int(match[1]):02d}:{match[2]}"
 
 

@@ -14,6 +14,7 @@ from enum import StrEnum
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from verify.domain.errors import InvalidInput, Refused
+from verify.domain.sentences import sentence, sentence_template
 from verify.domain.values import Grade
 
 GRADES_NEEDING_APPROVAL = frozenset({Grade.FAIR, Grade.CONFIRMED, Grade.DISCOUNTED})
@@ -34,27 +35,29 @@ class Role(StrEnum):
 
 
 class Action(StrEnum):
-    """Every kind of change, worded to complete "may not …"."""
+    """Every kind of change, worded to complete "may not …" (each a template: a refusal says it
+    with `sentence`)."""
 
-    REPORT = "report an incident"
-    ADD_SOURCE = "add a source"
-    NOTE = "add a note"
-    CHANGE_SOURCE = "re-rate or withdraw a source"
-    RECORD_EVIDENCE = "record strikes, claims, assessments, discount findings or casualty figures"
-    MARK_DUPLICATE = "mark a duplicate"
-    CORRECT = "amend an incident or retract evidence"
-    RECORD_VICTIMS = "record, amend or withdraw victims"
-    ERASE = "erase a victim's personal details"
-    GRADE = "grade an incident"
-    OVERRIDE = "override the rulebook's grade"
-    APPROVE = "approve a proposed grade"
-    DISPUTE = "open a dispute"
-    RESOLVE = "resolve a dispute"
-    STRIKE_REPORTS = "import or apply belligerent strike reports"
-    IMPORT = "import incidents in bulk"
-    NAME_PARTIES = "name parties and their aliases"
-    COMMENT = "comment on an incident"
-    ASSIGN = "assign an incident or tag it"
+    REPORT = sentence_template("report an incident")
+    ADD_SOURCE = sentence_template("add a source")
+    NOTE = sentence_template("add a note")
+    CHANGE_SOURCE = sentence_template("re-rate or withdraw a source")
+    RECORD_EVIDENCE = sentence_template(
+        "record strikes, claims, assessments, discount findings or casualty figures")
+    MARK_DUPLICATE = sentence_template("mark a duplicate")
+    CORRECT = sentence_template("amend an incident or retract evidence")
+    RECORD_VICTIMS = sentence_template("record, amend or withdraw victims")
+    ERASE = sentence_template("erase a victim's personal details")
+    GRADE = sentence_template("grade an incident")
+    OVERRIDE = sentence_template("override the rulebook's grade")
+    APPROVE = sentence_template("approve a proposed grade")
+    DISPUTE = sentence_template("open a dispute")
+    RESOLVE = sentence_template("resolve a dispute")
+    STRIKE_REPORTS = sentence_template("import or apply belligerent strike reports")
+    IMPORT = sentence_template("import incidents in bulk")
+    NAME_PARTIES = sentence_template("name parties and their aliases")
+    COMMENT = sentence_template("comment on an incident")
+    ASSIGN = sentence_template("assign an incident or tag it")
 
 
 _REPORTER = frozenset({Action.REPORT, Action.ADD_SOURCE, Action.NOTE, Action.COMMENT})
@@ -77,8 +80,10 @@ read models changes no recorded fact and needs no role."""
 
 
 def _printable(value: str, what: str) -> str:
+    """The value, or ValueError: ``what`` names it (a sentence)."""
     if value != value.strip() or any(not ch.isprintable() for ch in value):
-        raise ValueError(f"{what} must be printable, without surrounding spaces")
+        raise ValueError(sentence("%(what)s must be printable, without surrounding spaces",
+                                  what=what))
     return value
 
 
@@ -95,7 +100,7 @@ class ApiToken(BaseModel):
     @field_validator("label")
     @classmethod
     def _plain_label(cls, value: str) -> str:
-        return _printable(value, "a token's label")
+        return _printable(value, sentence("a token's label"))
 
 
 class Member(BaseModel):
@@ -115,7 +120,7 @@ class Member(BaseModel):
     @field_validator("name")
     @classmethod
     def _plain_name(cls, value: str) -> str:
-        return _printable(value, "a member's name")
+        return _printable(value, sentence("a member's name"))
 
     def with_token(self, token: ApiToken) -> Member:
         """The member with one more API token."""
@@ -125,7 +130,8 @@ class Member(BaseModel):
         """The member without the API token of this id (revoked)."""
         kept = tuple(token for token in self.tokens if token.id != token_id)
         if len(kept) == len(self.tokens):
-            raise InvalidInput(f"{self.name} has no API token {token_id}")
+            raise InvalidInput(sentence("%(name)s has no API token %(token)s",
+                                        name=self.name, token=token_id))
         return self.model_copy(update={"tokens": kept})
 
 
@@ -143,7 +149,8 @@ class Team(BaseModel):
         for member in self.members.values():
             for token in member.tokens:
                 if token.id in seen:
-                    raise ValueError(f"two API tokens have the id {token.id}")
+                    raise ValueError(sentence("two API tokens have the id %(token)s",
+                                              token=token.id))
                 seen.add(token.id)
         return self
 
@@ -158,7 +165,8 @@ class Team(BaseModel):
     def member(self, actor: str) -> Member:
         found = self.members.get(actor)
         if found is None:
-            raise Refused(f"{actor} is not a member of this team; ask for a place in the team file")
+            raise Refused(sentence("%(name)s is not a member of this team; ask for a place in "
+                                   "the team file", name=actor))
         return found
 
     def with_member(self, member: Member) -> Team:
@@ -168,9 +176,10 @@ class Team(BaseModel):
     def without_member(self, name: str) -> Team:
         """The team without this member; a team keeps at least one member."""
         if name not in self.members:
-            raise InvalidInput(f"{name} is not a member of the team")
+            raise InvalidInput(sentence("%(name)s is not a member of the team", name=name))
         if len(self.members) == 1:
-            raise InvalidInput(f"{name} is the last member of the team; a team needs one member")
+            raise InvalidInput(sentence("%(name)s is the last member of the team; a team needs "
+                                        "one member", name=name))
         return self.model_copy(
             update={"members": {key: value for key, value in self.members.items()
                                 if key != name}})
@@ -183,12 +192,12 @@ class Team(BaseModel):
         """Refuse an action the actor's role does not allow."""
         member = self.member(actor)
         if action not in PERMISSIONS[member.role]:
-            raise Refused(f"{actor} is {_article(member.role)} {member.role.value} "
-                          f"and may not {action.value}")
-
-
-def _article(role: Role) -> str:
-    return "an" if role.value[0] in "aeiou" else "a"
+            doing = sentence(action.value)
+            if member.role.value[0] in "aeiou":
+                raise Refused(sentence("%(name)s is an %(role)s and may not %(action)s",
+                                       name=actor, role=member.role, action=doing))
+            raise Refused(sentence("%(name)s is a %(role)s and may not %(action)s",
+                                   name=actor, role=member.role, action=doing))
 
 
 __all__ = [

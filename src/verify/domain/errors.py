@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from verify.domain.sentences import sentence
+
 
 class VerifyError(Exception):
     """Base of every error the program reports to a user without a traceback."""
@@ -19,7 +21,7 @@ class UnknownIncident(InvalidInput):
     """No incident has this code."""
 
     def __init__(self, code: str) -> None:
-        super().__init__(f"no incident has the code {code}")
+        super().__init__(sentence("no incident has the code %(code)s", code=code))
         self.code = code
 
 
@@ -27,7 +29,6 @@ class ConcurrentChange(Refused):
     """Somebody else changed the incident between our read and our write."""
 
     def __init__(self, code: str) -> None:
-        super().__init__(
-            f"incident {code} changed since you read it; run the command again"
-        )
+        super().__init__(sentence(
+            "incident %(code)s changed since you read it; run the command again", code=code))
         self.code = code

@@ -15,6 +15,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
+from verify.domain.sentences import sentence
 from verify.domain.values import LongText, ShortText, Url, Value
 
 SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -79,7 +80,7 @@ def media_type_of(head: bytes) -> str:
 
 def _sha256(value: str) -> str:
     if not SHA256.fullmatch(value):
-        raise ValueError("not a SHA-256 in hexadecimal")
+        raise ValueError(sentence("not a SHA-256 in hexadecimal"))
     return value
 
 

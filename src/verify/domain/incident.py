@@ -23,7 +23,14 @@ from verify.domain.duties import needs_approval
 from verify.domain.errors import InvalidInput, Refused
 from verify.domain.evidence_files import FileFacts
 from verify.domain.parties import NO_PARTIES, PartyNames
-from verify.domain.rulebook import CURRENT_RULEBOOK, CaseFile, Evidence, GradeDecision
+from verify.domain.rulebook import (
+    CURRENT_RULEBOOK,
+    REASONS,
+    CaseFile,
+    Evidence,
+    GradeDecision,
+)
+from verify.domain.sentences import Listed, sentence, sentence_of, sentence_template
 from verify.domain.text import fold, tidy
 from verify.domain.values import (
     MAX_NAME,
@@ -42,6 +49,7 @@ from verify.domain.values import (
     belligerent_name,
     canonical_code,
     check_web_address,
+    grade_word,
     refuse_nul,
     workflow_state,
 )
@@ -87,8 +95,11 @@ assessments a1…, findings f1…. Ids are positions in their list: nothing is e
 RETRACTABLE_ID = re.compile(f"[{''.join(EVIDENCE_LISTS)}][1-9][0-9]{{0,5}}")
 """The id of a retractable piece of evidence, as `show` lists it (k1, c2, a1, f3)."""
 
-EVIDENCE_NOUNS = {"k": "strike", "c": "competing claim", "a": "assessment", "f": "finding",
-                  "s": "source", "n": "note", "v": "victim", "e": "evidence file"}
+EVIDENCE_NOUNS = {"k": sentence_template("strike"), "c": sentence_template("competing claim"),
+                  "a": sentence_template("assessment"), "f": sentence_template("finding"),
+                  "s": sentence_template("source"), "n": sentence_template("note"),
+                  "v": sentence_template("victim"), "e": sentence_template("evidence file")}
+"""What each letter of an id names, as a sentence says it (``sentence(EVIDENCE_NOUNS["k"])``)."""
 
 AMENDABLE = ("date", "date_end", "time", "location", "country", "belligerents", "summary")
 """The incident's own facts an amendment may change, in the order a history line names them."""
@@ -593,8 +604,7 @@ class Incident(Aggregate):
         # No belligerent is allowed: the party is then unknown, and never graded fair.
         names = _distinct_names(belligerents)
         if date_end is not None and date_end < date:
-            raise InvalidInput(f"the last day ({date_end.isoformat()}) is before the "
-                               f"incident's first day ({date.isoformat()})")
+            raise InvalidInput(_days_out_of_order(date.isoformat(), date_end.isoformat()))
         return cls._create(
             cls.Reported,
             id=incident_id(canonical),
@@ -617,9 +627,9 @@ class Incident(Aggregate):
         check_web_address(source.url)
         for existing in self.sources:
             if existing["url"] == source.url and not existing["withdrawn"]:
-                raise Refused(
-                    f"incident {self.code} already has this URL as source {existing['id']}"
-                )
+                raise Refused(sentence(
+                    "incident %(code)s already has this URL as source %(source)s",
+                    code=self.code, source=existing["id"]))
         source_id = self._next_source_id()
         self.trigger_event(self.SourceAdded, source=_numbered(source, source_id), actor=actor)
         self._corroborate_if_due(actor)
@@ -645,9 +655,11 @@ class Incident(Aggregate):
         self._refuse_if_duplicate()
         source = self.source(source_id)
         if source.withdrawn:
-            raise Refused(f"source {source_id} of incident {self.code} has been withdrawn")
+            raise Refused(sentence("source %(source)s of incident %(code)s has been withdrawn",
+                                   source=source_id, code=self.code))
         if source.reliability is reliability and source.credibility is credibility:
-            raise Refused(f"source {source_id} is already rated {source.rating}")
+            raise Refused(sentence("source %(source)s is already rated %(rating)s",
+                                   source=source_id, rating=str(source.rating)))
         self.trigger_event(
             self.SourceRerated,
             source_id=source_id,
@@ -661,14 +673,15 @@ class Incident(Aggregate):
     def withdraw_source(self, source_id: str, reason: str, actor: str) -> None:
         self._refuse_if_duplicate()
         if self.source(source_id).withdrawn:
-            raise Refused(f"source {source_id} of incident {self.code} is already withdrawn")
+            raise Refused(sentence("source %(source)s of incident %(code)s is already withdrawn",
+                                   source=source_id, code=self.code))
         self.trigger_event(self.SourceWithdrawn, source_id=source_id, reason=reason, actor=actor)
 
     def confirm_strike(
         self, strike: StrikeConfirmation, actor: str, parties: PartyNames = NO_PARTIES
     ) -> None:
         self._refuse_if_duplicate()
-        self._require_party(strike.belligerent, "record a strike by", parties)
+        self._require_party(strike.belligerent, sentence("record a strike by"), parties)
         self.trigger_event(self.StrikeConfirmed, strike=_dump(strike), actor=actor)
 
     def contest(self, claim: CompetingClaim, actor: str) -> None:
@@ -684,7 +697,8 @@ class Incident(Aggregate):
         self, assessment: Assessment, actor: str, parties: PartyNames = NO_PARTIES
     ) -> None:
         self._refuse_if_duplicate()
-        self._require_party(assessment.belligerent, "record an assessment by", parties)
+        self._require_party(assessment.belligerent, sentence("record an assessment by"),
+                            parties)
         self.trigger_event(self.AssessmentRecorded, assessment=_dump(assessment), actor=actor)
 
     def keep_unread(self, values: dict[str, str], actor: str) -> None:
@@ -702,7 +716,8 @@ class Incident(Aggregate):
     ) -> None:
         self._refuse_if_duplicate()
         if _dump(killed) == self.killed and _dump(injured) == self.injured:
-            raise Refused(f"incident {self.code} already has these casualty figures")
+            raise Refused(sentence("incident %(code)s already has these casualty figures",
+                                   code=self.code))
         self.trigger_event(
             self.HarmEstimateRevised,
             killed=_dump(killed),
@@ -732,10 +747,9 @@ class Incident(Aggregate):
             and current["rule"] == decision.rule
             and not current["override"]
         ):
-            raise Refused(
-                f"incident {self.code} is already graded {decision.grade.value} "
-                f"by rule {decision.rule}; nothing changed"
-            )
+            raise Refused(sentence(
+                "incident %(code)s is already graded %(grade)s by rule %(rule)s; nothing changed",
+                code=self.code, grade=decision.grade, rule=decision.rule))
         self._refuse_same_proposal(decision.grade, decision.rule)
         self._record_grade(decision, actor=actor, propose=second_person)
         return decision
@@ -747,15 +761,15 @@ class Incident(Aggregate):
         """Record a reviewer's grade that departs from (or confirms) the rulebook's."""
         self._refuse_grading()
         if not rationale.strip():
-            raise InvalidInput("an override needs a written rationale")
+            raise InvalidInput(sentence("an override needs a written rationale"))
         suggested = self.suggest_grade(parties)
         decision = GradeDecision(
             grade=grade,
             rule="OVERRIDE",
             rulebook=suggested.rulebook,
             evidence=suggested.evidence,
-            reasons=(f"reviewer override; the rulebook grades it {suggested.grade.value} "
-                     f"by rule {suggested.rule}",),
+            reasons=(sentence(REASONS["override"], grade=suggested.grade,
+                              rule=suggested.rule),),
         )
         self._refuse_same_proposal(grade, "OVERRIDE")
         self._record_grade(
@@ -774,20 +788,19 @@ class Incident(Aggregate):
         self._refuse_grading()
         proposal = self.proposal
         if proposal is None:
-            raise Refused(f"incident {self.code} has no proposed grade to approve")
+            raise Refused(sentence("incident %(code)s has no proposed grade to approve",
+                                   code=self.code))
         if proposal["by"] == actor:
-            raise Refused(
-                f"{actor} proposed the grade of incident {self.code}; "
-                "a different person must approve it"
-            )
+            raise Refused(sentence("%(name)s proposed the grade of incident %(code)s; a "
+                                   "different person must approve it", name=actor, code=self.code))
         if not proposal["override"]:
             now = self.suggest_grade(parties)
             if (now.grade.value, now.rule) != (proposal["grade"], proposal["rule"]):
-                raise Refused(
-                    f"the record of incident {self.code} changed after {proposal['grade']} was "
-                    f"proposed: the rulebook now grades it {now.grade.value} by rule {now.rule}; "
-                    f"grade it again to propose that"
-                )
+                raise Refused(sentence(
+                    "the record of incident %(code)s changed after %(proposed)s was proposed: "
+                    "the rulebook now grades it %(grade)s by rule %(rule)s; grade it again to "
+                    "propose that", code=self.code, proposed=grade_word(proposal["grade"]),
+                    grade=now.grade, rule=now.rule))
         decided = {key: value for key, value in proposal.items() if key not in ("by", "at")}
         self.trigger_event(self.Graded, imported=False, actor=proposal["by"], **decided)
         self.trigger_event(
@@ -807,14 +820,15 @@ class Incident(Aggregate):
         """Record a grade decided elsewhere (an archive, another tool), marked as imported."""
         self._refuse_grading()
         if not self.sources:
-            raise Refused(f"incident {self.code} cannot be graded: it has no source")
+            raise Refused(sentence("incident %(code)s cannot be graded: it has no source",
+                                   code=self.code))
         self.trigger_event(
             self.Graded,
             grade=grade.value,
             rule=rule,
             rulebook=CURRENT_RULEBOOK.version,
             evidence={},
-            reasons=["imported grade"],
+            reasons=[sentence("imported grade")],
             rationale=rationale,
             override=False,
             imported=True,
@@ -825,11 +839,10 @@ class Incident(Aggregate):
     def dispute_grade(self, by: str, reason: str, actor: str) -> None:
         self._refuse_if_duplicate()
         if self.dispute is not None:
-            raise Refused(
-                f"incident {self.code} already has a dispute open since {self.dispute['since']}"
-            )
+            raise Refused(sentence("incident %(code)s already has a dispute open since %(since)s",
+                                   code=self.code, since=self.dispute["since"]))
         if self.grading is None:
-            raise Refused(f"incident {self.code} has no grade to dispute")
+            raise Refused(sentence("incident %(code)s has no grade to dispute", code=self.code))
         self.trigger_event(self.GradeDisputed, by=by, reason=reason, actor=actor)
 
     def resolve_dispute(
@@ -838,12 +851,11 @@ class Incident(Aggregate):
         """Close the open dispute; under separation of duties not by whoever opened it."""
         self._refuse_if_duplicate()
         if self.dispute is None:
-            raise Refused(f"incident {self.code} has no open dispute to resolve")
+            raise Refused(sentence("incident %(code)s has no open dispute to resolve",
+                                   code=self.code))
         if second_person and self.dispute["opened_by"] == actor:
-            raise Refused(
-                f"{actor} opened the dispute on incident {self.code}; "
-                "a different person must resolve it"
-            )
+            raise Refused(sentence("%(name)s opened the dispute on incident %(code)s; a "
+                                   "different person must resolve it", name=actor, code=self.code))
         self.trigger_event(
             self.DisputeResolved, outcome=outcome.value, rationale=rationale, actor=actor
         )
@@ -851,14 +863,15 @@ class Incident(Aggregate):
     def mark_duplicate(self, of_code: str, actor: str) -> None:
         self._refuse_if_duplicate()
         if of_code == self.code:
-            raise Refused(f"incident {self.code} cannot be a duplicate of itself")
+            raise Refused(sentence("incident %(code)s cannot be a duplicate of itself",
+                                   code=self.code))
         self.trigger_event(self.MarkedDuplicate, of=of_code, actor=actor)
 
     def undo_duplicate(self, reason: str, actor: str) -> None:
         """Take back a duplicate mark: the incident returns to its queue, the mark stays in
         the history."""
         if self.duplicate_of is None:
-            raise Refused(f"incident {self.code} is not marked a duplicate")
+            raise Refused(sentence("incident %(code)s is not marked a duplicate", code=self.code))
         _require_reason(reason)
         self.trigger_event(
             self.DuplicateUndone, of=self.duplicate_of, reason=reason.strip(), actor=actor)
@@ -866,7 +879,7 @@ class Incident(Aggregate):
     def add_note(self, text: str, actor: str) -> None:
         self._refuse_if_duplicate()
         if not text.strip():
-            raise InvalidInput("the note is empty")
+            raise InvalidInput(sentence("the note is empty"))
         self.trigger_event(self.NoteAdded, text=text.strip(), actor=actor)
 
     def assign(self, assignee: str | None, actor: str) -> None:
@@ -874,9 +887,10 @@ class Incident(Aggregate):
         from whoever has it (None)."""
         self._refuse_if_duplicate()
         if assignee is None and self.assignee is None:
-            raise Refused(f"incident {self.code} is not assigned to anyone")
+            raise Refused(sentence("incident %(code)s is not assigned to anyone", code=self.code))
         if assignee is not None and assignee == self.assignee:
-            raise Refused(f"incident {self.code} is already assigned to {assignee}")
+            raise Refused(sentence("incident %(code)s is already assigned to %(name)s",
+                                   code=self.code, name=assignee))
         self.trigger_event(self.Assigned, assignee=assignee, previous=self.assignee,
                            actor=actor)
 
@@ -890,15 +904,17 @@ class Incident(Aggregate):
         self._refuse_if_duplicate()
         text = text.strip()
         if not tidy(text):  # nothing readable: spaces, or only invisible characters
-            raise InvalidInput("the comment is empty")
+            raise InvalidInput(sentence("the comment is empty"))
         if len(text) > MAX_COMMENT:
-            raise InvalidInput(f"a comment is at most {MAX_COMMENT:,} characters; this one "
-                               f"has {len(text):,}")
+            raise InvalidInput(sentence(
+                "a comment is at most %(most)s characters; this one has %(count)s",
+                most=f"{MAX_COMMENT:,}", count=f"{len(text):,}"))
         existing = self.comments or []
         if reply_to is not None:
             reply_to = comment_id(reply_to)
             if not any(found["id"] == reply_to for found in existing):
-                raise InvalidInput(f"incident {self.code} has no comment {reply_to}")
+                raise InvalidInput(sentence("incident %(code)s has no comment %(comment)s",
+                                            code=self.code, comment=reply_to))
         new_id = f"m{len(existing) + 1}"
         comment = {"id": new_id, "text": text, "reply_to": reply_to,
                    "mentions": list(mentions or [])}
@@ -913,12 +929,14 @@ class Incident(Aggregate):
         self._refuse_if_duplicate()
         wanted = list(dict.fromkeys(tag_of(tag) for tag in tags))
         if not wanted:
-            raise InvalidInput("name at least one tag")
+            raise InvalidInput(sentence("name at least one tag"))
         held = set(self.tags or [])
         changed = [tag for tag in wanted if (tag in held) == remove]
         if not changed:
-            raise Refused(f"incident {self.code} "
-                          + ("has none of these tags" if remove else "already has these tags"))
+            if remove:
+                raise Refused(sentence("incident %(code)s has none of these tags",
+                                       code=self.code))
+            raise Refused(sentence("incident %(code)s already has these tags", code=self.code))
         self.trigger_event(self.Tagged, added=[] if remove else changed,
                            removed=changed if remove else [], actor=actor)
         return changed
@@ -965,12 +983,12 @@ class Incident(Aggregate):
             if field in proposed and proposed[field] != getattr(self, field)
         }
         if not changes:
-            raise Refused(f"incident {self.code} already has these values; nothing to amend")
+            raise Refused(sentence("incident %(code)s already has these values; nothing to amend",
+                                   code=self.code))
         first = proposed.get("date", self.date)
         last = proposed.get("date_end", self.date_end)
         if last is not None and last < first:
-            raise InvalidInput(
-                f"the last day ({last}) is before the incident's first day ({first})")
+            raise InvalidInput(_days_out_of_order(first, last))
         self.trigger_event(self.Amended, changes=changes, reason=reason.strip(), actor=actor)
         return changes
 
@@ -981,16 +999,18 @@ class Incident(Aggregate):
         key = item_id.strip().lower()
         letter, number = key[:1], key[1:]
         if letter == "s" and number.isdigit():
-            raise Refused(f"{key} is a source: a source is withdrawn, not retracted")
+            raise Refused(sentence("%(id)s is a source: a source is withdrawn, not retracted",
+                                   id=key))
         if not RETRACTABLE_ID.fullmatch(key) or int(number) > len(
                 getattr(self, EVIDENCE_LISTS[letter])):
-            raise InvalidInput(
-                f"incident {self.code} has no retractable evidence {item_id.strip()[:20]!r}: "
-                "give the id of a strike (k1), competing claim (c1), assessment (a1) or "
-                "finding (f1) as show lists it")
+            raise InvalidInput(sentence(
+                "incident %(code)s has no retractable evidence %(id)s: give the id of a strike "
+                "(k1), competing claim (c1), assessment (a1) or finding (f1) as show lists it",
+                code=self.code, id=repr(item_id.strip()[:20])))
         if key in (self.retractions or {}):
-            raise Refused(f"{EVIDENCE_NOUNS[letter]} {key} of incident {self.code} is already "
-                          "retracted")
+            raise Refused(sentence("%(what)s %(id)s of incident %(code)s is already retracted",
+                                   what=sentence(EVIDENCE_NOUNS[letter]), id=key,
+                                   code=self.code))
         _require_reason(reason)
         self.trigger_event(self.Retracted, item_id=key, reason=reason.strip(), actor=actor)
         return key
@@ -1021,8 +1041,9 @@ class Incident(Aggregate):
         changes = {field: {"old": _copied(victim.get(field)), "new": value}
                    for field, value in proposed.items() if victim.get(field) != value}
         if not changes and not details:
-            raise Refused(f"victim {victim['id']} of incident {self.code} already has these "
-                          "values; nothing to amend")
+            raise Refused(sentence("victim %(victim)s of incident %(code)s already has these "
+                                   "values; nothing to amend", victim=victim["id"],
+                                   code=self.code))
         self.trigger_event(self.VictimAmended, victim_id=victim["id"], changes=changes,
                            details=list(details), sealed=sealed if details else None,
                            reason=reason.strip(), actor=actor)
@@ -1041,7 +1062,8 @@ class Incident(Aggregate):
         is for the application to destroy). Allowed on a duplicate: erasure is a right."""
         victim = self.victim_record(victim_id)
         if victim["erased"]:
-            raise Refused(f"victim {victim['id']} of incident {self.code} is already erased")
+            raise Refused(sentence("victim %(victim)s of incident %(code)s is already erased",
+                                   victim=victim["id"], code=self.code))
         _require_reason(reason)
         found = dict(victim)
         self.trigger_event(self.VictimErased, victim_id=victim["id"], reason=reason.strip(),
@@ -1053,7 +1075,8 @@ class Incident(Aggregate):
         for victim in self.victims or []:
             if victim["id"] == key:
                 return victim
-        raise InvalidInput(f"incident {self.code} has no victim {victim_id.strip()[:20]}")
+        raise InvalidInput(sentence("incident %(code)s has no victim %(victim)s",
+                                    code=self.code, victim=victim_id.strip()[:20]))
 
     @property
     def named_killed(self) -> int:
@@ -1070,17 +1093,20 @@ class Incident(Aggregate):
     def _living_victim(self, victim_id: str) -> JSON:
         victim = self.victim_record(victim_id)
         if victim["erased"]:
-            raise Refused(f"victim {victim['id']} of incident {self.code} is erased")
+            raise Refused(sentence("victim %(victim)s of incident %(code)s is erased",
+                                   victim=victim["id"], code=self.code))
         if victim["withdrawn"]:
-            raise Refused(f"victim {victim['id']} of incident {self.code} is withdrawn")
+            raise Refused(sentence("victim %(victim)s of incident %(code)s is withdrawn",
+                                   victim=victim["id"], code=self.code))
         return victim
 
     def _check_cited(self, source_ids: Iterable[str]) -> None:
         for source_id in source_ids:
             source = self.source_record(source_id)
             if source["withdrawn"]:
-                raise Refused(f"source {source_id} of incident {self.code} is withdrawn; "
-                              "cite a source that stands")
+                raise Refused(sentence("source %(source)s of incident %(code)s is withdrawn; "
+                                       "cite a source that stands",
+                                       source=source_id, code=self.code))
 
     def collect_file(self, facts: FileFacts, actor: str) -> str:
         """Record an evidence file on this incident; returns its id (e1…). A file already
@@ -1090,8 +1116,8 @@ class Incident(Aggregate):
             self.source_record(facts.source)
         for existing in self.files or []:
             if existing["sha256"] == facts.sha256:
-                raise Refused(f"incident {self.code} already holds this file as "
-                              f"{existing['id']}")
+                raise Refused(sentence("incident %(code)s already holds this file as %(file)s",
+                                       code=self.code, file=existing["id"]))
         file_id = f"e{len(self.files or []) + 1}"
         self.trigger_event(self.FileCollected,
                            file={"id": file_id, **facts.model_dump(mode="json")}, actor=actor)
@@ -1102,7 +1128,8 @@ class Incident(Aggregate):
         for found in self.files or []:
             if found["id"] == key:
                 return found
-        raise InvalidInput(f"incident {self.code} has no file {file_id.strip()[:20]}")
+        raise InvalidInput(sentence("incident %(code)s has no file %(file)s",
+                                    code=self.code, file=file_id.strip()[:20]))
 
     def record_copy(self, file_id: str, reason: str, actor: str) -> JSON:
         """Record that a copy of a file was taken out (the chain of custody); any reader may
@@ -1162,7 +1189,8 @@ class Incident(Aggregate):
         for source in self.sources:
             if source["id"] == source_id:
                 return source
-        raise InvalidInput(f"incident {self.code} has no source {source_id}")
+        raise InvalidInput(sentence("incident %(code)s has no source %(source)s",
+                                    code=self.code, source=source_id))
 
     def source(self, source_id: str) -> Source:
         return Source.model_validate(self.source_record(source_id))
@@ -1253,10 +1281,9 @@ class Incident(Aggregate):
     def _refuse_same_proposal(self, grade: Grade, rule: str) -> None:
         proposal = self.proposal
         if proposal is not None and (proposal["grade"], proposal["rule"]) == (grade.value, rule):
-            raise Refused(
-                f"{proposal['by']} already proposed grade {grade.value} for incident {self.code}; "
-                "it waits for a second person's approval"
-            )
+            raise Refused(sentence(
+                "%(name)s already proposed grade %(grade)s for incident %(code)s; it waits for a "
+                "second person's approval", name=proposal["by"], grade=grade, code=self.code))
 
     def _next_source_id(self) -> str:
         return f"s{len(self.sources) + 1}"
@@ -1294,17 +1321,16 @@ class Incident(Aggregate):
 
     def _refuse_if_duplicate(self) -> None:
         if self.duplicate_of is not None:
-            raise Refused(
-                f"incident {self.code} is marked a duplicate of {self.duplicate_of}; "
-                f"record this on {self.duplicate_of} instead"
-            )
+            raise Refused(sentence(
+                "incident %(code)s is marked a duplicate of %(original)s; record this on "
+                "%(original)s instead", code=self.code, original=self.duplicate_of))
 
     def _refuse_grading(self) -> None:
         self._refuse_if_duplicate()
         if self.dispute is not None:
-            raise Refused(
-                f"incident {self.code} has a dispute open; resolve it before grading again"
-            )
+            raise Refused(sentence(
+                "incident %(code)s has a dispute open; resolve it before grading again",
+                code=self.code))
 
     def _require_party(self, belligerent: str, doing: str, parties: PartyNames) -> None:
         """Refuse evidence about a party the incident does not name (alleged or claimed).
@@ -1319,17 +1345,29 @@ class Incident(Aggregate):
         if any(parties.key(name) == key for name in named):
             return
         if not named:
-            raise Refused(
-                f"cannot {doing} {belligerent}: incident {self.code} names no alleged "
-                "belligerent"
-            )
-        alleged = ", ".join(self.belligerents) if self.belligerents else "no belligerent"
-        others = f" (and a competing claim names {', '.join(claimed)})" if claimed else ""
-        raise Refused(
-            f"cannot {doing} {belligerent}: incident {self.code} alleges {alleged}{others}; "
-            f"if {belligerent} is one of these under another name, record that name as an "
-            "alias of the party"
-        )
+            raise Refused(sentence(
+                "cannot %(doing)s %(belligerent)s: incident %(code)s names no alleged belligerent",
+                doing=doing, belligerent=belligerent, code=self.code))
+        alleged = Listed(self.belligerents, ", ")
+        if not claimed:
+            raise Refused(sentence(
+                "cannot %(doing)s %(belligerent)s: incident %(code)s alleges %(alleged)s; if "
+                "%(belligerent)s is one of these under another name, record that name as an "
+                "alias of the party",
+                doing=doing, belligerent=belligerent, code=self.code, alleged=alleged))
+        if not self.belligerents:
+            raise Refused(sentence(
+                "cannot %(doing)s %(belligerent)s: incident %(code)s alleges no belligerent (and "
+                "a competing claim names %(claimed)s); if %(belligerent)s is one of these under "
+                "another name, record that name as an alias of the party",
+                doing=doing, belligerent=belligerent, code=self.code,
+                claimed=Listed(claimed, ", ")))
+        raise Refused(sentence(
+            "cannot %(doing)s %(belligerent)s: incident %(code)s alleges %(alleged)s (and a "
+            "competing claim names %(claimed)s); if %(belligerent)s is one of these under "
+            "another name, record that name as an alias of the party",
+            doing=doing, belligerent=belligerent, code=self.code, alleged=alleged,
+            claimed=Listed(claimed, ", ")))
 
 
 def replayed_with_days(events: Iterable[Any]) -> tuple[Incident | None, dict[str, str]]:
@@ -1358,15 +1396,22 @@ def project_incident(incident: Incident | None, events: Iterable[Any]) -> Incide
 
 def _checked_country(country: str) -> str:
     if not country.strip():
-        raise InvalidInput("the country must not be empty")
+        raise InvalidInput(sentence("the country must not be empty"))
     if len(country.strip()) > MAX_NAME:
-        raise InvalidInput(f"the country's name must be at most {MAX_NAME} characters")
+        raise InvalidInput(sentence("the country's name must be at most %(most)s characters",
+                                    most=MAX_NAME))
     return country.strip()
 
 
 def _require_reason(reason: str) -> None:
     if not reason.strip():
-        raise InvalidInput("give the reason: it stays in the history")
+        raise InvalidInput(sentence("give the reason: it stays in the history"))
+
+
+def _days_out_of_order(first: str, last: str) -> str:
+    """The refusal of a last day before the first (both ISO dates)."""
+    return sentence("the last day (%(last)s) is before the incident's first day (%(first)s)",
+                    last=last, first=first)
 
 
 def _distinct_names(names: list[str]) -> list[str]:
@@ -1377,7 +1422,7 @@ def _distinct_names(names: list[str]) -> list[str]:
         try:
             cleaned = belligerent_name(name.strip())
         except ValueError as error:
-            raise InvalidInput(str(error)) from None
+            raise InvalidInput(sentence_of(error)) from None
         if cleaned and fold(cleaned) not in seen:
             seen.add(fold(cleaned))
             distinct.append(cleaned)

@@ -16,6 +16,7 @@ from eventsourcing.domain import Aggregate
 from pydantic import Field
 
 from verify.domain.errors import InvalidInput, Refused
+from verify.domain.sentences import sentence
 from verify.domain.text import fold, tidy
 from verify.domain.values import MAX_NAME, Value, refuse_nul
 
@@ -54,15 +55,20 @@ NO_PARTIES = PartyNames()
 """No registered party: every name is its own, compared by its folded form."""
 
 
-def party_name(text: str, what: str = "a party's name") -> str:
-    """A name as recorded: trimmed, one line, without ';' (which separates names in CSV)."""
+def party_name(text: str, what: str | None = None) -> str:
+    """A name as recorded: trimmed, one line, without ';' (which separates names in CSV).
+
+    ``what`` names the value in a refusal (a sentence); a party's name unless said."""
     name = tidy(text)
+    named = what if what is not None else sentence("a party's name")
     if not name:
-        raise InvalidInput(f"{what} must not be empty")
+        raise InvalidInput(sentence("%(what)s must not be empty", what=named))
     if len(name) > MAX_NAME:
-        raise InvalidInput(f"{what} must be at most {MAX_NAME} characters")
+        raise InvalidInput(sentence("%(what)s must be at most %(most)s characters",
+                                    what=named, most=MAX_NAME))
     if ";" in name:
-        raise InvalidInput(f"{what} cannot contain ';': it separates names in CSV files")
+        raise InvalidInput(sentence("%(what)s cannot contain ';': it separates names in CSV files",
+                                    what=named))
     return name
 
 
@@ -109,7 +115,7 @@ class PartyRegister(Aggregate):
     def add(self, name: str, aliases: list[str], actor: str) -> tuple[str, list[str]]:
         """Record a party, or more aliases of a known one; returns (party, aliases added)."""
         typed = party_name(name)
-        spellings = [party_name(alias, "an alias") for alias in aliases]
+        spellings = [party_name(alias, sentence("an alias")) for alias in aliases]
         refuse_nul([typed, *spellings, actor])
         known = self.names()
         party = known.canonical_by_key.get(fold(typed))
@@ -117,7 +123,8 @@ class PartyRegister(Aggregate):
         for alias in spellings:
             owner = known.canonical_by_key.get(fold(alias))
             if owner is not None and owner != (party or typed):
-                raise Refused(f"{alias} already names the party {owner}")
+                raise Refused(sentence("%(alias)s already names the party %(party)s",
+                                       alias=alias, party=owner))
             if owner is None and fold(alias) != fold(typed) \
                     and fold(alias) not in {fold(a) for a in added}:
                 added.append(alias)
@@ -125,9 +132,11 @@ class PartyRegister(Aggregate):
             self.trigger_event(self.PartyAdded, name=typed, aliases=added, actor=actor)
             return typed, added
         if not added and fold(typed) == fold(party):
-            raise Refused(f"the party {party} is already recorded with these names")
+            raise Refused(sentence("the party %(party)s is already recorded with these names",
+                                   party=party))
         if not added:
-            raise Refused(f"{typed} already names the party {party}")
+            raise Refused(sentence("%(alias)s already names the party %(party)s",
+                                   alias=typed, party=party))
         self.trigger_event(self.AliasesAdded, party=party, aliases=added, actor=actor)
         return party, added
 

@@ -6,12 +6,13 @@ example table in features/grading.feature; keep the two in step.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from pydantic import Field
 
 from verify.domain.errors import Refused
 from verify.domain.parties import NO_PARTIES, PartyNames
+from verify.domain.sentences import Listed, Sentence, Text, reread, sentence, sentence_template
 from verify.domain.values import (
     Assessment,
     AssessmentOutcome,
@@ -76,7 +77,7 @@ class Check(Value):
 
     rule: str
     met: bool
-    because: str
+    because: Text
 
 
 class Evidence(Value):
@@ -89,6 +90,46 @@ class Evidence(Value):
     discount: DiscountFinding | None = None
 
 
+REASONS = {
+    "credible": sentence_template("%(belligerent)s assessed the allegation as credible"),
+    "credible, because": sentence_template(
+        "%(belligerent)s assessed the allegation as credible: %(reason)s"),
+    "another party": sentence_template("%(party)s was most likely responsible: %(rationale)s"),
+    "combatants": sentence_template("those killed were combatants: %(rationale)s"),
+    "alleged": sentence_template("%(count)s belligerents alleged: %(names)s"),
+    "claimed": sentence_template("competing claim: %(claims)s"),
+    "sources and strike, reported": sentence_template(
+        "%(count)s independent credible sources (%(sources)s) and a %(status)s strike by "
+        "%(belligerent)s (%(report)s)"),
+    "sources and strike": sentence_template(
+        "%(count)s independent credible sources (%(sources)s) and a %(status)s strike by "
+        "%(belligerent)s"),
+    "one source": sentence_template(
+        "a single independent credible source among %(count)s attached"),
+    "no source": sentence_template("no credible source among %(count)s attached"),
+    "no strike": sentence_template(
+        "no declared or likely strike by an alleged belligerent near the place on the day"),
+    "override": sentence_template(
+        "reviewer override; the rulebook grades it %(grade)s by rule %(rule)s"),
+}
+"""Why the rulebook gave the grade it gave: each rule's reason when it is met. A decision
+keeps its reasons as text; `reason_sentence` reads one back."""
+
+
+def reason_sentence(text: str) -> str:
+    """A recorded reason of the rulebook, made the sentence it was so an interface can say
+    it in its language (a contested case's reasons one by one); other text as it is."""
+    if isinstance(text, Sentence):
+        return text
+    kinds: dict[str, Callable[[str], object]] = {"status": StrikeStatus, "grade": Grade}
+    pieces = text.split("; ")
+    if len(pieces) > 1:  # a contested case's reasons, one after another
+        parts = [reread(piece, REASONS.values(), kinds) for piece in pieces]
+        if all(isinstance(part, Sentence) for part in parts):
+            return Listed(parts, "; ")
+    return reread(text, REASONS.values(), kinds)
+
+
 class GradeDecision(Value):
     """What the rulebook grades a case, by which rule, on which evidence, and why."""
 
@@ -96,15 +137,17 @@ class GradeDecision(Value):
     rule: str
     rulebook: str
     evidence: Evidence = Field(default_factory=Evidence)
-    reasons: tuple[str, ...]
+    reasons: tuple[Text, ...]
     checks: tuple[Check, ...] = ()
 
 
 def describe_source(source: Source) -> str:
     """A source as reasons name it; a protected source by its id only, so reasons can be shown."""
     if source.protected:
-        return f"{source.id} (protected, {source.rating})"
-    return f"{source.id} ({source.publisher_name}, {source.rating})"
+        return sentence("%(source)s (protected, %(rating)s)",
+                        source=source.id, rating=str(source.rating))
+    return sentence("%(source)s (%(publisher)s, %(rating)s)",
+                    source=source.id, publisher=source.publisher_name, rating=str(source.rating))
 
 
 class SourceVerdict(Value):
@@ -114,10 +157,10 @@ class SourceVerdict(Value):
     rating: str
     kind: str
     credible: bool
-    credible_because: str
+    credible_because: Text
     group: str
     counted: bool
-    counted_because: str
+    counted_because: Text
     withdrawn: bool
 
 
@@ -126,7 +169,7 @@ class StrikeVerdict(Value):
     status: str
     report: str | None
     counts: bool
-    because: str
+    because: Text
 
 
 class Explanation(Value):
@@ -145,7 +188,7 @@ class Rulebook:
     """Rulebook v1. Later versions subclass it and change one predicate each."""
 
     version = "v1"
-    summary = (
+    summary = sentence_template(
         "credible = reliability A-C and credibility 1-3; sources in one group count once"
     )
     credible_reliabilities: tuple[str, ...] = ("A", "B", "C")
@@ -189,13 +232,14 @@ class Rulebook:
         for source in case.sources:
             credible = self.is_credible(source, case)
             if source.withdrawn:
-                because_counted = "withdrawn: it no longer counts"
+                because_counted = sentence("withdrawn: it no longer counts")
             elif source.id in counted:
-                because_counted = "counted: the first credible source of its group"
+                because_counted = sentence("counted: the first credible source of its group")
             elif not credible:
-                because_counted = "not counted: not credible"
+                because_counted = sentence("not counted: not credible")
             else:
-                because_counted = "not counted: its group is already counted by another source"
+                because_counted = sentence(
+                    "not counted: its group is already counted by another source")
             verdicts.append(SourceVerdict(
                 id=source.id, rating=str(source.rating), kind=source.kind_name,
                 credible=credible,
@@ -211,9 +255,11 @@ class Rulebook:
             strikes.append(StrikeVerdict(
                 belligerent=strike.belligerent, status=strike.status.value,
                 report=strike.report, counts=strike == strongest,
-                because=("the strongest strike by an alleged belligerent" if strike == strongest
-                         else "a stronger strike is already counted" if alleged
-                         else f"{strike.belligerent} is not an alleged belligerent"),
+                because=(sentence("the strongest strike by an alleged belligerent")
+                         if strike == strongest
+                         else sentence("a stronger strike is already counted") if alleged
+                         else sentence("%(belligerent)s is not an alleged belligerent",
+                                       belligerent=strike.belligerent)),
             ))
         latest = case.latest_assessments()
         return Explanation(
@@ -230,11 +276,15 @@ class Rulebook:
         return group.split(":", 1)[-1]
 
     def credibility_reason(self, source: Source, credible: bool) -> str:
-        low, high = self.credible_reliabilities[0], self.credible_reliabilities[-1]
-        first, last = self.credible_credibilities[0], self.credible_credibilities[-1]
-        needs = f"reliability {low}-{high} and credibility {first}-{last}"
-        verdict = "meets" if credible else "falls short of"
-        return f"{source.rating} {verdict} {needs}"
+        """Why a source's rating is credible or not, as a sentence."""
+        bounds = {"rating": str(source.rating),
+                  "low": self.credible_reliabilities[0], "high": self.credible_reliabilities[-1],
+                  "first": self.credible_credibilities[0], "last": self.credible_credibilities[-1]}
+        if credible:
+            return sentence("%(rating)s meets reliability %(low)s-%(high)s and credibility "
+                            "%(first)s-%(last)s", **bounds)
+        return sentence("%(rating)s falls short of reliability %(low)s-%(high)s and credibility "
+                        "%(first)s-%(last)s", **bounds)
 
     def strike_by_alleged_belligerent(self, case: CaseFile) -> StrikeConfirmation | None:
         """The strongest strike confirmation by an alleged belligerent (declared beats likely)."""
@@ -248,7 +298,8 @@ class Rulebook:
     def decide(self, case: CaseFile) -> GradeDecision:
         """Grade a case; refuse when it has no source to grade on."""
         if not case.active_sources:
-            raise Refused(f"incident {case.code} cannot be graded: it has no source")
+            raise Refused(sentence("incident %(code)s cannot be graded: it has no source",
+                                   code=case.code))
         checks = [
             self._check_confirmed(case),
             self._check_discounted(case),
@@ -283,9 +334,12 @@ class Rulebook:
     def _check_confirmed(self, case: CaseFile) -> tuple[Check, Grade, Evidence]:
         for belligerent, assessment in case.latest_assessments().items():
             if assessment.outcome is AssessmentOutcome.CREDIBLE:
-                because = f"{belligerent} assessed the allegation as credible"
+                because = sentence(REASONS["credible"],
+                                   belligerent=belligerent)
                 if assessment.reason:
-                    because += f": {assessment.reason}"
+                    because = sentence(
+                        REASONS["credible, because"],
+                        belligerent=belligerent, reason=assessment.reason)
                 return (
                     Check(rule="CONFIRMED", met=True, because=because),
                     Grade.CONFIRMED,
@@ -293,7 +347,8 @@ class Rulebook:
                 )
         return (
             Check(
-                rule="CONFIRMED", met=False, because="no belligerent has accepted responsibility"
+                rule="CONFIRMED", met=False,
+                because=sentence("no belligerent has accepted responsibility"),
             ),
             Grade.CONFIRMED,
             Evidence(),
@@ -303,9 +358,11 @@ class Rulebook:
         if case.discounts:
             finding = case.discounts[-1]
             if finding.party:
-                because = f"{finding.party} was most likely responsible: {finding.rationale}"
+                because = sentence(REASONS["another party"],
+                                   party=finding.party, rationale=finding.rationale)
             else:
-                because = f"those killed were combatants: {finding.rationale}"
+                because = sentence(REASONS["combatants"],
+                                   rationale=finding.rationale)
             return (
                 Check(rule="DISCOUNTED", met=True, because=because),
                 Grade.DISCOUNTED,
@@ -315,8 +372,8 @@ class Rulebook:
             Check(
                 rule="DISCOUNTED",
                 met=False,
-                because="no finding that the dead were combatants or that another party was "
-                "responsible",
+                because=sentence("no finding that the dead were combatants or that another "
+                                 "party was responsible"),
             ),
             Grade.DISCOUNTED,
             Evidence(),
@@ -329,24 +386,25 @@ class Rulebook:
         it is how an archive says the alleged parties contest it between them.
         """
         if len(case.parties_named()) > 1:
-            reasons = []
+            reasons: list[str] = []
             alleged = {case.parties.key(name): name for name in case.belligerents}
             if len(alleged) > 1:
-                reasons.append(f"{len(alleged)} belligerents alleged: "
-                               + ", ".join(alleged.values()))
+                reasons.append(sentence(REASONS["alleged"],
+                                        count=len(alleged),
+                                        names=Listed(alleged.values(), ", ")))
             if case.claims:
-                reasons.append("competing claim: " + "; ".join(
-                    f"{claim.belligerent} ({claim.reason})" if claim.reason
-                    else claim.belligerent for claim in case.claims))
+                claims = Listed((_claimed(claim) for claim in case.claims), "; ")
+                reasons.append(sentence(REASONS["claimed"], claims=claims))
             return (
-                Check(rule="CONTESTED", met=True, because="; ".join(reasons)),
+                Check(rule="CONTESTED", met=True, because=Listed(reasons, "; ")),
                 Grade.CONTESTED,
                 Evidence(claims=case.claims),
             )
-        because = ("one belligerent alleged and no competing claim" if case.belligerents
-                   else "no belligerent alleged and no competing claim")
+        because = (sentence("one belligerent alleged and no competing claim")
+                   if case.belligerents
+                   else sentence("no belligerent alleged and no competing claim"))
         if case.claims:
-            because = "one party held responsible; no other party claimed"
+            because = sentence("one party held responsible; no other party claimed")
         return (
             Check(rule="CONTESTED", met=False, because=because),
             Grade.CONTESTED,
@@ -358,26 +416,34 @@ class Rulebook:
         strike = self.strike_by_alleged_belligerent(case)
         source_ids = tuple(source.id for source in independent)
         if len(independent) >= 2 and strike is not None:
-            because = (
-                f"{len(independent)} independent credible sources ("
-                + ", ".join(describe_source(source) for source in independent)
-                + f") and a {strike.status.value} strike by {strike.belligerent}"
-                + (f" ({strike.report})" if strike.report else "")
-            )
+            described = Listed((describe_source(source) for source in independent), ", ")
+            if strike.report:
+                because = sentence(
+                    REASONS["sources and strike, reported"],
+                    count=len(independent), sources=described, status=strike.status,
+                    belligerent=strike.belligerent, report=strike.report)
+            else:
+                because = sentence(
+                    REASONS["sources and strike"],
+                    count=len(independent), sources=described, status=strike.status,
+                    belligerent=strike.belligerent)
             return (
                 Check(rule="FAIR", met=True, because=because),
                 Grade.FAIR,
                 Evidence(sources=source_ids, strike=strike),
             )
-        missing = []
-        if len(independent) < 2:
-            missing.append(f"{len(independent)} independent credible source"
-                           + ("" if len(independent) == 1 else "s") + " (needs 2)")
+        missing: list[str] = []
+        if len(independent) == 1:
+            missing.append(sentence("%(count)s independent credible source (needs 2)",
+                                    count=len(independent)))
+        elif len(independent) < 2:
+            missing.append(sentence("%(count)s independent credible sources (needs 2)",
+                                    count=len(independent)))
         if strike is None:
-            missing.append("no declared or likely strike by an alleged belligerent"
-                           if case.belligerents else "no belligerent alleged")
+            missing.append(sentence("no declared or likely strike by an alleged belligerent")
+                           if case.belligerents else sentence("no belligerent alleged"))
         return (
-            Check(rule="FAIR", met=False, because="; ".join(missing)),
+            Check(rule="FAIR", met=False, because=Listed(missing, "; ")),
             Grade.FAIR,
             Evidence(sources=source_ids, strike=strike),
         )
@@ -388,17 +454,23 @@ class Rulebook:
         if len(independent) < 2:
             attached = len(case.active_sources)
             if independent:
-                because = f"a single independent credible source among {attached} attached"
+                because = sentence(REASONS["one source"], count=attached)
             else:
-                because = f"no credible source among {attached} attached"
+                because = sentence(REASONS["no source"], count=attached)
         else:
-            because = (
-                "no declared or likely strike by an alleged belligerent near the place on the day"
-            )
+            because = sentence(REASONS["no strike"])
         evidence = Evidence(
             sources=tuple(source.id for source in case.active_sources), strike=strike
         )
         return Check(rule="WEAK", met=True, because=because), evidence
+
+
+def _claimed(claim: CompetingClaim) -> str:
+    """A competing claim as a reason names it: the party, and why when it was said."""
+    if claim.reason:
+        return sentence("%(belligerent)s (%(reason)s)",
+                        belligerent=claim.belligerent, reason=claim.reason)
+    return claim.belligerent
 
 
 class RulebookV2(Rulebook):
@@ -410,7 +482,7 @@ class RulebookV2(Rulebook):
     """
 
     version = "v2"
-    summary = (
+    summary = sentence_template(
         "credible = reliability A-B and credibility 1-3; official and belligerent "
         "sources count together as one"
     )

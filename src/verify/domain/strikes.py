@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Self
 from eventsourcing.domain import Aggregate
 from pydantic import Field, model_validator
 
+from verify.domain.sentences import sentence
 from verify.domain.text import fold
 from verify.domain.values import LongText, Precision, ShortText, Value, refuse_nul
 
@@ -51,11 +52,11 @@ class StrikeReportRecord(Value):
     @model_validator(mode="after")
     def _placed(self) -> Self:
         if (self.lat is None) != (self.lon is None):
-            raise ValueError("give both lat and lon, or neither")
+            raise ValueError(sentence("give both lat and lon, or neither"))
         if self.lat is None and not self.place:
-            raise ValueError("a report needs a place or coordinates")
+            raise ValueError(sentence("a report needs a place or coordinates"))
         if self.report_date is not None and self.report_date < self.strike_date:
-            raise ValueError("the report date is before the strike date")
+            raise ValueError(sentence("the report date is before the strike date"))
         return self
 
 

@@ -89,7 +89,7 @@ class UnreadableText(ValueError):
         self.reason = reason
 
     def __reduce__(self) -> tuple[type[UnreadableText], tuple[str, str]]:
-        return (type(self), (str(self), self.reason))
+        return (type(self), (self.args[0], self.reason))  # a sentence stays a sentence
 
 
 def is_blank(value: Any) -> bool:

@@ -20,6 +20,7 @@ from pydantic import (
 
 from verify.domain.counts import read_count
 from verify.domain.errors import InvalidInput
+from verify.domain.sentences import reread, sentence, sentence_template
 from verify.domain.text import fold
 
 MAX_TEXT = 100_000
@@ -36,7 +37,7 @@ def refuse_nul(value: Any) -> None:
     """
     if isinstance(value, str):
         if "\x00" in value:
-            raise InvalidInput("text must not contain NUL characters (\\x00)")
+            raise InvalidInput(sentence("text must not contain NUL characters (\\x00)"))
     elif isinstance(value, dict):
         for item in value.values():
             refuse_nul(item)
@@ -56,12 +57,12 @@ def belligerent_name(name: str) -> str:
     """A belligerent's name as given; refused if it holds ';', which separates names in CSV,
     or is longer than any name may be."""
     if len(name.strip()) > MAX_NAME:
-        raise ValueError(f"a belligerent's name must be at most {MAX_NAME} characters")
+        raise ValueError(sentence("a belligerent's name must be at most %(most)s characters",
+                                  most=MAX_NAME))
     if ";" in name:
-        raise ValueError(
-            f"a belligerent's name cannot contain ';' ({name.strip()!r}): it separates names "
-            "in CSV files; give each belligerent on its own"
-        )
+        raise ValueError(sentence(
+            "a belligerent's name cannot contain ';' (%(name)s): it separates names in CSV "
+            "files; give each belligerent on its own", name=repr(name.strip())))
     return name
 
 
@@ -92,10 +93,14 @@ def is_web_address(url: str) -> bool:
     return parts.scheme.lower() in WEB_SCHEMES and bool(parts.netloc)
 
 
-def check_web_address(url: str | None, what: str = "a source's URL") -> None:
-    """Refuse an address that is not http or https (one sentence, the address not echoed)."""
+def check_web_address(url: str | None, what: str | None = None) -> None:
+    """Refuse an address that is not http or https (one sentence, the address not echoed).
+
+    ``what`` names the address in the refusal (a sentence); a source's URL unless said."""
     if url is not None and not is_web_address(url):
-        raise InvalidInput(f"{what} must be a web address starting with http:// or https://")
+        raise InvalidInput(sentence(
+            "%(what)s must be a web address starting with http:// or https://",
+            what=what if what is not None else sentence("a source's URL")))
 
 
 def _unset(value: object) -> bool:
@@ -133,10 +138,9 @@ def canonical_code(text: str) -> str:
     """
     match = _CODE.fullmatch(text.strip())
     if match is None:
-        raise ValueError(
-            f"{text!r} is not an incident code (letters, digits and an optional "
-            "one-letter suffix, for example CS1234 or ISPT0019a)"
-        )
+        raise ValueError(sentence(
+            "%(text)s is not an incident code (letters, digits and an optional one-letter "
+            "suffix, for example CS1234 or ISPT0019a)", text=repr(text)))
     prefix, digits, suffix = match.groups()
     return f"{prefix.upper()}{digits}{suffix.lower()}"
 
@@ -150,7 +154,7 @@ class IncidentCode(Value):
     @classmethod
     def _canonical(cls, raw: Any) -> str:
         if not isinstance(raw, str):
-            raise ValueError("an incident code is text")
+            raise ValueError(sentence("an incident code is text"))
         return canonical_code(raw)
 
     @classmethod
@@ -172,7 +176,8 @@ class CasualtyRange(Value):
     @model_validator(mode="after")
     def _ordered(self) -> Self:
         if self.min is not None and self.max is not None and self.min > self.max:
-            raise ValueError(f"the minimum {self.min} is above the maximum {self.max}")
+            raise ValueError(sentence("the minimum %(low)s is above the maximum %(high)s",
+                                      low=self.min, high=self.max))
         return self
 
     @classmethod
@@ -190,7 +195,9 @@ class CasualtyRange(Value):
 
     def __str__(self) -> str:
         if not self.is_known:
-            return f"unknown (given as {self.text!r})" if self.text else "unknown"
+            if self.text:
+                return sentence("unknown (given as %(text)s)", text=repr(self.text))
+            return sentence("unknown")
         if self.min == self.max:
             return str(self.min)
         low = "?" if self.min is None else str(self.min)
@@ -227,7 +234,7 @@ class Location(Value):
     @model_validator(mode="after")
     def _both_coordinates(self) -> Self:
         if (self.lat is None) != (self.lon is None):
-            raise ValueError("give both latitude and longitude, or neither")
+            raise ValueError(sentence("give both latitude and longitude, or neither"))
         return self
 
     @property
@@ -307,7 +314,7 @@ class Source(Value):
 
     @property
     def publisher_name(self) -> str:
-        return self.publisher if self.publisher is not None else "publisher unknown"
+        return self.publisher if self.publisher is not None else sentence("publisher unknown")
 
     @property
     def independence_group(self) -> str:
@@ -384,10 +391,10 @@ class DiscountFinding(Value):
         history must still load.
         """
         if self.basis is DiscountBasis.OTHER_PARTY and not self.party:
-            raise InvalidInput("name the other party most likely responsible")
+            raise InvalidInput(sentence("name the other party most likely responsible"))
         if self.basis is DiscountBasis.COMBATANTS and self.party:
-            raise InvalidInput("a finding that those killed were combatants names no other "
-                               f"party (not {self.party})")
+            raise InvalidInput(sentence("a finding that those killed were combatants names no "
+                                        "other party (not %(party)s)", party=self.party))
 
 
 class Grade(StrEnum):
@@ -410,6 +417,15 @@ class State(StrEnum):
     DISPUTED = "disputed"
 
 
+def grade_word(text: str) -> Grade | str:
+    """A recorded grade as a sentence names it: the Grade (which a language translates), or
+    the text as it is when it names none."""
+    try:
+        return Grade(text)
+    except ValueError:
+        return text
+
+
 WAITING_STATES = (State.REPORTED, State.CORROBORATED, State.STRIKE_CONFIRMED, State.DISPUTED)
 """States in which an incident waits for somebody's work (graded ones do not)."""
 
@@ -429,6 +445,26 @@ def workflow_state(
     return State.REPORTED
 
 
+WAITING_TEMPLATES = {
+    "named": sentence_template("casualty figures: %(named)s named killed, more than the "
+                               "%(most)s recorded; revise the figures or the victims"),
+    "proposed": sentence_template("grade %(grade)s proposed; needs a second person's "
+                                  "approval"),
+    "disputed": sentence_template("dispute open since %(since)s; needs resolving"),
+    "no source left": sentence_template("re-grading: the evidence changed and no active "
+                                        "source is left"),
+    "regrade": sentence_template("re-grading: the evidence changed; the rulebook now grades "
+                                 "it %(grade)s"),
+    "graded": sentence_template("nothing: graded"),
+    "confirmed without source": sentence_template("needs a source before it can be graded"),
+    "ready": sentence_template("ready to grade"),
+    "corroborated": sentence_template("needs strike confirmation, or a grade"),
+    "no source": sentence_template("needs a source"),
+    "one source": sentence_template("needs a second independent credible source"),
+}
+"""What an incident can wait for, as the review queue says it."""
+
+
 def waiting_for(
     state: State, *, active_sources: int, dispute_since: str | None = None,
     proposed_grade: str | None = None, regrade_due: str | None = None,
@@ -440,28 +476,30 @@ def waiting_for(
     evidence changed ("" when it can no longer grade it: no active source).
     ``named_killed`` is given when more are named killed than ``killed_max``.
     """
+    said = WAITING_TEMPLATES
     if named_killed is not None:
-        return (f"casualty figures: {named_killed} named killed, more than the "
-                f"{killed_max} recorded; revise the figures or the victims")
+        return sentence(said["named"], named=named_killed, most=killed_max)
     if proposed_grade is not None and state is not State.DISPUTED:
-        return f"grade {proposed_grade} proposed; needs a second person's approval"
+        return sentence(said["proposed"], grade=grade_word(proposed_grade))
     if state is State.DISPUTED:
-        return f"dispute open since {(dispute_since or '')[:16].replace('T', ' ')}; needs resolving"
+        return sentence(said["disputed"], since=(dispute_since or "")[:16].replace("T", " "))
     if state is State.GRADED and regrade_due is not None:
         if not regrade_due:
-            return "re-grading: the evidence changed and no active source is left"
-        return f"re-grading: the evidence changed; the rulebook now grades it {regrade_due}"
+            return sentence(said["no source left"])
+        return sentence(said["regrade"], grade=grade_word(regrade_due))
     if state is State.GRADED:
-        return "nothing: graded"
+        return sentence(said["graded"])
     if state is State.STRIKE_CONFIRMED:
-        if active_sources == 0:
-            return "needs a source before it can be graded"
-        return "ready to grade"
+        return sentence(said["confirmed without source" if active_sources == 0 else "ready"])
     if state is State.CORROBORATED:
-        return "needs strike confirmation, or a grade"
-    if active_sources == 0:
-        return "needs a source"
-    return "needs a second independent credible source"
+        return sentence(said["corroborated"])
+    return sentence(said["no source" if active_sources == 0 else "one source"])
+
+
+def waiting_sentence(text: str) -> str:
+    """What `waiting_for` said, kept as plain text (the queue's read model keeps it so),
+    made a sentence again so an interface can say it in its language."""
+    return reread(text, WAITING_TEMPLATES.values(), {"grade": grade_word})
 
 
 class DisputeOutcome(StrEnum):

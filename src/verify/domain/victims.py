@@ -18,6 +18,7 @@ from typing import Self
 
 from pydantic import Field, field_validator, model_validator
 
+from verify.domain.sentences import sentence
 from verify.domain.values import ShortText, Value, kept_values
 
 CHILD_UNDER = 18
@@ -90,13 +91,14 @@ class VictimFacts(Value):
         ids = [str(item).strip().lower() for item in value]
         for item in ids:
             if not _SOURCE_ID.fullmatch(item):
-                raise ValueError(f"cite a source by its id, such as s1 (not {item[:20]!r})")
+                raise ValueError(sentence("cite a source by its id, such as s1 (not %(text)s)",
+                                          text=repr(item[:20])))
         return tuple(ids)
 
     @model_validator(mode="after")
     def _distinct_sources(self) -> Self:
         if len(set(self.sources)) != len(self.sources):
-            raise ValueError("each source is cited once")
+            raise ValueError(sentence("each source is cited once"))
         return self
 
     @classmethod
@@ -107,7 +109,8 @@ class VictimFacts(Value):
         if details.age is not None:
             derived = age_group_of(details.age)
             if age_group is not None and age_group is not derived:
-                raise ValueError(f"the age given does not fall in the age group {age_group.value}")
+                raise ValueError(sentence("the age given does not fall in the age group %(group)s",
+                                          group=age_group))
             age_group = derived
         return cls.model_validate({**facts, "age_group": age_group, "named": details.named})
 

@@ -14,7 +14,7 @@ from verify.entrypoints.cli.support import Session, pass_session, say
 @click.option("--port", type=click.IntRange(1, 65535), default=8765, show_default=True,
               help="Port to listen on.")
 @click.option("--max-upload-mb", "max_upload", type=click.IntRange(1, 10**7),
-              help="Largest evidence file taken from a browser, in MB "
+              help="Largest evidence file taken from a browser or the API, in MB "
               "[default: VERIFY_MAX_UPLOAD_MB, else 2048].")
 @pass_session
 def serve(session: Session, host: str, port: int, max_upload: int | None) -> None:

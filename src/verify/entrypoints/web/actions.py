@@ -8,7 +8,7 @@ returns the sentence the command line would print.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import IO, Any, TypeVar
 
@@ -26,6 +26,7 @@ from verify.application.messages import (
 )
 from verify.domain.duties import Action
 from verify.domain.errors import InvalidInput
+from verify.domain.sentences import Listed, sentence, sentence_of, sentence_template
 from verify.domain.values import (
     Assessment,
     CasualtyRange,
@@ -44,6 +45,62 @@ from verify.domain.values import (
 
 Form = Mapping[str, str]
 
+FIELD_NAMES = {
+    "url": sentence_template("url"),
+    "publisher": sentence_template("publisher"),
+    "kind": sentence_template("kind"),
+    "reliability": sentence_template("reliability"),
+    "credibility": sentence_template("credibility"),
+    "reason": sentence_template("reason"),
+    "belligerent": sentence_template("belligerent"),
+    "belligerents": sentence_template("belligerents"),
+    "status": sentence_template("status"),
+    "outcome": sentence_template("outcome"),
+    "basis": sentence_template("basis"),
+    "rationale": sentence_template("rationale"),
+    "grade": sentence_template("grade"),
+    "tag": sentence_template("tag"),
+    "code": sentence_template("code"),
+    "country": sentence_template("country"),
+    "location": sentence_template("location"),
+    "distance_km": sentence_template("distance km"),
+    "lat": sentence_template("lat"),
+    "lon": sentence_template("lon"),
+    "date": sentence_template("date"),
+    "date_end": sentence_template("date end"),
+    "time": sentence_template("time"),
+    "summary": sentence_template("summary"),
+    "name": sentence_template("name"),
+    "name_original": sentence_template("name original"),
+    "age": sentence_template("age"),
+    "family": sentence_template("family"),
+    "role": sentence_template("role"),
+    "gender": sentence_template("gender"),
+    "age_group": sentence_template("age group"),
+    "sources": sentence_template("sources"),
+    "protected": sentence_template("protected"),
+}
+"""The words for the fields of the forms (and of what an amendment changes) that sentences
+name: each is the field's name with spaces for underscores, as the command line says it."""
+
+COUNT_PROBLEMS = {
+    "killed": sentence_template("killed: %(problem)s"),
+    "injured": sentence_template("injured: %(problem)s"),
+    "conceded_killed": sentence_template("conceded_killed: %(problem)s"),
+}
+"""What is wrong with a casualty count, by the field it was given in."""
+
+
+def field_name(name: str) -> str:
+    """A field's name as a sentence says it ("date end" for ``date_end``)."""
+    template = FIELD_NAMES.get(name)
+    return sentence(template) if template is not None else name.replace("_", " ")
+
+
+def field_names(names: Iterable[str]) -> str:
+    """Fields named one after another ("date, summary")."""
+    return Listed([field_name(name) for name in names], ", ")
+
 
 class Fields:
     """Read a submitted form: trimmed text, required or not, parsed as the CLI parses it."""
@@ -54,7 +111,7 @@ class Fields:
     def text(self, name: str, label: str | None = None) -> str:
         value = self.optional(name)
         if value is None:
-            raise InvalidInput(f"{label or name.replace('_', ' ')} is required")
+            raise InvalidInput(sentence("%(field)s is required", field=label or field_name(name)))
         return value
 
     def optional(self, name: str) -> str | None:
@@ -72,7 +129,8 @@ class Fields:
         try:
             return float(value)
         except ValueError:
-            raise InvalidInput(f"{name.replace('_', ' ')} {value!r} is not a number") from None
+            raise InvalidInput(sentence("%(field)s %(value)s is not a number",
+                                        field=field_name(name), value=repr(value))) from None
 
     def count(self, name: str) -> CasualtyRange | None:
         value = self.optional(name)
@@ -81,7 +139,11 @@ class Fields:
         try:
             return parse_count(value)
         except ValueError as error:
-            raise InvalidInput(f"{name}: {error}") from None
+            template = COUNT_PROBLEMS.get(name)
+            problem = sentence_of(error)
+            raise InvalidInput(sentence(template, problem=problem) if template is not None
+                               else sentence("%(field)s: %(problem)s", field=name,
+                                             problem=problem)) from None
 
     def date(self, name: str) -> dt.date | None:
         value = self.optional(name)
@@ -90,7 +152,7 @@ class Fields:
         try:
             return parse_day(value)
         except ValueError as error:
-            raise InvalidInput(str(error)) from None
+            raise InvalidInput(sentence_of(error)) from None
 
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -127,37 +189,40 @@ def _add_source(app: VerifyApp, code: str, f: Fields, actor: str, seen: int) -> 
         protected=f.flag("protected"), published=f.date("published"),
     )
     source_id, corroborated = app.add_source(code, source, actor, expected_version=seen)
-    message = f"added source {source_id} to {code}"
     if corroborated:
-        message += f"; {code} is now corroborated by two or more independent credible sources"
-    return message
+        return sentence("added source %(source)s to %(code)s; %(code)s is now corroborated by "
+                        "two or more independent credible sources", source=source_id, code=code)
+    return sentence("added source %(source)s to %(code)s", source=source_id, code=code)
 
 
 def _rerate(app: VerifyApp, code: str, f: Fields, actor: str, seen: int) -> str:
     rating = build(Rating, reliability=f.text("reliability"), credibility=f.text("credibility"))
-    source_id = f.text("source_id", "the source")
+    source_id = f.text("source_id", sentence("the source"))
     app.rerate_source(code, source_id, rating.reliability, rating.credibility,
                       f.text("reason"), actor, expected_version=seen)
-    return f"re-rated source {source_id} of {code} to {rating}"
+    return sentence("re-rated source %(source)s of %(code)s to %(rating)s", source=source_id,
+                    code=code, rating=str(rating))
 
 
 def _withdraw(app: VerifyApp, code: str, f: Fields, actor: str, seen: int) -> str:
-    source_id = f.text("source_id", "the source")
+    source_id = f.text("source_id", sentence("the source"))
     app.withdraw_source(code, source_id, f.text("reason"), actor, expected_version=seen)
-    return f"withdrew source {source_id} of {code}"
+    return sentence("withdrew source %(source)s of %(code)s", source=source_id, code=code)
 
 
 def _strike(app: VerifyApp, code: str, f: Fields, actor: str, seen: int) -> str:
     strike = build(StrikeConfirmation, belligerent=f.text("belligerent"), status=f.text("status"),
                    report=f.optional("report"), distance_km=f.number("distance_km"))
     app.confirm_strike(code, strike, actor, expected_version=seen)
-    return f"recorded a {strike.status.value} strike by {strike.belligerent} for {code}"
+    return sentence("recorded a %(status)s strike by %(belligerent)s for %(code)s",
+                    status=strike.status, belligerent=strike.belligerent, code=code)
 
 
 def _contest(app: VerifyApp, code: str, f: Fields, actor: str, seen: int) -> str:
     claim = build(CompetingClaim, belligerent=f.text("belligerent"), reason=f.text("reason"))
     app.contest(code, claim, actor, expected_version=seen)
-    return f"recorded a competing claim against {claim.belligerent} for {code}"
+    return sentence("recorded a competing claim against %(belligerent)s for %(code)s",
+                    belligerent=claim.belligerent, code=code)
 
 
 def _assess(app: VerifyApp, code: str, f: Fields, actor: str, seen: int) -> str:
@@ -166,7 +231,8 @@ def _assess(app: VerifyApp, code: str, f: Fields, actor: str, seen: int) -> str:
         reason=f.optional("reason"), conceded_killed=f.count("conceded_killed") or CasualtyRange(),
     )
     app.assess(code, assessment, actor, expected_version=seen)
-    return f"recorded {assessment.belligerent}'s assessment of {code}: {assessment.outcome.value}"
+    return sentence("recorded %(belligerent)s's assessment of %(code)s: %(outcome)s",
+                    belligerent=assessment.belligerent, code=code, outcome=assessment.outcome)
 
 
 def _discount(app: VerifyApp, code: str, f: Fields, actor: str, seen: int) -> str:
@@ -176,71 +242,76 @@ def _discount(app: VerifyApp, code: str, f: Fields, actor: str, seen: int) -> st
                     party=f.optional("party") if basis == DiscountBasis.OTHER_PARTY.value
                     else None, rationale=f.text("rationale"))
     app.discount(code, finding, actor, expected_version=seen)
-    return f"recorded a discounting finding for {code}"
+    return sentence("recorded a discounting finding for %(code)s", code=code)
 
 
 def _revise(app: VerifyApp, code: str, f: Fields, actor: str, seen: int) -> str:
     killed, injured = f.count("killed"), f.count("injured")
     if killed is None and injured is None:
-        raise InvalidInput("give civilians killed, injured or both")
+        raise InvalidInput(sentence("give civilians killed, injured or both"))
     app.revise_harm(code, killed, injured, f.text("reason"), actor, expected_version=seen)
-    return f"revised the casualty estimate of {code}"
+    return sentence("revised the casualty estimate of %(code)s", code=code)
 
 
 def _grade(app: VerifyApp, code: str, f: Fields, actor: str, seen: int) -> str:
     decision = app.grade(code, actor, expected_version=seen)
     if app.awaits_approval(decision):
-        return (f"{code}: grade {decision.grade.value} proposed; it takes effect when "
-                "a second person approves it")
-    return f"{code} graded {decision.grade.value} by rule {decision.rule}"
+        return sentence("%(code)s: grade %(grade)s proposed; it takes effect when a second "
+                        "person approves it", code=code, grade=decision.grade)
+    return sentence("%(code)s graded %(grade)s by rule %(rule)s", code=code,
+                    grade=decision.grade, rule=decision.rule)
 
 
 def _override(app: VerifyApp, code: str, f: Fields, actor: str, seen: int) -> str:
     grade = f.text("grade")
     if grade not in {g.value for g in Grade}:
-        raise InvalidInput(f"{grade!r} is not a grade: choose one of "
-                           + ", ".join(g.value for g in Grade))
+        raise InvalidInput(sentence("%(value)s is not a grade: choose one of %(grades)s",
+                                    value=repr(grade), grades=Listed(Grade, ", ")))
     decision = app.override_grade(code, Grade(grade), f.text("rationale"), actor,
                                   expected_version=seen)
     if app.awaits_approval(decision):
-        return f"{code}: override to {grade} proposed; it takes effect when approved"
-    return f"{code} graded {decision.grade.value} (override)"
+        return sentence("%(code)s: override to %(grade)s proposed; it takes effect when "
+                        "approved", code=code, grade=Grade(grade))
+    return sentence("%(code)s graded %(grade)s (override)", code=code, grade=decision.grade)
 
 
 def _approve(app: VerifyApp, code: str, f: Fields, actor: str, seen: int) -> str:
     decision = app.approve(code, actor, expected_version=seen)
-    return f"{code} graded {decision.grade.value}: approved by {actor}"
+    return sentence("%(code)s graded %(grade)s: approved by %(name)s", code=code,
+                    grade=decision.grade, name=actor)
 
 
 def _dispute(app: VerifyApp, code: str, f: Fields, actor: str, seen: int) -> str:
-    app.dispute(code, f.text("by", "who disputes"), f.text("reason"), actor,
+    app.dispute(code, f.text("by", sentence("who disputes")), f.text("reason"), actor,
                 expected_version=seen)
-    return f"opened a dispute on {code}"
+    return sentence("opened a dispute on %(code)s", code=code)
 
 
 def _resolve(app: VerifyApp, code: str, f: Fields, actor: str, seen: int) -> str:
     outcome = f.text("outcome")
     if outcome not in {o.value for o in DisputeOutcome}:
-        raise InvalidInput("say whether the dispute is upheld or dismissed")
+        raise InvalidInput(sentence("say whether the dispute is upheld or dismissed"))
     app.resolve(code, DisputeOutcome(outcome), f.text("rationale"), actor,
                 expected_version=seen)
     if outcome == DisputeOutcome.UPHELD.value:
-        return f"dispute on {code} upheld: its grade is withdrawn; grade it again"
-    return f"dispute on {code} dismissed: the grade stands"
+        return sentence("dispute on %(code)s upheld: its grade is withdrawn; grade it again",
+                        code=code)
+    return sentence("dispute on %(code)s dismissed: the grade stands", code=code)
 
 
 def _duplicate(app: VerifyApp, code: str, f: Fields, actor: str, seen: int) -> str:
     try:
-        original = canonical_code(f.text("of", "the original incident"))
+        original = canonical_code(f.text("of", sentence("the original incident")))
     except ValueError as error:
-        raise InvalidInput(str(error)) from None
+        raise InvalidInput(sentence_of(error)) from None
     app.mark_duplicate(code, original, actor, expected_version=seen)
-    return f"marked {code} a duplicate of {original}"
+    return sentence("marked %(code)s a duplicate of %(original)s", code=code, original=original)
 
 
 def _undo_duplicate(app: VerifyApp, code: str, f: Fields, actor: str, seen: int) -> str:
     original = app.undo_duplicate(code, f.text("reason"), actor, expected_version=seen)
-    return f"{code} is no longer a duplicate of {original}"
+    return sentence("%(code)s is no longer a duplicate of %(original)s", code=code,
+                    original=original)
 
 
 def _amend(app: VerifyApp, code: str, f: Fields, actor: str, seen: int) -> str:
@@ -250,12 +321,12 @@ def _amend(app: VerifyApp, code: str, f: Fields, actor: str, seen: int) -> str:
         try:
             time = parse_time(time)
         except ValueError as error:
-            raise InvalidInput(str(error)) from None
+            raise InvalidInput(sentence_of(error)) from None
     named = f.optional("belligerents")
     precision = f.optional("precision")
     if precision is not None and precision not in {p.value for p in Precision}:
-        raise InvalidInput(f"{precision!r} is not a precision: choose one of "
-                           + ", ".join(p.value for p in Precision))
+        raise InvalidInput(sentence("%(value)s is not a precision: choose one of %(precisions)s",
+                                    value=repr(precision), precisions=Listed(Precision, ", ")))
     summary = f.optional("summary")
     amendment = Amendment(
         date=f.date("date"), date_end=f.date("date_end"), time=time,
@@ -265,15 +336,15 @@ def _amend(app: VerifyApp, code: str, f: Fields, actor: str, seen: int) -> str:
         if named is not None else None,
         summary=summary.replace("\r\n", "\n") if summary is not None else None)
     if (amendment.lat is None) != (amendment.lon is None):
-        raise InvalidInput("give both latitude and longitude, or neither")
+        raise InvalidInput(sentence("give both latitude and longitude, or neither"))
     changes = app.amend(code, amendment, f.text("reason"), actor, expected_version=seen)
-    return f"amended {code}: " + ", ".join(field.replace("_", " ") for field in changes)
+    return sentence("amended %(code)s: %(fields)s", code=code, fields=field_names(changes))
 
 
 def _retract(app: VerifyApp, code: str, f: Fields, actor: str, seen: int) -> str:
-    retracted = app.retract(code, f.text("item_id", "the evidence"), f.text("reason"), actor,
-                            expected_version=seen)
-    return f"retracted {retracted} of {code}"
+    retracted = app.retract(code, f.text("item_id", sentence("the evidence")), f.text("reason"),
+                            actor, expected_version=seen)
+    return sentence("retracted %(item)s of %(code)s", item=retracted, code=code)
 
 
 def _victim_fields(f: Fields, *, amending: bool) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -283,7 +354,8 @@ def _victim_fields(f: Fields, *, amending: bool) -> tuple[dict[str, Any], dict[s
                                ("name", "name_original", "family", "role")}
     if age is not None:
         if not age.isdigit():
-            raise InvalidInput(f"age {age[:20]!r} is not a number of years")
+            raise InvalidInput(sentence("age %(value)s is not a number of years",
+                                        value=repr(age[:20])))
         details["age"] = int(age)
     facts: dict[str, Any] = {name: f.optional(name) for name in ("status", "gender", "age_group")}
     named = f.optional("sources")
@@ -300,63 +372,74 @@ def _victim_fields(f: Fields, *, amending: bool) -> tuple[dict[str, Any], dict[s
 def _victim_add(app: VerifyApp, code: str, f: Fields, actor: str, seen: int) -> str:
     details, facts = _victim_fields(f, amending=False)
     victim_id = app.add_victim(code, details, facts, actor, expected_version=seen)
-    return f"recorded victim {victim_id} of {code}"
+    return sentence("recorded victim %(victim)s of %(code)s", victim=victim_id, code=code)
 
 
 def _victim_amend(app: VerifyApp, code: str, f: Fields, actor: str, seen: int) -> str:
     details, facts = _victim_fields(f, amending=True)
-    victim_id = f.text("victim_id", "the victim")
+    victim_id = f.text("victim_id", sentence("the victim"))
     changed = app.amend_victim(code, victim_id, details, facts, f.text("reason"), actor,
                                expected_version=seen)
-    return f"amended victim {victim_id} of {code}: " + ", ".join(
-        name.replace("_", " ") for name in changed)
+    return sentence("amended victim %(victim)s of %(code)s: %(fields)s", victim=victim_id,
+                    code=code, fields=field_names(changed))
 
 
 def _victim_withdraw(app: VerifyApp, code: str, f: Fields, actor: str, seen: int) -> str:
-    withdrawn = app.withdraw_victim(code, f.text("victim_id", "the victim"), f.text("reason"),
-                                    actor, expected_version=seen)
-    return f"withdrew victim {withdrawn} of {code}"
+    withdrawn = app.withdraw_victim(code, f.text("victim_id", sentence("the victim")),
+                                    f.text("reason"), actor, expected_version=seen)
+    return sentence("withdrew victim %(victim)s of %(code)s", victim=withdrawn, code=code)
 
 
 def _victim_erase(app: VerifyApp, code: str, f: Fields, actor: str, seen: int) -> str:
-    erased, scrubbed = app.erase_victim(code, f.text("victim_id", "the victim"),
+    erased, scrubbed = app.erase_victim(code, f.text("victim_id", sentence("the victim")),
                                         f.text("reason"), actor, expected_version=seen)
-    return f"erased the personal details of victim {erased} of {code}" + (
-        "" if scrubbed else f"; {STILL_IN_FILES}")
+    if scrubbed:
+        return sentence("erased the personal details of victim %(victim)s of %(code)s",
+                        victim=erased, code=code)
+    return sentence("erased the personal details of victim %(victim)s of %(code)s; %(warning)s",
+                    victim=erased, code=code, warning=sentence(STILL_IN_FILES))
 
 
 def _note(app: VerifyApp, code: str, f: Fields, actor: str, seen: int) -> str:
-    app.add_note(code, f.text("text", "the note"), actor, expected_version=seen)
-    return f"added a note to {code}"
+    app.add_note(code, f.text("text", sentence("the note")), actor, expected_version=seen)
+    return sentence("added a note to %(code)s", code=code)
 
 
 def _assign(app: VerifyApp, code: str, f: Fields, actor: str, seen: int) -> str:
-    person = app.assign(code, f.text("assignee", "the member"), actor, expected_version=seen)
-    return f"assigned {code} to {person}"
+    person = app.assign(code, f.text("assignee", sentence("the member")), actor,
+                        expected_version=seen)
+    return sentence("assigned %(code)s to %(person)s", code=code, person=person)
 
 
 def _unassign(app: VerifyApp, code: str, f: Fields, actor: str, seen: int) -> str:
     app.assign(code, None, actor, expected_version=seen)
-    return f"{code} is assigned to nobody now"
+    return sentence("%(code)s is assigned to nobody now", code=code)
 
 
 def _comment(app: VerifyApp, code: str, f: Fields, actor: str, seen: int) -> str:
-    comment_id, mentions = app.comment(code, f.text("text", "the comment"), actor,
+    comment_id, mentions = app.comment(code, f.text("text", sentence("the comment")), actor,
                                        reply_to=f.optional("reply_to"), expected_version=seen)
-    told = f" (mentioning {', '.join(mentions)})" if mentions else ""
-    return f"added comment {comment_id} to {code}{told}"
+    if mentions:
+        return sentence("added comment %(comment)s to %(code)s (mentioning %(names)s)",
+                        comment=comment_id, code=code, names=Listed(mentions, ", "))
+    return sentence("added comment %(comment)s to %(code)s", comment=comment_id, code=code)
 
 
 def _tag(app: VerifyApp, code: str, f: Fields, actor: str, seen: int) -> str:
     given = [part for part in (f.optional("tags") or "").split(",") if part.strip()]
     changed, now = app.tag_incident(code, given, actor, expected_version=seen)
-    return f"put {', '.join(changed)} on {code}; its tags: {', '.join(now)}"
+    return sentence("put %(tags)s on %(code)s; its tags: %(now)s", tags=Listed(changed, ", "),
+                    code=code, now=Listed(now, ", "))
 
 
 def _untag(app: VerifyApp, code: str, f: Fields, actor: str, seen: int) -> str:
     changed, now = app.tag_incident(code, [f.text("tag")], actor, remove=True,
                                     expected_version=seen)
-    return f"took {', '.join(changed)} off {code}; its tags: {', '.join(now) or 'none'}"
+    if not now:
+        return sentence("took %(tags)s off %(code)s; its tags: none", tags=Listed(changed, ", "),
+                        code=code)
+    return sentence("took %(tags)s off %(code)s; its tags: %(now)s", tags=Listed(changed, ", "),
+                    code=code, now=Listed(now, ", "))
 
 
 ACTIONS: dict[str, IncidentAction] = {
@@ -417,21 +500,22 @@ def add_evidence_file(app: VerifyApp, code: str, stream: IO[bytes], name: str, f
     try:
         moment = parse_moment(collected_at) if collected_at else None
     except ValueError as error:
-        raise InvalidInput(str(error)) from None
+        raise InvalidInput(sentence_of(error)) from None
     added = app.add_file(
         code, stream, actor, name=name, source=f.optional("source"), origin=f.optional("origin"),
         collected_by=f.optional("collected_by"), collected_at=moment,
         description=f.optional("description"), graphic=f.flag("graphic"),
         protected=f.flag("protected"), expected_version=seen)
-    return (f"added {added.file_id} to {code}: {added.media_type}, {added.size:,} bytes, "
-            f"sha256 {added.sha256}")
+    return sentence("added %(file)s to %(code)s: %(media_type)s, %(size)s bytes, "
+                    "sha256 %(sha256)s", file=added.file_id, code=code,
+                    media_type=added.media_type, size=f"{added.size:,}", sha256=added.sha256)
 
 
 def report_incident(app: VerifyApp, f: Fields, actor: str) -> str:
     """The report form: a new incident, as `verify report` makes it."""
     date = f.date("date")
     if date is None:
-        raise InvalidInput("the date is required")
+        raise InvalidInput(sentence("the date is required"))
     named = f.optional("belligerents") or ""
     belligerents = [name.strip() for name in named.split(",") if name.strip()]
     place = build(Location, name=f.text("location"), lat=f.number("lat"), lon=f.number("lon"),
@@ -439,7 +523,7 @@ def report_incident(app: VerifyApp, f: Fields, actor: str) -> str:
     try:
         code = canonical_code(f.text("code"))
     except ValueError as error:
-        raise InvalidInput(str(error)) from None
+        raise InvalidInput(sentence_of(error)) from None
     return app.report_incident(
         code=code, date=date, country=f.text("country"), location=place,
         belligerents=belligerents, killed=f.count("killed") or CasualtyRange(),

@@ -15,7 +15,7 @@ the endpoints' signatures at run time.
 import datetime as dt
 import tempfile
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import FileResponse, Response
@@ -25,34 +25,23 @@ from starlette.concurrency import run_in_threadpool
 
 from verify.application.app import VerifyApp
 from verify.application.views import json_bytes
-from verify.domain.errors import ConcurrentChange, InvalidInput, Refused
-from verify.domain.values import Grade, Precision, Reliability, SourceKind, canonical_code
+from verify.domain.errors import ConcurrentChange
+from verify.domain.values import Grade, Precision, Reliability, SourceKind
 from verify.domain.victims import AgeGroup, Gender, VictimStatus
-from verify.entrypoints.web.actions import ACTIONS, Fields, report_incident
+from verify.entrypoints.web.actions import ACTIONS, report_incident
+from verify.entrypoints.web.api_base import (
+    ERRORS,
+    JSON,
+    Change,
+    Done,
+    NotJson,
+    form_of,
+    incident_code,
+    out_of_date,
+    writer,
+)
+from verify.entrypoints.web.api_files import add_file_routes
 from verify.entrypoints.web.auth import Gate
-
-JSON = "application/json"
-
-
-class Change(BaseModel):
-    """What every change may carry besides its own keys."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    version: int | None = Field(default=None, ge=1, description=(
-        "the incident's version the change was made from: refused with 409 if anyone "
-        "changed it since; leave out to apply to the incident as it stands"))
-
-
-class Done(BaseModel):
-    """The answer to a change that was recorded."""
-
-    code: str
-    version: int
-    """The incident's version after the change."""
-    message: str
-    """What the command line prints for the same change."""
-
 
 # ------------------------------------------------------------ the changes
 
@@ -186,6 +175,8 @@ class RecordVictim(Change):
 
 
 class AmendVictim(Change):
+    yes_or_no: ClassVar[bool] = True
+
     name: str | None = None
     name_original: str | None = None
     age: int | None = Field(default=None, ge=0, le=130)
@@ -194,6 +185,8 @@ class AmendVictim(Change):
     status: VictimStatus | None = None
     family: str | None = None
     role: str | None = None
+    sources: list[str] | None = Field(default=None, description=(
+        "the ids of the sources that name this person; replaces the list"))
     protected: bool | None = None
     reason: str
 
@@ -221,103 +214,85 @@ class Untag(Change):
 
 CHANGES: list[tuple[str, str, type[Change], str]] = [
     ("sources", "source", AddSource, "Add a source (`verify source add`)"),
-    ("sources/{source_id}/rerate", "rerate", Rerate, "Re-rate a source"),
-    ("sources/{source_id}/withdraw", "withdraw", Reason, "Withdraw a source"),
+    ("sources/{source_id}/rerate", "rerate", Rerate, "Re-rate a source (`verify source rerate`)"),
+    ("sources/{source_id}/withdraw", "withdraw", Reason,
+     "Withdraw a source (`verify source withdraw`)"),
     ("strikes", "strike", ConfirmStrike, "Confirm a strike (`verify strike confirm`)"),
-    ("claims", "contest", Contest, "Record a competing claim"),
-    ("assessments", "assess", Assess, "Record a belligerent's assessment"),
-    ("findings", "discount", Discount, "Record a discounting finding"),
-    ("casualties", "revise", Revise, "Revise the casualty figures"),
-    ("grade", "grade", NoBody, "Grade by the rulebook"),
-    ("override", "override", Override, "Override the rulebook's grade"),
-    ("approve", "approve", NoBody, "Approve the proposed grade"),
-    ("disputes", "dispute", Dispute, "Open a dispute"),
-    ("resolve", "resolve", Resolve, "Resolve the open dispute"),
-    ("duplicate", "duplicate", Duplicate, "Mark it a duplicate"),
-    ("duplicate/undo", "undo_duplicate", Reason, "Take the duplicate mark back"),
-    ("amend", "amend", Amend, "Amend what was recorded wrongly"),
-    ("retract", "retract", Retract, "Retract a piece of evidence"),
-    ("victims", "victim", RecordVictim, "Record a victim"),
-    ("victims/{victim_id}/amend", "victim_amend", AmendVictim, "Amend a victim"),
-    ("victims/{victim_id}/withdraw", "victim_withdraw", Reason, "Withdraw a victim"),
+    ("claims", "contest", Contest, "Record a competing claim (`verify contest`)"),
+    ("assessments", "assess", Assess, "Record a belligerent's assessment (`verify assess`)"),
+    ("findings", "discount", Discount, "Record a discounting finding (`verify discount`)"),
+    ("casualties", "revise", Revise, "Revise the casualty figures (`verify revise`)"),
+    ("grade", "grade", NoBody, "Grade by the rulebook (`verify grade`)"),
+    ("override", "override", Override, "Override the rulebook's grade (`verify grade --grade`)"),
+    ("approve", "approve", NoBody, "Approve the proposed grade (`verify approve`)"),
+    ("disputes", "dispute", Dispute, "Open a dispute (`verify dispute`)"),
+    ("resolve", "resolve", Resolve, "Resolve the open dispute (`verify resolve`)"),
+    ("duplicate", "duplicate", Duplicate, "Mark it a duplicate (`verify duplicate --of`)"),
+    ("duplicate/undo", "undo_duplicate", Reason,
+     "Take the duplicate mark back (`verify duplicate --undo`)"),
+    ("amend", "amend", Amend, "Amend what was recorded wrongly (`verify amend`)"),
+    ("retract", "retract", Retract, "Retract a piece of evidence (`verify retract`)"),
+    ("victims", "victim", RecordVictim, "Record a victim (`verify victim add`)"),
+    ("victims/{victim_id}/amend", "victim_amend", AmendVictim,
+     "Amend a victim (`verify victim amend`)"),
+    ("victims/{victim_id}/withdraw", "victim_withdraw", Reason,
+     "Withdraw a victim (`verify victim withdraw`)"),
     ("victims/{victim_id}/erase", "victim_erase", Reason,
-     "Erase a victim's personal details"),
-    ("notes", "note", Note, "Add an internal note"),
-    ("assign", "assign", Assign, "Assign it to a member"),
-    ("unassign", "unassign", NoBody, "Take it back from whoever has it"),
-    ("comments", "comment", Comment, "Comment (internal)"),
-    ("tags", "tag", Tag, "Put tags on it"),
-    ("tags/remove", "untag", Untag, "Take a tag off"),
+     "Erase a victim's personal details (`verify victim erase`)"),
+    ("notes", "note", Note, "Add an internal note (`verify note`)"),
+    ("assign", "assign", Assign, "Assign it to a member (`verify assign --to`)"),
+    ("unassign", "unassign", NoBody,
+     "Take it back from whoever has it (`verify assign --unassign`)"),
+    ("comments", "comment", Comment, "Comment, internally (`verify comment`)"),
+    ("tags", "tag", Tag, "Put tags on it (`verify tag`)"),
+    ("tags/remove", "untag", Untag, "Take a tag off (`verify tag --remove`)"),
 ]
 """(path under /api/incidents/CODE/, the incident page's action, the body, a summary)."""
 
-_LISTS = {"belligerents": ", ", "tags": ", ", "sources": " "}
-"""Keys given as lists, written as the page's fields write them."""
+
+class AddParty(BaseModel):
+    """`verify parties add NAME --alias ALIAS...`: not a change of one incident, so no
+    version."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(description="the party, or a name or alias it is recorded under")
+    aliases: list[str] = Field(default_factory=list, description=(
+        "other names the party goes by"))
 
 
-def form_of(body: BaseModel, **path: str) -> Fields:
-    """A change's keys as the incident page's fields, to be read the same way."""
-    fields: dict[str, str] = {}
-    for key, value in body.model_dump(exclude={"version"}, exclude_none=True,
-                                      mode="json").items():
-        if isinstance(value, list):
-            fields[key] = _LISTS.get(key, ", ").join(str(item) for item in value)
-        elif isinstance(value, bool):
-            if isinstance(body, AmendVictim):  # the amend form says yes or no
-                fields[key] = "yes" if value else "no"
-            elif value:
-                fields[key] = "1"
-        else:
-            fields[key] = str(value)
-    fields.update(path)
-    return Fields(fields)
+class PartyRecorded(BaseModel):
+    """The answer to `POST /api/parties`."""
 
-
-ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"description": "bad input: the sentence says what"},
-    401: {"description": "no credentials, or a token or password that is not valid"},
-    403: {"description": "a session or Basic credentials without the page's CSRF token"},
-    404: {"description": "no incident has this code"},
-    409: {"description": "refused by a rule, the member's role, or a change made since "
-                         "`version`"},
-    415: {"description": "not sent as JSON"},
-    429: {"description": "too many failed tries; wait Retry-After seconds"},
-}
+    party: str = Field(description="the party's name as recorded")
+    aliases: list[str] = Field(description="the aliases this change added")
+    message: str = Field(description="what the command line prints for the same change")
 
 
 def add_routes(api: FastAPI, app: VerifyApp, gate: Gate, fresh: Callable[[], None]) -> None:
     """Add the write routes and the export to the web application."""
 
-    async def writer(request: Request) -> str:
-        """The member a change acts as; one sent by a browser's session or Basic credentials
-        must be JSON (which no other site can make a browser send here)."""
-        identity, needs_csrf = await gate.identify_writer(request)
-        if needs_csrf:
-            kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-            if kind != JSON or request.headers.get("sec-fetch-site") == "cross-site":
-                raise NotJson
-        return identity.name
-
     def record(action: str, code: str, body: Change, actor: str, **path: str) -> Done:
-        canonical = _code(code)
+        canonical = incident_code(code)
         seen = body.version if body.version is not None else app.load(canonical).version
         try:
             message = ACTIONS[action].perform(app, canonical, form_of(body, **path), actor,
                                               seen)
         except ConcurrentChange:
-            raise Refused(f"incident {canonical} is no longer at version {seen}: someone "
-                          "changed it; read it again and send the change with its version "
-                          "now") from None
+            raise out_of_date(canonical, seen) from None
         fresh()
         return Done(code=canonical, version=app.load(canonical).version, message=message)
 
+    async def member(request: Request) -> str:
+        return await writer(gate, request)
+
     for suffix, action, model, summary in CHANGES:
-        _add_change(api, suffix, action, model, summary, writer, record)
+        _add_change(api, suffix, action, model, summary, member, record)
 
     @api.post("/api/incidents", response_model=Done, status_code=201, responses=ERRORS,
               summary="Report a new incident (`verify report`)", tags=["changes"])
     async def api_report(request: Request, body: ReportIncident) -> Response:
-        actor = await writer(request)
+        actor = await writer(gate, request)
 
         def report() -> Done:
             code = report_incident(app, form_of(body), actor)
@@ -326,6 +301,25 @@ def add_routes(api: FastAPI, app: VerifyApp, gate: Gate, fresh: Callable[[], Non
 
         done = await run_in_threadpool(report)
         return Response(json_bytes(done.model_dump()), 201, media_type=JSON)
+
+    @api.post("/api/parties", response_model=PartyRecorded,
+              responses={code: text for code, text in ERRORS.items() if code != 404},
+              summary="Record a party and its aliases, or more aliases of a known party "
+                      "(`verify parties add`)", tags=["changes"])
+    async def api_add_party(request: Request, body: AddParty) -> Response:
+        actor = await writer(gate, request)
+
+        def add() -> PartyRecorded:
+            party, added = app.add_party(body.name, body.aliases, actor)
+            fresh()
+            message = f"recorded {party} with the aliases {', '.join(added)}" if added \
+                else f"recorded {party}"
+            return PartyRecorded(party=party, aliases=added, message=message)
+
+        done = await run_in_threadpool(add)
+        return Response(json_bytes(done.model_dump()), media_type=JSON)
+
+    add_file_routes(api, app, gate, fresh)
 
     @api.get("/api/export", responses={**ERRORS, 200: {
         "description": "the export, as `verify export` writes it", "content": {
@@ -394,20 +388,4 @@ def _add_change(api: FastAPI, suffix: str, action: str, model: type[Change], sum
              summary=summary, tags=["changes"])(endpoint)
 
 
-class NotJson(InvalidInput):
-    """A change sent by a browser's credentials that is not JSON (answered 415)."""
-
-    def __init__(self) -> None:
-        super().__init__("send the change as JSON, with Content-Type: application/json")
-
-
-def _code(code: str) -> str:
-    try:
-        return canonical_code(code)
-    except ValueError:
-        from verify.domain.errors import UnknownIncident
-
-        raise UnknownIncident(code[:40]) from None
-
-
-__all__ = ["CHANGES", "Done", "NotJson", "add_routes", "form_of"]
+__all__ = ["CHANGES", "AddParty", "Done", "NotJson", "PartyRecorded", "add_routes", "form_of"]

@@ -10,6 +10,7 @@ serves the documents the command line prints with ``--json``.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import secrets
 import tempfile
@@ -56,6 +57,8 @@ from verify.domain.errors import (
     UnknownIncident,
     VerifyError,
 )
+from verify.domain.rulebook import reason_sentence
+from verify.domain.sentences import sentence, sentence_of, sentence_template
 from verify.domain.values import (
     Grade,
     Precision,
@@ -64,6 +67,7 @@ from verify.domain.values import (
     State,
     canonical_code,
     is_web_address,
+    waiting_sentence,
 )
 from verify.domain.victims import AgeGroup, Gender, VictimStatus
 from verify.entrypoints.web import sessions
@@ -75,6 +79,7 @@ from verify.entrypoints.web.actions import (
     report_incident,
 )
 from verify.entrypoints.web.api import NotJson, add_routes
+from verify.entrypoints.web.api_files import copy_name
 from verify.entrypoints.web.auth import (
     BadCsrfToken,
     Gate,
@@ -86,7 +91,13 @@ from verify.entrypoints.web.auth import (
 from verify.entrypoints.web.freshness import ReadModelKeeper
 from verify.entrypoints.web.hosts import AllowedHosts, HostPolicy
 from verify.entrypoints.web.i18n import COOKIE as LANGUAGE_COOKIE
-from verify.entrypoints.web.i18n import SOURCE_LANGUAGE, chosen, languages, translations
+from verify.entrypoints.web.i18n import (
+    SOURCE_LANGUAGE,
+    chosen,
+    in_language,
+    languages,
+    translations,
+)
 from verify.entrypoints.web.passwords import PasswordChecks
 from verify.entrypoints.web.throttle import Throttled
 from verify.entrypoints.web.uploads import UploadTooLarge, limited_form, upload_limit_mb
@@ -106,9 +117,9 @@ EXPLAINED_REFUSALS = frozenset({"grade", "approve", "resolve"})
 """Changes whose absence the incident page explains (why it cannot be graded, approved or
 resolved now); the others are simply not offered."""
 
-STALE_FORM = ("incident {code} changed since you opened it (someone else recorded "
-              "something); this is how it stands now. Nothing of yours was recorded: check it "
-              "and submit again.")
+STALE_FORM = sentence_template(
+    "incident %(code)s changed since you opened it (someone else recorded something); this "
+    "is how it stands now. Nothing of yours was recorded: check it and submit again.")
 
 QUEUE_PAGE_SIZE = 100
 """Incidents one queue page lists; the next and previous links go on from there."""
@@ -147,6 +158,9 @@ class Web:
         env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
         env.tests["web_address"] = is_web_address
         env.filters["moment"] = moment_as_given
+        env.filters["say"] = functools.partial(in_language, code=language)
+        env.filters["waiting"] = lambda text: in_language(waiting_sentence(text), language)
+        env.filters["reason"] = lambda text: in_language(reason_sentence(text), language)
         env.globals.update(
             grades=[grade.value for grade in Grade], states=[state.value for state in State],
             kinds=[kind.value for kind in SourceKind],
@@ -156,9 +170,9 @@ class Web:
         )
         return Jinja2Templates(env=env)
 
-    def gettext(self, request: Request, message: str) -> str:
-        """A sentence of the web's own in the page's language."""
-        return translations(language_of(request)).gettext(message)
+    def said(self, request: Request, text: str) -> str:
+        """Text the engine made (a sentence made with `sentence`), in the page's language."""
+        return in_language(text, language_of(request))
 
     def identify(self, request: Request) -> Identity:
         return self.gate.identify(request)
@@ -364,7 +378,7 @@ def create_app(store: StoreLocation, *, team_file: Path | None, local_actor: str
             return Response(json_bytes({"error": "this change did not come from this site's "
                                                  "pages; nothing was recorded"}), 403,
                             media_type=JSON)
-        return web.page(request, "error.html", 403, message=(
+        return web.page(request, "error.html", 403, message=sentence(
             "this form is out of date or did not come from this site; reload the page and "
             "submit it again (nothing was recorded)"))
 
@@ -374,13 +388,13 @@ def create_app(store: StoreLocation, *, team_file: Path | None, local_actor: str
         if request.url.path.startswith("/api/"):
             return Response(json_bytes({"error": str(error)}), 429, media_type=JSON,
                             headers=wait)
-        return web.page(request, "error.html", 429, wait, message=str(error))
+        return web.page(request, "error.html", 429, wait, message=sentence_of(error))
 
     @api.exception_handler(VerifyError)
     async def verify_error(request: Request, error: VerifyError) -> Response:
         if request.url.path.startswith("/api/"):
             return Response(json_bytes({"error": str(error)}), _status(error), media_type=JSON)
-        return web.page(request, "error.html", _status(error), message=str(error))
+        return web.page(request, "error.html", _status(error), message=sentence_of(error))
 
     @api.exception_handler(PersistenceError)
     async def store_failed(request: Request, error: PersistenceError) -> Response:
@@ -439,7 +453,7 @@ def create_app(store: StoreLocation, *, team_file: Path | None, local_actor: str
         try:
             form = await limited_form(request, web.upload_limit)
         except UploadTooLarge as error:
-            refusal = str(error)
+            refusal = sentence_of(error)
             return await threaded(lambda: web.incident_page(
                 request, identity, code, error=refusal, status=413))
         try:
@@ -458,13 +472,13 @@ def create_app(store: StoreLocation, *, team_file: Path | None, local_actor: str
                                                 identity.name, seen)
                 except ConcurrentChange:
                     return web.incident_page(request, identity, canonical, status=409,
-                                             error=STALE_FORM.format(code=canonical))
+                                             error=sentence(STALE_FORM, code=canonical))
                 except UnknownIncident:
                     raise
                 except VerifyError as error:
-                    return web.incident_page(request, identity, canonical, error=str(error),
+                    return web.incident_page(request, identity, canonical, error=sentence_of(error),
                                              status=_status(error))
-                request.session["flash"] = message
+                request.session["flash"] = web.said(request, message)
                 keeper.fresh()
                 return RedirectResponse(f"/incidents/{quote(canonical)}#files", status_code=303)
 
@@ -502,7 +516,7 @@ def create_app(store: StoreLocation, *, team_file: Path | None, local_actor: str
                 raise
             keeper.fresh()
             return FileResponse(spooled, media_type="application/octet-stream",
-                                filename=download_name(canonical, found),
+                                filename=copy_name(canonical, found),
                                 background=BackgroundTask(os.unlink, spooled))
 
         return await threaded(perform)
@@ -525,14 +539,14 @@ def create_app(store: StoreLocation, *, team_file: Path | None, local_actor: str
                                          seen)
             except ConcurrentChange:
                 return web.incident_page(request, identity, canonical, status=409,
-                                         error=STALE_FORM.format(code=canonical), kept=form,
+                                         error=sentence(STALE_FORM, code=canonical), kept=form,
                                          kept_action=action)
             except UnknownIncident:
                 raise
             except VerifyError as error:
-                return web.incident_page(request, identity, canonical, error=str(error),
+                return web.incident_page(request, identity, canonical, error=sentence_of(error),
                                          status=_status(error), kept=form, kept_action=action)
-            request.session["flash"] = message
+            request.session["flash"] = web.said(request, message)
             keeper.fresh()
             anchor = "#discussion" if action == "comment" else ""
             return RedirectResponse(f"/incidents/{quote(canonical)}{anchor}", status_code=303)
@@ -556,8 +570,8 @@ def create_app(store: StoreLocation, *, team_file: Path | None, local_actor: str
                 code = report_incident(verify_app, Fields(form), identity.name)
             except VerifyError as error:
                 return web.page(request, "report.html", _status(error), identity=identity,
-                                form=form, error=str(error))
-            request.session["flash"] = f"reported {code}"
+                                form=form, error=sentence_of(error))
+            request.session["flash"] = web.said(request, sentence("reported %(code)s", code=code))
             keeper.fresh()
             return RedirectResponse(f"/incidents/{quote(code)}", status_code=303)
 
@@ -612,10 +626,11 @@ def create_app(store: StoreLocation, *, team_file: Path | None, local_actor: str
         except Throttled as error:
             return web.page(request, "sign_in.html", 429,
                             {"Retry-After": str(error.retry_after)}, next=target,
-                            error=str(error))
+                            error=sentence_of(error))
         if not signed_in:
             return web.page(request, "sign_in.html", 401, next=target,
-                            error="that name and password do not match a member of the team")
+                            error=sentence("that name and password do not match a member "
+                                           "of the team"))
         return RedirectResponse(target, status_code=303)
 
     @api.post("/sign-out", include_in_schema=False)
@@ -740,32 +755,40 @@ def create_app(store: StoreLocation, *, team_file: Path | None, local_actor: str
 
     @api.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> Response:
-        sentence = HTTP_SENTENCES.get(error.status_code, str(error.detail)).format(
-            method=request.method)
+        template = HTTP_SENTENCES.get(error.status_code)
+        refusal = sentence(template, method=request.method) if template else str(error.detail)
         if request.url.path.startswith("/api/"):
-            return Response(json_bytes({"error": sentence}), error.status_code,
+            return Response(json_bytes({"error": refusal}), error.status_code,
                             media_type=JSON, headers=error.headers)
         return web.page(request, "error.html", error.status_code, dict(error.headers or {}),
-                        message=sentence)
+                        message=refusal)
 
     @api.exception_handler(RequestValidationError)
     async def bad_request(request: Request, error: RequestValidationError) -> Response:
-        sentence = request_sentence(error.errors())
+        refusal = request_sentence(error.errors())
         if request.url.path.startswith("/api/"):
-            return Response(json_bytes({"error": sentence}), 400, media_type=JSON)
-        return web.page(request, "error.html", 400, message=sentence)
+            return Response(json_bytes({"error": refusal}), 400, media_type=JSON)
+        return web.page(request, "error.html", 400, message=refusal)
 
     @api.get("/docs", response_class=HTMLResponse, include_in_schema=False)
     async def api_docs(request: Request) -> Response:
-        return web.page(request, "api.html", identity=None, operations=api_operations(api))
+        return web.page(request, "api.html", identity=None, operations=api_operations(api),
+                        example=API_EXAMPLE)
 
     return api
 
 
+API_EXAMPLE = """\
+curl -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" \\
+     -d '{"url": "https://example.org/report", "publisher": "Airwars", "kind": "ngo", \
+"reliability": "B", "credibility": 2}' \\
+     http://127.0.0.1:8765/api/incidents/CS1090/sources"""
+"""The example the API's page starts with: a source added with a token."""
+
 HTTP_SENTENCES = {
-    400: "the body could not be read: send JSON, or the page's form as it was",
-    404: "there is nothing at this address",
-    405: "this address does not take {method} requests",
+    400: sentence_template("the body could not be read: send JSON, or the page's form as it was"),
+    404: sentence_template("there is nothing at this address"),
+    405: sentence_template("this address does not take %(method)s requests"),
 }
 """The framework's own refusals, as sentences."""
 
@@ -850,15 +873,6 @@ def threaded(comments: list[dict[str, Any]], deepest: int = 3) -> list[tuple[dic
     return ordered
 
 
-def download_name(code: str, found: dict[str, Any]) -> str:
-    """The name a copy is saved under: the incident, the file's id and its original name
-    (letters, digits, dots, dashes and underscores only)."""
-    original = str(found.get("name") or "")
-    kept = "".join(c if c.isascii() and (c.isalnum() or c in "._-") else "_"
-                   for c in original)[-80:].strip("._") or "file"
-    return f"{code}-{found['id']}-{kept}"
-
-
 def _version(text: str) -> int:
     """The version a form was made from, as its page wrote it (a number, nothing else)."""
     text = text.strip()
@@ -913,7 +927,7 @@ def monthly_chart(stats: StatsDocument, width: int = 720, height: int = 220) -> 
             bars.append({"x": round(index * step + (step - bar_width) / 2, 1),
                          "y": round(bottom, 1), "width": round(bar_width, 1),
                          "height": round(size, 1),
-                         "layer": layer, "title": f"{group['key']}: {count} {layer}"})
+                         "layer": layer, "month": group["key"], "count": count})
     labels = [{"x": round(index * step + step / 2, 1), "text": group["key"]}
               for index, group in enumerate(groups)
               if len(groups) <= 24 or index % max(len(groups) // 12, 1) == 0]

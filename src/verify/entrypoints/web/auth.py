@@ -17,7 +17,6 @@ import base64
 import binascii
 import hmac
 import ipaddress
-import math
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,19 +25,22 @@ from fastapi import Request
 
 from verify.adapters.team_file import api_token_id, load_team, token_digest
 from verify.domain.duties import PERMISSIONS, Action, Member, Role, Team
+from verify.domain.sentences import sentence
 from verify.entrypoints.web.passwords import PasswordChecks
 from verify.entrypoints.web.sessions import Sessions
-from verify.entrypoints.web.throttle import SignInThrottle, Throttled
+from verify.entrypoints.web.throttle import SignInThrottle, Throttled, wait_of
 
 SESSION_ID = "sid"
 SESSION_CSRF = "csrf"
 
-SIGN_IN_FIRST = ("sign in first: send a member's API token (Authorization: Bearer TOKEN), "
-                 "a member's name and password (HTTP Basic), or sign in on the site")
+SIGN_IN_FIRST = sentence(
+    "sign in first: send a member's API token (Authorization: Bearer TOKEN), a member's name "
+    "and password (HTTP Basic), or sign in on the site")
 """What the API answers (401) a team's server's request that names no one."""
 
-BAD_TOKEN = ("this API token is not valid: it is mistyped, was revoked, or its member is no "
-             "longer in the team")
+BAD_TOKEN = sentence(
+    "this API token is not valid: it is mistyped, was revoked, or its member is no longer in "
+    "the team")
 """What the API answers (401) a token it does not know: never the token itself."""
 
 CHALLENGE = 'Bearer realm="verify", Basic realm="verify"'
@@ -184,9 +186,9 @@ class Gate:
         try:
             stamp = self.throttle.attempt(key, address)
         except Throttled as error:
-            raise Throttled(error.retry_after, (
+            raise Throttled(error.retry_after, sentence(
                 "too many refused API tokens or sign-ins from this address, or tries of this "
-                f"token; try again in {_minutes(error.retry_after)}")) from None
+                "token; try again in %(wait)s", wait=wait_of(error.retry_after))) from None
         held = team.token(token_id)
         expected = held[1].sha256 if held else _NO_SUCH_TOKEN
         matched = hmac.compare_digest(token_digest(token).encode("ascii"),
@@ -232,11 +234,6 @@ class Gate:
             return None
         self.throttle.succeeded(name, address, stamp)
         return member
-
-
-def _minutes(seconds: int) -> str:
-    minutes = math.ceil(seconds / 60)
-    return "a minute" if minutes <= 1 else f"{minutes} minutes"
 
 
 def _basic(header: str) -> tuple[str, str] | None:

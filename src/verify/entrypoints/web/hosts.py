@@ -13,7 +13,8 @@ header. A server that only answers names it expects is out of reach:
   when nothing is listed, loopback names and addresses written as numbers
   (which no rebinding can forge).
 
-Any other host is answered 400 with one sentence, before anything else runs.
+Any other host is answered 400 with one sentence, before anything else runs (in the
+language the request asks for, as a page's; the API's answer is English).
 """
 
 from __future__ import annotations
@@ -23,8 +24,12 @@ import os
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 
+from starlette.requests import HTTPConnection
+
 from verify.application.views import json_bytes
 from verify.domain.errors import InvalidInput
+from verify.domain.sentences import sentence
+from verify.entrypoints.web.i18n import COOKIE, chosen, in_language
 
 ALLOWED_HOSTS_VARIABLE = "VERIFY_ALLOWED_HOSTS"
 
@@ -118,11 +123,15 @@ class AllowedHosts:
         if scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1008})
             return
-        sentence = "this server does not answer requests for that host name"
+        refusal = sentence("this server does not answer requests for that host name")
         if str(scope.get("path", "")).startswith("/api/"):
-            body, media = json_bytes({"error": sentence}), "application/json"
+            body, media = json_bytes({"error": refusal}), "application/json"
         else:
-            body, media = (sentence + "\n").encode(), "text/plain; charset=utf-8"
+            asked = HTTPConnection(scope)
+            language = chosen(asked.query_params.get("lang"), asked.cookies.get(COOKIE),
+                              asked.headers.get("accept-language"))
+            body = (in_language(refusal, language) + "\n").encode()
+            media = "text/plain; charset=utf-8"
         await send({"type": "http.response.start", "status": 400, "headers": [
             (b"content-type", media.encode()), (b"content-length", str(len(body)).encode()),
             *((key.lower().encode(), value.encode()) for key, value in self.headers.items())]})

@@ -11,12 +11,15 @@ mirrors with it.
 
 from __future__ import annotations
 
+import enum
 import functools
 import gettext
 import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
+
+from verify.domain.sentences import Catalog, said
 
 SOURCE_LANGUAGE = "en"
 COOKIE = "verify_lang"
@@ -66,6 +69,55 @@ def translations(code: str) -> gettext.NullTranslations:
     return gettext.GNUTranslations(compiled)
 
 
+WORD_CONTEXTS = {"Grade": "grade", "State": "state", "SourceKind": "source kind",
+                 "Precision": "precision", "StrikeStatus": "strike status",
+                 "AssessmentOutcome": "assessment outcome", "VictimStatus": "victim status",
+                 "Gender": "gender", "AgeGroup": "age group", "Role": "role"}
+"""The context of each kind of value's words in the catalogs (words.html gives the same)."""
+
+ISOLATE, END_ISOLATE = "\u2068", "\u2069"
+"""Unicode's first-strong isolate and its end: a value set in a right-to-left sentence (a
+code, a name, a date) reads in its own direction and leaves the sentence's order alone."""
+
+
+class PageCatalog(Catalog):
+    """A language's catalog, as sentences made with `sentence` need it."""
+
+    def __init__(self, code: str) -> None:
+        self.translations = translations(code)
+        self.right_to_left = languages()[code].direction == "rtl"
+
+    def gettext(self, message: str) -> str:
+        return self.translations.gettext(message)
+
+    def pgettext(self, context: str, message: str) -> str:
+        return self.translations.pgettext(context, message)
+
+    def ngettext(self, singular: str, plural: str, count: int) -> str:
+        return self.translations.ngettext(singular, plural, count)
+
+    def word(self, value: enum.Enum) -> str:
+        context = WORD_CONTEXTS.get(type(value).__name__)
+        return self.pgettext(context, str(value.value)) if context else self.value(value.value)
+
+    def value(self, value: object) -> str:
+        text = str(value)
+        return f"{ISOLATE}{text}{END_ISOLATE}" if self.right_to_left and text else text
+
+
+@functools.cache
+def page_catalog(code: str) -> PageCatalog:
+    return PageCatalog(code)
+
+
+def in_language(text: object, code: str) -> str:
+    """Text the engine made (a refusal, a line of history, a message) in a page's language:
+    a sentence made with `sentence` through the catalog, anything else as it is."""
+    if text is None:
+        return ""
+    return said(text, page_catalog(code))
+
+
 def chosen(asked: str | None, cookie: str | None, accept_language: str | None) -> str:
     """The language of a page: asked for (``?lang=``), else remembered, else the browser's
     first language this interface speaks, else English."""
@@ -98,4 +150,5 @@ def _accepted(header: str) -> list[str]:
     return [code for _, _, code in sorted(weighted)]
 
 
-__all__ = ["COOKIE", "SOURCE_LANGUAGE", "Language", "chosen", "languages", "translations"]
+__all__ = ["COOKIE", "SOURCE_LANGUAGE", "Language", "PageCatalog", "chosen", "in_language",
+           "languages", "page_catalog", "translations"]

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 
 from verify.adapters.team_file import decoy_hash, password_matches
+from verify.domain.sentences import sentence
 from verify.entrypoints.web.throttle import Throttled
 
 MOST_WAITING = 64
@@ -64,8 +65,8 @@ class PasswordChecks:
         """Whether the password is the one hashed; one Argon2 verification either way."""
         with self._lock:
             if self._waiting >= self.most_waiting:
-                raise Throttled(2, "the server is checking too many passwords at once; "
-                                   "try again in a few seconds")
+                raise Throttled(2, sentence("the server is checking too many passwords at "
+                                            "once; try again in a few seconds"))
             self._waiting += 1
         try:
             future = self._threads().submit(password_matches, password_hash or decoy, password)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from verify.domain.duties import Team
 from verify.domain.errors import InvalidInput
+from verify.domain.sentences import sentence
 
 SESSION_HOURS = 12
 """How long a sign-in lasts (the cookie expires then too)."""
@@ -32,10 +33,10 @@ MOST_SESSIONS = 10_000
 SECRET_KEY_BYTES = 32
 """The least key material VERIFY_SECRET_KEY may hold."""
 
-WEAK_KEY = (
-    f"VERIFY_SECRET_KEY must be at least {SECRET_KEY_BYTES} random bytes written as hex "
-    f"({SECRET_KEY_BYTES * 2} or more digits) or base64 (such as `verify keygen` prints)"
-)
+WEAK_KEY = sentence(
+    "VERIFY_SECRET_KEY must be at least %(bytes)s random bytes written as hex (%(digits)s or "
+    "more digits) or base64 (such as `verify keygen` prints)",
+    bytes=SECRET_KEY_BYTES, digits=SECRET_KEY_BYTES * 2)
 
 
 def secret_key(text: str) -> str:

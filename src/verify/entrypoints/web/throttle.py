@@ -18,6 +18,8 @@ import threading
 import time
 from collections import OrderedDict, deque
 
+from verify.domain.sentences import counted_sentence, sentence
+
 WINDOW_SECONDS = 15 * 60
 """How long a failed attempt counts."""
 
@@ -36,10 +38,18 @@ class Throttled(Exception):
 
     def __init__(self, retry_after: int, sentence: str | None = None) -> None:
         self.retry_after = max(1, retry_after)
-        minutes = math.ceil(self.retry_after / 60)
-        wait = "a minute" if minutes <= 1 else f"{minutes} minutes"
-        super().__init__(sentence or "too many failed sign-ins for this name or from this "
-                         f"address; try again in {wait}")
+        super().__init__(sentence or _too_many_sign_ins(self.retry_after))
+
+
+def _too_many_sign_ins(retry_after: int) -> str:
+    return sentence("too many failed sign-ins for this name or from this address; try again in "
+                    "%(wait)s", wait=wait_of(retry_after))
+
+
+def wait_of(seconds: int) -> str:
+    """How long to wait before trying again, in whole minutes ("a minute", "3 minutes")."""
+    minutes = math.ceil(seconds / 60)
+    return counted_sentence("a minute", "%(count)s minutes", count=max(minutes, 1))
 
 
 class SignInThrottle:
