@@ -19,6 +19,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -408,12 +409,17 @@ def test_evidence_files_in_a_browser_upload_thumbnail_graphic_download(
 
 def start_server(store: Path, *extra: str, env: dict[str, str] | None = None
                  ) -> tuple[subprocess.Popen[bytes], str]:
-    """`verify serve` on a store, with extra options, once it answers."""
+    """`verify serve` on a store, with extra options, once it answers.
+
+    What the server prints goes to serve.log beside the store, never to a pipe nobody
+    reads: a pipe that fills (a few tracebacks) would stop the server mid-test."""
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-c", "from verify.entrypoints.cli import main; main()",
-         "--store", str(store), *extra, "serve", "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, **(env or {})})
+    log = store.parent / "serve.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-c", "from verify.entrypoints.cli import main; main()",
+             "--store", str(store), *extra, "serve", "--port", str(port)],
+            stdout=output, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
@@ -423,8 +429,9 @@ def start_server(store: Path, *extra: str, env: dict[str, str] | None = None
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()
-                _, err = process.communicate()
-                raise AssertionError(f"verify serve did not start: {err.decode()}") from None
+                process.wait()
+                raise AssertionError(f"verify serve did not start: "
+                                     f"{log.read_text(errors='replace')}") from None
             time.sleep(0.1)
 
 
@@ -497,6 +504,196 @@ def test_two_members_in_two_browsers_hand_over_discuss_and_tag(
         ("Assigned", "amira"), ("Commented", "amira"), ("Commented", "jonas"),
         ("Tagged", "jonas")]
     assert all(e["at"] for e in history)
+
+
+def signed_in(browser: object, base: str, name: str) -> Any:
+    """A page in a browser of its own (cookies apart), signed in as a member of the team."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900},  # type: ignore[attr-defined]
+                                  java_script_enabled=False)
+    page = context.new_page()
+    page.goto(base + "/sign-in")
+    page.fill("input[name=name]", name)
+    page.fill("input[name=password]", f"{name}-passphrase")
+    page.click("form[action='/sign-in'] button[type=submit]")
+    assert page.locator("header .who").inner_text().startswith(name)
+    return page
+
+
+def side_forms(page: Any) -> set[str]:
+    """The changes the page's side list offers, by name (`#action-NAME`)."""
+    ids = page.locator("aside details.action").evaluate_all(
+        "found => found.map(d => d.id)")
+    return {found.removeprefix("action-") for found in ids}
+
+
+def test_forms_follow_the_members_role_in_a_browser(
+        browser: object, tmp_path: Path, shots: Path) -> None:
+    """Each member, signed in in a browser of their own, is offered on the same incident only
+    what their role may do: an auditor nothing, a reporter sources and notes, an analyst
+    grades (not overrides), and the analyst who proposed a grade is not offered Approve (the
+    page says why) while a reviewer is, and approving works."""
+    store, team = tmp_path / "verify.sqlite", tmp_path / "team.toml"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--store", str(store), "demo"]).exit_code == 0
+    roles = {"lina": "auditor", "rana": "reporter", "amira": "analyst", "badr": "reviewer"}
+    for name, role in roles.items():
+        added = runner.invoke(cli, ["--team", str(team), "team", "add", name, "--role", role,
+                                    "--password"], input=f"{name}-passphrase\n")
+        assert added.exit_code == 0, added.output
+    code = "CS1095"  # strike-confirmed on one credible source: the rulebook says weak
+    process, base = start_server(store, "--team", str(team),
+                                 env={"VERIFY_SECRET_KEY": secrets.token_hex(32)})
+    try:
+        pages = {name: signed_in(browser, base, name) for name in roles}
+        for page in pages.values():
+            page.goto(f"{base}/incidents/{code}")
+
+        lina = pages["lina"]  # an auditor reads everything and changes nothing
+        assert "auditor" in lina.locator("header .who").inner_text()
+        assert lina.locator("form[method=post][action^='/incidents/']").count() == 0
+        assert lina.locator("aside details.action, ul.not-now, form.comment").count() == 0
+        assert "your role changes nothing" in lina.locator("aside").inner_text()
+        assert lina.locator("header a[href='/report']").count() == 0
+        lina.goto(base + "/report")
+        assert "Your role does not report incidents" in lina.locator("main").inner_text()
+        assert lina.locator("form[action='/report']").count() == 0
+
+        rana = pages["rana"]  # a reporter adds sources and notes, and comments
+        assert side_forms(rana) == {"source", "note"}
+        assert rana.locator("ul.not-now").count() == 0
+        assert rana.locator("form.comment").count() == 1
+        assert rana.locator("form[action$='/assign'], form[action$='/tag'], "
+                            "form[action$='/retract'], #action-add-file").count() == 0
+        assert rana.locator("header a[href='/report']").count() == 1
+        note = rana.locator("#action-note")
+        note.locator("summary").click()
+        note.locator("textarea[name=text]").fill("the local network posted a second video")
+        note.locator("button[type=submit]").click()
+        assert f"added a note to {code}" in rana.locator(".flash").inner_text()
+
+        amira = pages["amira"]  # an analyst grades by the rulebook; only a reviewer overrides
+        amira.goto(f"{base}/incidents/{code}")
+        offered = side_forms(amira)
+        assert {"source", "rerate", "withdraw", "strike", "grade", "amend", "note"} <= offered
+        assert not offered & {"override", "approve", "resolve", "dispute"}
+        assert amira.locator("form[action$='/override'], form[action$='/approve']").count() == 0
+        not_now = amira.locator("ul.not-now").inner_text()
+        assert f"Approve the proposed grade: not now, incident {code} has no proposed grade " \
+            "to approve" in not_now
+        assert f"Resolve the dispute: not now, incident {code} has no open dispute" in not_now
+        source = amira.locator("#action-source")
+        source.locator("summary").click()
+        source.locator("[name=url]").fill("https://airwaves.example/hajin")
+        source.locator("[name=publisher]").fill("Airwaves")
+        source.locator("select[name=kind]").select_option("ngo")
+        source.locator("select[name=reliability]").select_option("B")
+        source.locator("select[name=credibility]").select_option("2")
+        source.locator("button[type=submit]").click()
+        assert "now corroborated" in amira.locator(".flash").inner_text()
+        grade = amira.locator("#action-grade")
+        if grade.get_attribute("open") is None:
+            grade.locator("summary").click()
+        grade.locator("button[type=submit]").click()
+        assert f"{code}: grade fair proposed" in amira.locator(".flash").inner_text()
+        assert show(store, code)["grade"] is None
+        proposed = amira.locator(".notice").first.inner_text()
+        assert "Proposed: fair by rule FAIR, by amira" in proposed
+        assert amira.locator("#action-approve, form[action$='/approve']").count() == 0
+        assert "grade" not in side_forms(amira)  # proposed once; the page says so
+        assert f"Approve the proposed grade: not now, amira proposed the grade of incident " \
+            f"{code}; a different person must approve it" \
+            in amira.locator("ul.not-now").inner_text()
+        amira.screenshot(path=str(shots / "forms-by-role.png"), full_page=True)
+
+        badr = pages["badr"]  # a reviewer, the second person: offered Approve and Override
+        badr.goto(f"{base}/incidents/{code}")
+        assert {"approve", "override"} <= side_forms(badr)
+        approve = badr.locator("#action-approve")
+        assert approve.get_attribute("open") is not None
+        assert "Approve fair proposed by amira." in approve.inner_text()
+        approve.locator("button[type=submit]").click()
+        assert f"{code} graded fair: approved by badr" in badr.locator(".flash").inner_text()
+        assert "approve" not in side_forms(badr)
+        for page in pages.values():
+            page.context.close()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    final = show(store, code)
+    assert final["grade"] == "fair" and final["proposal"] is None
+    history = json.loads(runner.invoke(cli, ["--store", str(store), "history", code,
+                                             "--json"]).stdout)
+    assert [(e["event"], e["actor"]) for e in history[3:]] == [
+        ("NoteAdded", "rana"), ("SourceAdded", "amira"), ("Corroborated", "amira"),
+        ("GradeProposed", "amira"), ("Graded", "amira"), ("GradeApproved", "badr")]
+
+
+def test_a_stale_form_comes_back_with_what_was_typed(
+        browser: object, server: tuple[str, Path]) -> None:
+    """Two people have the same incident open; one records a note. The other's source, typed
+    at the old version, is refused as stale (409) and comes back open with every value kept;
+    nothing of it is recorded until it is submitted again."""
+    base, store = server
+    code = "CS1095"
+    first, second = (browser.new_context(java_script_enabled=False).new_page()  # type: ignore[attr-defined]
+                     for _ in range(2))
+    for page in (first, second):
+        page.goto(f"{base}/incidents/{code}")
+    before: int = show(store, code)["version"]  # type: ignore[assignment]
+
+    note = first.locator("#action-note")
+    note.locator("summary").click()
+    note.locator("textarea[name=text]").fill("the hospital list arrived; checking names")
+    note.locator("button[type=submit]").click()
+    assert f"added a note to {code}" in first.locator(".flash").inner_text()
+    assert show(store, code)["version"] == before + 1
+
+    typed = {"url": "https://syriacivildefense.example/hajin-2017-03-26",
+             "publisher": "الدفاع المدني السوري", "group": "white-helmets",
+             "published": "2017-03-27"}
+    chosen = {"kind": "ngo", "reliability": "B", "credibility": "2"}
+    form = second.locator("#action-source")  # still at the old version
+    form.locator("summary").click()
+    for name, value in typed.items():
+        form.locator(f"input[name={name}]").fill(value)
+    for name, value in chosen.items():
+        form.locator(f"select[name={name}]").select_option(value)
+    form.locator("input[name=protected]").check()
+    with second.expect_response(lambda r: r.request.method == "POST") as answer:
+        form.locator("button[type=submit]").click()
+    assert answer.value.status == 409
+    said = second.locator(".error").inner_text()
+    assert said.startswith(f"incident {code} changed since you opened it"), said
+    assert "Nothing of yours was recorded" in said
+    kept = second.locator("#action-source")
+    assert kept.get_attribute("open") is not None
+    for name, value in typed.items():
+        assert kept.locator(f"input[name={name}]").input_value() == value, name
+    for name, value in chosen.items():
+        assert kept.locator(f"select[name={name}]").input_value() == value, name
+    assert kept.locator("input[name=protected]").is_checked()
+    assert "the hospital list arrived" in second.locator("section").inner_text()  # as it is now
+    assert int(kept.locator("input[name=version]").input_value()) == before + 1
+    now: dict[str, Any] = show(store, code)
+    assert now["version"] == before + 1 and len(now["sources"]) == 1
+    history = json.loads(CliRunner().invoke(cli, ["--store", str(store), "history", code,
+                                                  "--json"]).stdout)
+    assert history[-1]["event"] == "NoteAdded"
+
+    with second.expect_response(lambda r: r.request.method == "POST") as answer:
+        kept.locator("button[type=submit]").click()
+    assert answer.value.status == 303
+    assert f"added source s2 to {code}" in second.locator(".flash").inner_text()
+    added = show(store, code)["sources"][1]  # type: ignore[index]
+    assert {key: added[key] for key in ("url", "publisher", "kind", "rating", "group",
+                                        "published", "protected")} == {
+        "url": typed["url"], "publisher": typed["publisher"], "kind": "ngo", "rating": "B2",
+        "group": "white-helmets", "published": "2017-03-27", "protected": True}
+    history = json.loads(CliRunner().invoke(cli, ["--store", str(store), "history", code,
+                                                  "--json"]).stdout)
+    assert [e["event"] for e in history[before:]] == ["NoteAdded", "SourceAdded", "Corroborated"]
+    first.context.close()
+    second.context.close()
 
 
 PHONE = {"width": 390, "height": 844}
