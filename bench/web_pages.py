@@ -5,7 +5,8 @@
 Builds a store from a synthetic archive, starts `verify serve` on it (a real
 uvicorn server in its own process) and times, over HTTP from this process,
 the review queue page, an incident page (with its timeline) and the same
-incident's JSON. The baseline, in the same run, answers the same questions
+incident's JSON, and the queue and incident pages in Arabic (every sentence
+of the engine said through the catalog). The baseline, in the same run, answers the same questions
 through the application layer directly (no HTTP, no templates), so the
 difference is what the web adds. Also the 50th page of the queue (reached by its
 cursor) and a filtered page. The target is under 0.1 s per page.
@@ -101,6 +102,12 @@ def main() -> None:
                                               sort="date"), args.repeat)),
                 (f"incident page /incidents/{code}",
                  timed(lambda: fetch(f"{base}/incidents/{code}"), args.repeat),
+                 timed(lambda: (app.show(code), app.history(code)), args.repeat)),
+                ("queue page in Arabic /?lang=ar",
+                 timed(lambda: fetch(base + "/?lang=ar"), args.repeat),
+                 timed(lambda: app.queue_page(limit=100), args.repeat)),
+                (f"incident page /incidents/{code}?lang=ar",
+                 timed(lambda: fetch(f"{base}/incidents/{code}?lang=ar"), args.repeat),
                  timed(lambda: (app.show(code), app.history(code)), args.repeat)),
                 (f"incident JSON /api/incidents/{code}",
                  timed(lambda: fetch(f"{base}/api/incidents/{code}"), args.repeat),
