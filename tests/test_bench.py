@@ -12,11 +12,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 SMALL = {
     "audit_verify.py": ["--events", "2000"],
+    "changes.py": ["--incidents", "300", "--repeat", "1"],
     "evidence_files.py": ["--megabytes", "8", "--hashes", "2000"],
     "grade_all.py": ["--incidents", "200"],
     "import_throughput.py": ["--incidents", "1500"],
     "intake_rows.py": ["--rows", "200", "--repeat", "1"],
     "load_incident.py": ["--events", "120", "--repeat", "2"],
+    "proofs.py": ["--events", "2000"],
     "read_models.py": ["--incidents", "300", "--repeat", "1"],
     "strike_matching.py": ["--incidents", "300", "--reports", "300", "--sample", "10"],
     "web_pages.py": ["--incidents", "300", "--repeat", "2"],

@@ -9,10 +9,15 @@ document runs in a fresh directory with its own store.
 
 from __future__ import annotations
 
+import json
 import re
+import runpy
 import shlex
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -90,3 +95,93 @@ def test_documented_commands_work(
 
 def test_every_document_with_examples_is_checked() -> None:
     assert examples(ROOT / "README.md"), "the README's walk-through has no console examples"
+
+
+# ------------------------------------------------ the proof checker in audit.md
+
+
+def python_program(document: Path) -> str:
+    """The first ```python block of a document: a program a reader copies as it is."""
+    found = re.search(r"^```python\n(.*?)^```$", document.read_text(encoding="utf-8"),
+                      re.MULTILINE | re.DOTALL)
+    assert found, f"{document.name} has no python block"
+    return found.group(1)
+
+
+def mutations(value: object, where: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    """The place of every number and string in a JSON document."""
+    if isinstance(value, dict):
+        return [place for key, item in value.items() for place in mutations(item, (*where, key))]
+    if isinstance(value, list):
+        return [place for index, item in enumerate(value)
+                for place in mutations(item, (*where, index))]
+    return [where]
+
+
+def changed(document: Any, place: tuple[Any, ...]) -> Any:
+    """The document with one byte of the value at ``place`` changed (a digit stays a digit)."""
+    copy = json.loads(json.dumps(document))
+    holder = copy
+    for key in place[:-1]:
+        holder = holder[key]
+    value = holder[place[-1]]
+    if isinstance(value, int):
+        holder[place[-1]] = value ^ 1
+    else:
+        last = value[-1]
+        holder[place[-1]] = value[:-1] + ("0" if last != "0" else "1")
+    return copy
+
+
+def test_the_proof_checker_in_the_audit_docs_checks_proofs(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """docs/audit.md's checker, run with Python's standard library alone (`-I -S`: no
+    installed package within reach), holds for an incident's proof and a consistency proof
+    made from the demo's store, and fails for another root, another size, and a byte
+    changed in any field of either proof."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("VERIFY_STORE", raising=False)
+    program = tmp_path / "check_proof.py"
+    program.write_text(python_program(ROOT / "docs" / "audit.md"), encoding="utf-8")
+    runner = CliRunner()
+
+    def verify(*args: str) -> str:
+        result = runner.invoke(cli, ["--actor", "docs", *args])
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+    def check(proof: Path, published: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-I", "-S", str(program), str(proof), published],
+                              capture_output=True, text=True, timeout=60)
+
+    verify("demo")
+    old_seal = verify("audit", "seal").strip()
+    verify("audit", "prove", "CS1080", "-o", "proof.json")
+    verify("report", "CS1101", "--date", "2017-03-22", "--location", "Tabqa",
+           "--country", "Syria", "--belligerent", "US-led Coalition")
+    verify("audit", "prove", "--consistency", old_seal, "-o", "grew.json")
+    seal = verify("audit", "seal").strip()
+    root = json.loads(verify("audit", "seal", "--json"))["merkle_root"]
+
+    held = check(tmp_path / "proof.json", old_seal)
+    assert (held.returncode, held.stdout.strip()) == (0, "holds"), held.stdout + held.stderr
+    assert check(tmp_path / "proof.json", root.removeprefix("sha256:")).returncode == 1
+    assert check(tmp_path / "grew.json", seal).returncode == 0
+    assert check(tmp_path / "grew.json", root).returncode == 0
+    assert check(tmp_path / "proof.json", seal).returncode == 1  # a later root
+    other_size = old_seal.replace("events=51", "events=52")
+    assert check(tmp_path / "proof.json", other_size).returncode == 1
+    assert "does not hold" in check(tmp_path / "grew.json", old_seal).stdout
+
+    # Every field, with a byte changed: in process, the program as a module (it is the same
+    # program; a process for each of the hundred changes would only be slower).
+    checker = runpy.run_path(str(program))
+    for name, published in (("proof.json", old_seal), ("grew.json", seal)):
+        document = json.loads((tmp_path / name).read_text())
+        assert checker["main"](str(tmp_path / name), published) is None
+        places = mutations(document)
+        assert len(places) > 10
+        for place in places:
+            (tmp_path / "changed.json").write_text(json.dumps(changed(document, place)))
+            why = checker["main"](str(tmp_path / "changed.json"), published)
+            assert why is not None, f"{name}: {place} changed and the proof still holds"

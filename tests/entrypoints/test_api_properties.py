@@ -181,9 +181,9 @@ PLAUSIBLE: dict[str, dict[str, str]] = {
                "reliability": "B", "credibility": "2"},
     "rerate": {"source_id": "s1", "reliability": "C", "credibility": "3", "reason": "r"},
     "withdraw": {"source_id": "s1", "reason": "r"},
-    "strike": {"belligerent": "Coalition", "status": "likely"},
+    "strike": {"belligerent": "Coalition", "status": "likely", "reported": "2017-04-01"},
     "contest": {"belligerent": "Russia", "reason": "r"},
-    "assess": {"belligerent": "Coalition", "outcome": "credible"},
+    "assess": {"belligerent": "Coalition", "outcome": "credible", "dated": "2 April 2017"},
     "discount": {"basis": "combatants", "rationale": "r"},
     "revise": {"killed": "1-2", "reason": "r"},
     "override": {"grade": "weak", "rationale": "r"},
@@ -198,16 +198,17 @@ PLAUSIBLE: dict[str, dict[str, str]] = {
     "undo_duplicate": {"reason": "r"},
     "victim": {"name": "Layla", "name_original": "ليلى", "age": "12", "gender": "female",
                "status": "killed", "sources": "s1"},
-    "victim_amend": {"victim_id": "v1", "name": "Layla H", "reason": "r"},
+    "victim_amend": {"victim_id": "v1", "name": "Layla H", "family": "Hassan",
+                     "sources": "s1", "protected": "yes", "reason": "r"},
     "victim_withdraw": {"victim_id": "v1", "reason": "r"},
     "victim_erase": {"victim_id": "v1", "reason": "r"},
     "assign": {"assignee": "rana"},
     "unassign": {},
     "comment": {"text": "@rana look at the map", "reply_to": "m1"},
     "tag": {"tags": "needs-geolocation, الطبقة"},
-    "untag": {"tag": "needs-geolocation"},
+    "untag": {"tags": "needs-geolocation, الطبقة"},
     "report": {"code": "CS9000", "date": "2017-01-02", "location": "Mosul", "country": "Iraq",
-               "belligerents": "Coalition"},
+               "belligerents": "Coalition", "date_end": "2017-01-03", "time": "14:30"},
 }
 """Fields a person would plausibly submit for each form; hostile values are mixed in."""
 
@@ -229,7 +230,7 @@ def test_random_forms_never_fail_and_rejected_ones_append_nothing(
                         "lat", "lon", "precision", "summary", "date_end", "time", "item_id",
                         "name", "name_original", "age", "age_group", "gender", "family",
                         "role", "sources", "victim_id", "assignee", "reply_to", "tags",
-                        "tag"})
+                        "tag", "reported", "dated"})
         seen = {"runs": 0, "accepted": 0}
 
         @given(action=st.sampled_from([*ACTIONS, "report", "nonsense"]),
@@ -599,6 +600,55 @@ class Fuzzer:
             options["headers"] = headers
         return Call(("POST", "/api/parties"), "POST", "/api/parties", options)
 
+    def api_import_strike_reports(self) -> Call:
+        def row() -> dict[str, Any]:
+            found: dict[str, Any] = {
+                "reference": self.rng.choice(["CJTF-OIR 2017-03-18", "R2", self.text()[:100]]),
+                "belligerent": self.rng.choice(["Coalition", "US-led Coalition",
+                                                self.text()[:100]]),
+                "strike_date": self.rng.choice(["2017-03-17", "17 March 2017", self.moment()]),
+                "place": self.rng.choice(["Mosul", "Hajin", None, self.text()[:100]])}
+            if self.rng.random() < 0.3:
+                found["lat"], found["lon"] = self.rng.choice(
+                    [(36.34, 43.13), (91, 0), (None, 43.1), ("x", 1)])
+            if self.rng.random() < 0.2:
+                found[self.rng.choice(["report_date", "strikes", "text", "precision",
+                                       "colour"])] = self.rng.choice([self.text()[:100], 3])
+            return found
+        rows: Any = [row() if self.rng.random() < 0.9 else self.rng.choice([[1], "x", None])
+                     for _ in range(self.rng.choice([0, 1, 2, 5]))]
+        if self.rng.random() < 0.1:
+            rows = self.rng.choice([{}, {"rows": rows}, "x", 7])
+        options: dict[str, Any] = {"json": rows}
+        if headers := self.bearer():
+            options["headers"] = headers
+        return Call(("POST", "/api/strike-reports"), "POST", "/api/strike-reports", options)
+
+    def api_match_strike_reports(self) -> Call:
+        body: dict[str, Any] = {}
+        if self.rng.random() < 0.5:
+            body["radius_km"] = self.rng.choice([15, 0.1, 30.5, 500, 0, -1, 501, "x",
+                                                 self.text()])
+        if self.rng.random() < 0.5:
+            body["days"] = self.rng.choice([0, 1, 2, 30, 31, -1, "1", self.text()])
+        if self.rng.random() < 0.5:
+            body["apply"] = self.rng.choice([True, False, "yes", self.text()])
+        if self.rng.random() < 0.1:
+            body[self.rng.choice(["gazetteer", "json", self.text()[:20] or "x"])] = "/etc/passwd"
+        options: dict[str, Any] = {"json": body}
+        if headers := self.bearer():
+            options["headers"] = headers
+        return Call(("POST", "/api/strike-reports/match"), "POST",
+                    "/api/strike-reports/match", options)
+
+    def api_grade_all(self) -> Call:
+        body = self.rng.choice([{}, {"due": True}, {"due": False}, {"due": self.text()},
+                                {"all": True}, []])
+        options: dict[str, Any] = {"json": body}
+        if headers := self.bearer():
+            options["headers"] = headers
+        return Call(("POST", "/api/grade-all"), "POST", "/api/grade-all", options)
+
     def inbox_page(self) -> Call:
         return Call(("GET", "/inbox"), "GET", "/inbox")
 
@@ -661,6 +711,17 @@ class Fuzzer:
         return Call(("GET", "/api/stats"), "GET", "/api/stats",
                     {"params": self.params(by=self.grouping)})
 
+    def api_changes(self) -> Call:
+        return Call(("GET", "/api/changes"), "GET", "/api/changes", {"params": self.params(
+            since=lambda: self.rng.choice(["bG9nOjE", "bG9nOjA", "bG9nOjk5OTk5OTk", "",
+                                           "eyJ4IjoxfQ", self.text()]),
+            limit=self.number)})
+
+    def feed_atom(self) -> Call:
+        return Call(("GET", "/feed.atom"), "GET", "/feed.atom", {"params": self.params(
+            before=lambda: self.rng.choice(["bG9nOjE", "bG9nOjI", "bG9nOjA", "", self.text()]),
+            lang=lambda: self.rng.choice(["ar", "en", self.text()]))})
+
     def routes(self) -> dict[tuple[str, str], Callable[[], Call]]:
         makers = [self.queue_page, self.incident_page, self.incident_form, self.report_form,
                   self.report, self.stats_page, self.search_page, self.sign_in_form,
@@ -670,7 +731,9 @@ class Fuzzer:
                   self.inbox_page, self.api_inbox, self.api_docs, self.api_export,
                   self.api_incidents,
                   self.api_report, self.api_add_file, self.api_copy_file,
-                  self.api_add_party, *self.change_makers()]
+                  self.api_changes, self.feed_atom,
+                  self.api_add_party, self.api_import_strike_reports,
+                  self.api_match_strike_reports, self.api_grade_all, *self.change_makers()]
         return {maker().route: maker for maker in makers}
 
     def spoil(self, call: Call) -> Call:
@@ -785,7 +848,8 @@ async def fuzz_server(api: FastAPI, fuzzer: Fuzzer, requests: int, tally: Tally,
             now = stored_events(fuzzer.observer)
             appended, events = now > events, now
             form_accepted = call.method == "POST" and (
-                (call.route[1].startswith(("/api/incidents", "/api/parties"))
+                (call.route[1].startswith(("/api/incidents", "/api/parties",
+                                            "/api/strike-reports", "/api/grade-all"))
                  and response.status_code in (200, 201)) or
                 (response.status_code == 303 and call.route in {
                     ("POST", "/incidents/{code}/{action}"), ("POST", "/report"),

@@ -212,3 +212,99 @@ def test_a_victims_sources_are_replaced_as_victim_amend_replaces_them(
     assert amended.status_code == 200, amended.text
     shown = json.loads(cli_run(store, "show", CODE, "--json").stdout)
     assert shown["victims"][0]["sources"] == ["s1", "s2"]
+
+
+def comparable(entry: dict[str, Any], code: str) -> tuple[Any, ...]:
+    """An event as the same change by another edge would record it: its own code, its
+    victim's random key and sealed details, and when it was recorded left out."""
+    data = {key: value for key, value in entry["data"].items() if key != "code"}
+    if "victim" in data:
+        data["victim"] = {key: value for key, value in data["victim"].items()
+                          if key not in ("key", "sealed")}
+    return (entry["event"], entry["actor"], entry["what"].replace(code, "CODE"),
+            json.dumps(data, sort_keys=True).replace(code, "CODE"))
+
+
+def test_the_options_the_api_lacked_are_recorded_as_the_command_records_them(
+        served: tuple[TestClient, str, dict[str, str]]) -> None:
+    """`report --date-end --time`, `strike confirm --reported`, `assess --dated`, `victim add`
+    without --status, and `tag --remove` of several tags: the same events either way."""
+    client, store, tokens = served
+    amira = as_member(tokens, "amira")
+    made = client.post("/api/incidents", headers=amira, json={
+        "code": CODE, "date": "21 March 2017", "date_end": "2017-03-22", "time": "14:30",
+        "location": "Tabqa", "country": "Syria", "belligerents": ["US-led Coalition"]})
+    assert made.status_code == 201, made.text
+    changes: list[tuple[str, dict[str, Any]]] = [
+        ("sources", {"url": "https://example.org/1", "publisher": "P", "kind": "ngo"}),
+        ("strikes", {"belligerent": "US-led Coalition", "status": "declared",
+                     "report": "CJTF-OIR 2017-03-28", "reported": "28/03/2017"}),
+        ("assessments", {"belligerent": "US-led Coalition", "outcome": "credible",
+                         "dated": "2 April 2017"}),
+        ("victims", {"sources": ["s1"]}),
+        ("tags", {"tags": ["night", "needs-geolocation", "الطبقة"]}),
+        ("tags/remove", {"tags": ["Needs Geolocation", "الطبقة"]}),
+    ]
+    for suffix, body in changes:
+        answer = client.post(f"/api/incidents/{CODE}/{suffix}", headers=amira, json=body)
+        assert answer.status_code == 200, (suffix, answer.text)
+    assert answer.json()["message"] == \
+        f"took needs-geolocation, الطبقة off {CODE}; its tags: night"
+    other = "CS1091"
+    for command in [
+        ["report", other, "--date", "21 March 2017", "--date-end", "2017-03-22", "--time",
+         "14:30", "--location", "Tabqa", "--country", "Syria", "--belligerent",
+         "US-led Coalition"],
+        ["source", "add", other, "--url", "https://example.org/1", "--publisher", "P",
+         "--kind", "ngo"],
+        ["strike", "confirm", other, "--belligerent", "US-led Coalition", "--status",
+         "declared", "--report", "CJTF-OIR 2017-03-28", "--reported", "28/03/2017"],
+        ["assess", other, "--belligerent", "US-led Coalition", "--outcome", "credible",
+         "--dated", "2 April 2017"],
+        ["victim", "add", other, "--source", "s1"],
+        ["tag", other, "night", "needs-geolocation", "الطبقة"],
+        ["tag", other, "Needs Geolocation", "الطبقة", "--remove"],
+    ]:
+        result = CliRunner().invoke(cli, ["--store", store, "--actor", "amira", *command])
+        assert result.exit_code == 0, (command, result.output)
+    by_api, by_cli = (json.loads(cli_run(store, "history", code, "--json").stdout)
+                      for code in (CODE, other))
+    assert [comparable(entry, CODE) for entry in by_api] == \
+        [comparable(entry, other) for entry in by_cli]
+    shown = json.loads(cli_run(store, "show", CODE, "--json").stdout)
+    assert (shown["date_end"], shown["time"], shown["tags"]) == ("2017-03-22", "14:30",
+                                                                ["night"])
+    assert shown["strikes"][0]["reported"] == "2017-03-28"
+    assert shown["assessments"][0]["dated"] == "2017-04-02"
+    assert shown["victims"][0]["status"] == "killed"
+
+
+def test_the_new_keys_are_read_as_the_command_reads_them(
+        served: tuple[TestClient, str, dict[str, str]]) -> None:
+    client, store, tokens = served
+    amira = as_member(tokens, "amira")
+    assert cli_run(store, "report", CODE, "--date", "2017-03-21", "--location", "Tabqa",
+                   "--country", "Syria", "--belligerent", "US-led Coalition").exit_code == 0
+    report = {"date": "2017-03-21", "location": "Tabqa", "country": "Syria"}
+    cases: list[tuple[str, dict[str, Any], str]] = [
+        ("/api/incidents", {**report, "code": "CS1092", "time": "25:00"}, "HH:MM"),
+        ("/api/incidents", {**report, "code": "CS1092", "date_end": "2017-02-30"},
+         "no such day"),
+        ("/api/incidents", {**report, "code": "CS1092", "date_end": "2017-03-01"},
+         "before the incident's first day"),
+        (f"/api/incidents/{CODE}/strikes", {"belligerent": "US-led Coalition",
+                                            "status": "likely", "reported": "2999-01-01"},
+         "after today"),
+        (f"/api/incidents/{CODE}/assessments", {"belligerent": "US-led Coalition",
+                                                "outcome": "credible", "dated": "soon"},
+         "soon"),
+        (f"/api/incidents/{CODE}/tags/remove", {"tags": []}, "tags"),
+        (f"/api/incidents/{CODE}/tags/remove", {"tag": "night"}, "tag"),
+        (f"/api/incidents/{CODE}/tags/remove", {"tags": ["night"]}, "has none of these tags"),
+    ]
+    for path, body, says in cases:
+        answer = client.post(path, headers=amira, json=body)
+        assert 400 <= answer.status_code < 500, (path, body, answer.text)
+        assert list(answer.json()) == ["error"] and says in answer.json()["error"], answer.text
+    assert history(store) == [("Reported", "cli")]
+    assert client.get("/api/incidents/CS1092", headers=amira).status_code == 404

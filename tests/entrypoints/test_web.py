@@ -170,12 +170,14 @@ def test_every_form_appends_what_the_command_would(browser: Browser, demo_store:
           "--reason", "r"]),
         ("contest", {"belligerent": "Russia", "reason": "also said"},
          ["contest", "{code}", "--belligerent", "Russia", "--reason", "also said"]),
-        ("strike", {"belligerent": "Coalition", "status": "likely", "distance_km": "1.5"},
+        ("strike", {"belligerent": "Coalition", "status": "likely", "distance_km": "1.5",
+                    "reported": "2017-03-04"},
          ["strike", "confirm", "{code}", "--belligerent", "Coalition", "--status", "likely",
-          "--distance-km", "1.5"]),
-        ("assess", {"belligerent": "Coalition", "outcome": "non_credible", "reason": "no"},
+          "--distance-km", "1.5", "--reported", "2017-03-04"]),
+        ("assess", {"belligerent": "Coalition", "outcome": "non_credible", "reason": "no",
+                    "dated": "5 March 2017"},
          ["assess", "{code}", "--belligerent", "Coalition", "--outcome", "non_credible",
-          "--reason", "no"]),
+          "--reason", "no", "--dated", "5 March 2017"]),
         ("discount", {"basis": "other_party", "party": "ISIS", "rationale": "locals"},
          ["discount", "{code}", "--other-party", "ISIS", "--rationale", "locals"]),
         ("revise", {"killed": "2-3", "reason": "new count"},
@@ -225,6 +227,111 @@ def test_every_form_appends_what_the_command_would(browser: Browser, demo_store:
             json.dumps(data, sort_keys=True).replace("CS7102", "CS7101")
 
     assert [comparable(e) for e in web_events] == [comparable(e) for e in cli_events]
+
+
+def unsealed(value: Any) -> Any:
+    """An event's data without what is random in it (a victim's key and sealed details)."""
+    if isinstance(value, dict):
+        return {key: unsealed(item) for key, item in value.items()
+                if key not in ("key", "sealed", "code")}
+    if isinstance(value, list):
+        return [unsealed(item) for item in value]
+    return value
+
+
+def form_of(page: str, action: str) -> str:
+    """The HTML of the first form on a page that posts to ``action``."""
+    start = page.index(f'action="{action}"')
+    return page[start:page.index("</form>", start)]
+
+
+def test_the_pages_take_the_options_the_commands_take(browser: Browser,
+                                                      demo_store: str) -> None:
+    """`report --date-end --time`, `tag --remove` of several tags, and every option of
+    `victim amend`, sent from the pages: the events the commands append (CS7301 by the
+    pages, CS7302 by the command line)."""
+    form = form_of(browser.page("/report"), "/report")
+    assert 'name="date_end"' in form and 'name="time"' in form
+    kept = browser.submit("/report", "/report", code="cs7301", date="2017-05-02",
+                          date_end="2017-05-04", time="25:00", location="Mosul",
+                          country="Iraq")
+    assert kept.status_code == 400 and "HH:MM" in ERROR.findall(kept.text)[0]
+    assert 'name="date_end" value="2017-05-04"' in kept.text
+    assert 'name="time" value="25:00"' in kept.text
+    reported = browser.submit("/report", "/report", code="cs7301", date="2017-05-02",
+                              date_end="4 May 2017", time="14:30", location="Mosul",
+                              country="Iraq", belligerents="Coalition")
+    assert reported.status_code == 303, ERROR.findall(reported.text)
+    page = "/incidents/CS7301"
+    steps: list[tuple[str, dict[str, str]]] = [
+        ("source", {"url": "https://x.example/1", "publisher": "X", "kind": "media"}),
+        ("source", {"url": "https://x.example/2", "publisher": "Y", "kind": "ngo"}),
+        ("victim", {"name": "Layla", "age_group": "child", "status": "killed",
+                    "sources": "s1"}),
+        ("tag", {"tags": "night, needs-geolocation, الطبقة"}),
+        ("untag", {"tags": "Needs Geolocation, الطبقة"}),
+    ]
+    for action, fields in steps:
+        response = browser.submit(page, f"{page}/{action}", **fields)
+        assert response.status_code == 303, (action, ERROR.findall(response.text))
+    amend = form_of(browser.page(page), f"{page}/victim_amend")
+    for field in ('name="family" value=""', 'name="role" value=""', 'name="sources" value="s1"',
+                  '<option selected>child</option>', '<option selected>no</option>',
+                  'name="gender"'):
+        assert field in amend, field
+    response = browser.submit(page, f"{page}/victim_amend", victim_id="v1", name="Layla",
+                              age="", age_group="child", gender="female", status="killed",
+                              family="Hassan", role="teacher", sources="s1 s2",
+                              protected="yes", reason="the list")
+    assert response.status_code == 303, ERROR.findall(response.text)
+    for command in [
+        ["report", "CS7302", "--date", "2017-05-02", "--date-end", "4 May 2017", "--time",
+         "14:30", "--location", "Mosul", "--country", "Iraq", "--belligerent", "Coalition"],
+        ["source", "add", "CS7302", "--url", "https://x.example/1", "--publisher", "X",
+         "--kind", "media"],
+        ["source", "add", "CS7302", "--url", "https://x.example/2", "--publisher", "Y",
+         "--kind", "ngo"],
+        ["victim", "add", "CS7302", "--name", "Layla", "--age-group", "child", "--status",
+         "killed", "--source", "s1"],
+        ["tag", "CS7302", "night", "needs-geolocation", "الطبقة"],
+        ["tag", "CS7302", "Needs Geolocation", "الطبقة", "--remove"],
+        ["victim", "amend", "CS7302", "v1", "--gender", "female", "--family", "Hassan",
+         "--role", "teacher", "--source", "s1", "--source", "s2", "--protected", "--reason",
+         "the list"],
+    ]:
+        result = cli_run(demo_store, *command, actor="web")
+        assert result.exit_code == 0, (command, result.output)
+    by_page, by_cli = (json.loads(cli_run(demo_store, "history", code, "--json").stdout)
+                       for code in ("CS7301", "CS7302"))
+    assert [(e["event"], e["actor"], e["what"].replace("CS7301", "CODE"), e["why"],
+             unsealed(e["data"])) for e in by_page] == \
+        [(e["event"], e["actor"], e["what"].replace("CS7302", "CODE"), e["why"],
+          unsealed(e["data"])) for e in by_cli]
+    shown = json.loads(cli_run(demo_store, "show", "CS7301", "--json").stdout)
+    assert (shown["date_end"], shown["time"], shown["tags"]) == ("2017-05-04", "14:30",
+                                                                ["night"])
+    assert [(v["family"], v["role"], v["sources"], v["protected"]) for v in shown["victims"]] \
+        == [("Hassan", "teacher", ["s1", "s2"], True)]
+
+
+def test_the_strike_and_assessment_forms_keep_their_days(browser: Browser,
+                                                         demo_store: str) -> None:
+    """The day a strike report or a statement was published, offered and kept when the
+    form comes back refused."""
+    page = browser.page("/incidents/CS1095")
+    assert 'type="date" name="reported"' in form_of(page, "/incidents/CS1095/strike")
+    assert 'type="date" name="dated"' in form_of(page, "/incidents/CS1095/assess")
+    before = events(demo_store, "CS1095")
+    for action, fields in [
+        ("strike", {"belligerent": "Coalition", "status": "likely", "reported": "2999-01-01"}),
+        ("assess", {"belligerent": "Coalition", "outcome": "credible", "dated": "2017-02-30"}),
+    ]:
+        response = browser.submit("/incidents/CS1095", f"/incidents/CS1095/{action}", **fields)
+        assert response.status_code == 400, action
+        day = fields.get("reported") or fields["dated"]
+        assert f'value="{day}" type="date"' in form_of(response.text,
+                                                        f"/incidents/CS1095/{action}")
+    assert events(demo_store, "CS1095") == before
 
 
 def test_a_refusal_shows_the_cli_sentence_and_appends_nothing(

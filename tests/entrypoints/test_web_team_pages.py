@@ -101,7 +101,7 @@ def test_two_members_hand_over_discuss_and_tag(team: tuple[TestClient, str]) -> 
     assert [(e["event"], e["actor"]) for e in history[1:]] == [
         ("Assigned", "amira"), ("Commented", "amira"), ("Commented", "jonas"),
         ("Tagged", "jonas")]
-    assert submit(client, "untag", tag="needs-geolocation").status_code == 303
+    assert submit(client, "untag", tags="needs-geolocation").status_code == 303
     assert submit(client, "unassign").status_code == 303
     assert "assigned to you" not in client.get("/inbox").text
 

@@ -63,6 +63,10 @@ def read_jsonl(stream: IO[bytes], intake: Intake) -> Iterator[Row]:
             yield row
 
 
+NOT_AN_OBJECT = "a row must be a JSON object"
+"""Why a row that is JSON but no object (a list, a string, a number) is invalid."""
+
+
 def decode_json_line(raw: bytes | Overlong) -> dict[str, Any] | str | None:
     """One JSON Lines line as an object, or why it is not one; None for a blank line.
 
@@ -77,7 +81,7 @@ def decode_json_line(raw: bytes | Overlong) -> dict[str, Any] | str | None:
     except orjson.JSONDecodeError as error:
         return f"not valid JSON: {error}"
     if not isinstance(data, dict):
-        return "a row must be a JSON object"
+        return NOT_AN_OBJECT
     return data
 
 

@@ -7,7 +7,7 @@ lat,lon). Days are read the way people write them, none after today (UTC).
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from verify.adapters.files import LINE_TOO_LONG, LineTooLong, open_regular, read_lines
-from verify.adapters.interchange import csv_text, decode_json_line
+from verify.adapters.interchange import NOT_AN_OBJECT, csv_text, decode_json_line
 from verify.application.importing import describe
 from verify.application.messages import today_utc
 from verify.domain.dates import UnreadableDay, read_day
@@ -100,6 +100,17 @@ def read_reports(path: Path) -> Iterator[tuple[int, StrikeReportRecord | None, s
                 yield number, None, decoded
             else:
                 yield _validated(number, decoded)
+
+
+def read_report_rows(rows: Iterable[object]
+                     ) -> Iterator[tuple[int, StrikeReportRecord | None, str | None]]:
+    """(row number from 1, record or None, error or None) for each row already decoded from
+    JSON (the API's body), each read as a line of a .jsonl file is."""
+    for number, data in enumerate(rows, start=1):
+        if isinstance(data, dict):
+            yield _validated(number, data)
+        else:
+            yield number, None, NOT_AN_OBJECT
 
 
 def _validated(line: int, data: dict[str, Any]) -> tuple[int, StrikeReportRecord | None,

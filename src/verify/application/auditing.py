@@ -16,6 +16,8 @@ from verify.application.app import VerifyApp
 from verify.domain.chain import BadEvent, ChainReport, Seal, format_head, verify_chain
 from verify.domain.errors import InvalidInput, Refused
 from verify.domain.incident import Incident, project_incident
+from verify.domain.merkle import MerkleTree
+from verify.domain.proofs import format_root, stored_event_leaf
 from verify.domain.rulebook import RULEBOOKS, Rulebook
 from verify.domain.strikes import StrikeReport
 
@@ -34,16 +36,29 @@ class Auditor:
 
     # ----------------------------------------------------------------- verify
 
-    def verify(self, seal: Seal | None = None, progress: Progress | None = None) -> dict[str, Any]:
+    def verify(self, seal: Seal | None = None, progress: Progress | None = None, *,
+               tree: MerkleTree | None = None) -> dict[str, Any]:
         """Recompute the chain over every stored event, read every record back the way
-        loading does, then check every snapshot."""
+        loading does, then check every snapshot; with ``tree``, also grow the Merkle tree
+        over the events in the same pass."""
         digests = ReadBack()
         rows = digests.watch(self.recorder.chain_rows())
+        sealed_tree = None
+        if tree is None and seal is not None and seal.merkle_root is not None:
+            tree = sealed_tree = MerkleTree()
+            sealed_tree.follow(seal.events)
+        if tree is not None:
+            rows = _into_tree(rows, tree)
         if progress is not None:
             rows = _counting(rows, progress)
         report = verify_chain(rows, seal)
         places = PlaceCheck(getattr(self.app.mapper, "check_place", None))
         bad_read = None if not report.intact else self._check_read_path(digests, places)
+        if report.intact and not bad_read and seal is not None and sealed_tree is not None \
+                and sealed_tree.old_root != seal.merkle_root:
+            bad_read = (f"the seal's merkle_root is not the root of the Merkle tree over its "
+                        f"{seal.events} events, whose head it matches: the seal line was "
+                        "altered after it was printed")
         snapshots, bad_snapshot = (0, None) if not report.intact or bad_read else \
             self._check_snapshots()
         bad_snapshot = bad_read or bad_snapshot
@@ -66,19 +81,23 @@ class Auditor:
         return document
 
     def seal(self) -> dict[str, Any]:
-        """The head of an intact chain, as a line to publish."""
-        checked = self.verify()
+        """The head of an intact chain and the Merkle root over the same events, as a line
+        to publish."""
+        tree = MerkleTree()
+        checked = self.verify(tree=tree)
         if not checked["intact"]:
             raise Refused(
                 f"cannot seal a store whose history fails the audit: {checked['problem']}"
             )
         head = bytes.fromhex(checked["head"].removeprefix("sha256:"))
         at = dt.datetime.now(dt.UTC)
-        sealed = Seal(checked["events"], head)
+        assert tree.size == checked["events"], "the tree and the chain walked the same events"
+        sealed = Seal(checked["events"], head, tree.root())
         return {
             "store": self.path,
             "events": sealed.events,
             "head": checked["head"],
+            "merkle_root": format_root(tree.root()),
             "at": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "line": sealed.line(self.path, at),
         }
@@ -283,6 +302,15 @@ class PlaceCheck:
                     elif bound is False:
                         self.unbound += 1
             yield event
+
+
+def _into_tree(rows: Iterator[tuple[Any, ...]], tree: MerkleTree) -> Iterator[tuple[Any, ...]]:
+    """Pass the chain rows on, appending each stored event's leaf to the tree."""
+    for row in rows:
+        event_id, originator, version, topic, state = row[:5]
+        if event_id is not None:
+            tree.append(stored_event_leaf(originator, version, topic, bytes(state)))
+        yield row
 
 
 def _counting(rows: Any, progress: Progress) -> Any:

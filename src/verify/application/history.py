@@ -459,6 +459,13 @@ def public_history(entries: list[HistoryEntry]) -> list[HistoryEntry]:
     sources by id and rating; the public history keeps the id only, and a
     protected source's re-rating says nothing of the rating either.
     """
+    return [entry for entry, _ in public_entries(entries)]
+
+
+def public_entries(entries: list[HistoryEntry]) -> list[tuple[HistoryEntry, bool]]:
+    """Each entry of `public_history`, and whether it is withheld: told only as a placeholder
+    (a protected source, victim or file, a note, the team's casework), which the public
+    change feed leaves out altogether."""
     protected: set[str] = set()
     protected_files: set[str] = set()
     # A victim protected at any time is withheld from the start: its earlier entries
@@ -472,6 +479,7 @@ def public_history(entries: list[HistoryEntry]) -> list[HistoryEntry]:
             and (entry.data["changes"].get("protected") or {}).get("new"))}
     shown = []
     for entry in entries:
+        withheld = True
         if entry.why or entry.data.get("reasons"):
             entry = entry.model_copy(update={
                 "why": _without_ratings(entry.why),
@@ -535,6 +543,7 @@ def public_history(entries: list[HistoryEntry]) -> list[HistoryEntry]:
         elif entry.event == "UnreadValuesKept":
             kept = {path: value for path, value in entry.data["values"].items()
                     if not withheld_in_public(path)}
+            withheld = not kept and bool(entry.data["values"])  # all of it internal
             if len(kept) < len(entry.data["values"]):
                 data = {**entry.data, "values": kept}
                 entry = entry.model_copy(update={"data": data, "what": sentence(
@@ -542,7 +551,9 @@ def public_history(entries: list[HistoryEntry]) -> list[HistoryEntry]:
                     "(an internal entry withheld)", values=Listed(list(kept), ", "))
                     if kept else sentence("kept verbatim what the archive gave and could not "
                                           "be read (an internal entry withheld)")})
-        shown.append(entry)
+        else:
+            withheld = False
+        shown.append((entry, withheld))
     return shown
 
 

@@ -257,10 +257,11 @@ class ReadModel(Protocol):
         """Every row, in a stable order (to compare a rebuild with the original)."""
 
 
-def _check_limit(limit: int | None) -> None:
-    if limit is not None and not 1 <= limit <= MAX_LISTING:
+def check_limit(limit: int | None, most: int = MAX_LISTING) -> None:
+    """Refuse a page size outside 1 to ``most`` (None: no limit)."""
+    if limit is not None and not 1 <= limit <= most:
         raise InvalidInput(sentence("the limit must be 1 to %(most)s, not %(limit)s",
-                                    most=format(MAX_LISTING, ","), limit=limit))
+                                    most=format(most, ","), limit=limit))
 
 
 class ReadModels(IncidentStore):
@@ -405,7 +406,7 @@ class ReadModels(IncidentStore):
             raise InvalidInput(sentence("sort by %(asked)s: choose one of %(orders)s",
                                         asked=repr(str(order)[:40]),
                                         orders=Listed(orders, ", ")))
-        _check_limit(limit)
+        check_limit(limit)
         if after is not None and before is not None:
             raise InvalidInput(sentence(
                 "give the page to follow or the page to precede, not both"))

@@ -275,6 +275,34 @@ class HistoryEntry(Document):
     data: dict[str, Any]
 
 
+class Change(Document):
+    """One change to an incident, as the change feed tells it."""
+
+    cursor: str
+    """Where the change stands in the event log: give it as ``since`` for what came after."""
+    code: str
+    at: str
+    by: str
+    what: Text
+    why: Text | None
+
+
+class ChangesPage(Document):
+    """Changes in log order, as ``changes --json`` prints them."""
+
+    changes: list[Change]
+    next_cursor: str | None
+    """The last change's cursor when more follow; None at the end of the log."""
+
+
+class RecentChanges(Document):
+    """The latest changes, newest first, as a feed shows them."""
+
+    changes: list[Change]
+    earlier: str | None
+    """The oldest change's cursor when earlier ones exist (give it as ``before``)."""
+
+
 class GradeAllSummary(Document):
     """What ``grade --all`` did."""
 

@@ -96,19 +96,24 @@ def merge_chain(events: Iterable[tuple[Any, ...]],
 
 
 
-_SEAL = re.compile(r"events=(\d+)\s+head=sha256:([0-9a-f]{64})")
+_SEAL = re.compile(r"events=(\d+)\s+head=sha256:([0-9a-f]{64})"
+                   r"(?:\s+merkle_root=sha256:([0-9a-f]{64}))?")
 
 
 @dataclass(frozen=True)
 class Seal:
-    """The chain's head after a number of events."""
+    """The chain's head after a number of events, and the Merkle root over the same events."""
 
     events: int
     head: bytes
+    merkle_root: bytes | None = None
+    """The root of `verify.domain.merkle`'s tree over those events; seals printed before
+    the tree existed have none."""
 
     def line(self, store: str, at: dt.datetime) -> str:
-        return (f"verify seal: store={store} events={self.events} head={format_head(self.head)} "
-                f"at={at.strftime('%Y-%m-%dT%H:%M:%SZ')}")
+        root = "" if self.merkle_root is None else f" merkle_root={format_head(self.merkle_root)}"
+        return (f"verify seal: store={store} events={self.events} head={format_head(self.head)}"
+                f"{root} at={at.strftime('%Y-%m-%dT%H:%M:%SZ')}")
 
     @classmethod
     def parse(cls, text: str) -> Seal:
@@ -118,7 +123,9 @@ class Seal:
                 "a seal reads like 'events=N head=sha256:<64 hex digits>', "
                 "as the audit's seal prints it"
             ))
-        return cls(int(found.group(1)), bytes.fromhex(found.group(2)))
+        root = found.group(3)
+        return cls(int(found.group(1)), bytes.fromhex(found.group(2)),
+                   bytes.fromhex(root) if root else None)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ import click
 from verify.adapters.store import DEFAULT_STORE
 from verify.entrypoints.cli import (
     auditing,
+    changes,
     corrections,
     evidence,
     incidents,
@@ -63,7 +64,7 @@ for command in (
     *reports.COMMANDS,
     *transfer.COMMANDS, *auditing.COMMANDS, *strikes.COMMANDS, *team.COMMANDS,
     *serve.COMMANDS, *parties.COMMANDS, *victims.COMMANDS, *evidence.COMMANDS,
-    *teamwork.COMMANDS,
+    *teamwork.COMMANDS, *changes.COMMANDS,
     demo,
 ):
     cli.add_command(command)

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
 
+from verify.application.views import json_bytes
 from verify.entrypoints.cli.support import (
     CODE,
     EXIT_REFUSED,
     Session,
+    destination,
     emit_json,
     json_option,
     pass_session,
@@ -66,7 +69,12 @@ def audit_verify(session: Session, seal_text: str | None, as_json: bool) -> None
 @json_option
 @pass_session
 def audit_seal(session: Session, as_json: bool) -> None:
-    """Print the head hash of the verified history, with a timestamp, to publish."""
+    """Print the head hash and Merkle root of the verified history, to publish.
+
+    One line, with the number of events and a timestamp: publish it where the
+    team cannot change it. `audit verify --seal` checks the history against it
+    later; `audit check-proof` checks a proof against its Merkle root.
+    """
     from verify.application.auditing import Auditor
 
     sealed = Auditor(session.app(), session.store.label).seal()
@@ -74,6 +82,120 @@ def audit_seal(session: Session, as_json: bool) -> None:
         emit_json(sealed)
     else:
         say(sealed["line"])
+
+
+@audit.command("prove")
+@click.argument("code", type=CODE, required=False)
+@click.option("--seal", "seal_text", metavar="SEAL",
+              help="A line printed earlier by `verify audit seal`: prove against the log as it "
+              "was sealed, so the proof checks against the root published then.")
+@click.option("--consistency", "old_text", metavar="OLD_ROOT",
+              help="Instead of an incident: prove that today's log extends the one sealed "
+              "with this root (the whole seal line, or the root with --events).")
+@click.option("--events", "old_events", type=click.IntRange(min=0), metavar="N",
+              help="With a root alone for --consistency: the number of events it was sealed "
+              "at (the seal's events=).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the proof to this file (replaced only when complete); default: "
+              "print it.")
+@pass_session
+def audit_prove(session: Session, code: str | None, seal_text: str | None,
+                old_text: str | None, old_events: int | None, output: Path | None) -> None:
+    """Write a proof a reader checks with only the published Merkle root.
+
+    With CODE, an inclusion proof of each of the incident's events: where it
+    stands in the log and the hashes that lead from it to the root. With
+    --consistency, a proof that today's log extends the one sealed earlier,
+    unchanged. Check either with `verify audit check-proof`, or with the short
+    program in docs/audit.md that needs only Python.
+    """
+    from verify.application.proofs import Prover
+    from verify.domain.proofs import PublishedRoot
+
+    if (code is None) == (old_text is None):
+        raise click.UsageError("give the CODE of an incident to prove, or --consistency "
+                               "OLD_ROOT, one of the two")
+    if old_events is not None and old_text is None:
+        raise click.UsageError("--events goes with a root alone given to --consistency")
+    if seal_text is not None and code is None:
+        raise click.UsageError("--seal goes with an incident's CODE; --consistency takes the "
+                               "seal line itself")
+    prover = Prover(session.app())
+    if code is not None:
+        sealed = PublishedRoot.parse(seal_text) if seal_text is not None else None
+        if sealed is not None and sealed.events is None:
+            raise click.UsageError("--seal takes the whole line `verify audit seal` printed")
+        proof = prover.incident(code, sealed)
+        what = (f"inclusion of the {len(proof['events'])} events of {proof['code']} in the log "
+                f"of {proof['tree_size']} events")
+    else:
+        assert old_text is not None
+        old = PublishedRoot.parse(old_text)
+        if old_events is not None:
+            if old.events is not None:
+                raise click.UsageError("--events goes with a root alone; the seal line names "
+                                       "its own events=")
+            old = PublishedRoot(old.root, old_events)
+        proof = prover.consistency(old)
+        what = (f"the log of {proof['tree_size']} events extends the one of "
+                f"{proof['old_size']} sealed")
+    if output is None:
+        emit_json(proof)
+        return
+    with destination(output) as out:
+        out.write(json_bytes(proof))
+    say(f"wrote {output}: {what}")
+    say(f"root: {proof['root']}")
+
+
+@audit.command("check-proof")
+@click.argument("proof_file", metavar="PROOF", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--root", "root_text", required=True, metavar="ROOT",
+              help="The published Merkle root: the whole seal line (the log's size is then "
+              "checked too), or the root alone.")
+@click.option("--old-root", "old_text", metavar="ROOT",
+              help="For a consistency proof: the root published earlier that it must start "
+              "from (the seal line, or the root alone).")
+@json_option
+def audit_check_proof(proof_file: Path, root_text: str, old_text: str | None,
+                      as_json: bool) -> None:
+    """Check a proof against a published Merkle root; needs no store.
+
+    Exits 0 when it holds; exits 1, saying why, when it does not: a byte of
+    the proof changed, or the root is not the one the log had.
+    """
+    from verify.adapters.files import read_small
+    from verify.application.proofs import MAX_PROOF_BYTES, check_proof
+    from verify.domain.proofs import PublishedRoot
+
+    root = PublishedRoot.parse(root_text)
+    old = PublishedRoot.parse(old_text) if old_text is not None else None
+    content = read_small(proof_file, "the proof file", MAX_PROOF_BYTES)
+    report = check_proof(content, root, old)
+    if as_json:
+        emit_json(report)
+    elif report["holds"]:
+        _print_holds(report)
+    if not report["holds"]:
+        say(f"error: {report['problem']}", err=True)
+        sys.exit(EXIT_REFUSED)
+
+
+def _print_holds(report: dict[str, Any]) -> None:
+    size, root = report["tree_size"], report["root"]
+    if report["proof"] == "inclusion":
+        count = report["events"]
+        say(f"holds: the {count} events of {report['code']} (versions 1 to {count}) are in "
+            f"the log of {size} events whose root is {root}")
+    else:
+        say(f"holds: the log of {size} events whose root is {root} extends the log of "
+            f"{report['old_size']} events whose root is {report['old_root']}")
+        if not report["old_root_checked"]:
+            say("note: compare that earlier root with the one published then, or give it "
+                "with --old-root")
+    if not report["size_checked"]:
+        say(f"note: the log's size ({size} events) was not checked: compare it with the "
+            "seal's events=, or give the whole seal line with --root")
 
 
 @audit.command("regrade")

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from verify.application.views import HistoryEntry, IncidentView, KnownOnView, Suggestion
+from verify.application.views import (
+    ChangesPage,
+    HistoryEntry,
+    IncidentView,
+    KnownOnView,
+    Suggestion,
+)
 from verify.domain.values import CasualtyRange
 
 
@@ -193,4 +199,16 @@ def history(entries: list[HistoryEntry]) -> str:
         if entry.why:
             line += f"\n{'':>6}why: {entry.why}"
         lines.append(line)
+    return "\n".join(lines)
+
+
+def changes(page: ChangesPage) -> str:
+    """One line per change: its cursor, when, which incident, who, what and why."""
+    lines = []
+    for change in page.changes:
+        when = change.at[:19].replace("T", " ")
+        line = f"{change.cursor}  {when}Z  {change.code:<10} {change.by:<12} {change.what}"
+        if change.why:
+            line += f"; why: {change.why}"
+        lines.append(" ".join(line.splitlines()))  # a reason on several lines: on one
     return "\n".join(lines)

@@ -106,16 +106,16 @@ def asked_filters(app: VerifyApp, session: Session, options: dict[str, Any]) -> 
         tag=options["tag"], date_from=options["date_from"], date_to=options["date_to"])
 
 
-def offer_next_page(cursor: str | None, *, as_json: bool) -> None:
-    """Say how to get the next page: this command again, with ``--after CURSOR``; on
-    stderr beside JSON, whose stdout stays the one document."""
+def offer_next_page(cursor: str | None, *, as_json: bool, option: str = "after") -> None:
+    """Say how to get the next page: this command again, with ``--after CURSOR`` (or the
+    cursor ``option`` it takes); on stderr beside JSON, whose stdout stays the one document."""
     if cursor is None:
         return
     ctx = click.get_current_context()
     words = ["verify", ctx.info_name or ""]
     for param in ctx.command.params:
         value = ctx.params.get(param.name or "")
-        if param.name == "after" or value is None or value is False or (
+        if param.name == option or value is None or value is False or (
                 isinstance(param, click.Option) and value == param.default):
             continue
         if isinstance(param, click.Option):
@@ -123,7 +123,7 @@ def offer_next_page(cursor: str | None, *, as_json: bool) -> None:
             if param.is_flag:
                 continue
         words.append(shlex.quote(value.isoformat() if isinstance(value, dt.date) else str(value)))
-    say("more: " + " ".join([*words, "--after", cursor]), err=as_json)
+    say("more: " + " ".join([*words, f"--{option}", cursor]), err=as_json)
 
 
 @click.command()

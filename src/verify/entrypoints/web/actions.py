@@ -154,6 +154,21 @@ class Fields:
         except ValueError as error:
             raise InvalidInput(sentence_of(error)) from None
 
+    def time(self, name: str) -> str | None:
+        """A time of day as ``HH:MM``, read as `--time` reads it."""
+        value = self.optional(name)
+        if value is None:
+            return None
+        try:
+            return parse_time(value)
+        except ValueError as error:
+            raise InvalidInput(sentence_of(error)) from None
+
+    def words(self, name: str) -> list[str]:
+        """The parts of a comma-separated field (tags, belligerents), trimmed; no blanks."""
+        return [part.strip() for part in (self.optional(name) or "").split(",")
+                if part.strip()]
+
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -212,7 +227,8 @@ def _withdraw(app: VerifyApp, code: str, f: Fields, actor: str, seen: int) -> st
 
 def _strike(app: VerifyApp, code: str, f: Fields, actor: str, seen: int) -> str:
     strike = build(StrikeConfirmation, belligerent=f.text("belligerent"), status=f.text("status"),
-                   report=f.optional("report"), distance_km=f.number("distance_km"))
+                   report=f.optional("report"), distance_km=f.number("distance_km"),
+                   reported=f.date("reported"))
     app.confirm_strike(code, strike, actor, expected_version=seen)
     return sentence("recorded a %(status)s strike by %(belligerent)s for %(code)s",
                     status=strike.status, belligerent=strike.belligerent, code=code)
@@ -229,6 +245,7 @@ def _assess(app: VerifyApp, code: str, f: Fields, actor: str, seen: int) -> str:
     assessment = build(
         Assessment, belligerent=f.text("belligerent"), outcome=f.text("outcome"),
         reason=f.optional("reason"), conceded_killed=f.count("conceded_killed") or CasualtyRange(),
+        dated=f.date("dated"),
     )
     app.assess(code, assessment, actor, expected_version=seen)
     return sentence("recorded %(belligerent)s's assessment of %(code)s: %(outcome)s",
@@ -316,12 +333,6 @@ def _undo_duplicate(app: VerifyApp, code: str, f: Fields, actor: str, seen: int)
 
 def _amend(app: VerifyApp, code: str, f: Fields, actor: str, seen: int) -> str:
     """The amend form comes filled with what is recorded: only what was changed counts."""
-    time = f.optional("time")
-    if time is not None:
-        try:
-            time = parse_time(time)
-        except ValueError as error:
-            raise InvalidInput(sentence_of(error)) from None
     named = f.optional("belligerents")
     precision = f.optional("precision")
     if precision is not None and precision not in {p.value for p in Precision}:
@@ -329,11 +340,10 @@ def _amend(app: VerifyApp, code: str, f: Fields, actor: str, seen: int) -> str:
                                     value=repr(precision), precisions=Listed(Precision, ", ")))
     summary = f.optional("summary")
     amendment = Amendment(
-        date=f.date("date"), date_end=f.date("date_end"), time=time,
+        date=f.date("date"), date_end=f.date("date_end"), time=f.time("time"),
         location=f.optional("location"), lat=f.number("lat"), lon=f.number("lon"),
         precision=Precision(precision) if precision else None, country=f.optional("country"),
-        belligerents=[name.strip() for name in named.split(",") if name.strip()]
-        if named is not None else None,
+        belligerents=f.words("belligerents") if named is not None else None,
         summary=summary.replace("\r\n", "\n") if summary is not None else None)
     if (amendment.lat is None) != (amendment.lon is None):
         raise InvalidInput(sentence("give both latitude and longitude, or neither"))
@@ -426,14 +436,13 @@ def _comment(app: VerifyApp, code: str, f: Fields, actor: str, seen: int) -> str
 
 
 def _tag(app: VerifyApp, code: str, f: Fields, actor: str, seen: int) -> str:
-    given = [part for part in (f.optional("tags") or "").split(",") if part.strip()]
-    changed, now = app.tag_incident(code, given, actor, expected_version=seen)
+    changed, now = app.tag_incident(code, f.words("tags"), actor, expected_version=seen)
     return sentence("put %(tags)s on %(code)s; its tags: %(now)s", tags=Listed(changed, ", "),
                     code=code, now=Listed(now, ", "))
 
 
 def _untag(app: VerifyApp, code: str, f: Fields, actor: str, seen: int) -> str:
-    changed, now = app.tag_incident(code, [f.text("tag")], actor, remove=True,
+    changed, now = app.tag_incident(code, f.words("tags"), actor, remove=True,
                                     expected_version=seen)
     if not now:
         return sentence("took %(tags)s off %(code)s; its tags: none", tags=Listed(changed, ", "),
@@ -516,8 +525,6 @@ def report_incident(app: VerifyApp, f: Fields, actor: str) -> str:
     date = f.date("date")
     if date is None:
         raise InvalidInput(sentence("the date is required"))
-    named = f.optional("belligerents") or ""
-    belligerents = [name.strip() for name in named.split(",") if name.strip()]
     place = build(Location, name=f.text("location"), lat=f.number("lat"), lon=f.number("lon"),
                   precision=f.optional("precision"))
     try:
@@ -526,7 +533,7 @@ def report_incident(app: VerifyApp, f: Fields, actor: str) -> str:
         raise InvalidInput(sentence_of(error)) from None
     return app.report_incident(
         code=code, date=date, country=f.text("country"), location=place,
-        belligerents=belligerents, killed=f.count("killed") or CasualtyRange(),
+        belligerents=f.words("belligerents"), killed=f.count("killed") or CasualtyRange(),
         injured=f.count("injured") or CasualtyRange(), summary=f.optional("summary"),
-        actor=actor,
+        actor=actor, date_end=f.date("date_end"), time=f.time("time"),
     )

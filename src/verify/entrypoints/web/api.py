@@ -41,6 +41,7 @@ from verify.entrypoints.web.api_base import (
     writer,
 )
 from verify.entrypoints.web.api_files import add_file_routes
+from verify.entrypoints.web.api_strikes import add_strike_routes
 from verify.entrypoints.web.auth import Gate
 
 # ------------------------------------------------------------ the changes
@@ -49,6 +50,8 @@ Day = str
 """A day: 2017-03-17, 17 March 2017 or 17/03/2017 (day first); read as `verify` reads it."""
 Count = str
 """Civilians killed or injured: N or MIN-MAX."""
+Time = str
+"""A time of day: HH:MM, 24-hour."""
 
 
 class ReportIncident(Change):
@@ -64,6 +67,9 @@ class ReportIncident(Change):
     killed: Count | None = None
     injured: Count | None = None
     summary: str | None = None
+    date_end: Day | None = Field(default=None, description=(
+        "the last day, for an incident that spans several days"))
+    time: Time | None = Field(default=None, description="the hour, when known: HH:MM, 24-hour")
 
 
 class AddSource(Change):
@@ -92,6 +98,8 @@ class ConfirmStrike(Change):
     status: Literal["declared", "likely"]
     report: str | None = Field(default=None, description="the strike report's reference")
     distance_km: float | None = None
+    reported: Day | None = Field(default=None, description=(
+        "the day the strike report was published; else the day recorded"))
 
 
 class Contest(Change):
@@ -104,6 +112,8 @@ class Assess(Change):
     outcome: Literal["credible", "non_credible", "duplicate", "not_yet_assessed"]
     reason: str | None = None
     conceded_killed: Count | None = None
+    dated: Day | None = Field(default=None, description=(
+        "the day of the belligerent's statement; else the day recorded"))
 
 
 class Discount(Change):
@@ -144,7 +154,7 @@ class Duplicate(Change):
 class Amend(Change):
     date: Day | None = None
     date_end: Day | None = None
-    time: str | None = Field(default=None, description="HH:MM, 24-hour")
+    time: Time | None = Field(default=None, description="HH:MM, 24-hour")
     location: str | None = None
     lat: float | None = None
     lon: float | None = None
@@ -167,7 +177,7 @@ class RecordVictim(Change):
     age: int | None = Field(default=None, ge=0, le=130)
     age_group: AgeGroup | None = None
     gender: Gender | None = None
-    status: VictimStatus
+    status: VictimStatus = VictimStatus.KILLED
     family: str | None = None
     role: str | None = None
     sources: list[str] = Field(description="the ids of the sources that name this person")
@@ -205,11 +215,11 @@ class Comment(Change):
 
 
 class Tag(Change):
-    tags: list[str] = Field(min_length=1)
+    tags: list[str] = Field(min_length=1, description="the tags to put on it")
 
 
 class Untag(Change):
-    tag: str
+    tags: list[str] = Field(min_length=1, description="the tags to take off it")
 
 
 CHANGES: list[tuple[str, str, type[Change], str]] = [
@@ -245,7 +255,7 @@ CHANGES: list[tuple[str, str, type[Change], str]] = [
      "Take it back from whoever has it (`verify assign --unassign`)"),
     ("comments", "comment", Comment, "Comment, internally (`verify comment`)"),
     ("tags", "tag", Tag, "Put tags on it (`verify tag`)"),
-    ("tags/remove", "untag", Untag, "Take a tag off (`verify tag --remove`)"),
+    ("tags/remove", "untag", Untag, "Take tags off (`verify tag --remove`)"),
 ]
 """(path under /api/incidents/CODE/, the incident page's action, the body, a summary)."""
 
@@ -320,6 +330,7 @@ def add_routes(api: FastAPI, app: VerifyApp, gate: Gate, fresh: Callable[[], Non
         return Response(json_bytes(done.model_dump()), media_type=JSON)
 
     add_file_routes(api, app, gate, fresh)
+    add_strike_routes(api, app, gate, fresh)
 
     @api.get("/api/export", responses={**ERRORS, 200: {
         "description": "the export, as `verify export` writes it", "content": {

@@ -8,7 +8,7 @@ endpoints' signatures at run time.
 
 from typing import Any, ClassVar
 
-from fastapi import Request
+from fastapi import FastAPI, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from verify.domain.errors import InvalidInput, Refused, UnknownIncident
@@ -110,6 +110,29 @@ def out_of_date(code: str, seen: int) -> Refused:
                    "read it again and send the change with its version now")
 
 
+def reference(model: type[BaseModel]) -> str:
+    """Where the OpenAPI document keeps a model's schema."""
+    return f"#/components/schemas/{model.__name__}"
+
+
+def add_schemas(api: FastAPI, *models: type[BaseModel]) -> None:
+    """Put in the OpenAPI document's schemas the models that routes describe by hand (in
+    ``openapi_extra``), since they read their bodies themselves."""
+    generated = api.openapi
+
+    def document() -> dict[str, Any]:
+        described = generated()
+        schemas = described.setdefault("components", {}).setdefault("schemas", {})
+        for model in models:
+            schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            for name, definition in schema.pop("$defs", {}).items():
+                schemas.setdefault(name, definition)
+            schemas.setdefault(model.__name__, schema)
+        return described
+
+    api.openapi = document  # type: ignore[method-assign]
+
+
 def incident_code(code: str) -> str:
     """The code as the store keeps it; one that cannot be a code names no incident (404)."""
     try:
@@ -118,5 +141,5 @@ def incident_code(code: str) -> str:
         raise UnknownIncident(code[:40]) from None
 
 
-__all__ = ["ERRORS", "JSON", "Change", "Done", "NotJson", "content_type", "form_of",
-           "incident_code", "out_of_date", "sent_on_purpose", "writer"]
+__all__ = ["ERRORS", "JSON", "Change", "Done", "NotJson", "add_schemas", "content_type",
+           "form_of", "incident_code", "out_of_date", "reference", "sent_on_purpose", "writer"]

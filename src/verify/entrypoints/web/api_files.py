@@ -44,10 +44,12 @@ from verify.entrypoints.web.api_base import (
     Change,
     Done,
     NotJson,
+    add_schemas,
     content_type,
     form_of,
     incident_code,
     out_of_date,
+    reference,
     sent_on_purpose,
     writer,
 )
@@ -203,8 +205,8 @@ def add_file_routes(api: FastAPI, app: VerifyApp, gate: Gate, fresh: Callable[[]
               summary="Add an evidence file (`verify evidence add`): multipart/form-data "
                       "with an API token, or JSON with the bytes in base64",
               tags=["changes"], openapi_extra={"requestBody": {"required": True, "content": {
-                  MULTIPART: {"schema": {"$ref": _reference(EvidenceFileUpload)}},
-                  JSON: {"schema": {"$ref": _reference(EvidenceFileSent)}}}}})
+                  MULTIPART: {"schema": {"$ref": reference(EvidenceFileUpload)}},
+                  JSON: {"schema": {"$ref": reference(EvidenceFileSent)}}}}})
     async def api_add_file(request: Request, code: str) -> Response:
         identity, needs_csrf = await gate.identify_writer(request)
         kind = content_type(request)
@@ -258,21 +260,7 @@ def add_file_routes(api: FastAPI, app: VerifyApp, gate: Gate, fresh: Callable[[]
 
         return await run_in_threadpool(copy)
 
-    generated = api.openapi
-
-    def document() -> dict[str, Any]:
-        described = generated()
-        schemas = described.setdefault("components", {}).setdefault("schemas", {})
-        for model in SCHEMAS:
-            schemas.setdefault(model.__name__, model.model_json_schema(
-                ref_template="#/components/schemas/{model}"))
-        return described
-
-    api.openapi = document  # type: ignore[method-assign]
-
-
-def _reference(model: type[BaseModel]) -> str:
-    return f"#/components/schemas/{model.__name__}"
+    add_schemas(api, *SCHEMAS)
 
 
 Model = TypeVar("Model", bound=BaseModel)

@@ -88,6 +88,7 @@ from verify.entrypoints.web.auth import (
     check_csrf,
     csrf_token,
 )
+from verify.entrypoints.web.feed import add_feed_routes
 from verify.entrypoints.web.freshness import ReadModelKeeper
 from verify.entrypoints.web.hosts import AllowedHosts, HostPolicy
 from verify.entrypoints.web.i18n import COOKIE as LANGUAGE_COOKIE
@@ -752,6 +753,7 @@ def create_app(store: StoreLocation, *, team_file: Path | None, local_actor: str
         return Response(json_bytes(await threaded(figures)), media_type=JSON)
 
     add_routes(api, verify_app, gate, keeper.fresh)
+    add_feed_routes(api, verify_app, gate, web.said)
 
     @api.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> Response:
@@ -821,7 +823,9 @@ def api_operations(api: FastAPI) -> list[dict[str, Any]]:
         for method, operation in methods.items():
             body = None
             content = operation.get("requestBody", {}).get("content", {})
-            reference = content.get(JSON, {}).get("schema", {}).get("$ref", "")
+            schema = content.get(JSON, {}).get("schema", {})
+            # A list of objects (strike reports) is described by one object's keys.
+            reference = schema.get("$ref", "") or schema.get("items", {}).get("$ref", "")
             if reference:
                 model = schemas.get(reference.rsplit("/", 1)[-1], {})
                 required = set(model.get("required", []))
