@@ -170,7 +170,9 @@ def test_the_host_list_only_counts_with_a_team() -> None:
 
 
 @pytest.mark.parametrize("key", ["a", "k" * 48, "0" * 64, "ab" * 40, "not base64 at all!" * 4,
-                                 base64.b64encode(b"x" * 31).decode(), secrets.token_hex(16)])
+                                 base64.b64encode(b"x" * 31).decode(), secrets.token_hex(16)],
+                         ids=["one letter", "one letter repeated", "zeros", "two letters",
+                              "not base64", "31 bytes", "16 random bytes"])
 def test_a_weak_session_key_is_refused(key: str, store: str) -> None:
     with pytest.raises(InvalidInput) as refused:
         secret_key(key)
@@ -180,7 +182,8 @@ def test_a_weak_session_key_is_refused(key: str, store: str) -> None:
 
 
 @pytest.mark.parametrize("key", [secrets.token_hex(32), secrets.token_urlsafe(32),
-                                 base64.b64encode(secrets.token_bytes(48)).decode()])
+                                 base64.b64encode(secrets.token_bytes(48)).decode()],
+                         ids=["hex", "urlsafe base64", "base64 of 48 bytes"])
 def test_a_random_key_of_32_bytes_is_taken(key: str) -> None:
     assert secret_key(key) == key
 
