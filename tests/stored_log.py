@@ -27,6 +27,7 @@ from verify.application.app import VerifyApp
 from verify.application.casework import Amendment
 from verify.application.importing import incident_from_record
 from verify.application.intake import Intake
+from verify.application.releases import Releases
 from verify.application.strike_reports import StrikeReports
 from verify.domain.duties import Member, Role, Team
 from verify.domain.strikes import StrikeReportRecord
@@ -199,9 +200,14 @@ def casework(app: VerifyApp) -> None:
     app.assign("SL9", None, "amira")
 
 
+def release(app: VerifyApp) -> None:
+    """ReleaseRegister: opened with a release recorded (its seal, export digest and counts)."""
+    Releases(app, "stored log").create("2017-03", "the first month, as published", "amira")
+
+
 CASES: list[Callable[[VerifyApp], None]] = [parties, evidence, proposal, duplicate,
                                             kept_verbatim, strike_report, corrections, victims,
-                                            evidence_files, casework]
+                                            evidence_files, casework, release]
 """In the order they were added to the log; a new event type adds a case at the end."""
 
 

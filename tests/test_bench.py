@@ -19,6 +19,7 @@ SMALL = {
     "intake_rows.py": ["--rows", "200", "--repeat", "1"],
     "load_incident.py": ["--events", "120", "--repeat", "2"],
     "proofs.py": ["--events", "2000"],
+    "publish.py": ["--incidents", "300"],
     "read_models.py": ["--incidents", "300", "--repeat", "1"],
     "strike_matching.py": ["--incidents", "300", "--reports", "300", "--sample", "10"],
     "web_pages.py": ["--incidents", "300", "--repeat", "2"],

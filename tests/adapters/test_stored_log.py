@@ -26,7 +26,7 @@ from eventsourcing.utils import get_topic
 from verify.adapters.store import parse_store
 from verify.application.app import VerifyApp
 from verify.application.strike_reports import StrikeReports
-from verify.domain import incident, parties, strikes
+from verify.domain import incident, parties, releases, strikes
 from verify.entrypoints.cli import cli
 
 LOG = Path(__file__).resolve().parents[1] / "data" / "stored-log.jsonl"
@@ -54,7 +54,7 @@ def replayed(tmp_path: Path) -> Iterator[tuple[VerifyApp, str]]:
 
 def event_classes() -> set[type[Any]]:
     found: set[type[Any]] = set()
-    for module in (incident, parties, strikes):
+    for module in (incident, parties, releases, strikes):
         for _, aggregate in inspect.getmembers(module, inspect.isclass):
             if issubclass(aggregate, Aggregate) and aggregate.__module__ == module.__name__:
                 found.update(member for name, member in inspect.getmembers(aggregate,

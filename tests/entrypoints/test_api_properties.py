@@ -660,7 +660,8 @@ class Fuzzer:
         return Call(("POST", "/report"), "POST", "/report", {"data": self.form(fields)})
 
     def stats_page(self) -> Call:
-        return Call(("GET", "/stats"), "GET", "/stats", {"params": self.params(by=self.grouping)})
+        return Call(("GET", "/stats"), "GET", "/stats",
+                    {"params": self.params(by=self.grouping, as_of=self.moment)})
 
     def search_page(self) -> Call:
         return Call(("GET", "/search"), "GET", "/search", {"params": self.params(q=self.text)})
@@ -709,7 +710,7 @@ class Fuzzer:
 
     def api_stats(self) -> Call:
         return Call(("GET", "/api/stats"), "GET", "/api/stats",
-                    {"params": self.params(by=self.grouping)})
+                    {"params": self.params(by=self.grouping, as_of=self.moment)})
 
     def api_changes(self) -> Call:
         return Call(("GET", "/api/changes"), "GET", "/api/changes", {"params": self.params(

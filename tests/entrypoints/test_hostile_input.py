@@ -109,6 +109,13 @@ BOUNDED_OPTIONS: dict[tuple[str, ...], dict[str, Sequence[str]]] = {
         "--stop-after": ("0", "0.01", "0.2", "-1", "nan", "1e-9", "x", ""),
         "--interval": ("0.05", "0.1", "0.01", "-1", "nan", "inf", "1e30", "x", "", "1e-300"),
     },
+    # `audit seal --tsa` asks an authority over the network: fuzzed with addresses that
+    # reach nobody (a closed loopback port) or that it must refuse, never an outside one.
+    ("audit", "seal"): {
+        "--tsa": ("http://127.0.0.1:1/", "https://127.0.0.1:1/tsa", "http://u:p@127.0.0.1:1/",
+                  "ftp://127.0.0.1/", "127.0.0.1", "", "x", "http://", "http://[::1",
+                  "http://127.0.0.1:99999/", "http://127.0.0.1:0/", "\u202ehttp://x"),
+    },
 }
 """Options that always get a value from a bounded list, so an invocation ends promptly."""
 

@@ -7,7 +7,7 @@ import hashlib
 import struct
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
@@ -20,8 +20,25 @@ from verify.domain.merkle import MerkleTree
 from verify.domain.proofs import format_root, stored_event_leaf
 from verify.domain.rulebook import RULEBOOKS, Rulebook
 from verify.domain.strikes import StrikeReport
+from verify.domain.timestamps import Attestation, Stamped, timestamped_data
 
 Progress = Callable[[int], None]
+
+
+class TimestampAuthority(Protocol):
+    """An RFC 3161 timestamping authority (`verify.adapters.timestamps`)."""
+
+    def stamp(self, data: bytes) -> Stamped:
+        """A token for these bytes, checked against the request (Refused when none)."""
+        ...
+
+
+class TimestampCheck(Protocol):
+    """A kept timestamp token and the certificates trusted to have signed it."""
+
+    def check(self, head: bytes) -> Attestation:
+        """What the token attests of this head (Refused when it does not hold)."""
+        ...
 
 
 class Auditor:
@@ -37,10 +54,12 @@ class Auditor:
     # ----------------------------------------------------------------- verify
 
     def verify(self, seal: Seal | None = None, progress: Progress | None = None, *,
-               tree: MerkleTree | None = None) -> dict[str, Any]:
+               tree: MerkleTree | None = None,
+               timestamp: TimestampCheck | None = None) -> dict[str, Any]:
         """Recompute the chain over every stored event, read every record back the way
         loading does, then check every snapshot; with ``tree``, also grow the Merkle tree
-        over the events in the same pass."""
+        over the events in the same pass; with a seal and its ``timestamp``, check the
+        token attests the seal's head."""
         digests = ReadBack()
         rows = digests.watch(self.recorder.chain_rows())
         sealed_tree = None
@@ -62,6 +81,13 @@ class Auditor:
         snapshots, bad_snapshot = (0, None) if not report.intact or bad_read else \
             self._check_snapshots()
         bad_snapshot = bad_read or bad_snapshot
+        attested = None
+        if seal is not None and timestamp is not None and report.intact \
+                and bad_snapshot is None:
+            try:
+                attested = timestamp.check(seal.head).document()
+            except Refused as refusal:
+                bad_snapshot = str(refusal)
         document: dict[str, Any] = {
             "intact": report.intact and bad_snapshot is None,
             "events": report.events,
@@ -70,6 +96,7 @@ class Auditor:
             "encrypted_checked": places.bound + places.unbound,
             "encrypted_unbound": places.unbound,
             "seal_checked": report.seal_checked,
+            "timestamp": attested,
             "first_bad": None,
             "problem": None,
         }
@@ -101,6 +128,13 @@ class Auditor:
             "at": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "line": sealed.line(self.path, at),
         }
+
+    @staticmethod
+    def timestamp(sealed: dict[str, Any], authority: TimestampAuthority) -> Stamped:
+        """An authority's token for a seal's head (`seal`'s document), checked against the
+        request; nothing is kept here."""
+        head = bytes.fromhex(str(sealed["head"]).removeprefix("sha256:"))
+        return authority.stamp(timestamped_data(head))
 
     def _check_read_path(self, digests: ReadBack, places: PlaceCheck) -> str | None:
         """Every record's events, read as `show` and `history` read them, are the ones stored.

@@ -24,6 +24,7 @@ from eventsourcing.persistence import (
 )
 
 from verify.application.base import IncidentStore, Progress, fewer_collections
+from verify.application.figures import stats_at, stats_document
 from verify.application.projection import PROJECTION_NAME, IncidentRow, IncidentsProjection
 from verify.application.views import (
     QueueEntry,
@@ -31,14 +32,12 @@ from verify.application.views import (
     SearchHit,
     SearchPage,
     StatsDocument,
-    StatsGroup,
 )
 from verify.domain.casework import tag_of
 from verify.domain.errors import InvalidInput
 from verify.domain.incident import Incident
 from verify.domain.parties import NO_PARTIES
 from verify.domain.sentences import Listed, sentence, sentence_template
-from verify.domain.text import fold, tidy
 from verify.domain.values import WAITING_STATES, Grade, State, refuse_nul
 
 STATS_GROUPINGS = ("month", "grade", "country", "belligerent")
@@ -264,6 +263,13 @@ def check_limit(limit: int | None, most: int = MAX_LISTING) -> None:
                                     most=format(most, ","), limit=limit))
 
 
+def check_grouping(by: str) -> None:
+    """Refuse a grouping of the statistics other than STATS_GROUPINGS."""
+    if by not in STATS_GROUPINGS:
+        raise InvalidInput(sentence("stats by %(asked)s: choose one of %(groupings)s",
+                                    asked=repr(by), groupings=Listed(STATS_GROUPINGS, ", ")))
+
+
 class ReadModels(IncidentStore):
     """Keeping the read models up to date, and the questions they answer."""
 
@@ -420,56 +426,28 @@ class ReadModels(IncidentStore):
                         before=cursor.key if cursor is not None and before is not None else None)
 
     def stats(self, *, by: str = "month", date_from: dt.date | None = None,
-              date_to: dt.date | None = None) -> StatsDocument:
+              date_to: dt.date | None = None, as_of: dt.datetime | None = None,
+              position: int | None = None) -> StatsDocument:
         """Counts by grade and casualty sums per group, duplicates excluded.
 
         Belligerents and countries are grouped the way people mean them, each
         group named as most incidents spell it (or by its registered name).
+        With ``as_of`` (a moment) or ``position`` (a place in the log, a
+        release's), the figures as they stood then, replayed from the log
+        (`figures.stats_at`); else from the read model, which must be caught up.
         """
-        if by not in STATS_GROUPINGS:
-            raise InvalidInput(sentence("stats by %(asked)s: choose one of %(groupings)s",
-                                        asked=repr(by), groupings=Listed(STATS_GROUPINGS, ", ")))
+        check_grouping(by)
+        if as_of is not None or position is not None:
+            return stats_at(self, by=by, date_from=date_from, date_to=date_to,
+                            position=position, moment=as_of)
         rows = self.read_model.stats(
             by=by, date_from=date_from.isoformat() if date_from else None,
             date_to=date_to.isoformat() if date_to else None,
         )
         names = by in ("belligerent", "country")
         parties = self.party_names() if names else NO_PARTIES
-        usual = self._usual_spellings(by) if names else {}
-        groups: dict[str, StatsGroup] = {}
-        for row in rows:
-            label: str | None = row["key"]
-            key = label
-            if names and label is not None:
-                key = parties.canonical(usual.get(fold(label), label))
-            group = StatsGroup(
-                key=key, incidents=row["incidents"],
-                grades={**{grade.value: row[grade.value] for grade in Grade},
-                        "ungraded": row["ungraded"]},
-                killed_min=row["killed_min"], killed_max=row["killed_max"],
-                named_killed=row["named_killed"], children_killed=row["children_killed"],
-                women_killed=row["women_killed"],
-            )
-            merged = groups.get(fold(key) if key else "")
-            # Two spellings of one party recorded before an alias joined them: one group.
-            groups[fold(key) if key else ""] = group if merged is None else merged.plus(group)
-        ordered = sorted(groups.values(), key=lambda group: (group.key or "").encode())
-        return StatsDocument(by=by, groups=ordered)
-
-    def _usual_spellings(self, by: str) -> dict[str, str]:
-        """For each name by its folded form, the spelling most incidents use.
-
-        Spellings differing only in case or invisible characters count as one
-        name; the figures show it as most records write it, then without
-        invisible characters, then as it was first written.
-        """
-        best: dict[str, tuple[int, bool, str, str]] = {}
-        for row in self.read_model.spellings(by):
-            spelling = row["spelling"]
-            rank = (-row["incidents"], spelling != tidy(spelling), row["first"], spelling)
-            if row["key"] not in best or rank < best[row["key"]]:  # the lowest rank wins
-                best[row["key"]] = rank
-        return {key: rank[3] for key, rank in best.items()}
+        spellings = self.read_model.spellings(by) if names else []
+        return stats_document(by, rows, spellings, parties)
 
     def search(self, text: str, limit: int | None = 50, *, sort: str = "date",
                after: str | None = None, **filters: Unpack[ListingFilters]) -> list[SearchHit]:

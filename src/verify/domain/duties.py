@@ -58,6 +58,7 @@ class Action(StrEnum):
     NAME_PARTIES = sentence_template("name parties and their aliases")
     COMMENT = sentence_template("comment on an incident")
     ASSIGN = sentence_template("assign an incident or tag it")
+    RELEASE = sentence_template("record a release")
 
 
 _REPORTER = frozenset({Action.REPORT, Action.ADD_SOURCE, Action.NOTE, Action.COMMENT})
@@ -67,7 +68,7 @@ _ANALYST = _REPORTER | {
     Action.APPROVE, Action.DISPUTE, Action.RESOLVE, Action.STRIKE_REPORTS, Action.NAME_PARTIES,
     Action.ASSIGN,
 }
-_REVIEWER = _ANALYST | {Action.OVERRIDE, Action.IMPORT, Action.ERASE}
+_REVIEWER = _ANALYST | {Action.OVERRIDE, Action.IMPORT, Action.ERASE, Action.RELEASE}
 
 PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.REPORTER: _REPORTER,

@@ -19,7 +19,7 @@ from typing import Self
 from pydantic import Field, field_validator, model_validator
 
 from verify.domain.sentences import sentence
-from verify.domain.values import ShortText, Value, kept_values
+from verify.domain.values import ShortText, Value, kept_values, refuse_nul
 
 CHILD_UNDER = 18
 """Under this age a victim is a child (the age group and the children_killed count)."""
@@ -67,6 +67,13 @@ class VictimDetails(Value):
     unread: dict[str, str] = kept_values()
     """What an archive gave about the person and could not be read, kept verbatim: sealed
     and erased with the rest, never in an event in clear."""
+
+    @model_validator(mode="after")
+    def _no_nul(self) -> Self:
+        # Sealed, these details pass the events' own NUL check unseen; opened, a NUL would
+        # break the read model's search names on PostgreSQL.
+        refuse_nul(self.model_dump())
+        return self
 
     @property
     def named(self) -> bool:

@@ -12,7 +12,9 @@ from verify.entrypoints.cli import (
     evidence,
     incidents,
     parties,
+    publish,
     reading,
+    releases,
     reports,
     review,
     serve,
@@ -64,7 +66,7 @@ for command in (
     *reports.COMMANDS,
     *transfer.COMMANDS, *auditing.COMMANDS, *strikes.COMMANDS, *team.COMMANDS,
     *serve.COMMANDS, *parties.COMMANDS, *victims.COMMANDS, *evidence.COMMANDS,
-    *teamwork.COMMANDS, *changes.COMMANDS,
+    *teamwork.COMMANDS, *changes.COMMANDS, *publish.COMMANDS, *releases.COMMANDS,
     demo,
 ):
     cli.add_command(command)

@@ -30,23 +30,38 @@ def audit() -> None:
 @click.option("--seal", "seal_text", metavar="SEAL",
               help="A line printed earlier by `verify audit seal`: also prove the history "
               "up to it is unchanged.")
+@click.option("--token", "token_file", type=click.Path(dir_okay=False, path_type=Path),
+              metavar="FILE", help="With --seal: the timestamp token `audit seal --tsa` kept "
+              "for it; check that it attests the seal's head.")
+@click.option("--tsa-cert", "trusted_file", type=click.Path(dir_okay=False, path_type=Path),
+              metavar="FILE", help="With --token: the certificate (PEM) of the timestamping "
+              "authority's CA, which you trust; obtained from the authority, never from the "
+              "token.")
 @json_option
 @pass_session
-def audit_verify(session: Session, seal_text: str | None, as_json: bool) -> None:
+def audit_verify(session: Session, seal_text: str | None, token_file: Path | None,
+                 trusted_file: Path | None, as_json: bool) -> None:
     """Recompute the hash chain over every stored event, and check every snapshot.
 
     Exits 0 and prints the head hash when the history is intact; exits 1
     naming the first event that was altered, removed, inserted or moved in the
-    database behind the program's back.
+    database behind the program's back. With --seal and --token, also checks
+    the seal's RFC 3161 timestamp and prints the time the authority attests.
     """
     from verify.application.auditing import Auditor
     from verify.domain.chain import Seal
 
+    if (token_file is None) != (trusted_file is None):
+        raise click.UsageError("--token and --tsa-cert go together: the token, and the "
+                               "certificates you trust to have signed it")
+    if token_file is not None and not seal_text:
+        raise click.UsageError("--token goes with --seal: a token attests a seal's head")
     seal = Seal.parse(seal_text) if seal_text else None
+    timestamp = _token_check(token_file, trusted_file)
     auditor = Auditor(session.app(), session.store.label)
     with click.progressbar(length=session.app().recorder.max_notification_id() or 0,
                            label="verifying", file=sys.stderr, hidden=True) as bar:
-        report = auditor.verify(seal, progress=bar.update)
+        report = auditor.verify(seal, progress=bar.update, timestamp=timestamp)
     if as_json:
         emit_json(report)
     elif report["intact"]:
@@ -60,28 +75,78 @@ def audit_verify(session: Session, seal_text: str | None, as_json: bool) -> None
                 "bound to their place; where those stand is proven by the hash chain only")
         if report["seal_checked"]:
             say(f"matches the seal at event {seal.events if seal else 0}")
+        if report["timestamp"]:
+            _print_attested(report["timestamp"], "the head existed by")
     if not report["intact"]:
         say(f"error: {report['problem']}", err=True)
         sys.exit(EXIT_REFUSED)
 
 
+def _token_check(token_file: Path | None, trusted_file: Path | None) -> Any:
+    """The kept token and the trusted certificates, read (None without a token)."""
+    if token_file is None or trusted_file is None:
+        return None
+    from verify.adapters.files import read_small
+    from verify.adapters.timestamps import MAX_CERTIFICATE_BYTES, MAX_TOKEN_BYTES, TokenCheck
+
+    token = read_small(token_file, "the token file", MAX_TOKEN_BYTES)
+    trusted = read_small(trusted_file, "the certificate file", MAX_CERTIFICATE_BYTES)
+    return TokenCheck(token, trusted, trusted_file.name)
+
+
+def _print_attested(attested: dict[str, Any], what: str) -> None:
+    by = attested["authority"] or "the authority"
+    say(f"timestamp: {what} {attested['time']}, as {by} attests (token serial "
+        f"{attested['serial']})")
+
+
 @audit.command("seal")
+@click.option("--tsa", "tsa_url", metavar="URL",
+              help="Also obtain an RFC 3161 timestamp token for the head from the "
+              "timestamping authority at this http(s) address.")
+@click.option("--token", "token_file", type=click.Path(dir_okay=False, path_type=Path),
+              metavar="FILE", help="With --tsa: keep the token in this file (replaced only "
+              "when the authority granted a token for this head).")
 @json_option
 @pass_session
-def audit_seal(session: Session, as_json: bool) -> None:
+def audit_seal(session: Session, tsa_url: str | None, token_file: Path | None,
+               as_json: bool) -> None:
     """Print the head hash and Merkle root of the verified history, to publish.
 
     One line, with the number of events and a timestamp: publish it where the
     team cannot change it. `audit verify --seal` checks the history against it
-    later; `audit check-proof` checks a proof against its Merkle root.
+    later; `audit check-proof` checks a proof against its Merkle root. With
+    --tsa and --token, a timestamping authority attests the head existed by
+    the time it signs, on a clock the team does not control.
     """
     from verify.application.auditing import Auditor
 
-    sealed = Auditor(session.app(), session.store.label).seal()
+    if (tsa_url is None) != (token_file is None):
+        raise click.UsageError("--tsa and --token go together: the authority to ask, and the "
+                               "file to keep its token in")
+    authority = None
+    if tsa_url is not None:
+        from verify.adapters.timestamps import TimestampAuthority
+
+        authority = TimestampAuthority(tsa_url)
+    auditor = Auditor(session.app(), session.store.label)
+    sealed = auditor.seal()
+    if authority is not None and token_file is not None:
+        stamped = auditor.timestamp(sealed, authority)
+        try:
+            with destination(token_file) as out:
+                out.write(stamped.token)
+        except click.BadParameter as error:
+            error.param_hint = "--token"
+            raise
+        sealed["timestamp"] = {**stamped.attestation.document(), "token": str(token_file)}
     if as_json:
         emit_json(sealed)
-    else:
-        say(sealed["line"])
+        return
+    say(sealed["line"])
+    if "timestamp" in sealed:
+        _print_attested(sealed["timestamp"], "the head existed by")
+        say(f"token: {sealed['timestamp']['token']}")
 
 
 @audit.command("prove")
@@ -89,6 +154,9 @@ def audit_seal(session: Session, as_json: bool) -> None:
 @click.option("--seal", "seal_text", metavar="SEAL",
               help="A line printed earlier by `verify audit seal`: prove against the log as it "
               "was sealed, so the proof checks against the root published then.")
+@click.option("--release", "release_name", metavar="NAME",
+              help="Instead of --seal: prove against the log as release NAME sealed it "
+              "(`verify release list`), so the proof checks against the root it published.")
 @click.option("--consistency", "old_text", metavar="OLD_ROOT",
               help="Instead of an incident: prove that today's log extends the one sealed "
               "with this root (the whole seal line, or the root with --events).")
@@ -100,7 +168,8 @@ def audit_seal(session: Session, as_json: bool) -> None:
               "print it.")
 @pass_session
 def audit_prove(session: Session, code: str | None, seal_text: str | None,
-                old_text: str | None, old_events: int | None, output: Path | None) -> None:
+                release_name: str | None, old_text: str | None, old_events: int | None,
+                output: Path | None) -> None:
     """Write a proof a reader checks with only the published Merkle root.
 
     With CODE, an inclusion proof of each of the incident's events: where it
@@ -120,9 +189,17 @@ def audit_prove(session: Session, code: str | None, seal_text: str | None,
     if seal_text is not None and code is None:
         raise click.UsageError("--seal goes with an incident's CODE; --consistency takes the "
                                "seal line itself")
+    if release_name is not None and (seal_text is not None or code is None):
+        raise click.UsageError("--release goes with an incident's CODE, instead of --seal")
     prover = Prover(session.app())
     if code is not None:
         sealed = PublishedRoot.parse(seal_text) if seal_text is not None else None
+        if release_name is not None:
+            from verify.application.releases import Releases
+
+            release = Releases(session.app(), session.store.label).named(release_name)
+            sealed = PublishedRoot(PublishedRoot.parse(release["merkle_root"]).root,
+                                   release["events"])
         if sealed is not None and sealed.events is None:
             raise click.UsageError("--seal takes the whole line `verify audit seal` printed")
         proof = prover.incident(code, sealed)

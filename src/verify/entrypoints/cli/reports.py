@@ -27,6 +27,7 @@ from verify.domain.values import Grade, State
 from verify.entrypoints.cli.incidents import EnumChoice, choice
 from verify.entrypoints.cli.support import (
     DATE,
+    MOMENT,
     FiniteRange,
     Session,
     emit_json,
@@ -163,24 +164,40 @@ def queue(session: Session, /, sort: str, after: str | None, limit: int | None, 
 @click.option("--to", "date_to", type=DATE, help="Only incidents on or before this day.")
 @click.option("--chart", type=click.Path(dir_okay=False, path_type=Path),
               help="Also draw incidents per month by grade to FILE.png or FILE.svg.")
+@click.option("--as-of", "as_of", type=MOMENT,
+              help="The figures as they stood then, replayed from the log (ISO 8601, UTC "
+                   "if no offset; a bare date means the end of that day).")
+@click.option("--release", "release_name", metavar="NAME",
+              help="The figures at the place in the log release NAME sealed.")
 @json_option
 @pass_session
 def stats(session: Session, by: str, date_from: dt.date | None, date_to: dt.date | None,
-          chart: Path | None, as_json: bool) -> None:
+          chart: Path | None, as_of: dt.datetime | None, release_name: str | None,
+          as_json: bool) -> None:
     """Counts by grade and casualty ranges, per month, grade, belligerent or country.
 
     Duplicates are left out. Casualty sums add the known bounds: an unknown
-    minimum or maximum counts as nothing.
+    minimum or maximum counts as nothing. --as-of WHEN or --release NAME gives
+    the figures exactly as `verify stats` gave them then (docs/publication.md).
     """
     if date_from and date_to and date_from > date_to:
         raise click.BadParameter("--from is after --to", param_hint="--from")
-    app = caught_up(session)
-    document = app.stats(by=by, date_from=date_from, date_to=date_to)
+    if as_of is not None and release_name is not None:
+        raise click.BadParameter("give --as-of or --release, not both", param_hint="--as-of")
+    position = None
+    if release_name is not None:
+        from verify.application.releases import Releases
+
+        position = Releases(session.app(), session.store.label).named(release_name)["position"]
+    past = as_of is not None or position is not None
+    app = session.app() if past else caught_up(session)
+    document = app.stats(by=by, date_from=date_from, date_to=date_to, as_of=as_of,
+                         position=position)
     if chart is not None:
         from verify.adapters.chart import draw_monthly_chart
 
         monthly = document if by == "month" else app.stats(
-            by="month", date_from=date_from, date_to=date_to)
+            by="month", date_from=date_from, date_to=date_to, as_of=as_of, position=position)
         draw_monthly_chart(monthly["groups"], chart)
     if as_json:
         emit_json(document)

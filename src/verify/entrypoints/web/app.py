@@ -579,18 +579,21 @@ def create_app(store: StoreLocation, *, team_file: Path | None, local_actor: str
         return await threaded(perform)
 
     @api.get("/stats", response_class=HTMLResponse, include_in_schema=False)
-    async def stats_page(request: Request, by: str = "month") -> Response:
+    async def stats_page(request: Request, by: str = "month", as_of: str = "") -> Response:
         identity = web.identify(request)
 
         def figures() -> tuple[StatsDocument, StatsDocument]:
-            keeper.fresh()
-            chosen = verify_app.stats(by=by)
-            monthly = chosen if by == "month" else verify_app.stats(by="month")
+            moment = _moment(as_of) if as_of.strip() else None
+            if moment is None:
+                keeper.fresh()
+            chosen = verify_app.stats(by=by, as_of=moment)
+            monthly = chosen if by == "month" else verify_app.stats(by="month", as_of=moment)
             return chosen, monthly
 
         chosen, monthly = await threaded(figures)
         return web.page(request, "stats.html", identity=identity, stats=chosen, by=by,
-                        keys=list(STATS_GROUPINGS), chart=monthly_chart(monthly))
+                        keys=list(STATS_GROUPINGS), chart=monthly_chart(monthly),
+                        as_of=as_of.strip())
 
     @api.get("/search", response_class=HTMLResponse, include_in_schema=False)
     async def search_page(request: Request, q: str = "", after: str = "",
@@ -743,10 +746,16 @@ def create_app(store: StoreLocation, *, team_file: Path | None, local_actor: str
     @api.get("/api/stats", response_model=StatsDocument, responses=ERRORS,
              summary="As `verify stats --json`")
     async def api_stats(request: Request, by: str = Query(
-            default="month", pattern="^(" + "|".join(STATS_GROUPINGS) + ")$")) -> Response:
+            default="month", pattern="^(" + "|".join(STATS_GROUPINGS) + ")$"),
+            as_of: str | None = Query(default=None, description=(
+                "the figures as they stood then, replayed from the log: an ISO 8601 "
+                "date-time, UTC if no offset; a bare date means the end of that day"))
+            ) -> Response:
         await web.gate.identify_api(request)
 
         def figures() -> StatsDocument:
+            if as_of:
+                return verify_app.stats(by=by, as_of=_moment(as_of))
             keeper.fresh()
             return verify_app.stats(by=by)
 
