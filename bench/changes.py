@@ -24,24 +24,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
+
+from read_models import timed  # the same median-and-worst timing, beside it in bench/
 
 from verify.application.app import VerifyApp
 from verify.application.changes import change_cursor
 from verify.demo.synthetic import imported_store, write_archive
 from verify.domain.values import Source
-
-
-def timed(action: Callable[[], object], repeat: int) -> tuple[float, float]:
-    """Median and worst milliseconds over the repeats (after one warm-up)."""
-    action()
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        action()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples) * 1000, max(samples) * 1000
 
 
 def work_the_head(app: VerifyApp, limit: int) -> None:

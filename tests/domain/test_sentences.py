@@ -122,6 +122,7 @@ def test_a_recorded_reason_of_the_rulebook_is_read_back_as_its_sentence() -> Non
     contested = Listed([sentence(REASONS["alleged"], count=2, names="A, B"),
                         sentence(REASONS["claimed"], claims="C (early reports; later denied)")])
     assert isinstance(reason_sentence(str(contested)), Sentence)
+    assert isinstance(reason_sentence("imported grade"), Sentence)  # an archive's grade
     assert reason_sentence("typed by a person; with a semicolon") \
         == "typed by a person; with a semicolon"
 

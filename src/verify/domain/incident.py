@@ -828,7 +828,7 @@ class Incident(Aggregate):
             rule=rule,
             rulebook=CURRENT_RULEBOOK.version,
             evidence={},
-            reasons=[sentence("imported grade")],
+            reasons=[sentence(REASONS["imported"])],
             rationale=rationale,
             override=False,
             imported=True,

@@ -52,8 +52,7 @@ def event_leaf(record: str, version: int, topic: str, state_sha256: bytes) -> by
 
 def stored_event_leaf(record: str, version: int, topic: str, state: bytes) -> bytes:
     """The leaf hash of a stored event, from its stored bytes."""
-    leaf = event_leaf(record, version, topic, hashlib.sha256(state).digest())
-    return hashlib.sha256(b"\x00" + leaf).digest()  # leaf_hash, inlined: once per event
+    return leaf_hash(event_leaf(record, version, topic, hashlib.sha256(state).digest()))
 
 
 format_root = format_head

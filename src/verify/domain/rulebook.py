@@ -109,6 +109,7 @@ REASONS = {
     "no source": sentence_template("no credible source among %(count)s attached"),
     "no strike": sentence_template(
         "no declared or likely strike by an alleged belligerent near the place on the day"),
+    "imported": sentence_template("imported grade"),
     "override": sentence_template(
         "reviewer override; the rulebook grades it %(grade)s by rule %(rule)s"),
 }
