@@ -3,6 +3,7 @@ it leads to a file it holds, and each incident's proof checks against its seal."
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Iterator
@@ -213,3 +214,66 @@ def test_the_archive_opens_in_chromium_from_the_file_system(demo_site: Path,
         page.goto((demo_site / "stats.html").as_uri())
         assert page.locator("svg rect").count() > 1
         browser.close()
+
+
+def test_a_release_is_published_as_it_was_made(tmp_path: Path) -> None:
+    """`publish --release NAME` after later changes writes the archive the release's moment
+    gave: the same pages and exports as publishing then, the export the release digested, and
+    proofs that check against the release's seal line."""
+    store = tmp_path / "verify.sqlite"
+    run(store, "init")
+    for code, day, place in (("CS3001", "2017-03-01", "Tabqa"), ("CS3002", "2017-03-02", "Raqqa"),
+                             ("CS3003", "2017-04-04", "Mosul")):
+        run(store, "report", code, "--date", day, "--location", place, "--country", "Syria",
+            "--belligerent", "US-led Coalition", "--killed", "2-4", "--lat", "35.8",
+            "--lon", "38.5")
+    made = json.loads(run(store, "release", "create", "2017-04", "--json").stdout)
+    run(store, "publish", str(tmp_path / "then"))  # the archive as it stood at the release
+
+    for n in (1, 2):
+        run(store, "source", "add", "CS3001", "--url", f"https://example.org/cs3001/{n}",
+            "--publisher", f"Monitor {n}", "--kind", "ngo")
+    run(store, "grade", "CS3001", "--grade", "fair", "--rationale", "two NGO sources agree")
+    run(store, "amend", "CS3002", "--location", "Ain Issa", "--reason", "the hospital's list")
+    run(store, "report", "CS3004", "--date", "2017-04-20", "--location", "Hajin",
+        "--country", "Syria", "--belligerent", "Russia", "--killed", "1")
+    run(store, "release", "create", "2017-05")
+    published = json.loads(run(store, "publish", str(tmp_path / "site"), "--release", "2017-04",
+                               "--json").stdout)
+
+    site, then = tmp_path / "site", tmp_path / "then"
+    assert published["release"] == "2017-04" and published["incidents"] == 3
+    assert published["export_matches_release"] is True
+    assert published["export_sha256"] == made["export_sha256"] == hashlib.sha256(
+        (site / "exports/incidents.jsonl").read_bytes()).hexdigest()
+    assert not (site / "incidents/CS3004.html").exists()
+    compared = 0
+    for page in written(then):
+        name = page.relative_to(then)
+        if name.name.startswith("seal.") or name.name.endswith(".proof.json"):
+            continue
+        assert (site / name).read_bytes() == page.read_bytes(), name
+        compared += 1
+    assert compared > 20
+    assert {path.relative_to(site) for path in written(site)} == \
+        {path.relative_to(then) for path in written(then)}
+    assert "Ain Issa" not in (site / "incidents/CS3002.html").read_text()
+
+    seal = json.loads((site / "seal.json").read_text())
+    assert seal["release"]["name"] == "2017-04"
+    assert (seal["events"], seal["merkle_root"]) == (made["events"], made["merkle_root"])
+    root = PublishedRoot.parse(made["line"])
+    proofs = sorted((site / "incidents").glob("*.proof.json"))
+    assert len(proofs) == 3
+    assert all(check_proof(proof.read_bytes(), root)["holds"] for proof in proofs)
+    assert "2017-04" in (site / "seal.html").read_text()
+
+
+def test_an_unknown_release_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    store = tmp_path / "verify.sqlite"
+    run(store, "init")
+    result = CliRunner().invoke(cli, ["--store", str(store), "publish", str(tmp_path / "site"),
+                                      "--release", "nope"])
+    assert result.exit_code == 2
+    assert "there is no release named 'nope'" in result.stderr
+    assert not (tmp_path / "site").exists()

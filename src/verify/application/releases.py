@@ -126,6 +126,13 @@ class Releases:
                                         "list` lists them", name=repr(name.strip()[:80])))
         return found
 
+    def export_records(self, name: str) -> Iterator[tuple[IncidentRecord, str]]:
+        """Every incident as release ``name`` published it: its public record and its state
+        then, in the order reported (what `export_records(public=True)` gave at that place)."""
+        position = self.named(name)["position"]
+        for incident, record in self._records(self._versions(position)[0]):
+            yield record, incident.state.value
+
     def diff(self, first: str, second: str) -> dict[str, Any]:
         """What changed in the public records from release ``first`` to release ``second``:
         incidents added, withdrawn (marked duplicates) and changed, each change with its old

@@ -33,6 +33,7 @@ from verify.application.app import VerifyApp
 from verify.application.auditing import Auditor
 from verify.application.readmodels import STATS_GROUPINGS
 from verify.application.records import IncidentRecord
+from verify.application.releases import Releases
 from verify.domain.chain import Seal
 from verify.domain.proofs import PublishedRoot, parse_root
 from verify.domain.values import Grade, State
@@ -110,6 +111,8 @@ class Report:
     bytes: int = 0
     languages: list[str] = field(default_factory=list)
     seal: dict[str, Any] = field(default_factory=dict)
+    export_sha256: str = ""
+    """The SHA-256 of the JSON Lines export written: a release's own when they match."""
 
 
 def slugs(names: list[str]) -> dict[str, str]:
@@ -129,8 +132,10 @@ class Publisher:
     """One publication of one store into one folder."""
 
     def __init__(self, app: VerifyApp, folder: Path, *, proofs: bool = True,
-                 progress: Progress | None = None) -> None:
+                 progress: Progress | None = None, release: str | None = None) -> None:
         self.app = app
+        self.release = Releases(app, "archive").named(release) if release is not None else None
+        """The release published, as the register recorded it; None for the log as it is."""
         self.folder = folder
         self.with_proofs = proofs
         self.progress = progress or (lambda done: None)
@@ -148,9 +153,9 @@ class Publisher:
             (self.folder / folder).mkdir(parents=True, exist_ok=True)
         with self.writer:
             self._records()
+            self.report.export_sha256 = _sha256(self.folder / "exports/incidents.jsonl")
             self.report.seal = self._seal()
-            if self.with_proofs:
-                self._proofs(self.report.seal)
+            self._proofs(self.report.seal)
             self._exports()
             self._listings()
             self._statistics()
@@ -168,7 +173,9 @@ class Publisher:
             write_jsonl(self._each_record(), out)
 
     def _each_record(self) -> Iterator[IncidentRecord]:
-        for record, state in self.app.export_records(public=True):
+        published = self.app.export_records(public=True) if self.release is None else \
+            Releases(self.app, "archive").export_records(self.release["name"])
+        for record, state in published:
             document = record.document()
             self.listed.append(Listed.of(record, state))
             self.named.extend(
@@ -181,18 +188,35 @@ class Publisher:
             yield record
 
     def _seal(self) -> dict[str, Any]:
-        """The log sealed as `audit seal` seals it, told without the store's own path."""
-        sealed = Auditor(self.app, "archive").seal()
-        at = dt.datetime.strptime(sealed["at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
+        """The log sealed as `audit seal` seals it, told without the store's own path; for a
+        release, the seal it recorded (its proofs are checked against it in `_proofs`)."""
+        if self.release is not None:
+            sealed = self.release
+            at = dt.datetime.fromisoformat(sealed["at"]).astimezone(dt.UTC)
+        else:
+            sealed = Auditor(self.app, "archive").seal()
+            at = dt.datetime.strptime(sealed["at"], "%Y-%m-%dT%H:%M:%SZ").replace(
+                tzinfo=dt.UTC)
         seal = Seal(sealed["events"], parse_root(sealed["head"]),
                     parse_root(sealed["merkle_root"]))
-        document = {key: sealed[key] for key in ("events", "head", "merkle_root", "at")}
+        document = {key: sealed[key] for key in ("events", "head", "merkle_root")}
+        document["at"] = at.strftime("%Y-%m-%dT%H:%M:%SZ")
         document["line"] = seal.line("archive", at)
+        if self.release is not None:
+            document["release"] = {key: self.release[key] for key in
+                                   ("name", "notes", "position", "export_sha256")}
         self._write("seal.json", orjson.dumps(document, option=orjson.OPT_INDENT_2))
         return document
 
     def _proofs(self, seal: dict[str, Any]) -> None:
+        """Each incident's proof against the seal; without proofs, a release's seal is still
+        checked against the log (refused when its first events no longer give the root)."""
         sealed = PublishedRoot(parse_root(seal["merkle_root"]), seal["events"])
+        if not self.with_proofs:
+            if self.release is not None:
+                for _ in prove_all(self.app, [], sealed):
+                    pass  # nothing to prove: the walk checks the root
+            return
         for code, proof in prove_all(self.app, [item.code for item in self.listed], sealed):
             self._write(f"incidents/{code}.proof.json", orjson.dumps(proof))
             self.report.proofs += 1
@@ -242,7 +266,8 @@ class Publisher:
                            incidents=shown, filters=filters, total=len(self.listed))
 
     def _statistics(self) -> None:
-        figures = {by: self.app.stats(by=by) for by in STATS_GROUPINGS}
+        position = self.release["position"] if self.release is not None else None
+        figures = {by: self.app.stats(by=by, position=position) for by in STATS_GROUPINGS}
         self._page("stats.html", "stats.html", figures=figures,
                    chart=monthly_chart(figures["month"]))
 
@@ -332,6 +357,14 @@ class _Counted:
     def __exit__(self, *exc: object) -> None:
         self.stream.close()
         self.report.bytes += self.path.stat().st_size
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as content:
+        while chunk := content.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def empty_or_missing(folder: Path) -> bool:
