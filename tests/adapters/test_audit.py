@@ -296,3 +296,17 @@ def test_a_forged_index_that_shows_another_history_is_caught(store: Path) -> Non
     assert result.exit_code == 1, result.output  # ... and the audit says so
     assert "read back differently through the database's index" in result.stderr
     assert "CS1094" in result.stderr or "CS1080" in result.stderr  # the two swapped
+
+
+def test_a_forged_index_that_reorders_one_history_is_caught(store: Path) -> None:
+    """Two events of one incident swapped in the index: every row is still read once, in
+    another order (the audit's sums alone would agree; its order check does not)."""
+    with sqlite3.connect(store) as db:
+        (record, events), = db.execute(
+            "SELECT originator_id, count(*) FROM stored_events GROUP BY originator_id"
+            " ORDER BY count(*) DESC LIMIT 1")
+    assert events >= 3
+    swap_the_event_index(store, {(record, 2): (record, 3), (record, 3): (record, 2)})
+    result = run(store, "audit", "verify")
+    assert result.exit_code == 1, result.output
+    assert "read back differently through the database's index" in result.stderr

@@ -108,8 +108,7 @@ class ChainedSQLiteRecorder(VictimKeyTable, SQLiteApplicationRecorder):
                 "SELECT originator_id, originator_version, topic, state FROM stored_events"
                 " INDEXED BY sqlite_autoindex_stored_events_1"
                 " ORDER BY originator_id, originator_version")
-            for originator, version, topic, state in _batched(rows, batch):
-                yield str(originator), int(version), str(topic), bytes(state)
+            yield from _batched(rows, batch)  # (str, int, str, bytes): the columns' own types
 
     def snapshot_rows(self) -> list[tuple[str, int, str, bytes]]:
         """Every stored snapshot, to check it against the events it summarises."""

@@ -35,13 +35,22 @@ _pack = struct.Struct(">Q").pack
 _sha256 = hashlib.sha256
 
 
+_TOPICS: dict[str, bytes] = {}
+"""Each topic's length-prefixed bytes, as the chain hashes them: a store has a few dozen."""
+
+
 def link(previous: bytes, originator_id: str, version: int, topic: str, state: bytes) -> bytes:
     """The next link of the chain, for one stored event."""
     originator = originator_id.encode()
-    kind = topic.encode()
+    kind = _TOPICS.get(topic)
+    if kind is None:
+        encoded = topic.encode()
+        kind = _pack(len(encoded)) + encoded
+        if len(_TOPICS) < 1000:  # a tampered store's made-up topics are not kept
+            _TOPICS[topic] = kind
     return _sha256(b"".join((
-        previous, _pack(len(originator)), originator, _pack(version),
-        _pack(len(kind)), kind, _pack(len(state)), state,
+        previous, _pack(len(originator)), originator, _pack(version), kind,
+        _pack(len(state)), state,
     ))).digest()
 
 
@@ -77,10 +86,26 @@ _MISSING = (None, None, None, None, None)
 
 def merge_chain(events: Iterable[tuple[Any, ...]],
                 links: Iterable[tuple[Any, ...]]) -> Iterator[ChainRow]:
-    """Walk the events and the chain, each in id order, side by side: nothing is sorted."""
+    """Walk the events and the chain, each in id order, side by side: nothing is sorted.
+
+    While the two keep step (every event has its chain row: an intact store),
+    each pair is one tuple joined in C; at the first id they disagree on, the
+    careful walk takes over and says which side is missing a row."""
     event_rows, link_rows = iter(events), iter(links)
-    event = next(event_rows, None)
-    chained = next(link_rows, None)
+    for event in event_rows:
+        chained = next(link_rows, None)
+        if chained is not None and event[0] == chained[0]:
+            yield event + chained
+            continue
+        yield from _merge_carefully(event, chained, event_rows, link_rows)
+        return
+    for chained in link_rows:
+        yield _MISSING + chained
+
+
+def _merge_carefully(event: tuple[Any, ...] | None, chained: tuple[Any, ...] | None,
+                     event_rows: Iterator[tuple[Any, ...]],
+                     link_rows: Iterator[tuple[Any, ...]]) -> Iterator[ChainRow]:
     while event is not None or chained is not None:
         if chained is None or (event is not None and event[0] < chained[0]):
             assert event is not None
