@@ -92,6 +92,22 @@ def test_snapshots_are_taken_and_never_change_the_answer(app: VerifyApp) -> None
     )
 
 
+def test_incidents_loaded_by_the_batch_are_the_ones_loaded_one_by_one(app: VerifyApp) -> None:
+    """Reading every incident (grade --all, exports) loads many per query, from their latest
+    snapshot and the events after it: each equals the repository's own load."""
+    report(app, "CS9", ["Coalition"])
+    for n in range(SNAPSHOT_INTERVAL + 5):
+        app.add_note("CS9", f"note {n}", "ann")
+    for code in ("CS10", "CS11"):
+        report(app, code, ["Coalition"])
+    app.add_source("CS10", src(1), "ann")
+    assert app.snapshots is not None and list(app.snapshots.get(app.load("CS9").id))
+    loaded = list(app._incidents())
+    assert [incident.code for incident in loaded] == ["CS9", "CS10", "CS11"]
+    for incident in loaded:
+        assert vars(incident) == vars(app.load(incident.code)), incident.code
+
+
 def test_a_concurrent_change_is_refused_not_lost(store_url: str) -> None:
     one, two = open_app(store_url), open_app(store_url)
     report(one, "CS5", ["Coalition"])

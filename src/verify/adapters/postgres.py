@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent, Tracking
 from eventsourcing.postgres import (
@@ -143,6 +144,30 @@ class ChainedPostgresRecorder(VictimKeyTable, PostgresApplicationRecorder):
                 for row in _stream(rows, batch):
                     yield (originator_text(row["originator_id"]), int(row["originator_version"]),
                            str(row["topic"]), bytes(row["state"]))
+
+    def records(self, ids: Sequence[UUID]) -> tuple[list[StoredEvent], list[StoredEvent]]:
+        """The stored snapshots and events of many records, in one query each: loading
+        incidents by the thousand (`grade --all`, exports) instead of two queries each."""
+        snapshots = self.events_table_name.removesuffix("_events") + "_snapshots"
+        found: list[list[StoredEvent]] = []
+        with self.datastore.transaction(commit=False) as curs:
+            for table in (snapshots, self.events_table_name):
+                if table == snapshots:
+                    curs.execute(SQL("SELECT to_regclass(%s) AS found"),
+                                 (f"{self.datastore.schema}.{table}",))
+                    exists = curs.fetchone()
+                    if not exists or exists["found"] is None:
+                        found.append([])
+                        continue
+                curs.execute(SQL(
+                    "SELECT originator_id, originator_version, topic, state FROM {0}.{1}"
+                    " WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version"
+                ).format(Identifier(self.datastore.schema), Identifier(table)), (list(ids),))
+                found.append([StoredEvent(originator_id=row["originator_id"],
+                                          originator_version=row["originator_version"],
+                                          topic=row["topic"], state=bytes(row["state"]))
+                              for row in curs.fetchall()])
+        return found[0], found[1]
 
     def snapshot_rows(self) -> list[tuple[str, int, str, bytes]]:
         table = self.events_table_name.removesuffix("_events") + "_snapshots"

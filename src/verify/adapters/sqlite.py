@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
+from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent, Tracking
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteTrackingRecorder
@@ -109,6 +110,28 @@ class ChainedSQLiteRecorder(VictimKeyTable, SQLiteApplicationRecorder):
                 " INDEXED BY sqlite_autoindex_stored_events_1"
                 " ORDER BY originator_id, originator_version")
             yield from _batched(rows, batch)  # (str, int, str, bytes): the columns' own types
+
+    def records(self, ids: Sequence[UUID]) -> tuple[list[StoredEvent], list[StoredEvent]]:
+        """The stored snapshots and events of many records, in one query each: loading
+        incidents by the thousand (`grade --all`, exports) instead of two queries each."""
+        keys = [identity.hex for identity in ids]
+        marks = ",".join("?" * len(keys))
+        found: list[list[StoredEvent]] = []
+        with self.datastore.transaction(commit=False) as cursor:
+            for table in ("stored_snapshots", self.events_table_name):
+                if table == "stored_snapshots":
+                    cursor.execute("SELECT 1 FROM sqlite_master WHERE name='stored_snapshots'")
+                    if not cursor.fetchone():
+                        found.append([])
+                        continue
+                cursor.execute(  # the table names are the recorder's own
+                    f"SELECT originator_id, originator_version, topic, state FROM {table}"
+                    f" WHERE originator_id IN ({marks}) ORDER BY originator_id,"
+                    " originator_version", keys)
+                found.append([StoredEvent(originator_id=UUID(row[0]), originator_version=row[1],
+                                          topic=row[2], state=row[3])
+                              for row in cursor.fetchall()])
+        return found[0], found[1]
 
     def snapshot_rows(self) -> list[tuple[str, int, str, bytes]]:
         """Every stored snapshot, to check it against the events it summarises."""

@@ -12,6 +12,7 @@ import datetime as dt
 import gc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from itertools import islice
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -29,6 +30,9 @@ from verify.domain.values import canonical_code
 
 SNAPSHOT_INTERVAL = 50
 """Every this many events an incident's state is snapshotted, so loading stays fast."""
+
+LOAD_BATCH = 1000
+"""Incidents loaded at once when reading them all (their snapshots and events, one query each)."""
 
 Progress = Callable[[int], None]
 
@@ -237,12 +241,48 @@ class IncidentStore(Application[UUID]):
         return found
 
     def _reported_ids(self) -> Iterator[UUID]:
-        for event in self.events_of(Incident.Reported):
-            yield event.originator_id
+        """Every incident's id, in the order reported, read from the log's index alone."""
+        topics = [get_topic(Incident.Reported), *FORMER_TOPICS.get(Incident.Reported, ())]
+        start = 1
+        while page := self.recorder.select_notifications(start=start, limit=LOAD_BATCH,
+                                                         topics=topics):
+            for notification in page:
+                identity = notification.originator_id
+                yield identity if isinstance(identity, UUID) else UUID(str(identity))
+            start = page[-1].id + 1
 
     def _incidents(self) -> Iterator[Incident]:
-        for originator_id in self._reported_ids():
-            incident: Incident = self.repository.get(
-                originator_id, projector_func=project_incident
-            )
+        """Every incident as it is now, in the order reported, loaded a batch at a time where
+        the store can (`records`: the snapshots and events of many in one query each)."""
+        load_many = getattr(self.recorder, "records", None)
+        ids = self._reported_ids()
+        if load_many is None:
+            for originator_id in ids:
+                incident: Incident = self.repository.get(
+                    originator_id, projector_func=project_incident)
+                yield incident
+            return
+        while batch := list(islice(ids, LOAD_BATCH)):
+            yield from self._loaded(batch, load_many)
+
+    def _loaded(self, ids: list[UUID], load_many: Callable[[list[UUID]], Any]
+                ) -> Iterator[Incident]:
+        """The incidents of ``ids`` from their latest snapshot and the events after it, as
+        the repository builds each (`project_incident`)."""
+        snapshots, events = load_many(ids)
+        latest: dict[UUID, Any] = {}
+        for stored in snapshots:  # in version order: the last is the latest
+            latest[stored.originator_id] = stored
+        after: dict[UUID, list[Any]] = {}
+        for stored in events:
+            snapshot = latest.get(stored.originator_id)
+            if snapshot is None or stored.originator_version > snapshot.originator_version:
+                after.setdefault(stored.originator_id, []).append(stored)
+        to_event: Callable[[Any], Any] = self.mapper.to_domain_event
+        for identity in ids:
+            snapshot = latest.get(identity)
+            initial = to_event(snapshot).mutate(None) if snapshot is not None else None
+            incident = project_incident(initial, map(to_event, after.get(identity, ())))
+            if incident is None:
+                raise UnknownIncident(identity.hex)
             yield incident
