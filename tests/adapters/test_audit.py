@@ -310,3 +310,24 @@ def test_a_forged_index_that_reorders_one_history_is_caught(store: Path) -> None
     result = run(store, "audit", "verify")
     assert result.exit_code == 1, result.output
     assert "read back differently through the database's index" in result.stderr
+
+
+def test_the_read_back_sum_tells_rows_whose_parts_were_swapped() -> None:
+    """Two rows exchanging their topic and bytes (what a forged index shows) never sum as
+    the stored rows do: each row's hash is of its whole stored form, not a tuple's hash,
+    which is nearly additive in its items and summed alike about one time in four."""
+    from verify.application.auditing import ReadBack
+    from verify.domain.chain import GENESIS, link, verify_chain
+
+    stored = [(f"{n:032x}", 1 + n % 3, f"verify.domain.incident:Incident.E{n % 7}",
+               f'{{"n": {n}}}'.encode()) for n in range(400)]
+    previous, rows = GENESIS, []
+    for number, row in enumerate(stored, start=1):
+        previous = link(previous, *row)
+        rows.append((number, *row, number, *row[:3], previous))
+    content = verify_chain(rows).content
+    assert ReadBack.summed(sorted(stored)) == content
+    for first in range(0, 400, 2):
+        a, b = stored[first], stored[first + 1]
+        swapped = [*stored[:first], (*a[:2], *b[2:]), (*b[:2], *a[2:]), *stored[first + 2:]]
+        assert ReadBack.summed(sorted(swapped)) != content, first

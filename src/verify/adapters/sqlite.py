@@ -100,7 +100,8 @@ class ChainedSQLiteRecorder(VictimKeyTable, SQLiteApplicationRecorder):
             links = db.cursor().execute(
                 "SELECT notification_id, originator_id, originator_version, topic, link"
                 " FROM event_chain ORDER BY notification_id")
-            yield from merge_chain(_batched(events, batch), _batched(links, batch))
+            events.arraysize = links.arraysize = batch
+            yield from merge_chain(events, links)  # a cursor's rows come from C, a page at once
 
     def events_by_record(self, batch: int = 20_000) -> Iterator[tuple[str, int, str, bytes]]:
         """Every event, a record's in version order, read through the index loading uses."""

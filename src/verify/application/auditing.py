@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import operator
 import struct
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from itertools import islice
 from typing import Any, Protocol
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 
 from verify.application.app import VerifyApp
-from verify.domain.chain import BadEvent, ChainReport, Seal, format_head, verify_chain
+from verify.domain.chain import (
+    BadEvent,
+    ChainReport,
+    Seal,
+    format_head,
+    stored_form,
+    verify_chain,
+)
 from verify.domain.errors import InvalidInput, Refused
 from verify.domain.incident import Incident, project_incident
 from verify.domain.merkle import MerkleTree
@@ -62,20 +67,17 @@ class Auditor:
         loading does, then check every snapshot; with ``tree``, also grow the Merkle tree
         over the events in the same pass; with a seal and its ``timestamp``, check the
         token attests the seal's head."""
-        digests = ReadBack()
         places = PlaceCheck(getattr(self.app.mapper, "check_place", None))
-        rows = digests.watch(self.recorder.chain_rows())
+        rows = self.recorder.chain_rows()
         sealed_tree = None
         if tree is None and seal is not None and seal.merkle_root is not None:
             tree = sealed_tree = MerkleTree()
             sealed_tree.follow(seal.events)
         if tree is not None:
             rows = _into_tree(rows, tree)
-        if progress is not None:
-            rows = _counting(rows, progress)
-        report = verify_chain(rows, seal)
+        report = verify_chain(rows, seal, progress)
         bad_read = None if not report.intact else \
-            self._check_read_path(digests, places)
+            self._check_read_path(report.content, places)
         if report.intact and not bad_read and seal is not None and sealed_tree is not None \
                 and sealed_tree.old_root != seal.merkle_root:
             bad_read = (f"the seal's merkle_root is not the root of the Merkle tree over its "
@@ -139,7 +141,7 @@ class Auditor:
         head = bytes.fromhex(str(sealed["head"]).removeprefix("sha256:"))
         return authority.stamp(timestamped_data(head))
 
-    def _check_read_path(self, digests: ReadBack, places: PlaceCheck) -> str | None:
+    def _check_read_path(self, content: int, places: PlaceCheck) -> str | None:
         """Every record's events, read as `show` and `history` read them, are the ones stored.
 
         The walk reads events in the order of the log; loading reads one
@@ -157,7 +159,7 @@ class Auditor:
             return (f"the encrypted event at version {version} of {self.code_of(originator)} "
                     f"({topic.rsplit('.', 1)[-1]}) was not encrypted there: it was moved from "
                     "elsewhere in the history or altered behind the program's back")
-        if read_total == digests.total:
+        if read_total == content:
             return None
         expected = ReadBack.by_record(
             (originator, version, topic, state) for event_id, originator, version, topic, state,
@@ -278,46 +280,32 @@ def rulebook_named(name: str) -> Rulebook:
 class ReadBack:
     """What the log stores, summed to compare with what loading reads, at little cost.
 
-    Each stored event (record, version, topic, bytes) is hashed with Python's
-    own keyed hash and the hashes summed: a sum over the rows as a multiset,
-    computed in C on the loading side. Equal sums of a read that comes in
-    strictly increasing (record, version) order mean loading reads exactly the
-    stored events, each record's in version order. The hash's key is drawn
-    anew by every process, so rows cannot be forged to sum alike. When the sums
-    differ, the slow path (a SHA-256 of each record's events on both sides)
-    names the record that reads back differently.
+    Each stored event, in the form the chain hashes it (`chain.stored_form`:
+    record, version, topic and bytes, length-prefixed), is hashed with Python's
+    keyed hash (SipHash) and the hashes summed: a hash of the rows as a
+    multiset, made by the walk of the log (`ChainReport.content`) and here for
+    the loading side. Equal sums of a read that comes in strictly increasing
+    (record, version) order mean loading reads exactly the stored events, each
+    record's in version order. The key is drawn anew by every process, so rows
+    cannot be forged to sum alike. (A tuple's hash would not do: it is nearly
+    additive in its items' hashes, so events whose parts were swapped between
+    two rows summed alike about one time in four.) When the sums differ, the
+    slow path (a SHA-256 of each record's events on both sides) names the
+    record that reads back differently.
     """
 
-    BATCH = 20_000
-
-    def __init__(self) -> None:
-        self.total = 0
-
-    def watch(self, rows: Iterator[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
-        """Pass the chain rows on, adding each stored event's hash to the total."""
-        total = 0
-        try:
-            for row in rows:
-                if row[0] is not None:
-                    total += hash(row[1:5])
-                yield row
-        finally:
-            self.total += total
-
-    @classmethod
-    def summed(cls, events: Iterable[tuple[str, int, str, bytes]]) -> int | None:
-        """The total of ``events`` (read through loading's index), or None when they do not
+    @staticmethod
+    def summed(events: Iterable[tuple[str, int, str, bytes]]) -> int | None:
+        """The sum for ``events`` (read through loading's index), or None when they do not
         come in strictly increasing (record, version) order (a row read twice, say)."""
-        read = iter(events)
         summed = 0
-        last: tuple[Any, ...] | None = None
-        while chunk := list(islice(read, cls.BATCH)):
-            summed += sum(map(hash, chunk))
-            if last is not None and not last < chunk[0]:
+        last: tuple[str, int] = ("", 0)
+        for originator, version, topic, state in events:
+            key = (originator, version)
+            if not key > last:
                 return None
-            if not all(map(operator.lt, chunk, islice(chunk, 1, None))):
-                return None
-            last = chunk[-1]
+            last = key
+            summed += hash(stored_form(originator, version, topic, state))
         return summed
 
     @staticmethod
@@ -376,11 +364,4 @@ def _into_tree(rows: Iterator[tuple[Any, ...]], tree: MerkleTree) -> Iterator[tu
         event_id, originator, version, topic, state = row[:5]
         if event_id is not None:
             tree.append(stored_event_leaf(originator, version, topic, bytes(state)))
-        yield row
-
-
-def _counting(rows: Any, progress: Progress) -> Any:
-    for count, row in enumerate(rows, start=1):
-        if count % 10_000 == 0:
-            progress(10_000)
         yield row

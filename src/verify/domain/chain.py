@@ -18,8 +18,9 @@ import datetime as dt
 import hashlib
 import re
 import struct
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import zip_longest
 from typing import Any
 from uuid import UUID
 
@@ -41,6 +42,14 @@ _TOPICS: dict[str, bytes] = {}
 
 def link(previous: bytes, originator_id: str, version: int, topic: str, state: bytes) -> bytes:
     """The next link of the chain, for one stored event."""
+    linked = _sha256(previous)
+    linked.update(stored_form(originator_id, version, topic, state))
+    return linked.digest()
+
+
+def stored_form(originator_id: str, version: int, topic: str, state: bytes) -> bytes:
+    """One stored event as the chain hashes it after the previous link: its record, version,
+    topic and bytes, each length-prefixed, so no two different events read alike."""
     originator = originator_id.encode()
     kind = _TOPICS.get(topic)
     if kind is None:
@@ -48,10 +57,8 @@ def link(previous: bytes, originator_id: str, version: int, topic: str, state: b
         kind = _pack(len(encoded)) + encoded
         if len(_TOPICS) < 1000:  # a tampered store's made-up topics are not kept
             _TOPICS[topic] = kind
-    return _sha256(b"".join((
-        previous, _pack(len(originator)), originator, _pack(version), kind,
-        _pack(len(state)), state,
-    ))).digest()
+    return b"".join((_pack(len(originator)), originator, _pack(version), kind,
+                     _pack(len(state)), state))
 
 
 def originator_text(originator_id: UUID | str) -> str:
@@ -92,15 +99,12 @@ def merge_chain(events: Iterable[tuple[Any, ...]],
     each pair is one tuple joined in C; at the first id they disagree on, the
     careful walk takes over and says which side is missing a row."""
     event_rows, link_rows = iter(events), iter(links)
-    for event in event_rows:
-        chained = next(link_rows, None)
-        if chained is not None and event[0] == chained[0]:
+    for event, chained in zip_longest(event_rows, link_rows):
+        if event is not None and chained is not None and event[0] == chained[0]:
             yield event + chained
             continue
         yield from _merge_carefully(event, chained, event_rows, link_rows)
         return
-    for chained in link_rows:
-        yield _MISSING + chained
 
 
 def _merge_carefully(event: tuple[Any, ...] | None, chained: tuple[Any, ...] | None,
@@ -176,20 +180,35 @@ class ChainReport:
     head: bytes
     first_bad: BadEvent | None
     seal_checked: bool = False
+    content: int = 0
+    """A sum over the events walked of their `stored_form` hashed with Python's keyed hash
+    (SipHash; its key is this process's own): compared with the same sum of what loading
+    reads (`auditing.ReadBack`)."""
 
     @property
     def intact(self) -> bool:
         return self.first_bad is None
 
 
-def verify_chain(rows: Iterable[ChainRow], seal: Seal | None = None) -> ChainReport:
+PROGRESS_EVERY = 10_000
+"""Events walked between two calls of the walk's progress callback."""
+
+
+def verify_chain(rows: Iterable[ChainRow], seal: Seal | None = None,
+                 progress: Callable[[int], None] | None = None) -> ChainReport:
     """Recompute the chain over the stored events; report the first that does not fit."""
     previous = GENESIS
     position = 0
     seal_checked = False
+    content = 0
+    told = PROGRESS_EVERY if progress is not None else -1
     for (event_id, originator, version, topic, state,
          chain_id, chain_originator, chain_version, chain_topic, stored_link) in rows:
         position += 1
+        if position == told:
+            assert progress is not None
+            progress(PROGRESS_EVERY)
+            told += PROGRESS_EVERY
         if chain_id is None:
             return ChainReport(position - 1, previous, BadEvent(
                 position, event_id, originator, version, topic,
@@ -202,12 +221,16 @@ def verify_chain(rows: Iterable[ChainRow], seal: Seal | None = None) -> ChainRep
             return ChainReport(position - 1, previous, BadEvent(
                 position, event_id, chain_originator, chain_version, chain_topic,
                 sentence("was replaced or moved: another event now stands in its place")))
-        expected = link(previous, originator, version, topic, bytes(state))
+        form = stored_form(originator, version, topic, bytes(state))
+        linked = _sha256(previous)
+        linked.update(form)
+        expected = linked.digest()
         if expected != bytes(stored_link):
             return ChainReport(position - 1, previous, BadEvent(
                 position, event_id, originator, version, topic,
                 sentence("was altered: its stored bytes no longer match the hash chain")))
         previous = expected
+        content += hash(form)
         if seal is not None and position == seal.events:
             if previous != seal.head:
                 return ChainReport(position, previous, BadEvent(
@@ -221,4 +244,4 @@ def verify_chain(rows: Iterable[ChainRow], seal: Seal | None = None) -> ChainRep
             position, 0, "", 0, "",
             sentence("the store holds %(count)s events, fewer than the %(sealed)s sealed",
                      count=position, sealed=seal.events)))
-    return ChainReport(position, previous, None, seal_checked)
+    return ChainReport(position, previous, None, seal_checked, content)
