@@ -6,6 +6,15 @@ Feature: Matching belligerents' strike reports to incidents
   radius of the incident's place (great-circle distance). A report or an
   incident that names only a town is placed through the gazetteer.
 
+  Coordinates on the incident or the report win. Without them, a location is
+  placed at the most specific gazetteer place named anywhere in it, as
+  analysts write it ("Bakery, Tabqa (الطبقة)", "Tabqa, slaughterhouse", a
+  village before its district), in Arabic or Latin script; the incident's
+  country decides between towns of the same name. A place is its centre: a
+  match says how each side was placed, and when both were placed at one
+  town it says "same place" rather than a distance of 0 km; when one side is
+  a town's centre, its distance carries the town's reach as its uncertainty.
+
   The best match comes first: the nearest, then the closest in time. Applying
   the matches records a "likely" strike with the report's reference, the
   distance, the day offset and the rule, as the acting person.
@@ -30,15 +39,63 @@ Feature: Matching belligerents' strike reports to incidents
       | R5     | Coalition   | 2017-03-19 | 35.95, 39.01    | matches R5 at 0.0 km, -1 day |
       | R6     | Coalition   | 2017-03-22 | 35.95, 39.01    | has no match               |
       | R7     | Russia      | 2017-03-20 | 35.95, 39.01    | has no match               |
-      | R8     | Coalition   | 2017-03-20 | the town Raqqah | matches R8 at 0.0 km, +0 day |
-      | R9     | Coalition   | 2017-03-20 | the town الرقة  | matches R9 at 0.0 km, +0 day |
+      | R8     | Coalition   | 2017-03-20 | the town Raqqah | matches R8 at 0.0 km ± 6.5 km, +0 day |
+      | R9     | Coalition   | 2017-03-20 | the town الرقة  | matches R9 at 0.0 km ± 6.5 km, +0 day |
       | R10    | Coalition   | 2017-03-20 | the town Atlantis | has no match             |
 
   Scenario: An incident that names only a town is placed through the gazetteer
     Given an incident CS2 in Tabqa on 2017-03-22 alleging Coalition, without coordinates
     And a strike report "T1" by Coalition on 2017-03-22 at 35.84, 38.56
     When strike reports are matched within 15 km and 1 day
-    Then incident CS2 matches T1 at 0.9 km, +0 day
+    Then incident CS2 matches T1 at 0.9 km ± 2.6 km, +0 day
+
+  Scenario Outline: A location is placed by the most specific place it names
+    Given an incident CS3 at "<location>" in <country> on 2017-03-22 alleging Coalition
+    When the incidents are placed for matching
+    Then incident CS3 is <placed>
+
+    Examples:
+      | location                                   | country | placed                                      |
+      | Bakery, Tabqa (الطبقة)                     | Syria   | at Tabqa, Syria, named by "Tabqa"           |
+      | Carwash, Tabqa (الطبقة)                    | Syria   | at Tabqa, Syria, named by "Tabqa"           |
+      | Tabqa, slaughterhouse                      | Syria   | at Tabqa, Syria, named by "Tabqa"           |
+      | الطبقة                                     | Syria   | at Tabqa, Syria, named by "الطبقة"          |
+      | Madinat ath Thawrah                        | Syria   | at Tabqa, Syria, named by "Madinat ath Thawrah" |
+      | Al-Mohsenli, countryside of Manbij, Aleppo | Syria   | at Manbij, Syria, named by "Manbij"         |
+      | Mosul al-Jadida, Mosul                     | Iraq    | at Mosul al-Jadida, Iraq, named by "Mosul al-Jadida" |
+      | Sinjar                                     | Iraq    | at Sinjār, Iraq, named by "Sinjar"          |
+      | Sinjar                                     | Syria   | at Sinjār, Syria, named by "Sinjar"         |
+      | سنجار                                      | Iraq    | at Sinjār, Iraq, named by "سنجار"           |
+      | Tripoli                                    | Syria   | not placed: it names no place the gazetteer knows in Syria |
+      | Bakery near the river                      | Syria   | not placed: it names no place the gazetteer knows in Syria |
+
+  Scenario: Our own gazetteer adds a village, and the built-in places stay
+    Given our gazetteer file adds the village Al-Mohsenli (المحسنلي) at 36.55, 37.93
+    And an incident CS3 at "Al-Mohsenli, countryside of Manbij, Aleppo" in Syria on 2017-03-22 alleging Coalition
+    And an incident CS4 at "المحسنلي" in Syria on 2017-03-22 alleging Coalition
+    And an incident CS5 at "Tabqa, slaughterhouse" in Syria on 2017-03-22 alleging Coalition
+    When the incidents are placed for matching
+    Then incident CS3 is at Al-Mohsenli, no country given, named by "Al-Mohsenli"
+    And incident CS4 is at Al-Mohsenli, no country given, named by "المحسنلي"
+    And incident CS5 is at Tabqa, Syria, named by "Tabqa"
+
+  Scenario Outline: Incidents named as analysts name them match the coalition's "Near Tabqa" as the same place
+    Given an incident <code> at "<location>" in Syria on 2017-03-22 alleging Coalition
+    And a strike report "CJTF-OIR 2017-03-23" by Coalition on 2017-03-22 at the town Near Tabqa, two strikes
+    When strike reports are matched within 15 km and 1 day, and applied
+    Then incident <code> has a likely strike from report "CJTF-OIR 2017-03-23", its history saying "same place: Tabqa (gazetteer)"
+
+    Examples:
+      | code | location                |
+      | CS3  | Bakery, Tabqa (الطبقة)  |
+      | CS4  | Carwash, Tabqa (الطبقة) |
+      | CS5  | Tabqa, slaughterhouse   |
+
+  Scenario: A report placed only at a town keeps the town's reach as its uncertainty
+    Given an incident CS3 at "Tabqa dam road" in Syria on 2017-03-22 alleging Coalition, at 35.87, 38.57 exactly
+    And a strike report "CJTF-OIR 2017-03-23" by Coalition on 2017-03-22 at the town Tabqa
+    When strike reports are matched within 15 km and 1 day, and applied
+    Then incident CS3 has a likely strike from report "CJTF-OIR 2017-03-23", its history saying "3.79 km away (± 2.6 km), the report placed at Tabqa (gazetteer)"
 
   Scenario: Several candidates come best first
     Given a strike report "far" by Coalition on 2017-03-20 at 36.05, 39.01

@@ -205,9 +205,29 @@ def release(app: VerifyApp) -> None:
     Releases(app, "stored log").create("2017-03", "the first month, as published", "amira")
 
 
+def matched(app: VerifyApp) -> None:
+    """SL10: a strike matched from a report through the gazetteer (StrikeConfirmed v2, with
+    how each side was placed: both at Tabqa)."""
+    from verify.domain.strikes import Gazetteer, Place
+
+    app.report_incident(code="SL10", date=dt.date(2017, 3, 22), country="Syria",
+                        location=Location(name="Bakery, Tabqa (الطبقة)"),
+                        belligerents=["US-led Coalition"], killed=CasualtyRange(min=2, max=2),
+                        injured=CasualtyRange(), summary=None, actor="amira")
+    record = StrikeReportRecord(reference="CJTF-OIR 2017-03-23", belligerent="US-led Coalition",
+                                strike_date=dt.date(2017, 3, 22), place="Near Tabqa",
+                                text="Near Tabqa, two strikes engaged an ISIS unit.")
+    reports = StrikeReports(app)
+    list(reports.import_rows([(1, record, None)], "amira"))
+    tabqa = Place(name="Tabqa", lat=35.84, lon=38.55, country="SY", population=87880,
+                  geonames_id=172374)
+    found, _ = reports.candidates(Gazetteer([(tabqa, ["الطبقة"])]), radius_km=15, days=1)
+    reports.apply([candidate for candidate in found if candidate.incident == "SL10"], "badr")
+
+
 CASES: list[Callable[[VerifyApp], None]] = [parties, evidence, proposal, duplicate,
                                             kept_verbatim, strike_report, corrections, victims,
-                                            evidence_files, casework, release]
+                                            evidence_files, casework, release, matched]
 """In the order they were added to the log; a new event type adds a case at the end."""
 
 

@@ -36,9 +36,10 @@ from verify.adapters.files import (
     read_lines,
     read_small,
 )
+from verify.adapters.gazetteer import load_gazetteer
 from verify.adapters.interchange import count_rows, read_rows
 from verify.adapters.sheets import load_column_map, read_sheet
-from verify.adapters.strike_files import load_gazetteer, read_reports
+from verify.adapters.strike_files import read_reports
 from verify.application.intake import Intake
 from verify.application.messages import today_utc
 from verify.domain.errors import InvalidInput

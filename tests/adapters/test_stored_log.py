@@ -97,7 +97,8 @@ def test_every_stored_event_loads_and_the_incidents_read_as_written(
     assert kept.sources[0].published_text == "31 ديسمبر 0399"
     assert kept.sources[0].unread == {"kind": "blog"}
     assert app.parties() == [{"name": "US-led Coalition", "aliases": ["Coalition", "CJTF-OIR"]}]
-    assert [report.reference for report in StrikeReports(app).all()] == ["CJTF-OIR 2017-03-18"]
+    assert [report.reference for report in StrikeReports(app).all()] == [
+        "CJTF-OIR 2017-03-18", "CJTF-OIR 2017-03-23"]
     corrected = app.show("SL5")
     assert (corrected.date, corrected.date_end, corrected.time) == (
         "2017-03-16", "2017-03-19", "08:30")
@@ -120,6 +121,10 @@ def test_every_stored_event_loads_and_the_incidents_read_as_written(
     assert (discussed.assignee, discussed.tags) == (None, ["الطبقة"])
     assert [(c["id"], c["by"], c["reply_to"], c["mentions"]) for c in discussed.comments] == [
         ("m1", "amira", None, ["jonas"]), ("m2", "jonas", "m1", [])]
+    assert "placed" not in graded.strikes[0]  # StrikeConfirmed v1, upcast: placing unknown
+    (matched,) = app.show("SL10").strikes
+    assert (matched["distance_km"], matched["placed"]["same_place"]) == (None, "Tabqa")
+    assert matched["placed"]["incident"]["named"] == "Tabqa"
 
 
 def test_the_replayed_log_audits_and_builds_its_read_models(
@@ -128,7 +133,7 @@ def test_the_replayed_log_audits_and_builds_its_read_models(
     app, store = replayed
     assert app.rebuild_read_models() == len(stored_events())
     assert [entry.code for entry in app.queue()] == ["SL4", "SL5", "SL6", "SL7", "SL8",
-                                                             "SL9"]
+                                                             "SL9", "SL10"]
     result = CliRunner().invoke(cli, ["--store", store, "audit", "verify"])
     assert result.exit_code == 0, result.output
     assert "intact" in result.output
@@ -147,7 +152,7 @@ def test_snapshots_of_the_replayed_log_match_their_events(
             app.take_snapshot(event.originator_id, projector_func=project_incident)
     result = CliRunner().invoke(cli, ["--store", store, "audit", "verify"])
     assert result.exit_code == 0, result.output
-    assert "0 snapshots" not in result.output
+    assert " 0 snapshots" not in result.output
     older = app.repository.get(next(event.originator_id for event in stored_events()
                                     if event.topic.endswith("Incident.Reported")))
     assert isinstance(older, Incident)

@@ -183,3 +183,142 @@ def test_a_report_with_a_nul_character_is_refused_as_its_line(run: Run, tmp_path
     summary = json.loads(result.stdout)
     assert summary["imported"] == 1 and summary["invalid"] == 1
     assert summary["problems"][0]["line"] == 1
+
+
+# Issue 22: placing what people write, saying what was not placed, honest distances.
+
+TABQA_REPORT = {"reference": "CJTF-OIR 2017-03-23", "belligerent": "US-led Coalition",
+                "report_date": "2017-03-23", "strike_date": "2017-03-22",
+                "place": "Near Tabqa, two strikes", "text": "Near Tabqa, two strikes engaged…"}
+
+
+def _report_at(run: Run, code: str, location: str, country: str = "Syria",
+               day: str = "2017-03-22") -> None:
+    result = run("report", code, "--date", day, "--location", location, "--country", country,
+                 "--belligerent", "US-led Coalition")
+    assert result.exit_code == 0, result.output
+
+
+def test_the_tabqa_cases_match_the_coalitions_report_as_the_same_place(run: Run,
+                                                                       tmp_path: Path) -> None:
+    """Before, none of these was placed: only a location that was exactly a gazetteer name
+    was, and a match through the gazetteer was recorded as "0.0 km away"."""
+    for code, location in (("CS1", "Bakery, Tabqa (الطبقة)"), ("CS2", "Carwash, Tabqa (الطبقة)"),
+                           ("CS3", "Tabqa, slaughterhouse")):
+        _report_at(run, code, location)
+    run("strikes", "import", str(lines(tmp_path / "r.jsonl", [TABQA_REPORT])))
+    found = json.loads(run("strikes", "match", "--json").stdout)
+    assert found["incidents_not_placed"] == 0 and found["reports_not_placed"] == 0
+    assert [(c["incident"], c["distance_km"], c["placed"]["same_place"])
+            for c in found["candidates"]] == [(code, None, "Tabqa")
+                                              for code in ("CS1", "CS2", "CS3")]
+    assert found["candidates"][0]["placed"]["incident"]["named"] == "Tabqa"
+    assert found["candidates"][0]["placed"]["report"]["country"] == "SY"
+    printed = run("strikes", "match", "--apply").stdout
+    assert "CS1        CJTF-OIR 2017-03-23  same place: Tabqa (gazetteer), +0 day(s)" in printed
+    for code in ("CS1", "CS2", "CS3"):
+        assert ("(CJTF-OIR 2017-03-23), same place: Tabqa (gazetteer), +0 day(s), matched by "
+                "MATCH") in run("history", code).stdout
+    assert "likely by US-led Coalition (CJTF-OIR 2017-03-23), same place: Tabqa (gazetteer)" \
+        in run("show", "CS1").stdout
+    exported = tmp_path / "out.jsonl"
+    assert run("export", "-o", str(exported)).exit_code == 0
+    first = json.loads(exported.read_text("utf-8").splitlines()[0])
+    assert (first["strike"]["distance_km"], first["strike"]["placed"]["same_place"]) == (
+        None, "Tabqa")
+
+
+def test_every_unplaced_incident_and_report_is_named_with_its_reason(run: Run,
+                                                                     tmp_path: Path) -> None:
+    """Before, only "not placed: 3 incidents, 1 reports", with --json no better."""
+    for number in range(25):
+        _report_at(run, f"CS{100 + number}", f"Atlantis quarter {number}")
+    _report_at(run, "CS200", "Tripoli", country="Syria")
+    run("strikes", "import", str(lines(tmp_path / "r.jsonl", [
+        {**TABQA_REPORT, "place": "Somewhere unnamed"}])))
+    result = run("strikes", "match", "--json")
+    unplaced = json.loads(result.stdout)["not_placed"]
+    assert [item["code"] for item in unplaced["incidents"]] == [
+        *(f"CS{100 + number}" for number in range(25)), "CS200"]
+    assert unplaced["incidents"][0] == {
+        "code": "CS100", "location": "Atlantis quarter 0", "country": "Syria",
+        "reason": "no coordinates, and it names no place the gazetteer knows in Syria"}
+    assert unplaced["reports"] == [{
+        "reference": "CJTF-OIR 2017-03-23", "belligerent": "US-led Coalition",
+        "place": "Somewhere unnamed",
+        "reason": "no coordinates, and it names no place the gazetteer knows"}]
+    printed = run("strikes", "match").stdout
+    assert "not placed: 26 incidents (the first 20; --json lists them all)" in printed
+    assert "  CS100 (Atlantis quarter 0): no coordinates, and it names no place" in printed
+    assert "CS119 (" in printed and "CS120 (" not in printed
+    assert "not placed: 1 report\n  CJTF-OIR 2017-03-23 (Somewhere unnamed): " in printed
+
+
+@pytest.mark.parametrize("given_by", ["option", "environment"])
+def test_a_gazetteer_file_adds_places_and_keeps_the_built_in_ones(
+        run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, given_by: str) -> None:
+    """Before, --gazetteer replaced the built-in list: Tabqa, Raqqa and Mosul stopped
+    matching."""
+    for code, location, country in (("CS1", "Tabqa", "Syria"), ("CS2", "الرقة", "Syria"),
+                                    ("CI3", "Mosul", "Iraq"),
+                                    ("CS4", "Al-Mohsenli, countryside of Manbij", "Syria"),
+                                    ("CI5", "Qaryat al-Bu Saif", "Iraq")):
+        _report_at(run, code, location, country)
+    places = tmp_path / "ours.csv"
+    places.write_text("name,alternate_names,lat,lon,country\n"
+                      "Al-Mohsenli,المحسنلي,36.55,37.93,Syria\n"
+                      "Qaryat al-Bu Saif,البوسيف,36.25,43.08,Iraq\n", encoding="utf-8")
+    reports = [{**TABQA_REPORT, "reference": ref, "place": place}
+               for ref, place in (("R1", "Tabqa"), ("R2", "Raqqa"), ("R3", "Mosul"),
+                                  ("R4", "المحسنلي"), ("R5", "البوسيف"))]
+    run("strikes", "import", str(lines(tmp_path / "r.jsonl", reports)))
+    if given_by == "option":
+        result = run("strikes", "match", "--gazetteer", str(places), "--json")
+    else:
+        monkeypatch.setenv("VERIFY_GAZETTEER", str(places))
+        result = run("strikes", "match", "--json")
+    found = json.loads(result.stdout)
+    assert {(c["incident"], c["report"]) for c in found["candidates"]} >= {
+        ("CS1", "R1"), ("CS2", "R2"), ("CI3", "R3"), ("CS4", "R4"), ("CI5", "R5")}
+    assert found["incidents_not_placed"] == 0 and found["reports_not_placed"] == 0
+
+
+def test_a_gazetteer_in_geonames_format_is_read(run: Run, tmp_path: Path) -> None:
+    _report_at(run, "CS1", "قرية المحسنلي")
+    run("strikes", "import", str(lines(tmp_path / "r.jsonl", [
+        {**TABQA_REPORT, "place": None, "lat": 36.56, "lon": 37.93, "precision": "exact"}])))
+    geonames = tmp_path / "SY.txt"
+    geonames.write_text("\t".join(["9999999", "Al-Mohsenli", "Al-Mohsenli", "المحسنلي",
+                                   "36.55", "37.93", "P", "PPL", "SY", "", "09", "", "", "",
+                                   "0", "", "400", "Asia/Damascus", "2024-01-01"]) + "\n",
+                        encoding="utf-8")
+    found = json.loads(run("strikes", "match", "--gazetteer", str(geonames), "--json").stdout)
+    (candidate,) = found["candidates"]
+    assert candidate["incident_located_by"] == "gazetteer: Al-Mohsenli"
+    assert candidate["placed"]["incident"]["geonames_id"] == 9999999
+    assert (candidate["distance_km"], candidate["placed"]["uncertainty_km"]) == (1.11, 2.0)
+    assert "1.11 km away (± 2.0 km)" in run("strikes", "match", "--gazetteer",
+                                            str(geonames)).stdout
+
+
+def test_amended_places_and_coordinates_are_used_and_coordinates_win(run: Run,
+                                                                      tmp_path: Path) -> None:
+    _report_at(run, "CS1", "Atlantis quarter")
+    _report_at(run, "CS2", "Tabqa, slaughterhouse")
+    run("strikes", "import", str(lines(tmp_path / "r.jsonl", [TABQA_REPORT])))
+    assert [item["code"] for item in json.loads(
+        run("strikes", "match", "--json").stdout)["not_placed"]["incidents"]] == ["CS1"]
+    assert run("amend", "CS1", "--location", "Bakery, Tabqa (الطبقة)", "--reason",
+               "the network named the bakery").exit_code == 0
+    assert run("amend", "CS2", "--lat", "35.87", "--lon", "38.57", "--precision", "street",
+               "--reason", "geolocated from video").exit_code == 0
+    found = json.loads(run("strikes", "match", "--json").stdout)
+    assert found["not_placed"]["incidents"] == []
+    placed = {c["incident"]: c for c in found["candidates"]}
+    assert placed["CS1"]["placed"]["same_place"] == "Tabqa"
+    assert placed["CS2"]["incident_located_by"] == "coordinates"
+    assert placed["CS2"]["placed"]["incident"] == {
+        "by": "coordinates", "precision": "street", "place": None, "country": None,
+        "geonames_id": None, "named": None, "reach_km": 0.1}
+    assert (placed["CS2"]["distance_km"], placed["CS2"]["placed"]["uncertainty_km"]) == (
+        3.79, 2.7)

@@ -124,6 +124,7 @@ CSV_COLUMNS: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("strike_day_offset", ("strike", "day_offset"), "text"),
     ("strike_rule", ("strike", "rule"), "text"),
     ("strike_reported", ("strike", "reported"), "text"),
+    ("strike_placed", ("strike", "placed"), "json"),
     ("other_strikes", ("other_strikes",), "json"),
     ("contested_by", ("contested_by",), "json"),
     ("assessments", ("assessments",), "json"),

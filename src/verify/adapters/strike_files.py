@@ -1,14 +1,13 @@
-"""Files of strike reports and gazetteers: read into records, a row at a time.
+"""Files of strike reports: read into records, a row at a time.
 
-Reports come as JSON Lines or CSV; a gazetteer as CSV (name,alternate_names,
-lat,lon). Days are read the way people write them, none after today (UTC).
+Reports come as JSON Lines or CSV. Days are read the way people write them,
+none after today (UTC). Gazetteers are `verify.adapters.gazetteer`'s.
 """
 
 from __future__ import annotations
 
 import csv
 from collections.abc import Iterable, Iterator
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -20,47 +19,11 @@ from verify.application.importing import describe
 from verify.application.messages import today_utc
 from verify.domain.dates import UnreadableDay, read_day
 from verify.domain.errors import InvalidInput
-from verify.domain.strikes import Gazetteer, Place, StrikeReportRecord
+from verify.domain.strikes import StrikeReportRecord
 from verify.domain.values import refuse_nul
 
 RECORD_FIELDS = list(StrikeReportRecord.model_fields)
-
-
-# ------------------------------------------------------------------ gazetteer
-
-
-GAZETTEER = "the gazetteer"
 REPORTS_FILE = "the strike report file"
-
-
-def load_gazetteer(path: Path | None) -> Gazetteer:
-    """A gazetteer from a CSV file (name,alternate_names,lat,lon); the demo's by default."""
-    if path is None:
-        text = resources.files("verify.demo").joinpath("gazetteer.csv").read_text("utf-8")
-        return _gazetteer_from(csv.DictReader(text.splitlines()), "the demo gazetteer")
-    source = str(path)
-    try:
-        with csv_text(path, GAZETTEER) as lines:
-            return _gazetteer_from(csv.DictReader(lines), source)
-    except LineTooLong as too_long:
-        raise InvalidInput(f"{source}, line {too_long.line}: {LINE_TOO_LONG}") from None
-
-
-def _gazetteer_from(reader: csv.DictReader[str], source: str) -> Gazetteer:
-    missing = {"name", "lat", "lon"} - set(reader.fieldnames or [])
-    if missing:
-        raise InvalidInput(f"{source} needs the columns name,alternate_names,lat,lon")
-    places = []
-    for cells in reader:
-        try:
-            place = Place(name=cells["name"], lat=float(cells["lat"]), lon=float(cells["lon"]))
-        except (TypeError, ValueError, ValidationError):  # a short row has None cells
-            raise InvalidInput(
-                f"{source}, line {reader.line_num}: a place needs a name and numeric lat, lon"
-            ) from None
-        alternates = (cells.get("alternate_names") or "").replace("|", ";").split(";")
-        places.append((place, [name.strip() for name in alternates if name.strip()]))
-    return Gazetteer(places)
 
 
 # -------------------------------------------------------------------- reading

@@ -38,6 +38,7 @@ from verify.domain.values import (
     Credibility,
     DiscountBasis,
     Grade,
+    MatchPlacing,
     Precision,
     Reliability,
     SourceKind,
@@ -604,6 +605,7 @@ class _Row:
             "rule": self.optional(f"{path}.rule", item.get("rule"),
                                   lambda v: _text(v, MAX_NAME)),
             "reported": self.optional(f"{path}.reported", item.get("reported"), self._day),
+            "placed": self.optional(f"{path}.placed", item.get("placed"), _match_placing),
         }
 
     def _claim(self, path: str, item: dict[str, Any]) -> dict[str, Any]:
@@ -1006,6 +1008,19 @@ def _web_address(value: Any) -> str | None:
     if url is not None and not is_web_address(url):
         raise Unreadable("not a web address (http:// or https://)")
     return url
+
+
+def _match_placing(value: Any) -> dict[str, Any]:
+    """How a matched strike's two sides were placed, as an export writes it."""
+    if isinstance(value, str):  # a CSV cell holds it as JSON
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise Unreadable("not how a match placed its incident and report") from None
+    try:
+        return MatchPlacing.model_validate(value).model_dump(mode="json")
+    except ValidationError:
+        raise Unreadable("not how a match placed its incident and report") from None
 
 
 def _distance(value: Any) -> float:

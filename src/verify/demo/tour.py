@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from verify.adapters.strike_files import load_gazetteer
+from verify.adapters.gazetteer import load_gazetteer
 from verify.application.app import VerifyApp
 from verify.application.strike_reports import StrikeReports
 from verify.domain.strikes import StrikeReportRecord
@@ -224,5 +224,5 @@ def run_demo(app: VerifyApp, narrate: Narrate) -> None:
             "...' (place named in Arabic, no coordinates)")
     found, _ = reports.candidates(load_gazetteer(None), radius_km=15, days=1)
     for candidate in reports.apply(found, "jonas"):
-        narrate(f"{candidate.incident}  matched {candidate.report}: {candidate.distance_km} km, "
+        narrate(f"{candidate.incident}  matched {candidate.report}: {candidate.how_far()}, "
                 f"{candidate.day_offset:+d} day(s), by {candidate.rule}")

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
-import unicodedata
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -22,12 +20,28 @@ from typing import TYPE_CHECKING, Any, Self
 from eventsourcing.domain import Aggregate
 from pydantic import Field, model_validator
 
-from verify.domain.sentences import sentence
+from verify.domain.gazetteer import (
+    EARTH_RADIUS_KM,
+    PRECISION_REACH_KM,
+    Gazetteer,
+    Place,
+    distance_km,
+    place_key,
+)
+from verify.domain.sentences import Sentence, sentence
 from verify.domain.text import fold
-from verify.domain.values import LongText, Precision, ShortText, Value, refuse_nul
+from verify.domain.values import (
+    LongText,
+    MatchPlacing,
+    PlacedBy,
+    Placing,
+    Precision,
+    ShortText,
+    Value,
+    refuse_nul,
+)
 
 REPORT_NAMESPACE = uuid.UUID("0b7f3c52-8d3e-4f54-9c39-3f1b6a0e2d41")
-EARTH_RADIUS_KM = 6371.0088
 
 
 def report_id(belligerent: str, reference: str) -> uuid.UUID:
@@ -90,71 +104,86 @@ class StrikeReport(Aggregate):
         )
 
 
-# ---------------------------------------------------------------- gazetteer
-
-_ARABIC_VARIANTS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ة": "ه", "ى": "ي",
-                                  "ـ": None})
-
-
-def place_key(name: str) -> str:
-    """How a place name is compared: case, accents, Arabic vowel marks and letter variants,
-    punctuation and a leading article do not matter."""
-    decomposed = unicodedata.normalize("NFKD", name.casefold())
-    kept = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    kept = kept.translate(_ARABIC_VARIANTS)
-    words = re.sub(r"[^\w]+", " ", kept).split()
-    if words and words[0] in {"al", "el", "ar", "ad", "as", "ash", "at", "az"}:
-        words = words[1:]
-    if words and words[0].startswith("ال") and len(words[0]) > 3:
-        words[0] = words[0][2:]
-    return " ".join(words)
-
-
-class Place(Value):
-    name: ShortText
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
-
-
-class Gazetteer:
-    """Place names, in any of their spellings, to coordinates."""
-
-    def __init__(self, places: Iterable[tuple[Place, Iterable[str]]] = ()) -> None:
-        self._by_key: dict[str, Place] = {}
-        for place, alternates in places:
-            for name in (place.name, *alternates):
-                key = place_key(name)
-                if key:
-                    self._by_key.setdefault(key, place)
-
-    def locate(self, name: str) -> Place | None:
-        return self._by_key.get(place_key(name))
-
-    def __len__(self) -> int:
-        return len({id(place) for place in self._by_key.values()})
-
-
 # ----------------------------------------------------------------- matching
 
 
-def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance (haversine)."""
-    phi1, phi2 = math.radians(lat1), math.radians(lat2)
-    dphi = phi2 - phi1
-    dlambda = math.radians(lon2 - lon1)
-    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlambda / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+_UNSTATED = Placing(by=PlacedBy.COORDINATES)
+"""Placed by coordinates of no stated precision."""
 
 
 class Located(Value):
-    """Something with a day, a belligerent set and a point: an incident or a report."""
+    """Something with a day, a belligerent set and a point: an incident or a report, and how
+    it was placed there."""
 
     key: str
     day: dt.date
     belligerents: tuple[str, ...]
     lat: float
     lon: float
-    how: str = "coordinates"
+    placing: Placing = _UNSTATED
+
+    @property
+    def how(self) -> str:
+        """How it was placed, in a word or two: coordinates, or gazetteer: Tabqa."""
+        if self.placing.by is PlacedBy.GAZETTEER:
+            return f"gazetteer: {self.placing.place}"
+        return "coordinates"
+
+
+_BY_COORDINATES = {precision: Placing(by=PlacedBy.COORDINATES, precision=precision,
+                                      reach_km=PRECISION_REACH_KM[precision])
+                   for precision in Precision}
+
+
+def by_coordinates(precision: Precision | str | None) -> Placing:
+    """Placed by its own coordinates, as precise as they say they are."""
+    try:
+        return _BY_COORDINATES[Precision(precision)] if precision is not None else _UNSTATED
+    except ValueError:  # a word no version of verify recorded: its precision is unknown
+        return _UNSTATED
+
+
+def at_place(place: Place, named: str | None = None) -> Placing:
+    """Placed at a gazetteer place's centre, named in its location by ``named``."""
+    return Placing(by=PlacedBy.GAZETTEER, place=place.name, country=place.country,
+                   geonames_id=place.geonames_id, named=named, reach_km=place.reach_km)
+
+
+def placed_pair(incident: Located, report: Located,
+                known: dict[tuple[int, int, bool], MatchPlacing] | None = None
+                ) -> MatchPlacing:
+    """How a matched pair was placed: one gazetteer place for both, or their distance's
+    uncertainty (both sides' reach added up). ``known`` keeps those already made, by
+    placing: many incidents and reports share one (a town, or a precision)."""
+    one, other = incident.placing, report.placing
+    same = (one.by is PlacedBy.GAZETTEER and other.by is PlacedBy.GAZETTEER
+            and (incident.lat, incident.lon) == (report.lat, report.lon)
+            and (one.place, one.country, one.geonames_id)
+            == (other.place, other.country, other.geonames_id))
+    asked = (id(one), id(other), same)
+    if known is not None and asked in known:
+        return known[asked]
+    reach = (one.reach_km or 0.0) + (other.reach_km or 0.0)
+    placed = MatchPlacing.model_construct(
+        incident=one, report=other, same_place=one.place if same else None,
+        uncertainty_km=round(reach, 1) if reach else None)
+    if known is not None:
+        known[asked] = placed
+    return placed
+
+
+def how_far(distance: float | None, placed: MatchPlacing | dict[str, Any] | None
+            ) -> Sentence:
+    """A matched strike's distance as it may be read: "same place: Tabqa (gazetteer)", or
+    "0.9 km away (± 2.6 km)" when a side is only a town or imprecise, else "0.9 km away"."""
+    if isinstance(placed, dict):
+        placed = MatchPlacing.model_validate(placed)
+    if placed is not None and placed.same_place:
+        return sentence("same place: %(place)s (gazetteer)", place=placed.same_place)
+    if placed is not None and placed.uncertainty_km and distance is not None:
+        return sentence("%(distance)s km away (± %(uncertainty)s km)", distance=distance,
+                        uncertainty=placed.uncertainty_km)
+    return sentence("%(distance)s km away", distance=distance)
 
 
 class Candidate(Value):
@@ -163,10 +192,17 @@ class Candidate(Value):
     incident: str
     report: str
     belligerent: str
-    distance_km: float
+    distance_km: float | None
+    """From the incident's point to the report's; None when both are one gazetteer place."""
     day_offset: int
     report_located_by: str
     rule: str
+    incident_located_by: str = "coordinates"
+    placed: MatchPlacing | None = None
+    """How each side was placed, and what the distance is worth."""
+
+    def how_far(self) -> Sentence:
+        return how_far(self.distance_km, self.placed)
 
 
 def match_rule(radius_km: float, days: int) -> str:
@@ -182,6 +218,8 @@ class StrikeIndex:
 
     An incident then looks at (2 * days + 1) days and the 3 x 3 cells around it,
     instead of at every report: matching is linear in the number of incidents.
+    Each report keeps its latitude in radians and its cosine, so a report
+    beyond the radius is passed over after two sines, before the arc is taken.
     """
 
     def __init__(self, reports: Iterable[Located], radius_km: float,
@@ -189,11 +227,16 @@ class StrikeIndex:
         self.radius_km = radius_km
         self.party_key = party_key
         self.cell_deg = max(radius_km / 111.0, 0.01)
-        self.buckets: dict[tuple[str, dt.date, int, int], list[Located]] = defaultdict(list)
+        # The haversine's "a" of the radius, a hair wider: the exact test comes after.
+        self.most_a = math.sin(radius_km / (2 * EARTH_RADIUS_KM)) ** 2 * (1 + 1e-9) + 1e-15
+        self.buckets: dict[tuple[str, dt.date, int, int],
+                           list[tuple[Located, float, float]]] = defaultdict(list)
         for report in reports:
+            phi = math.radians(report.lat)
+            kept = (report, phi, math.cos(phi))
             for belligerent in report.belligerents:
                 cell = self._cell(report.lat, report.lon)
-                self.buckets[(party_key(belligerent), report.day, *cell)].append(report)
+                self.buckets[(party_key(belligerent), report.day, *cell)].append(kept)
 
     def _cell(self, lat: float, lon: float) -> tuple[int, int]:
         return math.floor(lat / self.cell_deg), math.floor(lon / self.cell_deg)
@@ -203,6 +246,9 @@ class StrikeIndex:
         # Longitude degrees shrink towards the poles: widen the search in columns.
         shrink = max(math.cos(math.radians(incident.lat)), 0.05)
         reach = math.ceil(1 / shrink)
+        phi1 = math.radians(incident.lat)
+        cos1 = math.cos(phi1)
+        sin, most_a = math.sin, self.most_a
         for belligerent in incident.belligerents:
             party = self.party_key(belligerent)
             for offset in range(-days, days + 1):
@@ -212,10 +258,14 @@ class StrikeIndex:
                     continue
                 for d_row in (-1, 0, 1):
                     for d_col in range(-reach, reach + 1):
-                        for report in self.buckets.get(
+                        for report, phi2, cos2 in self.buckets.get(
                                 (party, day, row + d_row, column + d_col), ()):
-                            distance = distance_km(incident.lat, incident.lon, report.lat,
-                                                   report.lon)
+                            # distance_km's own terms, so the arc below is the same number
+                            a = (sin((phi2 - phi1) / 2) ** 2 + cos1 * cos2
+                                 * sin(math.radians(report.lon - incident.lon) / 2) ** 2)
+                            if a > most_a:
+                                continue
+                            distance = 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
                             if distance <= self.radius_km:
                                 yield report, belligerent, distance, offset
 
@@ -228,14 +278,23 @@ def match(incidents: Iterable[Located], reports: Iterable[Located], *, radius_km
     A candidate names the belligerent as the incident alleges it."""
     index = StrikeIndex(reports, radius_km, party_key)
     rule = match_rule(radius_km, days)
+    known: dict[tuple[int, int, bool], MatchPlacing] = {}  # the placings are kept alive
     found: list[Candidate] = []
     for incident in incidents:
         pairs = sorted(index.candidates(incident, days),
                        key=lambda pair: (pair[2], abs(pair[3]), pair[0].key))
-        found.extend(
-            Candidate(incident=incident.key, report=report.key, belligerent=belligerent,
-                      distance_km=round(distance, 2), day_offset=offset,
-                      report_located_by=report.how, rule=rule)
-            for report, belligerent, distance, offset in pairs
-        )
+        for report, belligerent, distance, offset in pairs:
+            placed = placed_pair(incident, report, known)
+            found.append(Candidate(
+                incident=incident.key, report=report.key, belligerent=belligerent,
+                distance_km=None if placed.same_place else round(distance, 2),
+                day_offset=offset, report_located_by=report.how, rule=rule,
+                incident_located_by=incident.how, placed=placed))
     return found
+
+
+__all__ = [
+    "Candidate", "Gazetteer", "Located", "Place", "StrikeIndex", "StrikeReport",
+    "StrikeReportRecord", "at_place", "by_coordinates", "distance_km", "how_far", "match",
+    "match_rule", "place_key", "placed_pair", "report_id",
+]

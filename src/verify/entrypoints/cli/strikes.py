@@ -21,12 +21,15 @@ from verify.entrypoints.cli.support import (
 
 DEFAULT_RADIUS_KM = 15.0
 DEFAULT_DAYS = 1
+SHOWN_UNPLACED = 20
+"""How many unplaced incidents (and reports) the human output names; --json lists all."""
 
 gazetteer_option = click.option(
     "--gazetteer", type=click.Path(exists=True, dir_okay=False, path_type=Path),
     envvar="VERIFY_GAZETTEER",
-    help="CSV of places (name,alternate_names,lat,lon) to place reports and incidents that "
-    "name only a town [default: env VERIFY_GAZETTEER, else the demo's gazetteer].",
+    help="A file of places to add to the built-in gazetteer (GeoNames' towns of Syria, Iraq "
+    "and more): CSV (name,alternate_names,lat,lon[,country]) or GeoNames' tab-separated "
+    "format [default: env VERIFY_GAZETTEER, else none].",
 )
 
 
@@ -108,11 +111,13 @@ def strikes_match(session: Session, radius_km: float, days: int, apply: bool,
 
     A report matches when its belligerent is alleged for the incident, its
     strike day is within --days of the incident's day (late reports allowed
-    for), and its place is within --radius-km (great-circle distance). Places
-    named without coordinates are looked up in the gazetteer. Without
-    --apply nothing is recorded.
+    for), and its place is within --radius-km (great-circle distance).
+    Coordinates win; without them, an incident or report is placed at the
+    most specific gazetteer place its location names ("Bakery, Tabqa"), in
+    the incident's country. What cannot be placed is listed with the reason.
+    Without --apply nothing is recorded.
     """
-    from verify.adapters.strike_files import load_gazetteer
+    from verify.adapters.gazetteer import load_gazetteer
     from verify.application.strike_reports import StrikeReports
 
     service = StrikeReports(session.app())
@@ -121,21 +126,29 @@ def strikes_match(session: Session, radius_km: float, days: int, apply: bool,
     applied = service.apply(found, session.actor) if apply else []
     if as_json:
         emit_json({**counts, "radius_km": radius_km, "days": days,
-                   "candidates": [c.model_dump() for c in found],
-                   "applied": [c.model_dump() for c in applied]})
+                   "candidates": [c.model_dump(mode="json") for c in found],
+                   "applied": [c.model_dump(mode="json") for c in applied]})
         return
     say(f"{counts['incidents_without_strike']} incidents without a strike confirmation, "
         f"{counts['reports']} strike reports; {len(found)} candidate matches "
         f"(within {radius_km:g} km and {days} day(s))")
-    if counts["incidents_not_placed"] or counts["reports_not_placed"]:
-        say(f"not placed (no coordinates, not in the gazetteer): "
-            f"{counts['incidents_not_placed']} incidents, {counts['reports_not_placed']} reports")
+    unplaced = counts["not_placed"]
+    for what, items, named in (("incident", unplaced["incidents"], "code"),
+                               ("report", unplaced["reports"], "reference")):
+        if not items:
+            continue
+        say(f"not placed: {len(items)} {what}{'s' if len(items) != 1 else ''}"
+            + (f" (the first {SHOWN_UNPLACED}; --json lists them all)"
+               if len(items) > SHOWN_UNPLACED else ""))
+        for item in items[:SHOWN_UNPLACED]:
+            where = item["location"] if what == "incident" else item["place"]
+            say(f"  {item[named]} ({where}): {item['reason']}")
     for candidate in found:
-        say(f"  {candidate.incident:<10} {candidate.report}  {candidate.distance_km} km, "
+        say(f"  {candidate.incident:<10} {candidate.report}  {candidate.how_far()}, "
             f"{candidate.day_offset:+d} day(s), {candidate.belligerent}"
-            f" [{candidate.report_located_by}]")
+            f" [incident: {candidate.incident_located_by}; report: "
+            f"{candidate.report_located_by}]")
     for candidate in applied:
         say(f"recorded a likely strike for {candidate.incident} from {candidate.report}")
-
 
 COMMANDS = (strikes,)

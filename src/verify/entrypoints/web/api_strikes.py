@@ -8,7 +8,8 @@ holds, each row read as that file's line is read (the same keys, days written as
 write them), and the answer is what `strikes import --json` prints: a row that does not
 read is counted and said, the others are recorded. Matching takes the options of
 `strikes match` as keys and answers as `strikes match --json`; the gazetteer is the
-server's (`VERIFY_GAZETTEER`, else the demo's), never a file the request names.
+built-in one with the places of the server's `VERIFY_GAZETTEER` added, never a file the
+request names.
 
 No ``from __future__ import annotations`` here: the request models are read from the
 endpoints' signatures at run time.
@@ -25,7 +26,8 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from verify.adapters.strike_files import load_gazetteer, read_report_rows
+from verify.adapters.gazetteer import load_gazetteer
+from verify.adapters.strike_files import read_report_rows
 from verify.application.app import VerifyApp
 from verify.application.importing import Status
 from verify.application.strike_reports import StrikeReports
@@ -65,7 +67,8 @@ class StrikeReportRow(BaseModel):
     strike_date: str = Field(description=(
         "the day of the strike: 2017-03-17, 17 March 2017 or 17/03/2017 (day first)"))
     place: str | None = Field(default=None, description=(
-        "where, by name (looked up in the gazetteer); or give lat and lon"))
+        "where, as the report words it (\"Near Tabqa\"): placed at the most specific "
+        "gazetteer place it names; or give lat and lon"))
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
     precision: Precision | None = None
@@ -108,14 +111,40 @@ class MatchStrikeReports(BaseModel):
         "record the best match of each incident as a likely strike; else record nothing"))
 
 
+class IncidentNotPlaced(BaseModel):
+    """An incident that could not be placed, and why."""
+
+    code: str
+    location: str = Field(description="its location's name, as recorded (amended)")
+    country: str
+    reason: str
+
+
+class ReportNotPlaced(BaseModel):
+    """A strike report that could not be placed, and why."""
+
+    reference: str
+    belligerent: str
+    place: str | None
+    reason: str
+
+
+class NotPlaced(BaseModel):
+    """Everything a match could not place: no coordinates, and no gazetteer place named."""
+
+    incidents: list[IncidentNotPlaced]
+    reports: list[ReportNotPlaced]
+
+
 class StrikeMatches(BaseModel):
     """The answer to `POST /api/strike-reports/match`: what `strikes match --json` prints."""
 
     incidents_without_strike: int
     incidents_not_placed: int = Field(description=(
-        "without coordinates and not in the gazetteer"))
+        "without coordinates, and naming no place the gazetteer knows in their country"))
     reports: int
     reports_not_placed: int
+    not_placed: NotPlaced = Field(description="each incident and report not placed, and why")
     radius_km: float
     days: int
     candidates: list[Candidate]
@@ -226,5 +255,6 @@ def add_strike_routes(api: FastAPI, app: VerifyApp, gate: Gate,
     add_schemas(api, StrikeReportRow)
 
 
-__all__ = ["GradeAll", "MatchStrikeReports", "StrikeMatches", "StrikeReportRow",
-           "StrikeReportsImported", "add_strike_routes"]
+__all__ = ["GradeAll", "IncidentNotPlaced", "MatchStrikeReports", "NotPlaced",
+           "ReportNotPlaced", "StrikeMatches", "StrikeReportRow", "StrikeReportsImported",
+           "add_strike_routes"]
