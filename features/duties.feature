@@ -47,6 +47,7 @@ Feature: Separation of duties in a team
     And the grade was approved by badr
     And the incident is graded
     And its history ends "GradeProposed, Graded, GradeApproved"
+    And its history says the grade took effect as proposed by amira and approved by badr
 
   Scenario: Nobody approves their own proposal
     Given a strike: declared by Coalition

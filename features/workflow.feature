@@ -116,6 +116,12 @@ Feature: The review workflow
     Then the civilians killed are 12-15
     And its history reads "Reported, HarmEstimateRevised"
 
+  Scenario: A revision keeps the figures it replaced in the history
+    Given an incident alleging a strike by Coalition
+    And the civilians killed were revised to 12-15 because "hospital records"
+    When the civilians killed are revised to 20-25 because "a second hospital's list"
+    Then the last history line reads "revised civilians killed from 12-15 to 20-25"
+
   Scenario Outline: Commands that would break a rule are refused and record nothing
     Given an incident alleging a strike by Coalition
     And the incident is <situation>

@@ -266,6 +266,11 @@ def history_reads(world: World, events: str) -> None:
     assert recorded == notation.ids(events)
 
 
+@then(parsers.parse('the last history line reads "{text}"'))
+def last_line(world: World, text: str) -> None:
+    assert world.app.history(world.code)[-1].what == text
+
+
 # ------------------------------------------------------------- a team in force
 
 

@@ -185,3 +185,20 @@ def test_the_proof_checker_in_the_audit_docs_checks_proofs(
             (tmp_path / "changed.json").write_text(json.dumps(changed(document, place)))
             why = checker["main"](str(tmp_path / "changed.json"), published)
             assert why is not None, f"{name}: {place} changed and the proof still holds"
+
+
+def test_the_quick_start_installs_what_the_readme_then_uses() -> None:
+    """The README's first command installs every extra its later commands need (a newcomer
+    ran `stats --chart` from it without matplotlib), and each Quick start command says how
+    long it takes."""
+    text = (ROOT / "README.md").read_text()
+    quick = text[text.index("## Quick start"):text.index("\n## ", text.index("## Quick start") + 1)]
+    first, second = re.findall(r"```sh\n(.+?)\n```", quick)
+    installed = set(re.search(r'pip install "\.\[([a-z,]+)\]"', first)[1].split(","))  # type: ignore[index]
+    needs = {"web": "verify serve", "chart": "--chart"}
+    for extra, used in needs.items():
+        assert used not in text or extra in installed, f"{used} needs the {extra} extra"
+    assert "pytest" in second
+    for command in (first, second):
+        after = quick[quick.index(command) + len(command):][:700]
+        assert re.search(r"\b(about|takes?)\b[^.]*\b(seconds?|minutes?)\b", after), command

@@ -129,11 +129,6 @@ def date_is(world: World, day: str) -> None:
     assert world.app.show(world.code).date == day
 
 
-@then(parsers.parse('the last history line reads "{text}"'))
-def last_line(world: World, text: str) -> None:
-    assert world.app.history(world.code)[-1].what == text
-
-
 @then(parsers.parse("as it stood before the amendment its date was {day}"))
 def date_before(world: World, day: str) -> None:
     amended = world.app.show(world.code).version

@@ -130,6 +130,14 @@ def queue_says(world: World, sentence: str) -> None:
     assert waiting[world.code] == sentence
 
 
+@then(parsers.parse("its history says the grade took effect as proposed by {proposer} and "
+                   "approved by {approver}"))
+def took_effect(world: World, proposer: str, approver: str) -> None:
+    graded = [entry for entry in world.app.history(world.code) if entry.event == "Graded"][-1]
+    assert f"proposed by {proposer} at " in graded.what, graded.what
+    assert f"approved by {approver} at " in graded.what, graded.what
+
+
 @then(parsers.parse('its history ends "{events}"'))
 def history_ends(world: World, events: str) -> None:
     wanted = [name.strip() for name in events.split(",")]

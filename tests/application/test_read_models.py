@@ -188,11 +188,12 @@ def test_reading_commands_catch_up_first(tmp_path: Path) -> None:
     entries = json.loads(runner.invoke(cli, [*store, "queue", "--json"]).stdout)
     assert [set(e) >= {"code", "state", "waiting_for", "since"} for e in entries] == [True]
     stats = json.loads(runner.invoke(cli, [*store, "stats", "--json"]).stdout)
-    assert stats == {"by": "month", "groups": [{
-        "key": "2017-03", "incidents": 1, "grades": {
-            "confirmed": 0, "fair": 0, "weak": 0, "contested": 0, "discounted": 0,
-            "ungraded": 1}, "killed_min": 0, "killed_max": 0, "named_killed": 0,
-        "children_killed": 0, "women_killed": 0}]}
+    figures = {"incidents": 1, "grades": {
+        "confirmed": 0, "fair": 0, "weak": 0, "contested": 0, "discounted": 0,
+        "ungraded": 1}, "killed_min": 0, "killed_max": 0, "named_killed": 0,
+        "children_killed": 0, "women_killed": 0}
+    assert stats == {"by": "month", "groups": [{"key": "2017-03", **figures}],
+                     "total": {"key": None, **figures}}
     found = json.loads(runner.invoke(cli, [*store, "search", "الرقة", "--json"]).stdout)
     assert [f["code"] for f in found] == ["CS1"]
     text = runner.invoke(cli, [*store, "queue"]).output

@@ -102,6 +102,7 @@ def mark_duplicate(world: World, code: str) -> None:
     world.app.mark_duplicate(world.code, code, "ann")
 
 
+@given(parsers.parse('the civilians killed were revised to {count} because "{reason}"'))
 @when(parsers.parse('the civilians killed are revised to {count} because "{reason}"'))
 def revise(world: World, count: str, reason: str) -> None:
     world.app.revise_harm(world.code, CasualtyRange.parse(count), None, reason, "ann")

@@ -179,7 +179,7 @@ def test_actor_comes_from_option_then_environment(store_url: str) -> None:
 def test_store_comes_from_environment_and_sqlite_urls(tmp_path: Path) -> None:
     runner = CliRunner()
     path = tmp_path / "team" / "cases.sqlite"
-    result = runner.invoke(cli, ["init"], env={"VERIFY_STORE": f"sqlite:///{path}"})
+    result = runner.invoke(cli, ["init", "--parents"], env={"VERIFY_STORE": f"sqlite:///{path}"})
     assert result.exit_code == 0 and path.is_file()
     again = runner.invoke(cli, ["--store", str(path), "init"])
     assert "ready" in again.output
@@ -259,7 +259,7 @@ def test_review_commands_end_to_end(store: Run) -> None:
     assert "duplicate of CI1050" in text
     history = store("history", "CI1050").output
     for fragment in ("re-rated source s2 to C3", "withdrew source s2", "competing claim",
-                     "assessed it non_credible", "revised civilians killed to 105-200",
+                     "assessed it non_credible", "revised civilians killed from 100-200 to 105-200",
                      "note added", "dispute upheld", "graded weak by override"):
         assert fragment in history
 
@@ -275,8 +275,9 @@ def test_grade_all_summarises_and_exits_zero(store: Run) -> None:
     assert "graded 2 incidents: weak 2" in result.output
     assert "1 cannot be graded (no source): CS3" in result.output
     summary = json.loads(store("grade", "--all", "--json").stdout)
-    assert summary == {"graded": 0, "by_grade": {}, "proposed": {}, "not_gradable": ["CS3"],
-                       "conflicts": [], "regrade_due": []}
+    assert summary == {"graded": 0, "by_grade": {}, "incidents_by_grade": {}, "proposed": {},
+                       "proposed_incidents": {}, "not_gradable": ["CS3"], "conflicts": [],
+                       "regrade_due": []}
 
 
 def test_arabic_text_survives(store: Run) -> None:

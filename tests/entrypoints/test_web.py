@@ -94,6 +94,8 @@ def test_the_pages_show_the_demo(browser: Browser) -> None:
     incident = browser.page("/incidents/CS1095")
     for expected in ("History", "As it stood at", "Admiralty", "rulebook"):
         assert expected in incident
+    # Both the incident and the coalition's report name only Hajin: no "0.0 km away".
+    assert incident.count("same place: Hajin (gazetteer)") == 2  # the strike, its history
     stats = browser.page("/stats")
     assert "<svg" in stats and "Incidents per month" in stats
     assert "by country" not in browser.page("/stats?by=country").lower() or True

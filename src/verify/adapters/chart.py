@@ -7,10 +7,18 @@ from typing import Any
 
 from verify.domain.errors import InvalidInput
 
-SERIES = (
-    ("confirmed", "#7f0000"), ("fair", "#d7301f"), ("weak", "#fc8d59"),
-    ("contested", "#8c6bb1"), ("discounted", "#969696"), ("ungraded", "#d9d9d9"),
-)
+GRADE_COLOURS: dict[str, str] = {
+    "confirmed": "#0072B2",  # blue
+    "fair": "#56B4E9",  # sky blue: a supported allegation is no alarm
+    "weak": "#E69F00",  # orange
+    "contested": "#CC79A7",  # reddish purple
+    "discounted": "#999999",  # grey
+    "ungraded": "#DDDDDD",  # light grey
+}
+"""Each grade's colour in every chart: `stats --chart`, the web's statistics page and the
+published archive's (web/app.py `monthly_chart` hands these to templates/chart.html). The
+Okabe-Ito colours, told apart by readers with any common colour blindness; stacked from
+the bottom in this order."""
 
 
 def draw_monthly_chart(groups: list[dict[str, Any]], path: Path) -> None:
@@ -29,7 +37,7 @@ def draw_monthly_chart(groups: list[dict[str, Any]], path: Path) -> None:
     months = [str(group["key"]) for group in groups]
     figure, axes = plt.subplots(figsize=(max(8.0, len(months) * 0.25 + 1.5), 4.5), dpi=120)
     bottom = [0] * len(months)
-    for grade, colour in SERIES:
+    for grade, colour in GRADE_COLOURS.items():
         values = [group["grades"][grade] for group in groups]
         axes.bar(months, values, bottom=bottom, color=colour, label=grade, width=0.8)
         bottom = [low + value for low, value in zip(bottom, values, strict=True)]

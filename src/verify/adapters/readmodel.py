@@ -35,6 +35,18 @@ STATS_KEYS = {
 """Per grouping (see `application.readmodels.STATS_GROUPINGS`): what groups, and what names
 the group (names group by their folded form)."""
 
+STATS_FIGURES = (
+    "COUNT(*) AS incidents, "
+    + "".join(f"COUNT(CASE WHEN v.grade = '{grade.value}' THEN 1 END) AS {grade.value}, "
+              for grade in Grade)
+    + "COUNT(CASE WHEN v.grade IS NULL THEN 1 END) AS ungraded,"
+    " CAST(COALESCE(SUM(v.killed_min), 0) AS BIGINT) AS killed_min,"
+    " CAST(COALESCE(SUM(v.killed_max), 0) AS BIGINT) AS killed_max,"
+    " CAST(COALESCE(SUM(v.named_killed), 0) AS BIGINT) AS named_killed,"
+    " CAST(COALESCE(SUM(v.children_killed), 0) AS BIGINT) AS children_killed,"
+    " CAST(COALESCE(SUM(v.women_killed), 0) AS BIGINT) AS women_killed")
+"""What the statistics count of the incidents (``v``) in a group, or in all of them."""
+
 VIEW_COLUMNS: tuple[tuple[str, str], ...] = (
     ("id", "text NOT NULL UNIQUE"), ("code", "text PRIMARY KEY"), ("date", "text"),
     ("month", "text"), ("country", "text"), ("country_key", "text"), ("belligerents", "text"),
@@ -65,7 +77,8 @@ at most one pass over the index, whatever the filters, and never a sort."""
 
 QUEUE_COLUMNS = ("v.code, v.state, v.waiting_for, v.state_since AS since, v.date, v.location,"
                  " v.country, v.grade, v.assignee, v.tags")
-SEARCH_COLUMNS = "v.code, v.date, v.location, v.country, v.state, v.grade, v.summary"
+SEARCH_COLUMNS = ("v.code, v.date, v.location, v.country, v.state, v.grade, v.summary,"
+                  " v.duplicate_of")
 
 _COLUMNS = tuple(name for name, _ in VIEW_COLUMNS)
 _DERIVED = ("listing_keys",)
@@ -443,9 +456,35 @@ class ReadModelQueries(_TrackingRecorder, ABC):
               date_to: str | None) -> list[dict[str, Any]]:
         """Per group: incidents, each grade's count, ungraded, and the casualty sums."""
         key, label = STATS_KEYS[by]
+        where, params = self._stats_terms(date_from, date_to)
+        join = ""
+        if by == "belligerent":
+            table = self.table("incident_belligerent")
+            join = f"JOIN {table} b ON b.code = v.code"
+            # An incident an earlier version recorded with two spellings of one belligerent
+            # counts once in its group: by its first spelling only (a primary-key lookup).
+            where += (f" AND NOT EXISTS (SELECT 1 FROM {table} o WHERE o.belligerent_key ="
+                      " b.belligerent_key AND o.code = b.code AND o.belligerent < b.belligerent)")
+        statement = (
+            f"SELECT {label} AS key, {STATS_FIGURES}"
+            f" FROM {self.table('incident_view')} v {join} WHERE {where}"
+            f" GROUP BY {key} ORDER BY {label}{self.byte_order}"
+        )
+        return self._select_rows(statement, params)
+
+    def stats_total(self, *, date_from: str | None, date_to: str | None) -> dict[str, Any]:
+        """The same figures over every incident at once, each counted once (groups of
+        belligerents overlap: their sum is no total)."""
+        where, params = self._stats_terms(date_from, date_to)
+        return self._select_rows(
+            f"SELECT {STATS_FIGURES} FROM {self.table('incident_view')} v WHERE {where}",
+            params)[0]
+
+    def _stats_terms(self, date_from: str | None,
+                     date_to: str | None) -> tuple[str, list[Any]]:
+        """The WHERE condition (on incident_view as ``v``) of the statistics, and its
+        parameters: duplicates left out, the incident's date within the range."""
         p = self.placeholder
-        join = (f"JOIN {self.table('incident_belligerent')} b ON b.code = v.code"
-                if by == "belligerent" else "")
         where = ["v.duplicate_of IS NULL"]
         params: list[Any] = []
         if date_from:
@@ -454,22 +493,7 @@ class ReadModelQueries(_TrackingRecorder, ABC):
         if date_to:
             where.append(f"v.date <= {p}")
             params.append(date_to)
-        grade_columns = ", ".join(
-            f"COUNT(CASE WHEN v.grade = '{grade.value}' THEN 1 END) AS {grade.value}"
-            for grade in Grade
-        )
-        statement = (
-            f"SELECT {label} AS key, COUNT(*) AS incidents, {grade_columns},"
-            " COUNT(CASE WHEN v.grade IS NULL THEN 1 END) AS ungraded,"
-            " CAST(COALESCE(SUM(v.killed_min), 0) AS BIGINT) AS killed_min,"
-            " CAST(COALESCE(SUM(v.killed_max), 0) AS BIGINT) AS killed_max,"
-            " CAST(COALESCE(SUM(v.named_killed), 0) AS BIGINT) AS named_killed,"
-            " CAST(COALESCE(SUM(v.children_killed), 0) AS BIGINT) AS children_killed,"
-            " CAST(COALESCE(SUM(v.women_killed), 0) AS BIGINT) AS women_killed"
-            f" FROM {self.table('incident_view')} v {join} WHERE {' AND '.join(where)}"
-            f" GROUP BY {key} ORDER BY {label}{self.byte_order}"
-        )
-        return self._select_rows(statement, params)
+        return " AND ".join(where), params
 
     def search_match(self, text: str) -> tuple[str, list[Any]]:
         """The WHERE term (on incident_view as ``v``) finding the text, and its parameters."""

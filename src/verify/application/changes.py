@@ -29,7 +29,12 @@ from uuid import UUID
 from eventsourcing.persistence import Notification
 
 from verify.application.base import IncidentStore
-from verify.application.history import history_entry, public_entries
+from verify.application.history import (
+    TOLD_WITH_NEIGHBOURS,
+    history_entries,
+    history_entry,
+    public_entries,
+)
 from verify.application.readmodels import check_limit
 from verify.application.views import Change, ChangesPage, HistoryEntry, RecentChanges
 from verify.domain.errors import InvalidInput
@@ -77,14 +82,15 @@ def cursor_position(token: str) -> int:
 
 class _Teller:
     """Tells the notifications of one page as changes, reading each incident's history once
-    (the public view needs all of it; a code needs its first event), and again only when the
-    incident changed after that."""
+    (the public view needs all of it, and so does a revision or a grade that took effect on
+    approval, told with the events around it; a code needs its first event), and again only
+    when the incident changed after that."""
 
     def __init__(self, store: IncidentStore, *, public: bool) -> None:
         self.store = store
         self.public = public
         self.codes: dict[UUID, str] = {}
-        self.public_told: dict[UUID, dict[int, HistoryEntry | None]] = {}
+        self.histories: dict[UUID, dict[int, HistoryEntry | None]] = {}
 
     def told(self, notifications: Sequence[Notification]) -> list[Change]:
         """The changes among these notifications, in their order."""
@@ -102,17 +108,18 @@ class _Teller:
 
     def _entry(self, event: Incident.Event) -> HistoryEntry | None:
         """The event as a history line, or None when the public view withholds it."""
-        if not self.public:
+        if not self.public and type(event).__name__ not in TOLD_WITH_NEIGHBOURS:
             return history_entry(event)
         key = event.originator_id
-        told = self.public_told.get(key)
+        told = self.histories.get(key)
         if told is None or event.originator_version not in told:
             # Read (again: the incident may have changed since this page first read it).
             events = self.store.events.get(key)
-            entries = [history_entry(each) for each in events if isinstance(each, Incident.Event)]
-            told = {entry.version: None if withheld else entry
-                    for entry, withheld in public_entries(entries)}
-            self.public_told[key] = told
+            entries = history_entries(each for each in events if isinstance(each, Incident.Event))
+            told = ({entry.version: None if withheld else entry
+                     for entry, withheld in public_entries(entries)} if self.public
+                    else {entry.version: entry for entry in entries})
+            self.histories[key] = told
             if entries and entries[0].event == "Reported":
                 self.codes[key] = str(entries[0].data["code"])
         return told[event.originator_version]

@@ -46,10 +46,11 @@ _PARTIES_TOPIC = get_topic(PartyRegister) + "."
 
 
 def stats_document(by: str, rows: Iterable[Row], spellings: Iterable[Row],
-                   parties: PartyNames) -> StatsDocument:
+                   parties: PartyNames, *, total: Row) -> StatsDocument:
     """The statistics from rows per group (as `ReadModel.stats` gives them) and, for
     belligerents and countries, the spellings (as `ReadModel.spellings` gives them), named
-    through the registered parties: one place for the live figures and the replayed ones."""
+    through the registered parties, with the total over every incident (as
+    `ReadModel.stats_total` gives it): one place for the live figures and the replayed ones."""
     names = by in ("belligerent", "country")
     usual = _usual_spellings(spellings) if names else {}
     groups: dict[str, StatsGroup] = {}
@@ -58,19 +59,24 @@ def stats_document(by: str, rows: Iterable[Row], spellings: Iterable[Row],
         key = label
         if names and label is not None:
             key = parties.canonical(usual.get(fold(label), label))
-        group = StatsGroup(
-            key=key, incidents=row["incidents"],
-            grades={**{grade.value: row[grade.value] for grade in Grade},
-                    "ungraded": row["ungraded"]},
-            killed_min=row["killed_min"], killed_max=row["killed_max"],
-            named_killed=row["named_killed"], children_killed=row["children_killed"],
-            women_killed=row["women_killed"],
-        )
+        group = _figures(key, row)
         merged = groups.get(fold(key) if key else "")
         # Two spellings of one party recorded before an alias joined them: one group.
         groups[fold(key) if key else ""] = group if merged is None else merged.plus(group)
     ordered = sorted(groups.values(), key=lambda group: (group.key or "").encode())
-    return StatsDocument(by=by, groups=ordered)
+    return StatsDocument(by=by, groups=ordered, total=_figures(None, total))
+
+
+def _figures(key: str | None, row: Row) -> StatsGroup:
+    """A group's figures (or, with no key, the total's) from a row of counts and sums."""
+    return StatsGroup(
+        key=key, incidents=row["incidents"],
+        grades={**{grade.value: row[grade.value] for grade in Grade},
+                "ungraded": row["ungraded"]},
+        killed_min=row["killed_min"], killed_max=row["killed_max"],
+        named_killed=row["named_killed"], children_killed=row["children_killed"],
+        women_killed=row["women_killed"],
+    )
 
 
 def _usual_spellings(spellings: Iterable[Row]) -> dict[str, str]:
@@ -138,39 +144,67 @@ def stats_rows(rows: Iterable[IncidentRow], by: str, date_from: str | None,
     ungraded, and the casualty sums (unknown bounds count as nothing), duplicates left out."""
     groups: dict[str, Row] = {}
     labels: dict[str, list[str]] = defaultdict(list)
+    for row in _kept(rows, date_from, date_to):
+        for key, names in _grouped(row, by).items():
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = _no_figures()
+            labels[key].extend(names)
+            _count(group, row)
+    found = [{"key": min(labels[key], key=str.encode), **group} for key, group in groups.items()]
+    return sorted(found, key=lambda group: str(group["key"]).encode())
+
+
+def total_row(rows: Iterable[IncidentRow], date_from: str | None, date_to: str | None) -> Row:
+    """What the read model's stats total gives: the same figures over every incident kept,
+    each counted once, whichever groups it falls in."""
+    total = _no_figures()
+    for row in _kept(rows, date_from, date_to):
+        _count(total, row)
+    return total
+
+
+def _kept(rows: Iterable[IncidentRow], date_from: str | None,
+          date_to: str | None) -> Iterator[IncidentRow]:
+    """The incidents the statistics count: no duplicate, the date within the range."""
     for row in rows:
         if row["duplicate_of"] is not None:
             continue
         if (date_from and row["date"] < date_from) or (date_to and row["date"] > date_to):
             continue
-        for key, label in _grouped(row, by):
-            group = groups.get(key)
-            if group is None:
-                group = groups[key] = {
-                    "incidents": 0, **{grade.value: 0 for grade in Grade}, "ungraded": 0,
-                    "killed_min": 0, "killed_max": 0, "named_killed": 0,
-                    "children_killed": 0, "women_killed": 0}
-            labels[key].append(label)
-            group["incidents"] += 1
-            group[row["grade"] if row["grade"] is not None else "ungraded"] += 1
-            for field in ("killed_min", "killed_max", "named_killed", "children_killed",
-                          "women_killed"):
-                group[field] += row[field] or 0
-    found = [{"key": min(labels[key], key=str.encode), **group} for key, group in groups.items()]
-    return sorted(found, key=lambda group: str(group["key"]).encode())
+        yield row
 
 
-def _grouped(row: IncidentRow, by: str) -> list[tuple[str, str]]:
-    """The groups (key, label) an incident counts in: one, or one per belligerent named."""
+def _no_figures() -> Row:
+    return {"incidents": 0, **{grade.value: 0 for grade in Grade}, "ungraded": 0,
+            "killed_min": 0, "killed_max": 0, "named_killed": 0, "children_killed": 0,
+            "women_killed": 0}
+
+
+def _count(figures: Row, row: IncidentRow) -> None:
+    """Add one incident to a group's figures (unknown bounds count as nothing)."""
+    figures["incidents"] += 1
+    figures[row["grade"] if row["grade"] is not None else "ungraded"] += 1
+    for field in ("killed_min", "killed_max", "named_killed", "children_killed",
+                  "women_killed"):
+        figures[field] += row[field] or 0
+
+
+def _grouped(row: IncidentRow, by: str) -> dict[str, list[str]]:
+    """The groups an incident counts in, each once (one, or one per belligerent named), by
+    key, with the names it gives each group."""
     if by == "month":
-        return [(row["month"], row["month"])]
+        return {row["month"]: [row["month"]]}
     if by == "grade":
         grade = row["grade"] or "ungraded"
-        return [(grade, grade)]
+        return {grade: [grade]}
     if by == "country":
-        return [(fold(row["country"]), row["country"])]
-    # The read model keeps one row per distinct spelling an incident gives a belligerent.
-    return [(fold(name), name) for name in dict.fromkeys(row["belligerents"])]
+        return {fold(row["country"]): [row["country"]]}
+    # An incident giving one belligerent two spellings counts once in its group.
+    grouped: dict[str, list[str]] = defaultdict(list)
+    for name in dict.fromkeys(row["belligerents"]):
+        grouped[fold(name)].append(name)
+    return grouped
 
 
 def spelling_rows(rows: Iterable[IncidentRow], by: str) -> list[Row]:
@@ -196,7 +230,9 @@ def stats_at(store: IncidentStore, *, by: str, date_from: dt.date | None = None,
     """The statistics `verify stats` gave when the log ended at ``position`` or ``moment``."""
     rows, parties = replayed(store, position=position, moment=moment)
     names = by in ("belligerent", "country")
+    days = (date_from.isoformat() if date_from else None,
+            date_to.isoformat() if date_to else None)
     return stats_document(
-        by, stats_rows(rows, by, date_from.isoformat() if date_from else None,
-                       date_to.isoformat() if date_to else None),
-        spelling_rows(rows, by) if names else [], parties if names else NO_PARTIES)
+        by, stats_rows(rows, by, *days),
+        spelling_rows(rows, by) if names else [], parties if names else NO_PARTIES,
+        total=total_row(rows, *days))

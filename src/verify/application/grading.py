@@ -7,7 +7,6 @@ proposals and take effect when a different person approves them.
 from __future__ import annotations
 
 import copy
-from collections import Counter
 from typing import Any
 
 from verify.application.base import IncidentStore, Progress, fewer_collections
@@ -119,7 +118,7 @@ class Grading(IncidentStore):
         counted apart.
         """
         self.authorize(actor, Action.GRADE)
-        tally: dict[str, Counter[str]] = {"graded": Counter(), "proposed": Counter()}
+        codes: dict[str, dict[str, list[str]]] = {"graded": {}, "proposed": {}}
         outcome_of: dict[str, tuple[str, str]] = {}
         not_gradable: list[str] = []
         conflicts: list[str] = []
@@ -131,7 +130,7 @@ class Grading(IncidentStore):
             for incident in self.save_many(batch):
                 conflicts.append(incident.code)
                 kind, grade = outcome_of[incident.code]
-                tally[kind][grade] -= 1
+                codes[kind][grade].remove(incident.code)
             batch.clear()
             outcome_of.clear()
 
@@ -143,20 +142,23 @@ class Grading(IncidentStore):
                     waiting.append(incident.code)
                 outcome = self._grade_into(incident, actor, not_gradable, parties, due)
                 if outcome is not None:
-                    tally[outcome[0]][outcome[1]] += 1
+                    codes[outcome[0]].setdefault(outcome[1], []).append(incident.code)
                     outcome_of[incident.code] = outcome
                     batch.append(incident)
                 if len(batch) >= GRADE_BATCH:
                     flush()
             flush()
-        counts, proposed = (
-            {grade.value: tally[kind][grade.value] for grade in Grade if tally[kind][grade.value]}
+        graded, proposed = (
+            {grade.value: codes[kind][grade.value] for grade in Grade
+             if codes[kind].get(grade.value)}
             for kind in ("graded", "proposed")
         )
         return GradeAllSummary(
-            graded=sum(counts.values()),
-            by_grade=counts,
-            proposed=proposed,
+            graded=sum(len(found) for found in graded.values()),
+            by_grade={grade: len(found) for grade, found in graded.items()},
+            incidents_by_grade=graded,
+            proposed={grade: len(found) for grade, found in proposed.items()},
+            proposed_incidents=proposed,
             not_gradable=not_gradable,
             conflicts=conflicts,
             regrade_due=waiting,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 from verify.application.messages import moment_as_given
@@ -14,6 +14,7 @@ from verify.application.views import HistoryEntry
 from verify.domain.incident import Incident
 from verify.domain.rulebook import reason_sentence
 from verify.domain.sentences import Listed, Sentence, sentence, sentence_template
+from verify.domain.strikes import how_far
 from verify.domain.values import (
     AssessmentOutcome,
     CasualtyRange,
@@ -96,8 +97,9 @@ def _graded(data: Payload) -> str:
     if data["override"]:
         return sentence("graded %(grade)s by override (the rulebook said %(rulebook_grade)s)",
                         grade=grade, rulebook_grade=_word(Grade, data["rulebook_grade"]))
-    if data["imported"]:
-        return sentence("graded %(grade)s by imported", grade=grade)
+    if data["imported"]:  # the archive's own reason, when it gave one, is the entry's why
+        return sentence("imported grade %(grade)s, as recorded by the source archive",
+                        grade=grade)
     return sentence("graded %(grade)s by rule %(rule)s, rulebook %(rulebook)s",
                     grade=grade, rule=data["rule"], rulebook=data["rulebook"])
 
@@ -122,13 +124,28 @@ def _strike(data: Payload) -> str:
         if strike.get("report") else
         sentence("confirmed %(status)s strike by %(belligerent)s", status=status,
                  belligerent=strike["belligerent"])]
-    if strike.get("distance_km") is not None:
-        parts.append(sentence("%(distance)s km away", distance=strike["distance_km"]))
+    placed = data.get("placed")  # how a match placed each side (version 2 on)
+    if strike.get("distance_km") is not None or placed:
+        parts.append(how_far(strike.get("distance_km"), placed))
+    if placed and not placed.get("same_place"):
+        parts.extend(_placed_at(placed))
     if strike.get("day_offset") is not None:
         parts.append(sentence("%(days)s day(s)", days=format(strike["day_offset"], "+d")))
     if strike.get("rule"):
         parts.append(sentence("matched by %(rule)s", rule=_match_rule(strike["rule"])))
     return _listed(parts, ", ")
+
+
+def _placed_at(placed: Payload) -> list[Sentence]:
+    """Which side of a match was only a gazetteer place: its distance is from a centre."""
+    parts = []
+    if placed["incident"].get("by") == "gazetteer":
+        parts.append(sentence("the incident placed at %(place)s (gazetteer)",
+                              place=placed["incident"]["place"]))
+    if placed["report"].get("by") == "gazetteer":
+        parts.append(sentence("the report placed at %(place)s (gazetteer)",
+                              place=placed["report"]["place"]))
+    return parts
 
 
 _MATCH_RULE = re.compile(r"MATCH: same belligerent, within (\S+) km and (-?\d+) day\(s\)")
@@ -575,3 +592,73 @@ def history_entry(event: Incident.Event) -> HistoryEntry:
         why=_why(name, data),
         data=data,
     )
+
+
+TOLD_WITH_NEIGHBOURS = frozenset({"HarmEstimateRevised", "Graded"})
+"""Events whose history line needs the incident's other events (see `history_entries`);
+`history_entry` alone tells them as the event itself has them."""
+
+
+def history_entries(events: Iterable[Incident.Event]) -> list[HistoryEntry]:
+    """Every event of one incident as history lines, oldest first, each told with what the
+    events around it say.
+
+    A revision carries only the new figures, and the grade an approval lets take
+    effect is recorded in the proposer's name at the moment of the approval: the
+    figures it replaced, and who proposed the grade when and who approved it
+    when, are found while replaying (released events are never rewritten).
+    """
+    entries = [history_entry(event) for event in events]
+    figures: Payload | None = None
+    proposal: HistoryEntry | None = None
+    for index, entry in enumerate(entries):
+        if entry.event in ("Reported", "HarmEstimateRevised"):
+            if entry.event == "HarmEstimateRevised" and figures is not None:
+                entries[index] = entry.model_copy(
+                    update={"what": _revised(entry.data, figures)})
+            figures = {"killed": entry.data["killed"], "injured": entry.data["injured"]}
+        elif entry.event == "GradeProposed":
+            proposal = entry
+        elif entry.event == "Graded":
+            approval = entries[index + 1] if index + 1 < len(entries) else None
+            if proposal is not None and approval is not None \
+                    and approval.event == "GradeApproved":
+                entries[index] = entry.model_copy(
+                    update={"what": _took_effect(entry.data, proposal, approval)})
+            proposal = None
+    return entries
+
+
+def _revised(data: Payload, before: Payload) -> str:
+    """'revised civilians killed from 80-150 to 105-200': each figure that changed, old then
+    new (a figure a revision left as it was goes unsaid)."""
+    def changed(field: str) -> bool:
+        return bool(CasualtyRange.model_validate(data[field])
+                    != CasualtyRange.model_validate(before[field]))
+
+    values = {"old_killed": _count(before["killed"]), "killed": _count(data["killed"]),
+              "old_injured": _count(before["injured"]), "injured": _count(data["injured"])}
+    if changed("killed") and changed("injured"):
+        return sentence("revised civilians killed from %(old_killed)s to %(killed)s, injured "
+                        "from %(old_injured)s to %(injured)s", **values)
+    if changed("injured"):
+        return sentence("revised civilians injured from %(old_injured)s to %(injured)s",
+                        old_injured=values["old_injured"], injured=values["injured"])
+    return sentence("revised civilians killed from %(old_killed)s to %(killed)s",
+                    old_killed=values["old_killed"], killed=values["killed"])
+
+
+def _took_effect(data: Payload, proposal: HistoryEntry, approval: HistoryEntry) -> str:
+    """A grade that took effect on a second person's approval: who proposed it when, who
+    approved it when (the event names the proposer, at the moment of the approval)."""
+    values = {"grade": _word(Grade, data["grade"]), "proposer": proposal.actor,
+              "proposed": moment_as_given(proposal.at), "approver": approval.actor,
+              "approved": moment_as_given(approval.at)}
+    if data["override"]:
+        return sentence("grade %(grade)s took effect by override (the rulebook said "
+                        "%(rulebook_grade)s): proposed by %(proposer)s at %(proposed)s, "
+                        "approved by %(approver)s at %(approved)s",
+                        rulebook_grade=_word(Grade, data["rulebook_grade"]), **values)
+    return sentence("grade %(grade)s took effect by rule %(rule)s, rulebook %(rulebook)s: "
+                    "proposed by %(proposer)s at %(proposed)s, approved by %(approver)s at "
+                    "%(approved)s", rule=data["rule"], rulebook=data["rulebook"], **values)

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterator
 
 from verify.application.evidence import Evidence
-from verify.application.history import history_entry, public_history
+from verify.application.history import history_entries, public_history
 from verify.application.records import IncidentRecord
 from verify.application.views import HistoryEntry, IncidentView, KnownOnView
 from verify.domain.errors import InvalidInput
@@ -59,7 +59,7 @@ class Queries(Evidence):
     def history(self, code: str, *, public: bool = False) -> list[HistoryEntry]:
         """Every event of an incident; ``public`` withholds protected sources and notes."""
         incident = self.load(code)
-        entries = [history_entry(event) for event in self._events(incident.id)]
+        entries = history_entries(self._events(incident.id))
         return public_history(entries) if public else entries
 
     def export_records(self, *, public: bool = False) -> Iterator[tuple[IncidentRecord, str]]:

@@ -236,9 +236,13 @@ class ReadModel(Protocol):
     def stats(self, *, by: str, date_from: str | None, date_to: str | None) -> list[Row]:
         """key, incidents, one count per grade, ungraded, killed_min, killed_max per group."""
 
+    def stats_total(self, *, date_from: str | None, date_to: str | None) -> Row:
+        """The same figures (no key) over every incident kept, each counted once."""
+
     def search(self, text: str, filters: Filters, page: PageSpec) -> list[Row]:
-        """code, date, location, country, state, grade, summary and ``later`` (false for the
-        very code searched, which comes first) of the incidents found and kept, in order."""
+        """code, date, location, country, state, grade, summary, duplicate_of and ``later``
+        (false for the very code searched, which comes first) of the incidents found and kept,
+        in order."""
 
     def spellings(self, by: str) -> list[Row]:
         """key, spelling, incidents, first: each name as recorded (belligerent, country)."""
@@ -440,14 +444,14 @@ class ReadModels(IncidentStore):
         if as_of is not None or position is not None:
             return stats_at(self, by=by, date_from=date_from, date_to=date_to,
                             position=position, moment=as_of)
-        rows = self.read_model.stats(
-            by=by, date_from=date_from.isoformat() if date_from else None,
-            date_to=date_to.isoformat() if date_to else None,
-        )
+        days = {"date_from": date_from.isoformat() if date_from else None,
+                "date_to": date_to.isoformat() if date_to else None}
+        rows = self.read_model.stats(by=by, **days)
         names = by in ("belligerent", "country")
         parties = self.party_names() if names else NO_PARTIES
         spellings = self.read_model.spellings(by) if names else []
-        return stats_document(by, rows, spellings, parties)
+        return stats_document(by, rows, spellings, parties,
+                              total=self.read_model.stats_total(**days))
 
     def search(self, text: str, limit: int | None = 50, *, sort: str = "date",
                after: str | None = None, **filters: Unpack[ListingFilters]) -> list[SearchHit]:

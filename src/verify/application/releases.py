@@ -25,7 +25,7 @@ from eventsourcing.utils import get_topic
 
 from verify.application.app import VerifyApp
 from verify.application.auditing import Auditor
-from verify.application.history import history_entry, public_entries
+from verify.application.history import history_entries, public_entries
 from verify.application.records import IncidentRecord
 from verify.domain.errors import InvalidInput, Refused
 from verify.domain.incident import Incident, project_incident
@@ -211,8 +211,8 @@ class Releases:
     def _reasons(self, identity: UUID, after: int, until: int) -> list[dict[str, Any]]:
         """The public history's entries between two versions (the later one included); what it
         withholds is left out, as the public change feed leaves it out."""
-        entries = [history_entry(event) for event in self.app.events.get(identity)
-                   if isinstance(event, Incident.Event)]
+        entries = history_entries(event for event in self.app.events.get(identity)
+                                  if isinstance(event, Incident.Event))
         return [{"version": entry.version, "at": entry.at, "by": entry.actor,
                  "what": entry.what, "why": entry.why}
                 for entry, withheld in public_entries(entries)

@@ -308,8 +308,12 @@ class GradeAllSummary(Document):
 
     graded: int
     by_grade: dict[str, int]
+    incidents_by_grade: dict[str, list[str]] = {}
+    """The codes ``by_grade`` counts, under each grade, in the order they were graded."""
     proposed: dict[str, int] = {}
     """Grades recorded as proposals, waiting for a second person (separation of duties)."""
+    proposed_incidents: dict[str, list[str]] = {}
+    """The codes ``proposed`` counts, under each grade."""
     not_gradable: list[str]
     conflicts: list[str]
     regrade_due: list[str] = []
@@ -389,6 +393,9 @@ class StatsDocument(Document):
 
     by: str
     groups: list[StatsGroup]
+    total: StatsGroup
+    """Every incident counted once (key null): groups may overlap (an incident alleging two
+    belligerents counts in both), so their sum is no total."""
 
 
 class SearchHit(Document):
@@ -401,6 +408,8 @@ class SearchHit(Document):
     state: str
     grade: str | None
     summary: str | None
+    duplicate_of: str | None = None
+    """The original, when this incident is marked its duplicate (it is found, but not live)."""
 
 
 class SearchPage(Document):

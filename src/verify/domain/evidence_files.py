@@ -16,7 +16,7 @@ from typing import Annotated
 from pydantic import AfterValidator, Field
 
 from verify.domain.sentences import sentence
-from verify.domain.values import LongText, ShortText, Url, Value
+from verify.domain.values import LongText, ShortText, Url, Value, canonical_source_id
 
 SHA256 = re.compile(r"[0-9a-f]{64}")
 
@@ -96,7 +96,7 @@ class FileFacts(Value):
     media_type: ShortText
     name: ShortText | None = None
     """The file's name where it was collected (a name says nothing of what it holds)."""
-    source: str | None = None
+    source: Annotated[str, AfterValidator(canonical_source_id)] | None = None
     """The incident's source it came with (s1…), if any."""
     origin: Url | None = None
     collected_by: ShortText

@@ -8,6 +8,7 @@ JSON data (what the events carry); typed views are built on demand.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime as dt
 import functools
@@ -48,6 +49,7 @@ from verify.domain.values import (
     StrikeConfirmation,
     belligerent_name,
     canonical_code,
+    canonical_source_id,
     check_web_address,
     grade_word,
     refuse_nul,
@@ -228,11 +230,26 @@ class Incident(Aggregate):
             aggregate.corroborated_by = list(self.source_ids)
 
     class StrikeConfirmed(Aggregate.Event):
+        """Version 2 adds ``placed``: how a matched strike's incident and report were placed
+        (values.MatchPlacing); None for a strike recorded by hand, and before version 2."""
+
+        class_version = 2
+
         strike: JSON
+        placed: JSON | None
         actor: str
 
+        @staticmethod
+        def upcast_v1_v2(state: JSON) -> None:
+            state["placed"] = None
+
         def apply(self, aggregate: Incident) -> None:
-            aggregate.strikes.append(dict(self.strike))
+            # Kept out of the strike while unknown, so a strike replayed from a version 1
+            # event equals one in a snapshot taken before version 2.
+            if self.placed is None:
+                aggregate.strikes.append(dict(self.strike))
+            else:
+                aggregate.strikes.append({**self.strike, "placed": copy.deepcopy(self.placed)})
 
     class AttributionContested(Aggregate.Event):
         claim: JSON
@@ -654,6 +671,7 @@ class Incident(Aggregate):
     ) -> None:
         self._refuse_if_duplicate()
         source = self.source(source_id)
+        source_id = source.id  # as recorded, whatever case it was typed in
         if source.withdrawn:
             raise Refused(sentence("source %(source)s of incident %(code)s has been withdrawn",
                                    source=source_id, code=self.code))
@@ -672,6 +690,7 @@ class Incident(Aggregate):
 
     def withdraw_source(self, source_id: str, reason: str, actor: str) -> None:
         self._refuse_if_duplicate()
+        source_id = self.source_record(source_id)["id"]  # as recorded, in whatever case typed
         if self.source(source_id).withdrawn:
             raise Refused(sentence("source %(source)s of incident %(code)s is already withdrawn",
                                    source=source_id, code=self.code))
@@ -682,7 +701,9 @@ class Incident(Aggregate):
     ) -> None:
         self._refuse_if_duplicate()
         self._require_party(strike.belligerent, sentence("record a strike by"), parties)
-        self.trigger_event(self.StrikeConfirmed, strike=_dump(strike), actor=actor)
+        recorded = _dump(strike)
+        placed = recorded.pop("placed", None)
+        self.trigger_event(self.StrikeConfirmed, strike=recorded, placed=placed, actor=actor)
 
     def contest(self, claim: CompetingClaim, actor: str) -> None:
         """Record a competing claim as it stands, even one naming an alleged party.
@@ -1186,8 +1207,9 @@ class Incident(Aggregate):
         return Grade(self.grading["grade"]) if self.grading else None
 
     def source_record(self, source_id: str) -> JSON:
+        wanted = canonical_source_id(source_id)
         for source in self.sources:
-            if source["id"] == source_id:
+            if source["id"] == wanted:
                 return source
         raise InvalidInput(sentence("incident %(code)s has no source %(source)s",
                                     code=self.code, source=source_id))

@@ -145,6 +145,12 @@ def canonical_code(text: str) -> str:
     return f"{prefix.upper()}{digits}{suffix.lower()}"
 
 
+def canonical_source_id(text: str) -> str:
+    """A source's id as recorded (``s2``) from what was typed (``S2``, `` s2 ``): source ids
+    are read in any case, as incident codes are. Wherever one is taken, it passes here."""
+    return text.strip().lower()
+
+
 class IncidentCode(Value):
     """An incident's code such as ``CS1234``, kept in canonical form."""
 
@@ -330,6 +336,46 @@ class StrikeStatus(StrEnum):
     LIKELY = "likely"
 
 
+class PlacedBy(StrEnum):
+    """How one side of a strike match was put on the map."""
+
+    COORDINATES = "coordinates"
+    GAZETTEER = "gazetteer"
+
+
+class Placing(Value):
+    """How an incident or a strike report was placed for matching: by its own coordinates
+    (with their precision), or at a gazetteer place its location names."""
+
+    by: PlacedBy
+    precision: Precision | None = None
+    """The coordinates' precision, when given."""
+    place: ShortText | None = None
+    """The gazetteer place, by its name there."""
+    country: ShortText | None = None
+    """The gazetteer place's country (ISO 3166 code), when the gazetteer says."""
+    geonames_id: int | None = None
+    """The gazetteer place's GeoNames id, when it came from GeoNames."""
+    named: ShortText | None = None
+    """The words of the location that named the place, as written."""
+    reach_km: float | None = Field(default=None, ge=0, le=20_000, allow_inf_nan=False)
+    """How far from the point the incident or strike may be: the town's extent, or what the
+    coordinates' precision allows; None when unknown (coordinates of no stated precision)."""
+
+
+class MatchPlacing(Value):
+    """How a matched strike's incident and report were placed, and what their distance is
+    worth: a town's centre is not where a strike was."""
+
+    incident: Placing
+    report: Placing
+    same_place: ShortText | None = None
+    """Both were placed at this one gazetteer place: no distance between them is known."""
+    uncertainty_km: float | None = Field(default=None, ge=0, le=40_000, allow_inf_nan=False)
+    """The distance is good to plus or minus this much (both sides' reach added); None when
+    both sides are coordinates of exact or unstated precision."""
+
+
 class StrikeConfirmation(Value):
     """A strike by a belligerent near the place on the day."""
 
@@ -337,12 +383,15 @@ class StrikeConfirmation(Value):
     status: StrikeStatus
     report: ShortText | None = None
     distance_km: float | None = Field(default=None, ge=0, le=20_000, allow_inf_nan=False)
+    """From the incident's point to the report's; None when both are one gazetteer place."""
     day_offset: int | None = Field(default=None, ge=-366, le=366)
     """Days from the incident to the reported strike, when matched from a strike report."""
     rule: ShortText | None = None
     """The matching rule that found this strike, when it was matched automatically."""
     reported: date | None = Field(default=None, exclude_if=_unset)
     """The day the strike report was published (known-on); absent when not given."""
+    placed: MatchPlacing | None = Field(default=None, exclude_if=_unset)
+    """How a matched strike's two sides were placed; absent for one recorded by hand."""
 
 
 class CompetingClaim(Value):

@@ -19,7 +19,13 @@ from typing import Self
 from pydantic import Field, field_validator, model_validator
 
 from verify.domain.sentences import sentence
-from verify.domain.values import ShortText, Value, kept_values, refuse_nul
+from verify.domain.values import (
+    ShortText,
+    Value,
+    canonical_source_id,
+    kept_values,
+    refuse_nul,
+)
 
 CHILD_UNDER = 18
 """Under this age a victim is a child (the age group and the children_killed count)."""
@@ -95,7 +101,7 @@ class VictimFacts(Value):
     def _source_ids(cls, value: object) -> object:
         if not isinstance(value, list | tuple):
             return value
-        ids = [str(item).strip().lower() for item in value]
+        ids = [canonical_source_id(str(item)) for item in value]
         for item in ids:
             if not _SOURCE_ID.fullmatch(item):
                 raise ValueError(sentence("cite a source by its id, such as s1 (not %(text)s)",

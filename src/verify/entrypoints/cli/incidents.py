@@ -8,11 +8,13 @@ from typing import Any
 
 import click
 
+from verify.domain.sentences import sentence
 from verify.domain.values import (
     Assessment,
     AssessmentOutcome,
     CasualtyRange,
     CompetingClaim,
+    Credibility,
     DiscountBasis,
     DiscountFinding,
     Location,
@@ -23,6 +25,7 @@ from verify.domain.values import (
     SourceKind,
     StrikeConfirmation,
     StrikeStatus,
+    canonical_source_id,
 )
 from verify.entrypoints.cli.support import (
     CODE,
@@ -52,12 +55,32 @@ def choice(values: type[Enum]) -> click.Choice[str]:
     return EnumChoice([str(member.value) for member in values])
 
 
+class ReliabilityChoice(EnumChoice):
+    """Admiralty reliability A to F; a whole rating typed here (``B2``, as the scale is
+    written) is told how to give its two halves."""
+
+    def __init__(self) -> None:
+        super().__init__([member.value for member in Reliability])
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = str(value).strip()
+        if (len(text) == 2 and text[0].upper() in self.choices
+                and text[1] in "".join(str(int(level)) for level in Credibility)):
+            self.fail(str(sentence(
+                "%(rating)s is a whole rating: give --reliability %(reliability)s "
+                "--credibility %(credibility)s", rating=repr(text),
+                reliability=text[0].upper(), credibility=text[1])), param, ctx)
+        return super().convert(value, param, ctx)
+
+
 @click.command()
+@click.option("--parents", is_flag=True,
+              help="Also create the store file's missing folders.")
 @pass_session
-def init(session: Session) -> None:
+def init(session: Session, parents: bool) -> None:
     """Create the store (safe to run again on an existing one)."""
     existed = session.store.exists()
-    app = session.app(create=True)
+    app = session.app(create=True, parents=parents)
     count = app.count_incidents()
     prepared = app.prepare_file_store()
     if prepared:
@@ -133,7 +156,7 @@ def source() -> None:
 @click.option("--url", required=True, help="Where the report is.")
 @click.option("--publisher", required=True, help="Who published it.")
 @click.option("--kind", type=choice(SourceKind), required=True, help="What kind of source.")
-@click.option("--reliability", type=choice(Reliability), default="F", show_default=True,
+@click.option("--reliability", type=ReliabilityChoice(), default="F", show_default=True,
               help="Admiralty reliability, A (reliable) to F (cannot be judged).")
 @click.option("--credibility", type=click.IntRange(1, 6), default=6, show_default=True,
               help="Admiralty credibility, 1 (confirmed) to 6 (cannot be judged).")
@@ -169,7 +192,7 @@ def source_add(
 @source.command("rerate")
 @click.argument("code", type=CODE)
 @click.argument("source_id")
-@click.option("--reliability", type=choice(Reliability), required=True)
+@click.option("--reliability", type=ReliabilityChoice(), required=True)
 @click.option("--credibility", type=click.IntRange(1, 6), required=True)
 @click.option("--reason", required=True, help="Why the rating changes.")
 @pass_session
@@ -181,7 +204,7 @@ def source_rerate(
     session.app().rerate_source(
         code, source_id, rating.reliability, rating.credibility, reason, session.actor
     )
-    say(f"re-rated source {source_id} of {code} to {rating}")
+    say(f"re-rated source {canonical_source_id(source_id)} of {code} to {rating}")
 
 
 @source.command("withdraw")
@@ -192,7 +215,7 @@ def source_rerate(
 def source_withdraw(session: Session, code: str, source_id: str, reason: str) -> None:
     """Withdraw source SOURCE_ID of incident CODE (it stays in the history)."""
     session.app().withdraw_source(code, source_id, reason, session.actor)
-    say(f"withdrew source {source_id} of {code}")
+    say(f"withdrew source {canonical_source_id(source_id)} of {code}")
 
 
 @click.group()

@@ -11,6 +11,7 @@ from verify.application.views import (
     KnownOnView,
     Suggestion,
 )
+from verify.domain.strikes import how_far
 from verify.domain.values import CasualtyRange
 
 
@@ -31,6 +32,7 @@ def incident(view: IncidentView) -> str:
         f"  state        {view.state}" + (
             f"  (duplicate of {view.duplicate_of})" if view.duplicate_of else ""),
         f"  grade        {_grade_line(view)}",
+        *_proposal_lines(view),
         f"  belligerents {', '.join(view.belligerents) or 'unknown'}",
         f"  killed       {count(view.civilians_killed)}   injured {count(view.civilians_injured)}",
     ]
@@ -99,6 +101,8 @@ def evidence_lines(strikes: list[dict[str, Any]], claims: list[dict[str, Any]],
     lines = []
     for strike in strikes:
         report = f" ({strike['report']})" if strike.get("report") else ""
+        if strike.get("distance_km") is not None or strike.get("placed"):
+            report += f", {how_far(strike.get('distance_km'), strike.get('placed'))}"
         lines.append(_item("strike      ", strike,
                            f"{strike['status']} by {strike['belligerent']}{report}"))
     for claim in claims:
@@ -166,15 +170,33 @@ def known_on(view: KnownOnView) -> str:
 
 
 def _grade_line(view: IncidentView) -> str:
-    if view.grading is None:
-        return "ungraded"
-    grading = view.grading
+    return "ungraded" if view.grading is None else _decided(view.grading)
+
+
+def _proposal_lines(view: IncidentView) -> list[str]:
+    """A grade proposed and waiting for a second person: what, by whom, when, and why (the
+    reviewer who approves it sees here what they approve)."""
+    proposal = view.proposal
+    if proposal is None:
+        return []
+    lines = [f"  proposed     {_decided(proposal)}; waits for a second person's approval "
+             f"(verify approve {view.code})"]
+    if proposal.get("rationale"):
+        lines.append(f"    rationale  {proposal['rationale']}")
+    lines.extend(f"    because    {reason}" for reason in proposal.get("reasons", []))
+    return lines
+
+
+def _decided(grading: dict[str, Any]) -> str:
+    """A grade, recorded or proposed: which, how, by whom, when."""
     if grading.get("override"):
         how = f"override by {grading['by']}; rulebook said {grading.get('rulebook_grade')}"
     elif grading.get("imported"):
         how = f"imported by {grading['by']}"
     else:
         how = f"rule {grading['rule']}, rulebook {grading['rulebook']}, by {grading['by']}"
+    if grading.get("approved_by"):
+        how += f", approved by {grading['approved_by']}"
     return f"{grading['grade']}  ({how}, {grading['at'][:19]})"
 
 

@@ -209,26 +209,17 @@ def stats(session: Session, by: str, date_from: dt.date | None, date_to: dt.date
 
 def _print_stats(document: StatsDocument) -> None:
     grades = ["confirmed", "fair", "weak", "contested", "discounted", "ungraded"]
-    named = ["named_killed", "children_killed", "women_killed"]
     header = f"{document['by']:<24} {'incidents':>9} " + " ".join(f"{g:>10}" for g in grades)
     say(header + f" {'killed':>15} {'named':>6} {'children':>8} {'women':>6}")
-    totals = {"incidents": 0, "killed_min": 0, "killed_max": 0, **{g: 0 for g in grades},
-              **dict.fromkeys(named, 0)}
-    for group in document["groups"]:
+    # The total counts each incident once: groups of belligerents overlap, so it is the
+    # document's own total, never the sum of the rows above it.
+    for group in [*document["groups"], document["total"]]:
+        name = "total" if group is document["total"] else str(group["key"])[:24]
         counts = " ".join(f"{group['grades'][g]:>10}" for g in grades)
         killed = f"{group['killed_min']}-{group['killed_max']}"
-        say(f"{str(group['key'])[:24]:<24} {group['incidents']:>9} {counts} {killed:>15} "
+        say(f"{name:<24} {group['incidents']:>9} {counts} {killed:>15} "
             f"{group['named_killed']:>6} {group['children_killed']:>8} "
             f"{group['women_killed']:>6}")
-        totals["incidents"] += group["incidents"]
-        totals["killed_min"] += group["killed_min"]
-        totals["killed_max"] += group["killed_max"]
-        for key in (*grades, *named):
-            totals[key] += group["grades"][key] if key in grades else group[key]
-    counts = " ".join(f"{totals[g]:>10}" for g in grades)
-    killed = f"{totals['killed_min']}-{totals['killed_max']}"
-    say(f"{'total':<24} {totals['incidents']:>9} {counts} {killed:>15} "
-        f"{totals['named_killed']:>6} {totals['children_killed']:>8} {totals['women_killed']:>6}")
 
 
 @click.command()
@@ -251,9 +242,11 @@ def search(session: Session, /, text: str, sort: str, after: str | None, limit: 
     elif not page.entries:
         say(f"no incident mentions {text!r}" if after is None else "nothing more")
     for item in [] if as_json else page.entries:
-        grade = item["grade"] or "ungraded"
+        status = f"{item['state']}, {item['grade'] or 'ungraded'}"
+        if item["duplicate_of"]:  # found, but not live: say so first
+            status = f"duplicate of {item['duplicate_of']}; {status}"
         say(f"{item['code']:<10} {item['date']}  {item['location']}, {item['country']}  "
-            f"[{item['state']}, {grade}]")
+            f"[{status}]")
     offer_next_page(page.next, as_json=as_json)
 
 

@@ -99,13 +99,13 @@ def _grade_all(session: Session, as_json: bool, due: bool) -> None:
     if as_json:
         emit_json(summary)
         return
-    counts = ", ".join(f"{grade} {count}" for grade, count in summary.by_grade.items())
+    counts = _codes_by_grade(summary.incidents_by_grade)
     verb = "re-graded" if due else "graded"
     say(f"{verb} {counted(summary.graded, 'incident')}" + (f": {counts}" if counts else ""))
     if summary.proposed:
-        proposed = ", ".join(f"{grade} {count}" for grade, count in summary.proposed.items())
-        say(f"proposed {sum(summary.proposed.values())} grades for a second person to approve: "
-            f"{proposed}")
+        proposed = _codes_by_grade(summary.proposed_incidents)
+        say(f"proposed {counted(sum(summary.proposed.values()), 'grade')} for a second person "
+            f"to approve: {proposed}")
     if summary.not_gradable:
         say(f"{len(summary.not_gradable)} cannot be graded (no source): "
             + ", ".join(summary.not_gradable))
@@ -117,6 +117,22 @@ def _grade_all(session: Session, as_json: bool, due: bool) -> None:
             f"{'waits' if len(summary.regrade_due) == 1 else 'wait'} for re-grading "
             f"(the evidence changed): {', '.join(summary.regrade_due)}; "
             "`verify grade --all --due` re-grades them")
+
+
+CODES_SHOWN = 10
+"""How many codes of one grade `grade --all` names before it counts the rest (`--json`
+lists them all)."""
+
+
+def _codes_by_grade(codes: dict[str, list[str]]) -> str:
+    """'weak 2 (CS1, CS2), contested 1 (CS3)': each grade, how many, and which (the first
+    CODES_SHOWN of them, and how many more)."""
+    said = []
+    for grade, found in codes.items():
+        shown = ", ".join(found[:CODES_SHOWN])
+        more = f" and {len(found) - CODES_SHOWN} more" if len(found) > CODES_SHOWN else ""
+        said.append(f"{grade} {len(found)} ({shown}{more})")
+    return ", ".join(said)
 
 
 @click.command()

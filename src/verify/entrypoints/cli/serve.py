@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import errno
+import socket
+
 import click
 
 from verify.domain.errors import InvalidInput
+from verify.domain.sentences import sentence
 from verify.entrypoints.cli.support import Session, pass_session, say
+
+STARTUP_FAILURE = 3
+"""The exit code when the web application fails to start (uvicorn's own)."""
 
 
 @click.command()
@@ -59,10 +66,39 @@ def serve(session: Session, host: str, port: int, max_upload: int | None) -> Non
     session.require_store()
     web = create_app(session.store, team_file=session.team_file, local_actor=session.actor,
                      max_upload_mb=max_upload)
+    listening = listening_socket(host, port)  # before "serving": a busy port is said first
     say(f"serving {session.store.label} at http://{host}:{port}/ "
         f"({'team: ' + str(session.team_file) if team else 'as ' + session.actor}); "
         "Ctrl-C stops")
-    uvicorn.run(web, host=host, port=port, log_level="warning")
+    server = uvicorn.Server(uvicorn.Config(web, host=host, port=port, log_level="warning"))
+    try:
+        server.run(sockets=[listening])
+    except KeyboardInterrupt:
+        pass
+    finally:
+        listening.close()
+    if not server.started:  # the application failed to start: uvicorn has said why
+        raise SystemExit(STARTUP_FAILURE)
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """The address bound as uvicorn binds it (and then handed to it, so no other program
+    can take the port in between), or one sentence saying why it cannot be."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as error:
+        sock.close()
+        if error.errno == errno.EADDRINUSE:
+            raise InvalidInput(sentence(
+                "port %(port)s on %(host)s is already in use: stop what listens there, or "
+                "choose another port with --port", port=port, host=host)) from None
+        raise InvalidInput(sentence(
+            "cannot listen on %(host)s port %(port)s: %(reason)s", host=host, port=port,
+            reason=error.strerror or str(error))) from None
+    sock.set_inheritable(True)
+    return sock
 
 
 COMMANDS = (serve,)

@@ -34,6 +34,7 @@ from verify.application.messages import (
 from verify.application.views import json_bytes
 from verify.domain.duties import Team
 from verify.domain.errors import InvalidInput, Refused, VerifyError
+from verify.domain.sentences import sentence
 from verify.domain.values import CasualtyRange, canonical_code
 
 EXIT_REFUSED = 1
@@ -76,13 +77,21 @@ class Session:
                 "or pass --store"
             )
 
-    def app(self, *, create: bool = False) -> VerifyApp:
-        """Open the store; refuse to create one unless asked (``verify init``, ``demo``)."""
+    def app(self, *, create: bool = False, parents: bool = False) -> VerifyApp:
+        """Open the store; refuse to create one unless asked (``verify init``, ``demo``), and
+        its missing folders unless asked too (``init --parents``): a mistyped path never
+        leaves a tree of folders behind."""
         if self._app is None:
             if not create:
                 self.require_store()
-            if create and self.store.path is not None and self.store.path.parent:
-                self.store.path.parent.mkdir(parents=True, exist_ok=True)
+            folder = self.store.path.parent if self.store.path is not None else None
+            if create and folder is not None and not folder.is_dir():
+                if not parents:
+                    raise InvalidInput(sentence(
+                        "there is no folder %(folder)s: create it first, or run "
+                        "`verify init --parents` to create it with the store",
+                        folder=shown_path(folder)))
+                folder.mkdir(parents=True, exist_ok=True)
             # Only `init` and `demo` create tables: other commands need no right to
             # change the schema, so a team's analysts can run with least privilege.
             self._app = VerifyApp(

@@ -41,6 +41,7 @@ from verify.domain.values import (
     Source,
     StrikeConfirmation,
     canonical_code,
+    canonical_source_id,
 )
 
 Form = Mapping[str, str]
@@ -212,7 +213,7 @@ def _add_source(app: VerifyApp, code: str, f: Fields, actor: str, seen: int) -> 
 
 def _rerate(app: VerifyApp, code: str, f: Fields, actor: str, seen: int) -> str:
     rating = build(Rating, reliability=f.text("reliability"), credibility=f.text("credibility"))
-    source_id = f.text("source_id", sentence("the source"))
+    source_id = canonical_source_id(f.text("source_id", sentence("the source")))
     app.rerate_source(code, source_id, rating.reliability, rating.credibility,
                       f.text("reason"), actor, expected_version=seen)
     return sentence("re-rated source %(source)s of %(code)s to %(rating)s", source=source_id,
@@ -220,7 +221,7 @@ def _rerate(app: VerifyApp, code: str, f: Fields, actor: str, seen: int) -> str:
 
 
 def _withdraw(app: VerifyApp, code: str, f: Fields, actor: str, seen: int) -> str:
-    source_id = f.text("source_id", sentence("the source"))
+    source_id = canonical_source_id(f.text("source_id", sentence("the source")))
     app.withdraw_source(code, source_id, f.text("reason"), actor, expected_version=seen)
     return sentence("withdrew source %(source)s of %(code)s", source=source_id, code=code)
 

@@ -33,6 +33,7 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
+from verify.adapters.chart import GRADE_COLOURS
 from verify.adapters.store import StoreLocation
 from verify.application.app import VerifyApp
 from verify.application.messages import moment_as_given, parse_day, parse_moment
@@ -579,21 +580,27 @@ def create_app(store: StoreLocation, *, team_file: Path | None, local_actor: str
         return await threaded(perform)
 
     @api.get("/stats", response_class=HTMLResponse, include_in_schema=False)
-    async def stats_page(request: Request, by: str = "month", as_of: str = "") -> Response:
+    async def stats_page(request: Request, by: str = "month", as_of: str = "",
+                         date_from: str = Query(default="", alias="from"),
+                         date_to: str = Query(default="", alias="to")) -> Response:
         identity = web.identify(request)
+        first = _day(date_from) if date_from.strip() else None
+        last = _day(date_to) if date_to.strip() else None
 
         def figures() -> tuple[StatsDocument, StatsDocument]:
             moment = _moment(as_of) if as_of.strip() else None
             if moment is None:
                 keeper.fresh()
-            chosen = verify_app.stats(by=by, as_of=moment)
-            monthly = chosen if by == "month" else verify_app.stats(by="month", as_of=moment)
+            chosen = verify_app.stats(by=by, as_of=moment, date_from=first, date_to=last)
+            monthly = chosen if by == "month" else verify_app.stats(
+                by="month", as_of=moment, date_from=first, date_to=last)
             return chosen, monthly
 
         chosen, monthly = await threaded(figures)
         return web.page(request, "stats.html", identity=identity, stats=chosen, by=by,
                         keys=list(STATS_GROUPINGS), chart=monthly_chart(monthly),
-                        as_of=as_of.strip())
+                        as_of=as_of.strip(), date_from=date_from.strip(),
+                        date_to=date_to.strip())
 
     @api.get("/search", response_class=HTMLResponse, include_in_schema=False)
     async def search_page(request: Request, q: str = "", after: str = "",
@@ -749,15 +756,22 @@ def create_app(store: StoreLocation, *, team_file: Path | None, local_actor: str
             default="month", pattern="^(" + "|".join(STATS_GROUPINGS) + ")$"),
             as_of: str | None = Query(default=None, description=(
                 "the figures as they stood then, replayed from the log: an ISO 8601 "
-                "date-time, UTC if no offset; a bare date means the end of that day"))
+                "date-time, UTC if no offset; a bare date means the end of that day")),
+            date_from: str | None = Query(default=None, alias="from",
+                                          description="only incidents on or after this day"),
+            date_to: str | None = Query(default=None, alias="to",
+                                        description="only incidents on or before this day"),
             ) -> Response:
         await web.gate.identify_api(request)
+        first = _day(date_from) if date_from and date_from.strip() else None
+        last = _day(date_to) if date_to and date_to.strip() else None
 
         def figures() -> StatsDocument:
             if as_of:
-                return verify_app.stats(by=by, as_of=_moment(as_of))
+                return verify_app.stats(by=by, as_of=_moment(as_of), date_from=first,
+                                        date_to=last)
             keeper.fresh()
-            return verify_app.stats(by=by)
+            return verify_app.stats(by=by, date_from=first, date_to=last)
 
         return Response(json_bytes(await threaded(figures)), media_type=JSON)
 
@@ -924,7 +938,7 @@ def _local(target: str) -> str:
 def monthly_chart(stats: StatsDocument, width: int = 720, height: int = 220) -> dict[str, Any]:
     """Bars for incidents per month, stacked by grade, as plain numbers an SVG template draws."""
     groups = [group for group in stats["groups"] if group["key"]]
-    layers = [*(grade.value for grade in Grade), "ungraded"]
+    layers = list(GRADE_COLOURS)
     tallest = max((group["incidents"] for group in groups), default=0) or 1
     step = width / max(len(groups), 1)
     bars = []
@@ -945,4 +959,4 @@ def monthly_chart(stats: StatsDocument, width: int = 720, height: int = 220) -> 
               for index, group in enumerate(groups)
               if len(groups) <= 24 or index % max(len(groups) // 12, 1) == 0]
     return {"width": width, "height": height, "bars": bars, "labels": labels,
-            "layers": layers, "tallest": tallest}
+            "layers": layers, "tallest": tallest, "colours": GRADE_COLOURS}
