@@ -1,6 +1,6 @@
 """The change feed on a large store: a page of changes after a cursor near the log's head.
 
-    python bench/changes.py [--incidents 100000] [--repeat 20] [--limit 100]
+    python bench/changes.py [--incidents 100000] [--repeat 20] [--limit 100] [--store PATH]
 
 Builds a store from a synthetic archive, then works the newest incidents as a
 team would (sources, notes, comments, tags, grades: a share of them withheld
@@ -9,10 +9,18 @@ a cursor `--limit` changes before the head, in the internal and the public view
 (the application layer, in this process), the same page from the start and
 from the middle of the log (a cursor is a position in the log's own index:
 where it stands should not matter), the Atom feed's latest page, and
-`verify changes --since CURSOR --json` as a user runs it (a new process each
-time, start-up included). The baseline, in the same run, reads the same
-notifications from the log and nothing more (`select_notifications`): what
-a page costs beyond reading it is telling it.
+`verify changes --since CURSOR --json` as a user runs it, in both views (a new
+process each time, start-up included). The baseline, in the same run, reads the
+same notifications from the log and nothing more (`select_notifications`): what
+a page costs beyond reading it is telling it; for the commands, the start-up of
+`verify --version`. Each row is one warm-up, then --repeat reads (a quarter as
+many, at least 3, for the commands): the best, the median and the worst.
+
+With --store the store is kept in that SQLite file: built there when it does
+not exist yet, measured as it stands when it does (nothing is written to it
+then), so other benches can measure the same store, e.g. one of a million
+events: `--incidents 170000 --store /tmp/bench1m/verify.sqlite`, then
+`bench/proofs.py --store /tmp/bench1m/verify.sqlite`.
 """
 
 from __future__ import annotations
@@ -26,8 +34,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from read_models import timed  # the same median-and-worst timing, beside it in bench/
+from read_models import runs  # the same warm-up-then-repeat timing, beside it in bench/
 
+from verify.adapters.store import parse_store
 from verify.application.app import VerifyApp
 from verify.application.changes import change_cursor
 from verify.demo.synthetic import imported_store, write_archive
@@ -51,24 +60,44 @@ def work_the_head(app: VerifyApp, limit: int) -> None:
         app.add_note(code, "the family confirmed it", "bench")
 
 
+def opened(store: Path, folder: Path, incidents: int, limit: int) -> tuple[VerifyApp, str]:
+    """The store at ``store`` as it stands, or built there first (the import, then the head
+    worked) when it does not exist; and how it came."""
+    if store.exists():
+        return VerifyApp(env=parse_store(str(store)).env()), f"kept in {store}"
+    started = time.perf_counter()
+    store.parent.mkdir(parents=True, exist_ok=True)
+    archive = write_archive(folder / "archive.jsonl", incidents)
+    app = imported_store(archive, store)
+    archive.unlink()
+    work_the_head(app, limit)
+    return app, f"built in {time.perf_counter() - started:.0f} s"
+
+
+def row(label: str, samples: list[float]) -> str:
+    """A table line: best, median and worst of the samples (seconds), in milliseconds."""
+    best, median, worst = (1000 * x for x in (min(samples), statistics.median(samples),
+                                              max(samples)))
+    return f"  {label:<52}{best:>10.2f}{median:>10.2f}{worst:>10.2f}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--incidents", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--limit", type=int, default=100)
+    parser.add_argument("--store", type=Path,
+                        help="keep the store in this SQLite file: built there when missing, "
+                        "measured as it stands when not")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        store = Path(folder) / "bench.sqlite"
-        started = time.perf_counter()
-        app = imported_store(write_archive(Path(folder) / "archive.jsonl", args.incidents),
-                             store)
-        work_the_head(app, args.limit)
+        store = args.store if args.store is not None else Path(folder) / "bench.sqlite"
+        app, how = opened(store, Path(folder), args.incidents, args.limit)
         head = app.recorder.max_notification_id() or 0
-        built = time.perf_counter() - started
         near_head = app.changes(since=change_cursor(head - args.limit), limit=args.limit)
         public_near = app.changes(since=change_cursor(head - args.limit), limit=args.limit,
                                   public=True)
-        print(f"{args.incidents} incidents, {head:,} events (built in {built:.0f} s); pages of "
+        print(f"{app.count_incidents()} incidents, {head:,} events ({how}); pages of "
               f"{args.limit}, {args.repeat} reads each (SQLite file)")
         print(f"  near the head: the page after the cursor holds {len(near_head.changes)} "
               f"changes; in public {len(public_near.changes)} (notes, comments and tags left "
@@ -91,24 +120,20 @@ def main() -> None:
              lambda: app.recorder.select_notifications(start=head - args.limit + 1,
                                                        limit=args.limit)),
         ]
-        print(f"  {'':<52}{'median ms':>10}{'worst ms':>10}")
+        print(f"  {'':<52}{'best ms':>10}{'median ms':>10}{'worst ms':>10}")
         for label, action in rows:
-            median, worst = timed(action, args.repeat)
-            print(f"  {label:<52}{median:>10.2f}{worst:>10.2f}")
+            print(row(label, runs(action, args.repeat)))
         app.close()
         env = {**os.environ, "VERIFY_STORE": str(store)}
-        command = [sys.executable, "-c", "from verify.entrypoints.cli import main; main()",
-                   "changes", "--since", since, "--public", "--json"]
-        baseline = [sys.executable, "-c", "from verify.entrypoints.cli import main; main()",
-                    "--version"]
-        for label, words in (("verify changes --since X --public --json", command),
-                             ("verify --version (start-up, baseline)", baseline)):
-            samples = []
-            for _ in range(max(args.repeat // 4, 1)):
-                start = time.perf_counter()
-                subprocess.run(words, env=env, capture_output=True, check=True)
-                samples.append((time.perf_counter() - start) * 1000)
-            print(f"  {label:<52}{statistics.median(samples):>10.2f}{max(samples):>10.2f}")
+        verify = [sys.executable, "-c", "from verify.entrypoints.cli import main; main()"]
+        for label, words in (
+                ("verify changes --since X --json", ["changes", "--since", since, "--json"]),
+                ("verify changes --since X --public --json",
+                 ["changes", "--since", since, "--public", "--json"]),
+                ("verify --version (start-up, baseline)", ["--version"])):
+            print(row(label, runs(lambda words=words: subprocess.run(
+                [*verify, *words], env=env, capture_output=True, check=True),
+                max(args.repeat // 4, 3))))
 
 
 if __name__ == "__main__":

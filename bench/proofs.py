@@ -3,8 +3,10 @@
     python bench/proofs.py [--events 100000] [--store PATH] [--repeat 3]
 
 Fills a SQLite store through the bulk import until it holds at least the
-requested number of events (or opens --store), then times each question three
-ways over the same stored events:
+requested number of events (kept in --store when given: built there when it
+does not exist yet, measured as it stands when it does, so a store of a million
+events built once, by this bench or by `bench/changes.py --store`, serves every
+run), then times each question three ways over the same stored events:
 
 - ours: `verify.domain.merkle`'s tree, one pass over the log keeping the right
   edge (a hash per set bit of the size) and what the proof asked for, as
@@ -19,11 +21,18 @@ The questions: the root over every event; an inclusion proof of each event of
 an incident in the middle of the log; a consistency proof from a seal at half
 the log. Every answer is checked equal to ours. Then `audit seal` (the chain
 audit with the tree grown in the same pass) beside `audit verify`, and reading
-the rows alone, no hashing, as the floor. Seconds are the median of --repeat
-runs. "peak MB" is the most Python allocated at once while answering
+the rows alone, no hashing, as the floor. Seconds are the best and the median
+of --repeat runs. "peak MB" is the most Python allocated at once while answering
 (tracemalloc, one more run of each); "held MB" is that peak less the floor's,
 which is the rows read from SQLite 20,000 at a time: what the method itself
 holds.
+
+Last, as a user runs them (a new process each time, start-up included, one
+warm-up then --repeat runs; "RSS MB" is the process's peak resident memory):
+`verify --store S audit prove CODE -o FILE` for the same incident and `verify
+audit check-proof FILE --root "SEAL LINE"` against the seal's line, beside
+`verify --version` (start-up, baseline); and `check_proof` in this process on
+the file's bytes, beside reading and parsing them alone (baseline), 20 times.
 """
 
 from __future__ import annotations
@@ -31,7 +40,10 @@ from __future__ import annotations
 import argparse
 import gc
 import importlib.metadata
+import json
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 import tracemalloc
@@ -39,12 +51,18 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from read_models import runs  # the same warm-up-then-repeat timing, beside it in bench/
+
 from verify.application.app import VerifyApp
 from verify.application.auditing import Auditor
-from verify.application.proofs import Prover
+from verify.application.proofs import Prover, check_proof
 from verify.domain.incident import incident_id
 from verify.domain.merkle import MerkleTree, leaf_hash, node_hash
 from verify.domain.proofs import PublishedRoot, event_leaf, stored_event_leaf
+
+VERIFY = [sys.executable, "-c", "from verify.entrypoints.cli import main; main()"]
+CHECKS = 20
+"""How many times `check_proof` runs in this process: milliseconds, so more than --repeat."""
 
 try:
     import pymerkle
@@ -187,48 +205,80 @@ class Library:
 # ---------------------------------------------------------------- measuring
 
 
-def measured(action: Callable[[], Any], repeat: int) -> tuple[Any, float, float]:
-    """The answer, its median seconds, and the peak MB allocated while answering."""
+Measured = tuple[Any, float, float, float]
+"""The answer, its best and median seconds, and the peak MB allocated while answering."""
+
+
+def measured(action: Callable[[], Any], repeat: int) -> Measured:
+    """The answer, its best and median seconds, and the peak MB allocated while answering."""
     samples = []
     for _ in range(repeat):
         gc.collect()
         start = time.perf_counter()
         answer = action()
         samples.append(time.perf_counter() - start)
-    seconds = statistics.median(samples)
     gc.collect()
     tracemalloc.start()
     action()
     peak = tracemalloc.get_traced_memory()[1] / 1e6
     tracemalloc.stop()
-    return answer, seconds, peak
+    return answer, min(samples), statistics.median(samples), peak
+
+
+def command(words: list[str], repeat: int) -> tuple[list[float], float | None]:
+    """Seconds of each run of ``verify WORDS`` as a new process (after one warm-up), and the
+    most resident memory one of them took, in MB of 2^20 bytes, as GNU time tells it (a
+    child of this process would count this process's own memory, copied when it forked)."""
+    timer = ["/usr/bin/time", "-f", "%M"] if Path("/usr/bin/time").exists() else []
+    peaks = []
+
+    def once() -> None:
+        done = subprocess.run([*timer, *VERIFY, *words], capture_output=True)
+        if done.returncode != 0:
+            raise SystemExit(f"verify {' '.join(words)} exited {done.returncode}: "
+                             f"{done.stderr.decode(errors='replace')}")
+        if timer:
+            peaks.append(int(done.stderr.split()[-1]) / 1024)
+
+    samples = runs(once, repeat)
+    return samples, max(peaks) if peaks else None
+
+
+def opened(store: Path, folder: Path, events: int) -> VerifyApp:
+    """The store at ``store`` as it stands, or built there first through the bulk import
+    (at least ``events`` events) when it does not exist."""
+    if store.exists():
+        from verify.adapters.store import parse_store
+
+        return VerifyApp(env=parse_store(str(store)).env())
+    from verify.demo.synthetic import imported_store, write_archive
+
+    store.parent.mkdir(parents=True, exist_ok=True)
+    file = write_archive(folder / "archive.jsonl", int(events / 5.9) + 10)
+    app = imported_store(file, store)
+    file.unlink()
+    return app
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=100_000)
-    parser.add_argument("--store", type=Path, help="measure this SQLite store instead")
+    parser.add_argument("--store", type=Path,
+                        help="keep the store in this SQLite file: built there when missing, "
+                        "measured as it stands when not")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        if args.store is not None:
-            from verify.adapters.store import parse_store
-
-            app = VerifyApp(env=parse_store(str(args.store)).env())
-        else:
-            from verify.demo.synthetic import imported_store, write_archive
-
-            file = write_archive(Path(folder) / "archive.jsonl", int(args.events / 5.9) + 10)
-            app = imported_store(file, Path(folder) / "verify.sqlite")
-            file.unlink()
+        store = args.store if args.store is not None else Path(folder) / "verify.sqlite"
+        app = opened(store, Path(folder), args.events)
         try:
-            run(app, args.repeat)
+            run(app, store, Path(folder), args.repeat)
         finally:
             app.close()
 
 
-def run(app: VerifyApp, repeat: int) -> None:
-    def measure(action: Callable[[], Any]) -> tuple[Any, float, float]:
+def run(app: VerifyApp, store: Path, folder: Path, repeat: int) -> None:
+    def measure(action: Callable[[], Any]) -> Measured:
         return measured(action, repeat)
 
     codes = list(app.incident_codes())
@@ -238,21 +288,21 @@ def run(app: VerifyApp, repeat: int) -> None:
     if pymerkle is not None:
         version = importlib.metadata.version("pymerkle")
         ways.append((f"pymerkle {version} InmemoryTree (baseline)", Library(app)))
-    table: list[tuple[str, float, float]] = []
+    table: list[tuple[str, float, float, float]] = []
 
-    events, seconds, peak = measure(lambda: sum(1 for _ in rows(app)))
-    table.append(("read the rows alone, no hashing (floor)", seconds, peak))
+    events, best, seconds, peak = measure(lambda: sum(1 for _ in rows(app)))
+    table.append(("read the rows alone, no hashing (floor)", best, seconds, peak))
     roots = {}
     for name, way in ways:
-        roots[name], seconds, peak = measure(way.root)
-        table.append((f"root: {name}", seconds, peak))
+        roots[name], best, seconds, peak = measure(way.root)
+        table.append((f"root: {name}", best, seconds, peak))
     root = roots[ways[0][0]]
     assert all(found == root for found in roots.values()), "the roots differ"
 
     proofs = {}
     for name, way in ways:
-        proofs[name], seconds, peak = measure(lambda way=way: way.prove(code))
-        table.append((f"prove {code}: {name}", seconds, peak))
+        proofs[name], best, seconds, peak = measure(lambda way=way: way.prove(code))
+        table.append((f"prove {code}: {name}", best, seconds, peak))
     assert all(found == proofs[ways[0][0]] for found in proofs.values()), "the paths differ"
 
     half = events // 2
@@ -264,25 +314,55 @@ def run(app: VerifyApp, repeat: int) -> None:
     old_root = tree.root()
     paths = {}
     for name, way in ways:
-        paths[name], seconds, peak = measure(lambda way=way: way.consistency(half, old_root))
-        table.append((f"consistency from {half}: {name}", seconds, peak))
+        paths[name], best, seconds, peak = measure(
+            lambda way=way: way.consistency(half, old_root))
+        table.append((f"consistency from {half}: {name}", best, seconds, peak))
     assert all(found in (None, paths[ways[0][0]]) for found in paths.values()), \
         "the proofs differ"
 
     auditor = Auditor(app, "bench")
-    _, seconds, peak = measure(auditor.seal)
-    table.append(("audit seal: the chain audit and the tree, one pass", seconds, peak))
-    _, seconds, peak = measure(auditor.verify)
-    table.append(("audit verify: the chain audit alone (baseline)", seconds, peak))
+    sealed, best, seconds, peak = measure(auditor.seal)
+    table.append(("audit seal: the chain audit and the tree, one pass", best, seconds, peak))
+    _, best, seconds, peak = measure(auditor.verify)
+    table.append(("audit verify: the chain audit alone (baseline)", best, seconds, peak))
 
     print(f"{events} events in {len(codes)} incidents, SQLite; {code} has "
           f"{len(proofs[ways[0][0]])} events; root sha256:{root.hex()}")
     if pymerkle is None:
         print("  (pymerkle is not installed: its rows are left out)")
-    floor = table[0][2]
-    print(f"  {'':<72}{'seconds':>9}{'peak MB':>9}{'held MB':>9}")
-    for label, seconds, peak in table:
-        print(f"  {label:<72}{seconds:>9.2f}{peak:>9.1f}{peak - floor:>9.1f}")
+    floor = table[0][3]
+    print(f"  {'':<72}{'best s':>9}{'median s':>9}{'peak MB':>9}{'held MB':>9}")
+    for label, best, seconds, peak in table:
+        print(f"  {label:<72}{best:>9.2f}{seconds:>9.2f}{peak:>9.1f}{peak - floor:>9.1f}")
+    whole(store, folder, code, sealed["line"], repeat)
+
+
+def whole(store: Path, folder: Path, code: str, line: str, repeat: int) -> None:
+    """`audit prove` and `audit check-proof` as a user runs them, and the check in process."""
+    file = folder / "proof.json"
+    root = PublishedRoot.parse(line)
+    timings: list[tuple[str, list[float], float | None]] = []
+    for label, words in (
+            (f"verify --store S audit prove {code} -o FILE",
+             ["--store", str(store), "audit", "prove", code, "-o", str(file)]),
+            ('verify audit check-proof FILE --root "SEAL LINE"',
+             ["audit", "check-proof", str(file), "--root", line]),
+            ("verify --version (start-up, baseline)", ["--version"])):
+        samples, peak = command(words, repeat)
+        timings.append((label, samples, peak))
+    report = check_proof(file.read_bytes(), root)
+    assert report["holds"] and report["size_checked"], report
+    timings.append((f"check_proof(the file's bytes, the seal's root), in process, x{CHECKS}",
+                    runs(lambda: check_proof(file.read_bytes(), root), CHECKS), None))
+    timings.append(("read and parse the same bytes, no checking (baseline)",
+                    runs(lambda: json.loads(file.read_bytes()), CHECKS), None))
+    print(f"  the proof file: {file.stat().st_size:,} bytes; new processes, {repeat} runs each "
+          "after a warm-up:")
+    print(f"  {'':<72}{'best ms':>9}{'median ms':>10}{'RSS MB':>8}")
+    for label, samples, rss in timings:
+        print(f"  {label:<72}{min(samples) * 1000:>9.2f}"
+              f"{statistics.median(samples) * 1000:>10.2f}"
+              f"{'' if rss is None else f'{rss:.1f}':>8}")
 
 
 if __name__ == "__main__":

@@ -51,14 +51,21 @@ def wall(command: list[str], env: dict[str, str], repeat: int) -> tuple[float, i
     return statistics.median(samples), size
 
 
-def timed(action: Callable[[], object], repeat: int) -> tuple[float, float]:
-    """Median and worst milliseconds over the repeats (after one warm-up)."""
+def runs(action: Callable[[], object], repeat: int) -> list[float]:
+    """Seconds each of ``repeat`` runs took (after one warm-up), for a bench that wants more
+    than the median and the worst (the best, say)."""
     action()
     samples = []
     for _ in range(repeat):
         start = time.perf_counter()
         action()
         samples.append(time.perf_counter() - start)
+    return samples
+
+
+def timed(action: Callable[[], object], repeat: int) -> tuple[float, float]:
+    """Median and worst milliseconds over the repeats (after one warm-up)."""
+    samples = runs(action, repeat)
     return statistics.median(samples) * 1000, max(samples) * 1000
 
 
