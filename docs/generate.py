@@ -87,10 +87,12 @@ def command_help() -> str:
             help_option_names=["-h", "--help"],
         ) as ctx:
             text = command.get_help(ctx)
-        sections.append(f"### `{' '.join(path)}`\n\n```text\n{text}\n```\n")
-        if isinstance(command, click.Group):
-            for name in sorted(command.commands):
-                walk(command.commands[name], [*path, name])
+            sections.append(f"### `{' '.join(path)}`\n\n```text\n{text}\n```\n")
+            if isinstance(command, click.Group):
+                for name in command.list_commands(ctx):
+                    child = command.get_command(ctx, name)
+                    assert child is not None, name
+                    walk(child, [*path, name])
 
     walk(cli, ["verify"])
     return "\n".join(sections)

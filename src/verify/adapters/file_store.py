@@ -21,12 +21,12 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
-
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from typing import IO, TYPE_CHECKING
 
 from verify.domain.errors import Refused
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 CHUNK = 1024 * 1024
 """Bytes read, hashed and written at a time: memory stays flat whatever the file's size."""
@@ -72,7 +72,11 @@ class ContentStore(ABC):
     chunk), and re-hashing them on the way out. A store adds where the stored form lives."""
 
     def __init__(self, key: str | None = None) -> None:
-        self.aead = AESGCM(base64.b64decode(key)) if key else None
+        self.aead: AESGCM | None = None
+        if key:
+            from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # an encrypted store
+
+            self.aead = AESGCM(base64.b64decode(key))
 
     # -- writing
 
@@ -110,6 +114,8 @@ class ContentStore(ABC):
             while chunk := stored.read(CHUNK):
                 yield chunk
             return
+        from cryptography.exceptions import InvalidTag
+
         if _read_exactly(stored, len(_MAGIC)) != _MAGIC:
             raise FileDamaged(f"the file {sha256[:12]}… is not encrypted as expected")
         index = 0

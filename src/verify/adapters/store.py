@@ -14,7 +14,6 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from eventsourcing.utils import get_topic
 
-from verify.adapters.encryption import PlaceBoundCipher, PlaceBoundMapper
 from verify.adapters.file_store import local_file_store
 from verify.adapters.sqlite import ChainedSQLiteRecorder, SQLiteReadModel, read_only_uri
 from verify.adapters.transcoding import OrjsonTranscoder
@@ -138,14 +137,18 @@ def cipher_env() -> dict[str, str]:
         raise InvalidInput(
             f"{CIPHER_KEY_VARIABLE} is not a key: make one with `verify keygen`"
         )
-    return {"CIPHER_TOPIC": get_topic(PlaceBoundCipher), "CIPHER_KEY": key,
-            "MAPPER_TOPIC": get_topic(PlaceBoundMapper)}
+    return {"CIPHER_TOPIC": CIPHER_TOPIC, "CIPHER_KEY": key, "MAPPER_TOPIC": MAPPER_TOPIC}
 
 
 def new_cipher_key() -> str:
     """A new random 256-bit key, base64-encoded, for VERIFY_CIPHER_KEY."""
     return base64.b64encode(secrets.token_bytes(32)).decode()
 
+
+CIPHER_TOPIC = "verify.adapters.encryption:PlaceBoundCipher"
+MAPPER_TOPIC = "verify.adapters.encryption:PlaceBoundMapper"
+"""Named, not imported: the cipher (and the cryptography package) is loaded only for an
+encrypted store."""
 
 POSTGRES_RECORDER_TOPIC = "verify.adapters.postgres:ChainedPostgresRecorder"
 POSTGRES_READ_MODEL_TOPIC = "verify.adapters.postgres:PostgresReadModel"

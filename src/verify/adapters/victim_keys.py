@@ -18,15 +18,14 @@ import os
 import time
 from abc import ABC, abstractmethod
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
 KEY_TABLE = "verify_victim_key"
 NONCE_BYTES = 12
 
 
 def sealed_with(key_id: str, key: bytes, details: bytes) -> str:
     """Details sealed under a key, bound to the key's id (base64 of nonce and ciphertext)."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # only when sealing
+
     nonce = os.urandom(NONCE_BYTES)
     return base64.b64encode(nonce + AESGCM(key).encrypt(nonce, details, key_id.encode())
                             ).decode()
@@ -35,6 +34,8 @@ def sealed_with(key_id: str, key: bytes, details: bytes) -> str:
 def new_key() -> tuple[str, bytes]:
     """A new key and its id: the time first, so ids arrive in order (keys are appended to
     the table's index, not scattered through it), then random bits."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # only when sealing
+
     return f"{time.time_ns():016x}{os.urandom(8).hex()}", AESGCM.generate_key(bit_length=256)
 
 
@@ -75,6 +76,9 @@ class VictimKeyTable(ABC):
         key = self._read_key(key_id)
         if key is None:
             return None
+        from cryptography.exceptions import InvalidTag  # only for an incident with victims
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
         raw = base64.b64decode(sealed)
         try:
             return AESGCM(key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], key_id.encode())

@@ -56,7 +56,7 @@ def _absent(value: object) -> bool:
 class Record(BaseModel):
     """Base of the format's models: immutable, and unknown fields are errors (typos show)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class SourceRecord(Source):

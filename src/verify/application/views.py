@@ -33,7 +33,7 @@ class Document(BaseModel):
     Fields read by name too (``entry["code"]``), as the JSON document has them.
     """
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.model_dump(mode="json"))

@@ -12,7 +12,7 @@ import re
 
 from verify.domain.dates import unreadable_sentences
 from verify.domain.sentences import Sentence, sentence, sentence_template
-from verify.domain.text import UnreadableText, ascii_digits, plain_arabic, tidy
+from verify.domain.text import LazyPattern, UnreadableText, ascii_digits, plain_arabic, tidy
 
 MOST = 10_000_000
 """The largest count read; anything larger is a typing mistake."""
@@ -25,8 +25,8 @@ _NUMBER = r"([0-9]{1,3}(?:[,٬ ][0-9]{3})+|[0-9]+)"
 _DASH = r" ?[-‐‑‒–—―−] ?"  # hyphens, dashes, the minus sign
 _OPEN = r"\?"
 
-_EXACT = re.compile(_NUMBER)
-_BETWEEN = re.compile(
+_EXACT = LazyPattern(_NUMBER)
+_BETWEEN = LazyPattern(
     "|".join(
         (
             rf"{_NUMBER}{_DASH}{_NUMBER}",
@@ -37,7 +37,7 @@ _BETWEEN = re.compile(
         )
     )
 )
-_AT_LEAST = re.compile(
+_AT_LEAST = LazyPattern(
     "|".join(
         (
             rf"(?:at least|no fewer than|no less than) {_NUMBER}",
@@ -49,7 +49,7 @@ _AT_LEAST = re.compile(
         )
     )
 )
-_AT_MOST = re.compile(
+_AT_MOST = LazyPattern(
     "|".join(
         (
             rf"(?:up to|at most|no more than) {_NUMBER}",

@@ -16,7 +16,7 @@ import re
 from enum import StrEnum
 
 from verify.domain.sentences import Sentence, sentence, sentence_template
-from verify.domain.text import UnreadableText, ascii_digits, plain_arabic, tidy
+from verify.domain.text import LazyPattern, UnreadableText, ascii_digits, plain_arabic, tidy
 
 
 class DateOrder(StrEnum):
@@ -80,30 +80,30 @@ def _alternatives(names: dict[str, int]) -> str:
     return "|".join(re.escape(name) for name in sorted(names, key=len, reverse=True))
 
 
-_LEADING_WEEKDAY = re.compile(rf"(?:يوم )?({_alternatives(_WEEKDAYS)})(?:\.| |$)")
-_ORDINAL = re.compile(r"(?<=[0-9])(?:st|nd|rd|th)\b")
-_GREGORIAN_MARKER = re.compile(r"(?<=[0-9]) ?(?:ميلاديه|ميلادي|م)\.?$")
+_LEADING_WEEKDAY = LazyPattern(rf"(?:يوم )?({_alternatives(_WEEKDAYS)})(?:\.| |$)")
+_ORDINAL = LazyPattern(r"(?<=[0-9])(?:st|nd|rd|th)\b")
+_GREGORIAN_MARKER = LazyPattern(r"(?<=[0-9]) ?(?:ميلاديه|ميلادي|م)\.?$")
 _TIME = (
     r"(?:[t ](?P<hour>[0-9]{1,2}):(?P<minute>[0-9]{2})"
     r"(?::(?P<second>[0-9]{2})(?:\.[0-9]{1,9})?)?"
     r" ?(?:z|utc|[+-][0-9]{2}(?::?[0-9]{2})?)?)?"
 )
-_YEAR_FIRST = re.compile(
+_YEAR_FIRST = LazyPattern(
     rf"(?P<year>[0-9]{{4}})(?P<sep>[-/.])(?P<month>[0-9]{{1,2}})(?P=sep)(?P<day>[0-9]{{1,2}}){_TIME}"
 )
-_YEAR_LAST = re.compile(
+_YEAR_LAST = LazyPattern(
     rf"(?P<first>[0-9]{{1,2}})(?P<sep>[-/.])(?P<middle>[0-9]{{1,2}})(?P=sep)(?P<year>[0-9]{{4}})"
     rf"{_TIME}"
 )
-_SHORT_YEAR = re.compile(r"[0-9]{1,2}([-/.])[0-9]{1,2}\1[0-9]{2}")
-_NAME_SEPARATORS = re.compile(r"[-./()]")
+_SHORT_YEAR = LazyPattern(r"[0-9]{1,2}([-/.])[0-9]{1,2}\1[0-9]{2}")
+_NAME_SEPARATORS = LazyPattern(r"[-./()]")
 _MONTH = rf"(?:{_alternatives(_MONTHS)})"
 _YEAR_WORD = r"(?:عام |سنه )?"  # "عام 2017", "سنة 2017": the year 2017
-_DAY_MONTH_YEAR = re.compile(
+_DAY_MONTH_YEAR = LazyPattern(
     rf"(?:the )?(?P<day>[0-9]{{1,2}}) (?:of )?(?P<month>{_MONTH})(?: (?P<also>{_MONTH}))?"
     rf" {_YEAR_WORD}(?P<year>[0-9]{{4}})"
 )
-_MONTH_DAY_YEAR = re.compile(
+_MONTH_DAY_YEAR = LazyPattern(
     rf"(?P<month>{_MONTH})(?: (?P<also>{_MONTH}))? (?:the )?(?P<day>[0-9]{{1,2}})"
     rf" {_YEAR_WORD}(?P<year>[0-9]{{4}})"
 )
@@ -223,7 +223,7 @@ def unreadable_sentences(text: str, predicate: Sentence) -> tuple[Sentence, Sent
             sentence("the value %(predicate)s", predicate=predicate))
 
 
-_TIME_OF_DAY = re.compile(r"(\d{1,2})[:.](\d{2})")
+_TIME_OF_DAY = LazyPattern(r"(\d{1,2})[:.](\d{2})")
 
 
 def read_time(text: str) -> str:

@@ -91,7 +91,7 @@ def _printable(value: str, what: str) -> str:
 class ApiToken(BaseModel):
     """A member's API token as the team file keeps it: its id and a hash, never the token."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     id: str = Field(pattern=r"^[0-9a-f]{8}$", description="names the token to list or revoke it")
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="the SHA-256 of the whole token")
@@ -107,7 +107,7 @@ class ApiToken(BaseModel):
 class Member(BaseModel):
     """One person of a team, as the team file names them."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     name: str = Field(min_length=1, max_length=200)
     role: Role
@@ -139,7 +139,7 @@ class Member(BaseModel):
 class Team(BaseModel):
     """The members of a team and whether separation of duties is in force (by default it is)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     members: dict[str, Member]
     separation_of_duties: bool = True

@@ -139,13 +139,17 @@ def _copied(value: Any) -> Any:
 class Incident(Aggregate):
     """An allegation that a strike killed or injured civilians."""
 
+    class Event(Aggregate.Event):
+        """The base of every Incident event. Declared here so the events below
+        subclass it directly: the library would otherwise define each one twice."""
+
     @staticmethod
     def create_id(code: str) -> uuid.UUID:
         return incident_id(code)
 
     # ----------------------------------------------------------------- events
 
-    class Reported(Aggregate.Created):
+    class Reported(Aggregate.Created, Event):
         """Version 2 adds ``date_end`` (an incident over several days) and ``time`` (HH:MM)."""
 
         class_version = 2
@@ -194,14 +198,14 @@ class Incident(Aggregate):
             aggregate.dispute = None
             aggregate.duplicate_of = None
 
-    class SourceAdded(Aggregate.Event):
+    class SourceAdded(Event):
         source: JSON
         actor: str
 
         def apply(self, aggregate: Incident) -> None:
             aggregate.sources.append(dict(self.source))
 
-    class SourceRerated(Aggregate.Event):
+    class SourceRerated(Event):
         source_id: str
         reliability: str
         credibility: int
@@ -213,7 +217,7 @@ class Incident(Aggregate):
             source["reliability"] = self.reliability
             source["credibility"] = self.credibility
 
-    class SourceWithdrawn(Aggregate.Event):
+    class SourceWithdrawn(Event):
         source_id: str
         reason: str
         actor: str
@@ -221,7 +225,7 @@ class Incident(Aggregate):
         def apply(self, aggregate: Incident) -> None:
             aggregate.source_record(self.source_id)["withdrawn"] = True
 
-    class Corroborated(Aggregate.Event):
+    class Corroborated(Event):
         source_ids: list[str]
         rulebook: str
         actor: str
@@ -229,7 +233,7 @@ class Incident(Aggregate):
         def apply(self, aggregate: Incident) -> None:
             aggregate.corroborated_by = list(self.source_ids)
 
-    class StrikeConfirmed(Aggregate.Event):
+    class StrikeConfirmed(Event):
         """Version 2 adds ``placed``: how a matched strike's incident and report were placed
         (values.MatchPlacing); None for a strike recorded by hand, and before version 2."""
 
@@ -251,28 +255,28 @@ class Incident(Aggregate):
             else:
                 aggregate.strikes.append({**self.strike, "placed": copy.deepcopy(self.placed)})
 
-    class AttributionContested(Aggregate.Event):
+    class AttributionContested(Event):
         claim: JSON
         actor: str
 
         def apply(self, aggregate: Incident) -> None:
             aggregate.claims.append(dict(self.claim))
 
-    class AssessmentRecorded(Aggregate.Event):
+    class AssessmentRecorded(Event):
         assessment: JSON
         actor: str
 
         def apply(self, aggregate: Incident) -> None:
             aggregate.assessments.append(dict(self.assessment))
 
-    class DiscountFound(Aggregate.Event):
+    class DiscountFound(Event):
         finding: JSON
         actor: str
 
         def apply(self, aggregate: Incident) -> None:
             aggregate.discounts.append(dict(self.finding))
 
-    class HarmEstimateRevised(Aggregate.Event):
+    class HarmEstimateRevised(Event):
         killed: JSON
         injured: JSON
         reason: str
@@ -282,7 +286,7 @@ class Incident(Aggregate):
             aggregate.killed = dict(self.killed)
             aggregate.injured = dict(self.injured)
 
-    class Graded(Aggregate.Event):
+    class Graded(Event):
         grade: str
         rule: str | None
         rulebook: str
@@ -300,7 +304,7 @@ class Incident(Aggregate):
             if aggregate.regrade_due is not None:  # see Reported.apply: state as before
                 aggregate.regrade_due = None
 
-    class GradeProposed(Aggregate.Event):
+    class GradeProposed(Event):
         """A grade that takes effect only once a second person approves it."""
 
         grade: str
@@ -316,7 +320,7 @@ class Incident(Aggregate):
         def apply(self, aggregate: Incident) -> None:
             aggregate.proposal = _decided(self)
 
-    class GradeApproved(Aggregate.Event):
+    class GradeApproved(Event):
         """A second person's approval; follows the Graded event it let take effect."""
 
         grade: str
@@ -327,7 +331,7 @@ class Incident(Aggregate):
             if aggregate.grading is not None:
                 aggregate.grading["approved_by"] = self.actor
 
-    class GradeDisputed(Aggregate.Event):
+    class GradeDisputed(Event):
         by: str
         reason: str
         actor: str
@@ -340,7 +344,7 @@ class Incident(Aggregate):
                 "since": self.timestamp.isoformat(),
             }
 
-    class DisputeResolved(Aggregate.Event):
+    class DisputeResolved(Event):
         outcome: str
         rationale: str
         actor: str
@@ -352,14 +356,14 @@ class Incident(Aggregate):
                 if aggregate.regrade_due is not None:
                     aggregate.regrade_due = None
 
-    class MarkedDuplicate(Aggregate.Event):
+    class MarkedDuplicate(Event):
         of: str
         actor: str
 
         def apply(self, aggregate: Incident) -> None:
             aggregate.duplicate_of = self.of
 
-    class DuplicateUndone(Aggregate.Event):
+    class DuplicateUndone(Event):
         """A duplicate mark taken back: the incident returns to its own queue."""
 
         of: str
@@ -369,7 +373,7 @@ class Incident(Aggregate):
         def apply(self, aggregate: Incident) -> None:
             aggregate.duplicate_of = None
 
-    class Amended(Aggregate.Event):
+    class Amended(Event):
         """Facts of the incident corrected: each changed field's old and new value, and why."""
 
         changes: dict[str, JSON]
@@ -380,7 +384,7 @@ class Incident(Aggregate):
             for field, change in self.changes.items():
                 setattr(aggregate, field, _copied(change["new"]))
 
-    class Retracted(Aggregate.Event):
+    class Retracted(Event):
         """A strike, competing claim, assessment or finding that no longer counts; kept."""
 
         item_id: str
@@ -394,7 +398,7 @@ class Incident(Aggregate):
                                "at": self.timestamp.isoformat()},
             }
 
-    class RegradeDue(Aggregate.Event):
+    class RegradeDue(Event):
         """The evidence changed under the recorded grade: the rulebook now decides otherwise
         (``due``), or agrees with the recorded grade again (not ``due``). Never a re-grade."""
 
@@ -410,7 +414,7 @@ class Incident(Aggregate):
                 "since": self.timestamp.isoformat(),
             } if self.due else None
 
-    class VictimRecorded(Aggregate.Event):
+    class VictimRecorded(Event):
         """A person harmed, citing the sources that name them; personal details sealed."""
 
         victim: JSON
@@ -421,7 +425,7 @@ class Incident(Aggregate):
                 aggregate.victims = []
             aggregate.victims.append(dict(self.victim))
 
-    class VictimAmended(Aggregate.Event):
+    class VictimAmended(Event):
         """Open facts changed (old and new value each), and which personal details changed
         (named only: their values are in ``sealed``, readable while the key exists)."""
 
@@ -439,7 +443,7 @@ class Incident(Aggregate):
             if self.sealed is not None:
                 victim["sealed"] = self.sealed
 
-    class VictimWithdrawn(Aggregate.Event):
+    class VictimWithdrawn(Event):
         victim_id: str
         reason: str
         actor: str
@@ -447,7 +451,7 @@ class Incident(Aggregate):
         def apply(self, aggregate: Incident) -> None:
             aggregate.victim_record(self.victim_id)["withdrawn"] = True
 
-    class VictimErased(Aggregate.Event):
+    class VictimErased(Event):
         """The victim's key was destroyed: the personal details can no longer be read."""
 
         victim_id: str
@@ -459,7 +463,7 @@ class Incident(Aggregate):
             victim["erased"] = True
             victim["sealed"] = None
 
-    class FileCollected(Aggregate.Event):
+    class FileCollected(Event):
         """An evidence file fixed by its SHA-256: who collected it, when, from where."""
 
         file: JSON
@@ -470,7 +474,7 @@ class Incident(Aggregate):
                 aggregate.files = []
             aggregate.files.append(dict(self.file))
 
-    class FileCopied(Aggregate.Event):
+    class FileCopied(Event):
         """A copy of an evidence file taken out of the store: by whom, when, why."""
 
         file_id: str
@@ -481,7 +485,7 @@ class Incident(Aggregate):
         def apply(self, aggregate: Incident) -> None:
             return None
 
-    class NoteAdded(Aggregate.Event):
+    class NoteAdded(Event):
         text: str
         actor: str
 
@@ -490,7 +494,7 @@ class Incident(Aggregate):
                 {"text": self.text, "by": self.actor, "at": self.timestamp.isoformat()}
             )
 
-    class Assigned(Aggregate.Event):
+    class Assigned(Event):
         """The incident handed to a person to work on, or (``assignee`` None) taken back."""
 
         assignee: str | None
@@ -500,7 +504,7 @@ class Incident(Aggregate):
         def apply(self, aggregate: Incident) -> None:
             aggregate.assignee = self.assignee
 
-    class Commented(Aggregate.Event):
+    class Commented(Event):
         """A comment in the incident's discussion (internal): its id, text, the comment it
         answers and the members it mentions."""
 
@@ -513,7 +517,7 @@ class Incident(Aggregate):
                 **self.comment, "by": self.comment.get("written_by") or self.actor,
                 "at": self.comment.get("written_at") or self.timestamp.isoformat()}]
 
-    class Tagged(Aggregate.Event):
+    class Tagged(Event):
         """Tags put on the incident, or taken off."""
 
         added: list[str]
@@ -524,7 +528,7 @@ class Incident(Aggregate):
             kept = [tag for tag in aggregate.tags or [] if tag not in self.removed]
             aggregate.tags = sorted({*kept, *self.added})
 
-    class UnreadValuesKept(Aggregate.Event):
+    class UnreadValuesKept(Event):
         """Values an archive gave that could not be read, kept verbatim by field path."""
 
         values: dict[str, str]

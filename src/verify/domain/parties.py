@@ -75,13 +75,17 @@ def party_name(text: str, what: str | None = None) -> str:
 class PartyRegister(Aggregate):
     """The store's parties, each with its aliases."""
 
-    class Opened(Aggregate.Created):
+    class Event(Aggregate.Event):
+        """The base of every PartyRegister event. Declared here so the events below
+        subclass it directly: the library would otherwise define each one twice."""
+
+    class Opened(Aggregate.Created, Event):
         actor: str
 
         def apply(self, aggregate: PartyRegister) -> None:
             aggregate.parties = {}
 
-    class PartyAdded(Aggregate.Event):
+    class PartyAdded(Event):
         name: str
         aliases: list[str]
         actor: str
@@ -89,7 +93,7 @@ class PartyRegister(Aggregate):
         def apply(self, aggregate: PartyRegister) -> None:
             aggregate.parties[self.name] = list(self.aliases)
 
-    class AliasesAdded(Aggregate.Event):
+    class AliasesAdded(Event):
         party: str
         aliases: list[str]
         actor: str

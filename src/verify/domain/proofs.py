@@ -125,7 +125,7 @@ Size = Annotated[int, Field(ge=0, lt=1 << 64)]
 
 
 class _Proof(Value):
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, defer_build=True)
 
 
 class ProvenEvent(_Proof):

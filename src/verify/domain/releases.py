@@ -82,13 +82,17 @@ def may_release(team: Team | None, actor: str) -> None:
 class ReleaseRegister(Aggregate):
     """The store's releases, in the order they were made."""
 
-    class Opened(Aggregate.Created):
+    class Event(Aggregate.Event):
+        """The base of every ReleaseRegister event. Declared here so the events below
+        subclass it directly: the library would otherwise define each one twice."""
+
+    class Opened(Aggregate.Created, Event):
         actor: str
 
         def apply(self, aggregate: ReleaseRegister) -> None:
             aggregate.releases = {}
 
-    class ReleaseRecorded(Aggregate.Event):
+    class ReleaseRecorded(Event):
         release: dict[str, Any]
         actor: str
 

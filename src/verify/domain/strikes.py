@@ -77,11 +77,15 @@ class StrikeReportRecord(Value):
 class StrikeReport(Aggregate):
     """A belligerent's strike report, recorded once and never changed."""
 
+    class Event(Aggregate.Event):
+        """The base of every StrikeReport event. Declared here so the events below
+        subclass it directly: the library would otherwise define each one twice."""
+
     @staticmethod
     def create_id(belligerent: str, reference: str) -> uuid.UUID:
         return report_id(belligerent, reference)
 
-    class Recorded(Aggregate.Created):
+    class Recorded(Aggregate.Created, Event):
         report: dict[str, Any]
         actor: str
 

@@ -17,6 +17,28 @@ from typing import Any
 
 _SPACES = re.compile(r"\s+")
 
+
+class LazyPattern:
+    """A regular expression compiled when first used. The date and count patterns are large
+    (every month and weekday name, in two scripts): compiling them costs about 10 ms, which
+    a command that reads no dates or counts should not pay at start-up."""
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+
+    @functools.cached_property
+    def compiled(self) -> re.Pattern[str]:
+        return re.compile(self.pattern)
+
+    def match(self, text: str) -> re.Match[str] | None:
+        return self.compiled.match(text)
+
+    def fullmatch(self, text: str) -> re.Match[str] | None:
+        return self.compiled.fullmatch(text)
+
+    def sub(self, replacement: str, text: str) -> str:
+        return self.compiled.sub(replacement, text)
+
 _ARABIC_INDIC_DIGITS = str.maketrans(
     "٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹",  # Arabic-Indic, then Extended (Persian/Urdu) digits
     "01234567890123456789",

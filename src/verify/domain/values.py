@@ -124,7 +124,7 @@ def kept_values() -> Any:
 class Value(BaseModel):
     """Base of every value object: frozen, strict about unknown fields."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 _CODE = re.compile(r"([A-Za-z]{1,12})([0-9]{1,9})([A-Za-z]?)")

@@ -2,33 +2,46 @@
 
 from __future__ import annotations
 
+from importlib import import_module
+
 import click
 
 from verify.adapters.store import DEFAULT_STORE
-from verify.entrypoints.cli import (
-    auditing,
-    changes,
-    corrections,
-    evidence,
-    incidents,
-    parties,
-    publish,
-    reading,
-    releases,
-    reports,
-    review,
-    serve,
-    strikes,
-    team,
-    teamwork,
-    transfer,
-    victims,
-)
-from verify.entrypoints.cli.demo import demo
 from verify.entrypoints.cli.support import VerifyGroup, start_session
 
+COMMAND_MODULES: dict[str, str] = {
+    "amend": "corrections", "approve": "review", "assess": "incidents",
+    "assign": "teamwork", "audit": "auditing", "changes": "changes", "comment": "teamwork",
+    "contest": "incidents", "demo": "demo", "discount": "incidents", "dispute": "review",
+    "duplicate": "incidents", "evidence": "evidence", "explain": "auditing",
+    "export": "transfer", "grade": "review", "history": "reading", "import": "transfer",
+    "inbox": "teamwork", "init": "incidents", "keygen": "incidents", "note": "incidents",
+    "parties": "parties", "projections": "reports", "publish": "publish",
+    "queue": "reports", "release": "releases", "report": "incidents", "resolve": "review",
+    "retract": "corrections", "revise": "incidents", "search": "reports", "serve": "serve",
+    "show": "reading", "source": "incidents", "stats": "reports", "strike": "incidents",
+    "strikes": "strikes", "tag": "teamwork", "team": "team", "victim": "victims",
+}
+"""Which module of this package holds each command. A command's module is imported only
+when that command runs (or help lists them all), so a reading command does not pay for
+the web server, publishing or the audit."""
 
-@click.group(cls=VerifyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+
+class LazyCommands(VerifyGroup):
+    """The top-level group: commands are looked up in COMMAND_MODULES when first asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMAND_MODULES)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = COMMAND_MODULES.get(cmd_name)
+        if module is None:
+            return None
+        commands: tuple[click.Command, ...] = import_module(f"{__name__}.{module}").COMMANDS
+        return next(command for command in commands if command.name == cmd_name)
+
+
+@click.group(cls=LazyCommands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--store",
     envvar="VERIFY_STORE",
@@ -59,17 +72,6 @@ def cli(ctx: click.Context, store: str | None, actor: str | None, team: str | No
     be traced to who decided it, when, on which evidence and under which rule.
     """
     ctx.obj = start_session(ctx, store, actor, team)
-
-
-for command in (
-    *incidents.COMMANDS, *corrections.COMMANDS, *review.COMMANDS, *reading.COMMANDS,
-    *reports.COMMANDS,
-    *transfer.COMMANDS, *auditing.COMMANDS, *strikes.COMMANDS, *team.COMMANDS,
-    *serve.COMMANDS, *parties.COMMANDS, *victims.COMMANDS, *evidence.COMMANDS,
-    *teamwork.COMMANDS, *changes.COMMANDS, *publish.COMMANDS, *releases.COMMANDS,
-    demo,
-):
-    cli.add_command(command)
 
 
 def main() -> None:

@@ -60,3 +60,5 @@ def _fresh_store() -> str:
         name = f"demo-{number}.sqlite"
     return name
 
+
+COMMANDS = (demo,)
