@@ -18,14 +18,17 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing import get_context
+from multiprocessing.context import BaseContext
 from pathlib import Path
+from typing import Protocol, cast
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError, Mapper, StoredEvent
+from eventsourcing.persistence import IntegrityError, Mapper
 
 from verify.adapters.files import Overlong, open_regular, read_lines
 from verify.adapters.interchange import IMPORT_FILE, parse_json_line
@@ -41,6 +44,7 @@ from verify.application.importing import (
     link_duplicates,
 )
 from verify.application.intake import FieldWarning, Intake
+from verify.domain.chain import EventRow, originator_text
 from verify.domain.dates import DateOrder
 from verify.domain.duties import Action
 from verify.domain.incident import incident_id
@@ -55,13 +59,17 @@ PARALLEL_FROM_ROWS = 5000
 
 @dataclass
 class PreparedChunk:
-    """What a worker sends back: settled outcomes, and stored events ready to insert."""
+    """What a worker sends back: settled outcomes, and the events as rows ready to insert.
 
-    lines: list[tuple[int, bytes | Overlong]]
+    Rows (originator, version, topic, state) are what the events table holds:
+    cheaper to send between processes than `StoredEvent` objects and inserted
+    as they are.
+    """
+
     outcomes: list[Outcome] = field(default_factory=list)
     incidents: list[tuple[int, str, int, str | None, tuple[FieldWarning, ...]]] = field(
         default_factory=list)
-    stored_events: list[StoredEvent] = field(default_factory=list)
+    rows: list[EventRow] = field(default_factory=list)
     victim_keys: list[tuple[str, bytes]] = field(default_factory=list)
     """Keys the worker sealed victims' details with, stored before the events."""
 
@@ -128,12 +136,24 @@ def _start_worker(settings: WorkerSettings, parent: int) -> None:
     in_memory = VerifyApp(env={**settings.env, "PERSISTENCE_MODULE": "eventsourcing.popo"})
     _worker_mapper = in_memory.mapper
     _worker = settings
-    gc.set_threshold(50_000, *gc.get_threshold()[1:])
+    # A chunk's objects are freed by their reference counts as soon as it is sent; the
+    # cyclic collector would only re-scan them while they live (a tenth of a worker's
+    # time), so it runs once a chunk instead (`_prepare_chunk`), and never over what the
+    # worker started with (frozen: inherited from its parent when forked).
+    gc.disable()
+    gc.freeze()
 
 
 def _prepare_chunk(lines: list[tuple[int, bytes | Overlong]]) -> PreparedChunk:
+    try:
+        return _prepared(lines)
+    finally:
+        gc.collect(1)  # whatever cycles the chunk left (a refused row's traceback, say)
+
+
+def _prepared(lines: list[tuple[int, bytes | Overlong]]) -> PreparedChunk:
     assert _worker_mapper is not None and _worker is not None
-    chunk = PreparedChunk(lines)
+    chunk = PreparedChunk()
     sealer = CollectingSealer()
     preparer = Preparer(_worker.actor, _worker.parties, sealer.seal)
     intake = _worker.intake()
@@ -144,12 +164,17 @@ def _prepare_chunk(lines: list[tuple[int, bytes | Overlong]]) -> PreparedChunk:
         outcome = preparer.take(row)
         if outcome is not None:
             chunk.outcomes.append(outcome)
+    to_stored_event = _worker_mapper.to_stored_event
+    rows = chunk.rows
     for item in preparer.drain():
         events = item.incident.collect_events()
         chunk.incidents.append(
             (item.line, item.record.code, len(events), item.record.duplicate_of, item.warnings)
         )
-        chunk.stored_events.extend(map(_worker_mapper.to_stored_event, events))
+        for event in events:
+            stored = to_stored_event(event)
+            rows.append((originator_text(stored.originator_id), stored.originator_version,
+                         stored.topic, stored.state))
     chunk.victim_keys = sealer.keys
     return chunk
 
@@ -182,34 +207,37 @@ class ParallelImporter:
         self.settings = settings
         self.actor = settings.actor
         self.workers = workers or max(1, (os.cpu_count() or 1))
+        self.recorder = bulk_recorder(app.recorder)
 
     def run(self, path: Path) -> Iterator[Outcome]:
         duplicates: list[tuple[int, str, str]] = []
-        in_flight: deque[Future[PreparedChunk]] = deque()
-        context = get_context("spawn")
-        with fewer_collections(), ProcessPoolExecutor(
-            self.workers, mp_context=context, initializer=_start_worker,
-            initargs=(self.settings, os.getpid()),
-        ) as pool:
+        in_flight: deque[tuple[list[tuple[int, bytes | Overlong]], Future[PreparedChunk]]] = (
+            deque())
+        context = worker_context()
+        with fewer_collections(), _frozen_while(context.get_start_method() == "fork"), \
+                ProcessPoolExecutor(self.workers, mp_context=context,
+                                    initializer=_start_worker,
+                                    initargs=(self.settings, os.getpid())) as pool:
             for lines in read_chunks(path, CHUNK_LINES):
-                in_flight.append(pool.submit(_prepare_chunk, lines))
+                in_flight.append((lines, pool.submit(_prepare_chunk, lines)))
                 if len(in_flight) > 2 * self.workers:
-                    yield from self._write(in_flight.popleft().result(), duplicates)
+                    yield from self._write(*in_flight.popleft(), duplicates)
             while in_flight:
-                yield from self._write(in_flight.popleft().result(), duplicates)
+                yield from self._write(*in_flight.popleft(), duplicates)
         yield from link_duplicates(self.app, duplicates, self.actor, dry_run=False)
 
     def _write(
-        self, chunk: PreparedChunk, duplicates: list[tuple[int, str, str]]
+        self, lines: list[tuple[int, bytes | Overlong]], prepared: Future[PreparedChunk],
+        duplicates: list[tuple[int, str, str]],
     ) -> Iterator[Outcome]:
+        chunk = prepared.result()
         try:
-            if chunk.stored_events:  # with the victims' keys, in one transaction
-                self.app.recorder.insert_events(chunk.stored_events,
-                                                victim_keys=chunk.victim_keys)
+            if chunk.rows:  # with the victims' keys, in one transaction
+                self.recorder.insert_rows(chunk.rows, victim_keys=chunk.victim_keys)
         except IntegrityError:
-            yield from self._write_carefully(chunk, duplicates)
+            yield from self._write_carefully(lines, duplicates)
             return
-        outcomes = list(chunk.outcomes)
+        outcomes = chunk.outcomes
         for line, code, events, original, warnings in chunk.incidents:
             outcomes.append(Outcome(line, Status.IMPORTED, code, events=events,
                                     warnings=warnings))
@@ -219,17 +247,69 @@ class ParallelImporter:
                 self.app.take_snapshot(
                     incident_id(code), version=events - events % SNAPSHOT_INTERVAL
                 )
-        yield from sorted(outcomes, key=lambda outcome: outcome.line)
+        outcomes.sort(key=_line_of)
+        yield from outcomes
 
     def _write_carefully(
-        self, chunk: PreparedChunk, duplicates: list[tuple[int, str, str]]
+        self, lines: list[tuple[int, bytes | Overlong]], duplicates: list[tuple[int, str, str]]
     ) -> Iterator[Outcome]:
         importer = Importer(self.app, self.actor, check_first=True,
                             parties=self.settings.parties)
         intake = self.settings.intake()
-        rows = (row for line, raw in chunk.lines if (row := parse_json_line(line, raw, intake)))
+        rows = (row for line, raw in lines if (row := parse_json_line(line, raw, intake)))
         yield from importer.run(rows, link=False)
         duplicates.extend(importer.duplicates)
+
+
+def _line_of(outcome: Outcome) -> int:
+    return outcome.line
+
+
+class BulkRecorder(Protocol):
+    """A recorder that appends rows encoded elsewhere, chain and keys in the same
+    transaction (`ChainedSQLiteRecorder`, `ChainedPostgresRecorder`)."""
+
+    def insert_rows(self, rows: Sequence[EventRow], *,
+                    victim_keys: Sequence[tuple[str, bytes]] = ()) -> Sequence[int]: ...
+
+
+def bulk_recorder(recorder: object) -> BulkRecorder:
+    """The store's recorder, for the writer; refused if it cannot append rows."""
+    if not callable(getattr(recorder, "insert_rows", None)):
+        raise TypeError(f"{type(recorder).__name__} cannot append rows encoded by workers")
+    return cast(BulkRecorder, recorder)
+
+
+@contextmanager
+def _frozen_while(forking: bool) -> Iterator[None]:
+    """Keep this process's objects out of the cyclic collector's reach while workers fork.
+
+    A forked worker inherits them frozen, so it never collects one of them: a
+    database connection that was garbage here is never closed, nor its file
+    checkpointed, from a copy. They are collected here again afterwards.
+    """
+    if not forking:
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+def worker_context() -> BaseContext:
+    """Fork where that is safe, else spawn.
+
+    A forked worker starts at once with this process's modules already
+    imported; a spawned one starts Python anew and imports them (about a
+    quarter of a second of a core each, which a small import feels). Forking
+    is safe on Linux while this process runs a single thread (a PostgreSQL
+    store's connection pool runs threads of its own: then workers are spawned).
+    """
+    if sys.platform.startswith("linux") and threading.active_count() == 1:
+        return get_context("fork")
+    return get_context("spawn")
 
 
 def import_file(

@@ -8,16 +8,24 @@ store is ``postgresql://``; it needs the `postgres` extra (psycopg).
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent, Tracking
+from eventsourcing.persistence import (
+    InterfaceError,
+    OperationalError,
+    ProgrammingError,
+    StoredEvent,
+    Tracking,
+)
 from eventsourcing.postgres import (
     PostgresApplicationRecorder,
     PostgresDatastore,
     PostgresTrackingRecorder,
 )
+from eventsourcing.utils import retry
 from psycopg import Cursor
 from psycopg.errors import LockNotAvailable
 from psycopg.rows import DictRow, dict_row, tuple_row
@@ -26,9 +34,23 @@ from psycopg.sql import SQL, Identifier, Literal
 from verify.adapters.readmodel import TABLES, ReadModelQueries, schema
 from verify.adapters.victim_keys import KEY_TABLE, VictimKeyTable
 from verify.application.projection import IncidentRow
-from verify.domain.chain import GENESIS, ChainRow, chain_links, merge_chain, originator_text
+from verify.domain.chain import (
+    GENESIS,
+    ChainRow,
+    EventRow,
+    chain_links,
+    links_after,
+    merge_chain,
+    originator_text,
+)
 
 CHAIN_TABLE = "verify_event_chain"
+
+COPY_FROM_EVENTS = 100
+"""Batches of this many events or more are written with ``COPY``: measured here, 600 events
+took 24 ms that way and 68 ms through the library's insert, 30 events 8 and 12 ms; below it,
+a command's one or few events keep the library's pipelined insert, fewer round trips to a
+distant server."""
 
 
 class ChainedPostgresRecorder(VictimKeyTable, PostgresApplicationRecorder):
@@ -104,6 +126,68 @@ class ChainedPostgresRecorder(VictimKeyTable, PostgresApplicationRecorder):
         curs.executemany(SQL("INSERT INTO {0} VALUES (%s, %s, %s, %s, %s)").format(self._chain()),
                          chain_links(previous, stored_events, notification_ids))
         return notification_ids
+
+    def insert_events(self, stored_events: Sequence[StoredEvent],
+                      **kwargs: Any) -> Sequence[int] | None:
+        """A command's few events through the library's pipelined insert (fewer round
+        trips); a batch through ``COPY`` (`insert_rows`), which costs less from
+        COPY_FROM_EVENTS events on (docs/performance.md)."""
+        if len(stored_events) < COPY_FROM_EVENTS:
+            inserted: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
+            return inserted
+        copied: Sequence[int] = self.insert_rows(
+            [(originator_text(event.originator_id), event.originator_version, event.topic,
+              bytes(event.state)) for event in stored_events],
+            victim_keys=kwargs.get("victim_keys") or ())
+        return copied
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def insert_rows(self, rows: Sequence[EventRow], *,
+                    victim_keys: Sequence[tuple[str, bytes]] = ()) -> Sequence[int]:
+        """Append events already in the table's shape (an import's workers encoded them)
+        with ``COPY``, their chain links too, and the victims' keys, in one transaction.
+
+        The transaction takes the library's lock on the events table first (see
+        `PostgresApplicationRecorder._lock_table`), so the log's order is the
+        commit order and no other writer appends between reading the chain's
+        head and writing the new links; its listeners are notified as on any
+        insert.
+        """
+        if not rows:
+            return []
+        with self.datastore.get_connection() as conn, conn.transaction(), \
+                conn.cursor() as curs:
+            if victim_keys:
+                curs.execute(self._key_table_statement())
+                curs.executemany(SQL("INSERT INTO {0} VALUES (%s, %s)").format(self._keys()),
+                                 victim_keys)
+            self._lock_table(curs)
+            self._notify_channel(curs)
+            events = SQL("{0}.{1}").format(Identifier(self.datastore.schema),
+                                           Identifier(self.events_table_name))
+            curs.execute(SQL("SELECT coalesce(max(notification_id), 0) AS last FROM {0}")
+                         .format(events))
+            before = _one(curs)["last"]
+            with curs.copy(SQL("COPY {0} (originator_id, originator_version, topic, state)"
+                               " FROM STDIN (FORMAT BINARY)").format(events)) as copy:
+                copy.write(_copy_events(rows))
+            # COPY numbers its rows in order, and no one else can insert meanwhile.
+            curs.execute(SQL("SELECT count(*) AS count, min(notification_id) AS first,"
+                             " max(notification_id) AS last FROM {0}"
+                             " WHERE notification_id > %s").format(events), (before,))
+            found = _one(curs)
+            first, last = found["first"], found["last"]
+            if found["count"] != len(rows) or last - first + 1 != len(rows):
+                raise ProgrammingError("new events were not given consecutive notification ids")
+            curs.execute(SQL("SELECT link FROM {0} ORDER BY notification_id DESC LIMIT 1")
+                         .format(self._chain()))
+            head = curs.fetchone()
+            with curs.copy(SQL("COPY {0} (notification_id, originator_id, originator_version,"
+                               " topic, link) FROM STDIN (FORMAT BINARY)")
+                           .format(self._chain())) as copy:
+                copy.write(_copy_links(
+                    links_after(bytes(head["link"]) if head else GENESIS, first, rows)))
+        return range(first, last + 1)
 
     def chain_rows(self, batch: int = 20_000) -> Iterator[ChainRow]:
         """Every event beside its chain row, in log order, streamed by server-side cursors."""
@@ -206,6 +290,72 @@ def rewrite_table(datastore: PostgresDatastore, table: Any) -> bool:
             conn.execute("RESET lock_timeout")
             conn.autocommit = autocommit
     return True
+
+
+# COPY's binary format (PostgreSQL's documentation, "COPY", "Binary Format"): a
+# signature, then each row as its number of fields and each field as its length and
+# bytes in the column type's binary form, then a trailer. Made here in one pass, which
+# costs a few times less than psycopg's writer row by row (a bulk import writes a
+# million rows or more).
+_COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # no flags, no header extension
+_COPY_TRAILER = b"\xff\xff"
+_EVENT_START = struct.Struct(">hi16siq").pack  # 4 fields; a uuid; a bigint
+_LINK_START = struct.Struct(">hiqi").pack  # 5 fields; a bigint; the length of a text
+_VERSION = struct.Struct(">iq").pack  # a bigint, with its length
+_LENGTH = struct.Struct(">i").pack
+_TOPICS: dict[str, bytes] = {}
+
+
+def _topic_field(topic: str) -> bytes:
+    field = _TOPICS.get(topic)
+    if field is None:
+        encoded = topic.encode()
+        field = _LENGTH(len(encoded)) + encoded
+        if len(_TOPICS) < 1000:
+            _TOPICS[topic] = field
+    return field
+
+
+def _uuid_bytes(originator: str) -> bytes:
+    return bytes.fromhex(originator) if len(originator) == 32 else UUID(originator).bytes
+
+
+def _copy_events(rows: Iterable[EventRow]) -> bytes:
+    """Events (originator_id, originator_version, topic, state) in COPY's binary format."""
+    parts = [_COPY_SIGNATURE]
+    append = parts.append
+    for originator, version, topic, state in rows:
+        append(_EVENT_START(4, 16, _uuid_bytes(originator), 8, version))
+        append(_topic_field(topic))
+        append(_LENGTH(len(state)))
+        append(state)
+    append(_COPY_TRAILER)
+    return b"".join(parts)
+
+
+def _copy_links(links: Iterable[tuple[int, str, int, str, bytes]]) -> bytes:
+    """Chain rows (notification_id, originator_id, originator_version, topic, link) in COPY's
+    binary format."""
+    parts = [_COPY_SIGNATURE]
+    append = parts.append
+    for notification_id, originator, version, topic, link in links:
+        encoded = originator.encode()
+        append(_LINK_START(5, 8, notification_id, len(encoded)))
+        append(encoded)
+        append(_VERSION(8, version))
+        append(_topic_field(topic))
+        append(_LENGTH(len(link)))
+        append(link)
+    append(_COPY_TRAILER)
+    return b"".join(parts)
+
+
+def _one(cursor: Cursor[DictRow]) -> DictRow:
+    """The one row an aggregate query returns."""
+    row = cursor.fetchone()
+    if row is None:
+        raise ProgrammingError("an aggregate query returned no row")
+    return row
 
 
 def _stream(cursor: Any, size: int) -> Iterator[Any]:

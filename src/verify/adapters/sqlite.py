@@ -14,13 +14,20 @@ from typing import Any
 from urllib.parse import quote
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent, Tracking
+from eventsourcing.persistence import ProgrammingError, StoredEvent, Tracking
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteTrackingRecorder
 
 from verify.adapters.readmodel import ReadModelQueries, like_pattern, schema
 from verify.adapters.victim_keys import KEY_TABLE, VictimKeyTable
 from verify.application.projection import IncidentRow
-from verify.domain.chain import GENESIS, ChainRow, chain_links, merge_chain
+from verify.domain.chain import (
+    GENESIS,
+    ChainRow,
+    EventRow,
+    links_after,
+    merge_chain,
+    originator_text,
+)
 from verify.domain.text import search_key
 
 
@@ -75,22 +82,49 @@ class ChainedSQLiteRecorder(VictimKeyTable, SQLiteApplicationRecorder):
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        keys = kwargs.pop("victim_keys", None)
+        self._store_keys_in(c, kwargs.pop("victim_keys", None))
+        return self._insert_rows(c, [
+            (originator_text(event.originator_id), event.originator_version, event.topic,
+             bytes(event.state)) for event in stored_events])
+
+    def insert_rows(self, rows: Sequence[EventRow], *,
+                    victim_keys: Sequence[tuple[str, bytes]] = ()) -> Sequence[int]:
+        """Append events already in the table's shape (an import's workers encoded them),
+        with their chain links and the victims' keys, in one transaction."""
+        with self.datastore.transaction(commit=True) as c:
+            self._store_keys_in(c, victim_keys)
+            return self._insert_rows(c, rows)
+
+    def _store_keys_in(self, c: SQLiteCursor,
+                       keys: Sequence[tuple[str, bytes]] | None) -> None:
         if keys:  # victims' keys sealed by an import's workers: in the events' transaction
             c.execute(_KEY_TABLE_STATEMENT)
             c.executemany(f"INSERT INTO {KEY_TABLE} VALUES (?, ?)", keys)
-        notification_ids = super()._insert_events(c, stored_events, **kwargs)
-        if not stored_events:
-            return notification_ids
-        assert notification_ids is not None
-        # The inserts above hold SQLite's write lock, so no other writer can
-        # append between reading the head and writing the new links.
-        c.execute("SELECT link FROM event_chain ORDER BY notification_id DESC LIMIT 1")
+
+    def _insert_rows(self, c: SQLiteCursor, rows: Sequence[EventRow]) -> list[int]:
+        """Insert the events in one statement, then their chain links in another.
+
+        The first insert takes SQLite's write lock, held to the commit, so no
+        other writer appends between reading the chain's head and writing the
+        new links, and each new row's id is one more than the last (SQLite
+        gives a new row the largest id plus one); the first is checked anyway.
+        """
+        if not rows:
+            return []
+        c.executemany(self.insert_events_statement, rows)
+        c.execute("SELECT last_insert_rowid()")
+        last = int(c.fetchone()[0])
+        first = last - len(rows) + 1
+        c.execute(f"SELECT originator_id, originator_version FROM {self.events_table_name}"
+                  " WHERE rowid = ?", (first,))
         found = c.fetchone()
-        previous = bytes(found[0]) if found else GENESIS
+        if found is None or tuple(found) != rows[0][:2]:
+            raise ProgrammingError("new events were not given consecutive notification ids")
+        c.execute("SELECT link FROM event_chain ORDER BY notification_id DESC LIMIT 1")
+        head = c.fetchone()
         c.executemany("INSERT INTO event_chain VALUES (?, ?, ?, ?, ?)",
-                      chain_links(previous, stored_events, notification_ids))
-        return notification_ids
+                      links_after(bytes(head[0]) if head else GENESIS, first, rows))
+        return list(range(first, last + 1))
 
     def chain_rows(self, batch: int = 20_000) -> Iterator[ChainRow]:
         """Every stored event beside its chain row, in log order, read straight from the file."""
