@@ -353,16 +353,25 @@ def slow_on_postgres(path: Path) -> bool:
     crashes): those keep PostgreSQL in the inner loop. Above them the same
     application runs on both stores, and each PostgreSQL run costs a schema;
     the inner loop runs those on SQLite, and CI runs all of it on both. Adapter tests of
-    what sits above persistence (records, listings, victims, corrections: the same SQL
-    or the same application on either store) leave PostgreSQL to CI too.
+    what sits above persistence (records, listings, victims, corrections, archives, evidence
+    files: the same SQL or the same application on either store) leave PostgreSQL to CI too.
+    Others do so test by test (POSTGRES_IN_CI below), keeping PostgreSQL for the tests
+    whose writing or reading differs by store.
     """
     return "adapters" not in path.parts or path.name in PG_IN_CI_ONLY
 
 
 PG_IN_CI_ONLY = frozenset({
     "test_listings.py", "test_casework_records.py", "test_file_records.py",
-    "test_victims_stores.py", "test_corrections_stores.py"})
+    "test_victims_stores.py", "test_corrections_stores.py", "test_archives.py",
+    "test_evidence_files.py"})
 """Adapter test files whose PostgreSQL runs are left out of the inner loop (see above)."""
+
+POSTGRES_IN_CI = pytest.mark.parametrize("store_url", [
+    "sqlite", pytest.param("postgres", marks=[pytest.mark.postgres, pytest.mark.slow])],
+    indirect=True)
+"""An adapter test whose PostgreSQL run is left out of the inner loop, in a file that keeps
+PostgreSQL there for its tests whose writing or reading differs by store."""
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -26,6 +26,8 @@ from verify.entrypoints.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+SLOW_DOCUMENTS = {"publication.md"}
+"""Documents whose examples run outside the inner loop (publishing the whole archive)."""
 
 
 @dataclass
@@ -71,7 +73,10 @@ def examples(document: Path) -> list[Example]:
 
 
 @pytest.mark.parametrize(
-    "document", [d for d in DOCUMENTS if examples(d)], ids=lambda d: d.name
+    "document",
+    [pytest.param(d, marks=pytest.mark.slow) if d.name in SLOW_DOCUMENTS else d
+     for d in DOCUMENTS if examples(d)],
+    ids=lambda d: d.name,
 )
 def test_documented_commands_work(
     document: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -133,6 +138,7 @@ def changed(document: Any, place: tuple[Any, ...]) -> Any:
     return copy
 
 
+@pytest.mark.slow  # runs the checker as a separate Python, a dozen times
 def test_the_proof_checker_in_the_audit_docs_checks_proofs(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """docs/audit.md's checker, run with Python's standard library alone (`-I -S`: no

@@ -229,6 +229,7 @@ KNOWN_TYPES = {"image/jpeg", "image/png", "image/gif", "image/tiff", "image/bmp"
                "application/octet-stream"}
 
 
+@pytest.mark.slow  # 300 examples; the known types stay in the inner loop (above)
 @given(st.binary(max_size=600))
 @settings(max_examples=300)
 def test_any_bytes_have_a_media_type(head: bytes) -> None:

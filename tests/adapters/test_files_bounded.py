@@ -281,6 +281,7 @@ def test_over_long_strike_report_lines_are_refused_by_line(tmp_path: Path) -> No
             (first, LINE_TOO_LONG), (first + 1, None)], name
 
 
+@pytest.mark.slow  # reads the whole built-in gazetteer: two seconds
 def test_an_over_long_gazetteer_line_refuses_the_gazetteer(tmp_path: Path) -> None:
     path = tmp_path / "places.csv"
     path.write_bytes(b"name,lat,lon\nMosul,36.3,43.1\n" + OVER)

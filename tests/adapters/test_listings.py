@@ -112,8 +112,10 @@ def store(store_url: str) -> Iterator[Filled]:
     app.close()
 
 
-@pytest.fixture(scope="module",
-                params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(scope="module", params=[
+    "sqlite",
+    # PostgreSQL in CI only, like this file's store_url runs (conftest's PG_IN_CI_ONLY).
+    pytest.param("postgres", marks=[pytest.mark.postgres, pytest.mark.slow])])
 def shared(request: pytest.FixtureRequest,
            tmp_path_factory: pytest.TempPathFactory) -> Iterator[Filled]:
     """A store of 300 incidents of each kind, shared by the tests that only read it."""
@@ -179,6 +181,7 @@ def walked(ask: Callable[..., Page], size: int) -> tuple[list[str], list[Page]]:
 # ---------------------------------------------------------------- every incident reachable
 
 
+@pytest.mark.slow  # thousands of incidents
 def test_paging_reaches_every_waiting_incident_of_thousands_once(store_url: str) -> None:
     app, rows = filled(store_url, 3000)
     try:

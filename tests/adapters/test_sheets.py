@@ -136,6 +136,7 @@ def test_no_code_column_is_one_sentence_naming_the_columns() -> None:
         sheet("\n\n")
 
 
+@pytest.mark.slow  # cells of the largest size (MAX_CSV_CELL): half a second
 def test_a_cell_of_the_largest_size_reads_and_a_larger_one_ends_the_sheet() -> None:
     text = f"code,summary\nCS1,{'x' * MAX_CSV_CELL}\nCS2,{'y' * (MAX_CSV_CELL + 1)}\nCS3,z\n"
     rows = sheet(text)
@@ -296,6 +297,7 @@ CELL = st.text(st.one_of(
 ), max_size=12)
 
 
+@pytest.mark.slow  # 150 tables drawn; the cases above stay in the inner loop
 @settings(max_examples=150, deadline=None)
 @given(width=st.integers(1, 4), data=st.data(), delimiter=st.sampled_from([",", ";", "\t"]))
 def test_any_table_reads_back_with_its_non_blank_cells(

@@ -204,7 +204,10 @@ def test_reading_commands_catch_up_first(tmp_path: Path) -> None:
     assert status == {"position": 1, "events": 1, "behind": 0}
 
 
-@pytest.mark.parametrize("suffix", [pytest.param(".png", marks=pytest.mark.slow), ".svg"])
+# Both slow (200 incidents imported, then drawn); the inner loop draws the chart in
+# test_newcomer_first's palette test.
+@pytest.mark.parametrize("suffix", [pytest.param(".png", marks=pytest.mark.slow),
+                                    pytest.param(".svg", marks=pytest.mark.slow)])
 def test_stats_chart(tmp_path: Path, suffix: str) -> None:
     pytest.importorskip("matplotlib")
     app = imported(tmp_path / "s.sqlite", list(archive(200)))
@@ -291,6 +294,7 @@ def test_a_projection_worker_keeps_up_beside_the_commands(store_url: str) -> Non
     assert len(json.loads(runner.invoke(cli, [*base, "queue", "--json"]).stdout)) == 6
 
 
+@pytest.mark.slow  # waits out --stop-after
 def test_a_projection_worker_stops_on_time_while_waiting(store_path: Path) -> None:
     """--stop-after holds even when the interval between looks is longer than the time left."""
     runner = CliRunner()

@@ -163,6 +163,7 @@ def test_the_built_in_names_are_folded_as_place_key_folds_them_today(country: st
             key for key in map(place_key, names) if key)), cells[1]
 
 
+@pytest.mark.slow  # reads every country of the built-in gazetteer: two seconds
 def test_only_the_countries_a_match_needs_are_read() -> None:
     gazetteers = load_gazetteer()
     syria = gazetteers.covering(["Syria"])

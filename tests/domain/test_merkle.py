@@ -146,6 +146,7 @@ def test_every_consistency_proof_is_the_rfcs_and_verifies(n: int) -> None:
 sizes = st.integers(min_value=1, max_value=300)
 
 
+@pytest.mark.slow  # 150 trees drawn; every path of trees of 1 to 65 leaves is checked above
 @settings(max_examples=150, deadline=None)
 @given(sizes, st.data())
 def test_a_few_proven_leaves_get_the_rfcs_paths(n: int, draw: st.DataObject) -> None:
@@ -157,6 +158,7 @@ def test_a_few_proven_leaves_get_the_rfcs_paths(n: int, draw: st.DataObject) -> 
         assert tree.inclusion_path(m) == path(m, leaves)
 
 
+@pytest.mark.slow  # 150 trees drawn; test_proof_documents flips bits in the inner loop
 @settings(max_examples=150, deadline=None)
 @given(sizes, st.data())
 def test_any_flipped_bit_or_other_root_fails_an_inclusion_proof(
@@ -193,6 +195,7 @@ def test_the_path_alone_does_not_bind_the_trees_size() -> None:
     assert verify_inclusion(leaf_hash(leaves[0]), 0, 4, audit, tree.root())
 
 
+@pytest.mark.slow  # 150 trees drawn; test_proof_documents flips bits in the inner loop
 @settings(max_examples=150, deadline=None)
 @given(sizes, st.data())
 def test_any_flipped_bit_or_other_root_fails_a_consistency_proof(

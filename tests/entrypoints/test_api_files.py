@@ -100,6 +100,7 @@ def sent_as_json(client: TestClient, headers: dict[str, str], name: str, data: b
         "name": name, "content_base64": base64.b64encode(data).decode("ascii"), **options})
 
 
+@pytest.mark.slow  # with a token; the inner loop sends files without a team and as a browser
 def test_a_token_adds_files_both_ways_as_its_member(
         served: tuple[TestClient, str, dict[str, dict[str, str]]]) -> None:
     client, store, members = served
@@ -304,6 +305,8 @@ def test_parties_are_named_as_the_member(
     assert listed == [{"name": "US-led Coalition", "aliases": ["Coalition", "التحالف الدولي"]}]
 
 
+# The whole OpenAPI document and its page: test_api_strikes checks them in the inner loop.
+@pytest.mark.slow
 def test_the_document_and_the_page_describe_both_ways(
         served: tuple[TestClient, str, dict[str, dict[str, str]]]) -> None:
     client, _, _ = served

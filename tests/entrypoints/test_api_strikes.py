@@ -184,6 +184,7 @@ def test_matches_are_found_as_strikes_match_finds_them_and_applied_as_the_member
     assert again.json()["candidates"] == [] and again.json()["applied"] == []
 
 
+@pytest.mark.slow  # grades every incident of two stores: a quarter second
 def test_every_incident_is_graded_as_grade_all_grades_it(
         served: tuple[TestClient, str, dict[str, dict[str, str]]], tmp_path: Path) -> None:
     client, store, members = served

@@ -238,6 +238,7 @@ def test_wrong_tokens_are_throttled_per_token_with_retry_after(sqlite_client: Te
     assert sqlite_client.get("/api/queue", headers=bearer(other)).status_code == 200
 
 
+@pytest.mark.slow  # guesses up to the address's limit
 def test_wrong_tokens_are_throttled_per_address(sqlite_client: TestClient,
                                                 team_file: Path) -> None:
     token = make_token(team_file, "amira")
@@ -252,6 +253,7 @@ def test_wrong_tokens_are_throttled_per_address(sqlite_client: TestClient,
     assert elsewhere.get("/api/queue", headers=bearer(token)).status_code == 200
 
 
+@pytest.mark.slow  # sixty refused requests; a wrong token stays in the inner loop
 def test_text_that_is_no_token_is_refused_without_counting(sqlite_client: TestClient,
                                                           team_file: Path) -> None:
     """It cannot match any token, so trying it tells nothing: 401 every time, never 429."""
@@ -261,6 +263,7 @@ def test_text_that_is_no_token_is_refused_without_counting(sqlite_client: TestCl
     assert sqlite_client.get("/api/queue", headers=bearer(token)).status_code == 200
 
 
+@pytest.mark.slow  # three times the address's limit in requests
 def test_a_valid_token_takes_its_try_back(sqlite_client: TestClient, team_file: Path) -> None:
     """A program using its token all day is never throttled by its own requests."""
     token = make_token(team_file, "amira")

@@ -158,6 +158,7 @@ def test_basic_credentials_write_json_only(
     assert history(store) == [("Reported", "cli"), ("NoteAdded", "amira")]
 
 
+@pytest.mark.slow  # an export and the whole API page: nearly half a second
 def test_export_and_the_api_page(served: tuple[TestClient, str, dict[str, str]]) -> None:
     client, store, tokens = served
     amira = as_member(tokens, "amira")

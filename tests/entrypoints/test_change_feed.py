@@ -304,6 +304,7 @@ CHEAP = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 
 @pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
+@pytest.mark.slow  # a team's server read four ways (Basic and a token, API and feed)
 def test_with_a_team_the_feed_is_read_with_a_members_credentials(
         run: Any, store_url: str, tmp_path: Path) -> None:
     team_file = tmp_path / "team.toml"

@@ -216,6 +216,7 @@ def test_the_archive_opens_in_chromium_from_the_file_system(demo_site: Path,
         browser.close()
 
 
+@pytest.mark.slow  # makes a release and publishes the whole archive
 def test_a_release_is_published_as_it_was_made(tmp_path: Path) -> None:
     """`publish --release NAME` after later changes writes the archive the release's moment
     gave: the same pages and exports as publishing then, the export the release digested, and

@@ -157,6 +157,7 @@ def test_an_incident_goes_from_report_to_graded_in_forms(browser: Browser, demo_
     assert 'dir="auto">الموصل الجديدة' in text
 
 
+@pytest.mark.slow  # every form beside its command; the inner loop keeps report-to-graded
 def test_every_form_appends_what_the_command_would(browser: Browser, demo_store: str) -> None:
     """Each form of the incident page, next to the CLI command making the same change."""
     for store_code in ("CS7101", "CS7102"):
@@ -247,6 +248,7 @@ def form_of(page: str, action: str) -> str:
     return page[start:page.index("</form>", start)]
 
 
+@pytest.mark.slow  # every option of three commands, by the pages and the command line
 def test_the_pages_take_the_options_the_commands_take(browser: Browser,
                                                       demo_store: str) -> None:
     """`report --date-end --time`, `tag --remove` of several tags, and every option of
@@ -410,6 +412,7 @@ def test_corrections_are_offered_only_where_they_apply(browser: Browser, demo_st
     assert 'action="/incidents/CS1091/undo_duplicate"' not in original
 
 
+@pytest.mark.slow  # a refused form stays in the inner loop (the CLI's sentence)
 def test_an_unchanged_amend_form_is_refused_and_appends_nothing(browser: Browser,
                                                                 demo_store: str) -> None:
     """The form comes filled in: sent back as it is, it changes nothing (exit 1 on the CLI)."""
@@ -429,6 +432,7 @@ def test_an_unchanged_amend_form_is_refused_and_appends_nothing(browser: Browser
     assert events(demo_store, "CS1070") == before
 
 
+@pytest.mark.slow  # known_on stays in the inner loop in test_corrections_feature
 def test_the_known_on_view_grades_from_what_was_published(browser: Browser,
                                                           demo_store: str) -> None:
     cli_run(demo_store, "report", "CS7201", "--date", "2017-03-17", "--location", "Mosul",
@@ -454,6 +458,7 @@ def test_the_known_on_view_grades_from_what_was_published(browser: Browser,
 
 
 
+@pytest.mark.slow  # a victim's whole course on the page; the API's victims stay in the inner loop
 def test_victims_are_recorded_amended_withdrawn_and_erased_from_the_page(
         browser: Browser, demo_store: str) -> None:
     """The same commands as `verify victim …`; each row offers only what applies to it."""
@@ -530,6 +535,7 @@ def sign_in(client: TestClient, name: str, password: str) -> int:
     return response.status_code
 
 
+@pytest.mark.slow  # three members' passwords hashed and checked (argon2): a second or more
 def test_a_team_needs_signing_in(team_client: TestClient) -> None:
     assert team_client.get("/", follow_redirects=False).status_code == 303
     assert team_client.get("/api/queue").status_code == 401
@@ -542,6 +548,7 @@ def test_a_team_needs_signing_in(team_client: TestClient) -> None:
     assert basic.status_code == 200
 
 
+@pytest.mark.slow  # three members signing in (argon2) after four commands: two seconds
 def test_separation_of_duties_applies_on_the_web(team_client: TestClient,
                                                   demo_store: str) -> None:
     for args in (["report", "CS7201", "--date", "2017-04-01", "--location", "Mosul",
@@ -635,8 +642,10 @@ def test_a_stored_script_address_is_never_a_link(browser: Browser, demo_store: s
     assert "must be a web address starting with http:// or https://" in refused.text
 
 
-@pytest.mark.parametrize("path", ["/", "/incidents/CS1095", "/stats", "/api/queue",
-                                  "/incidents/ZZ999", "/style.css", "/sign-in"])
+@pytest.mark.parametrize("path", [
+    "/", *(pytest.param(path, marks=pytest.mark.slow)  # more pages like "/"
+           for path in ("/incidents/CS1095", "/stats")),
+    "/api/queue", "/incidents/ZZ999", "/style.css", "/sign-in"])
 def test_every_answer_carries_the_security_headers(browser: Browser, path: str) -> None:
     answer = browser.client.get(path)
     policy = answer.headers["content-security-policy"]

@@ -327,6 +327,7 @@ def arabic_page(client: TestClient, path: str) -> str:
                           flags=re.S))
 
 
+@pytest.mark.slow  # every page, against every English phrase of the templates
 def test_arabic_pages_say_nothing_in_english(served: TestClient) -> None:
     phrases = english_phrases()
     assert len(phrases) > 150
@@ -379,6 +380,7 @@ def test_arabic_pages_read_as_they_should_and_forms_send_the_same_values(
     assert (recorded[-1]["kind"], recorded[-1]["rating"]) == ("ngo", "B2")  # the value sent
 
 
+@pytest.mark.slow  # every page, against every Arabic phrase of the catalog
 def test_english_pages_are_as_they_were(served: TestClient) -> None:
     """English is the text the templates are written in: no word of a catalog shows."""
     arabic = {part for message in catalogs()["ar"] if message.id

@@ -228,6 +228,8 @@ def test_a_cookie_stops_working_after_sign_out(team_client: TestClient) -> None:
     assert team_client.get("/incidents/CS1080", follow_redirects=False).status_code == 303
 
 
+# `team add --password` hashes for real (argon2); the inner loop keeps signing out.
+@pytest.mark.slow
 def test_a_cookie_stops_working_after_a_password_change(team_client: TestClient,
                                                         team_file: Path) -> None:
     assert sign_in(team_client, "amira", "amira-passphrase").status_code == 303
@@ -270,6 +272,7 @@ def test_sign_ins_are_throttled_per_name_with_retry_after(team_client: TestClien
     assert sign_in(team_client, "badr", "badr-passphrase").status_code == 303  # others may
 
 
+@pytest.mark.slow  # sign-ins up to the address's limit; the per-name limit stays in the inner loop
 def test_sign_ins_are_throttled_per_address(team_client: TestClient) -> None:
     for attempt in range(ADDRESS_LIMIT):
         assert sign_in(team_client, f"guess{attempt}", "wrong password").status_code == 401
@@ -310,6 +313,7 @@ def test_every_name_costs_one_argon2_check(team_client: TestClient,
     assert decoy.split("$")[:4] == member.split("$")[:4]  # same algorithm and parameters
 
 
+@pytest.mark.slow  # a flood of password checks in threads
 def test_password_checks_never_hold_up_a_members_page(store: str, team_file: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """A flood of wrong passwords while a member reads: the checks wait, the member does not.

@@ -106,6 +106,7 @@ def test_two_members_hand_over_discuss_and_tag(team: tuple[TestClient, str]) -> 
     assert "assigned to you" not in client.get("/inbox").text
 
 
+@pytest.mark.slow  # the inner loop keeps test_roles_see_their_own_links_and_forms
 def test_forms_follow_the_role(team: tuple[TestClient, str]) -> None:
     client, _ = team
     sign_in(client, "omar")  # a reporter: may comment, not assign or tag
@@ -152,6 +153,7 @@ def offered(client: TestClient, code: str = CODE) -> set[str]:
     return set(re.findall(rf'<form[^>]* action="/incidents/{code}/(\w+)"', page))
 
 
+@pytest.mark.slow  # a team and its pages: a third of a second
 def test_the_forms_offered_follow_the_state(team: tuple[TestClient, str]) -> None:
     client, store = team
     sign_in(client, "amira")
@@ -200,6 +202,7 @@ def test_roles_see_their_own_links_and_forms(team: tuple[TestClient, str]) -> No
     assert offered(client) == {"source", "note", "comment"}
 
 
+@pytest.mark.slow  # the inner loop keeps a refused comment coming back
 def test_a_refused_form_comes_back_filled_and_open(team: tuple[TestClient, str]) -> None:
     client, store = team
     sign_in(client, "amira")
@@ -219,6 +222,7 @@ def test_a_refused_form_comes_back_filled_and_open(team: tuple[TestClient, str])
     assert json.loads(cli_run(store, "show", CODE, "--json").stdout)["version"] == before
 
 
+@pytest.mark.slow  # a team and its pages: a quarter second
 def test_a_duplicate_offers_only_taking_the_mark_back(team: tuple[TestClient, str]) -> None:
     client, store = team
     assert cli_run(store, "duplicate", "CS1093", "--of", CODE).exit_code == 0
