@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 from uuid import UUID
 
@@ -29,6 +29,9 @@ from verify.domain.chain import (
     originator_text,
 )
 from verify.domain.text import search_key
+
+if TYPE_CHECKING:
+    from verify.adapters.chain_walk import SQLiteChainWalk
 
 
 def read_only_uri(path: Path | str) -> str:
@@ -125,6 +128,12 @@ class ChainedSQLiteRecorder(VictimKeyTable, SQLiteApplicationRecorder):
         c.executemany("INSERT INTO event_chain VALUES (?, ?, ?, ?, ?)",
                       links_after(bytes(head[0]) if head else GENESIS, first, rows))
         return list(range(first, last + 1))
+
+    def chain_walk(self) -> SQLiteChainWalk:
+        """The audit's quick walk over this file (`verify.adapters.chain_walk`)."""
+        from verify.adapters.chain_walk import SQLiteChainWalk  # it imports this module
+
+        return SQLiteChainWalk(self.datastore.pool.db_name)
 
     def chain_rows(self, batch: int = 20_000) -> Iterator[ChainRow]:
         """Every stored event beside its chain row, in log order, read straight from the file."""
