@@ -50,7 +50,7 @@ SIZES: dict[str, Sizes] = {
                         ("--incidents", "5000", "--repeat", "5")),
     "evidence_files.py": Sizes(("--megabytes", "8", "--hashes", "2000"),
                                ("--megabytes", "64", "--hashes", "10000")),
-    "grade_all.py": Sizes(("--incidents", "200"), ("--incidents", "3000")),
+    "grade_all.py": Sizes(("--incidents", "200"), ("--incidents", "6000")),
     "import_throughput.py": Sizes(("--incidents", "1500"), ("--incidents", "10000")),
     "intake_rows.py": Sizes(("--rows", "200", "--repeat", "1"),
                             ("--rows", "4500", "--repeat", "5")),

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import islice
-from typing import Any, ClassVar
+from operator import attrgetter
+from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError
-from eventsourcing.utils import get_topic
+from eventsourcing.persistence import IntegrityError, Mapper, StoredEvent
+from eventsourcing.utils import get_topic, resolve_topic
 
 from verify.domain.duties import Action, Team, needs_approval
 from verify.domain.errors import ConcurrentChange, InvalidInput, UnknownIncident
@@ -35,6 +36,21 @@ LOAD_BATCH = 1000
 """Incidents loaded at once when reading them all (their snapshots and events, one query each)."""
 
 Progress = Callable[[int], None]
+
+LoadMany = Callable[[list[UUID]], tuple[list[StoredEvent], list[StoredEvent]]]
+"""A recorder's `records`: the stored snapshots and events of many records, a query each."""
+
+Decoder = Callable[[StoredEvent], Any]
+"""A stored event or snapshot made a domain event again (the mapper's `to_domain_event`)."""
+
+RowDecoder = Callable[[UUID, int, str, bytes], Any]
+"""The same from a stored row's parts: record, version, topic, state (`row_decoder`)."""
+
+ORIGINATOR = attrgetter("originator_id")
+VERSION = attrgetter("originator_version")
+
+Key = TypeVar("Key")
+Row = TypeVar("Row")
 
 TeamSource = Team | Callable[[], Team | None] | None
 """The team, or how to read it now (a server re-reads its team file when it changes)."""
@@ -194,6 +210,45 @@ class IncidentStore(Application[UUID]):
             return refused
         return []
 
+    def save_stored(self, records: Sequence[Sequence[StoredEvent]]) -> list[int]:
+        """Append the new events of many incidents, already encoded, in one transaction; if
+        that conflicts, each incident's on its own.
+
+        What `save_many` does for events encoded elsewhere (by `grade --all`'s workers):
+        returns the positions in ``records`` of the incidents refused because someone
+        changed them meanwhile, whose events are not saved, and takes snapshots as
+        `save` takes them.
+        """
+        if not records:
+            return []
+        try:
+            self.recorder.insert_events([event for events in records for event in events])
+        except IntegrityError:
+            refused = []
+            for position, events in enumerate(records):
+                try:
+                    self.recorder.insert_events(list(events))
+                except IntegrityError:
+                    refused.append(position)
+                else:
+                    self._snapshot_after(events)
+            return refused
+        for events in records:
+            self._snapshot_after(events)
+        return []
+
+    def _snapshot_after(self, events: Sequence[StoredEvent]) -> None:
+        """Snapshot an incident at every SNAPSHOT_INTERVAL-th version just saved, as the
+        library's `save` does for the aggregates it is given."""
+        if self.snapshots is None:
+            return
+        for event in events:
+            if event.originator_version % SNAPSHOT_INTERVAL == 0:
+                identity = event.originator_id
+                self.take_snapshot(identity if isinstance(identity, UUID) else UUID(identity),
+                                   version=event.originator_version,
+                                   projector_func=project_incident)
+
     def has_incident(self, code: str) -> bool:
         return bool(self.recorder.select_events(incident_id(code), limit=1))
 
@@ -251,38 +306,89 @@ class IncidentStore(Application[UUID]):
                 yield identity if isinstance(identity, UUID) else UUID(str(identity))
             start = page[-1].id + 1
 
-    def _incidents(self) -> Iterator[Incident]:
-        """Every incident as it is now, in the order reported, loaded a batch at a time where
-        the store can (`records`: the snapshots and events of many in one query each)."""
-        load_many = getattr(self.recorder, "records", None)
-        ids = self._reported_ids()
+    def _incidents(self, ids: Iterator[UUID] | None = None) -> Iterator[Incident]:
+        """Every incident as it is now (or those of ``ids``), in the order reported, loaded a
+        batch at a time where the store can (`records`: the snapshots and events of many in
+        one query each)."""
+        load_many: LoadMany | None = getattr(self.recorder, "records", None)
+        if ids is None:
+            ids = self._reported_ids()
         if load_many is None:
             for originator_id in ids:
                 incident: Incident = self.repository.get(
                     originator_id, projector_func=project_incident)
                 yield incident
             return
+        to_event: Decoder = self.mapper.to_domain_event
         while batch := list(islice(ids, LOAD_BATCH)):
-            yield from self._loaded(batch, load_many)
+            snapshots, events = load_many(batch)
+            for identity, snapshot, after in latest_records(batch, snapshots, events,
+                                                            ORIGINATOR, VERSION):
+                yield rebuilt(identity, to_event(snapshot) if snapshot is not None else None,
+                              map(to_event, after))
 
-    def _loaded(self, ids: list[UUID], load_many: Callable[[list[UUID]], Any]
-                ) -> Iterator[Incident]:
-        """The incidents of ``ids`` from their latest snapshot and the events after it, as
-        the repository builds each (`project_incident`)."""
-        snapshots, events = load_many(ids)
-        latest: dict[UUID, Any] = {}
-        for stored in snapshots:  # in version order: the last is the latest
-            latest[stored.originator_id] = stored
-        after: dict[UUID, list[Any]] = {}
-        for stored in events:
-            snapshot = latest.get(stored.originator_id)
-            if snapshot is None or stored.originator_version > snapshot.originator_version:
-                after.setdefault(stored.originator_id, []).append(stored)
-        to_event: Callable[[Any], Any] = self.mapper.to_domain_event
-        for identity in ids:
-            snapshot = latest.get(identity)
-            initial = to_event(snapshot).mutate(None) if snapshot is not None else None
-            incident = project_incident(initial, map(to_event, after.get(identity, ())))
-            if incident is None:
-                raise UnknownIncident(identity.hex)
-            yield incident
+
+def latest_records(ids: Sequence[Key], snapshots: Iterable[Row], events: Iterable[Row],
+                   key: Callable[[Row], Key], version: Callable[[Row], int]
+                   ) -> list[tuple[Key, Row | None, list[Row]]]:
+    """Each record of ``ids``, in that order: its latest snapshot, if any, and the stored
+    events after it, as the repository would read them, from the snapshots and events of
+    them all (each in version order); ``key`` and ``version`` read a stored row."""
+    latest: dict[Key, Row] = {}
+    for stored in snapshots:  # in version order: the last is the latest
+        latest[key(stored)] = stored
+    after: dict[Key, list[Row]] = {}
+    for stored in events:
+        record = key(stored)
+        snapshot = latest.get(record)
+        if snapshot is None or version(stored) > version(snapshot):
+            after.setdefault(record, []).append(stored)
+    return [(identity, latest.get(identity), after.get(identity, [])) for identity in ids]
+
+
+def rebuilt(identity: UUID, snapshot: Any | None, events: Iterable[Any]) -> Incident:
+    """An incident from its latest snapshot and the events after it, decoded, as the
+    repository builds it (`project_incident`)."""
+    initial = snapshot.mutate(None) if snapshot is not None else None
+    incident = project_incident(initial, events)
+    if incident is None:
+        raise UnknownIncident(identity.hex)
+    return incident
+
+
+def row_decoder(mapper: Mapper[UUID]) -> RowDecoder:
+    """Stored rows made domain events again, as the store's mapper makes them.
+
+    With the library's own mapper over a plain transcoder (no cipher, no
+    compressor) this is its `to_domain_event` without a stored-event object and
+    a topic lookup for every row: rebuilding an incident of the synthetic
+    archive took 29 µs instead of 37. Any other mapper is given each row as it is.
+    """
+    if type(mapper) is not Mapper or mapper.cipher is not None or mapper.compressor is not None:
+        def through(identity: UUID, version: int, topic: str, state: bytes) -> Any:
+            return mapper.to_domain_event(StoredEvent(identity, version, topic, state))
+        return through
+    decode = mapper.transcoder.decode
+    classes: dict[str, tuple[type[Any], int]] = {}
+
+    def decoded(identity: UUID, version: int, topic: str, state: bytes) -> Any:
+        try:
+            cls, class_version = classes[topic]
+        except KeyError:
+            cls = resolve_topic(topic)
+            class_version = classes.setdefault(topic, (cls, getattr(cls, "class_version", 1)))[1]
+        try:
+            event_state: dict[str, Any] = decode(state)
+        except Exception:  # the mapper says what went wrong, in the library's words
+            return mapper.to_domain_event(StoredEvent(identity, version, topic, state))
+        event_state["originator_id"] = identity
+        event_state["originator_version"] = version
+        stored_version = event_state.pop("class_version", 1)
+        while stored_version < class_version:
+            getattr(cls, f"upcast_v{stored_version}_v{stored_version + 1}")(event_state)
+            stored_version += 1
+        event = object.__new__(cls)
+        object.__setattr__(event, "__dict__", event_state)
+        return event
+
+    return decoded

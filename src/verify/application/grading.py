@@ -7,10 +7,28 @@ proposals and take effect when a different person approves them.
 from __future__ import annotations
 
 import copy
-from typing import Any
+from collections import deque
+from collections.abc import Callable, Iterator
+from itertools import chain, islice
+from operator import itemgetter
+from typing import Any, NamedTuple
+from uuid import UUID
 
-from verify.application.base import IncidentStore, Progress, fewer_collections
+from eventsourcing.persistence import StoredEvent
+
+from verify.application.base import (
+    LOAD_BATCH,
+    IncidentStore,
+    LoadMany,
+    Progress,
+    RowDecoder,
+    fewer_collections,
+    latest_records,
+    rebuilt,
+    row_decoder,
+)
 from verify.application.views import GradeAllSummary, Suggestion
+from verify.application.workers import Workers, usable_cores
 from verify.domain.duties import Action
 from verify.domain.errors import Refused, VerifyError
 from verify.domain.incident import Incident
@@ -21,6 +39,54 @@ from verify.domain.values import DisputeOutcome, Grade
 
 GRADE_BATCH = 500
 """How many incidents ``grade --all`` saves in one transaction."""
+
+PARALLEL_FROM = 5000
+"""``grade --all`` grades fewer incidents in this process: starting workers would cost
+more than they save (docs/performance.md)."""
+
+StoredRow = tuple[int, int, str, bytes]
+"""A stored event or snapshot as sent to a worker: its record's id as a number, version,
+topic, state."""
+
+IncidentRows = tuple[list[int], list[StoredRow], list[StoredRow]]
+"""A worker's task: the incidents' ids as numbers, in order, and their stored snapshots and
+events (each in version order)."""
+
+NewRow = tuple[int, str, bytes]
+"""A new event encoded by a worker: version, topic, state."""
+
+
+class Verdict(NamedTuple):
+    """What ``grade --all`` made of one incident."""
+
+    code: str
+    waiting: bool
+    """Graded, flagged for re-grading, and left so (no ``due``): listed, not re-graded."""
+    outcome: tuple[str, str] | None
+    """("graded" or "proposed", the grade) when it was graded now."""
+    refused: bool
+    """It waited for a grade, but the rulebook cannot grade it (no source)."""
+
+
+def judged(incident: Incident, actor: str, *, second_person: bool, parties: PartyNames,
+           due: bool) -> Verdict:
+    """Grade one incident for ``grade --all`` if it waits, and say what became of it.
+
+    Waiting means ungraded, or (with ``due``) flagged for re-grading; a proposal
+    waiting for approval, a duplicate or an open dispute is left alone.
+    """
+    waiting = incident.regrade_due is not None and not due and incident.dispute is None
+    waits = incident.regrade_due is not None if due else incident.grading is None
+    if (not waits or incident.proposal is not None
+            or incident.duplicate_of or incident.dispute):
+        return Verdict(incident.code, waiting, None, False)
+    try:
+        decision = incident.grade_by_rulebook(actor, second_person=second_person,
+                                              parties=parties)
+    except Refused:
+        return Verdict(incident.code, waiting, None, True)
+    kind = "proposed" if incident.proposal is not None else "graded"
+    return Verdict(incident.code, waiting, (kind, decision.grade.value), False)
 
 
 class Grading(IncidentStore):
@@ -115,36 +181,36 @@ class Grading(IncidentStore):
         changed so that the rulebook now decides otherwise (``regrade_due``);
         without it those are only listed. Under separation of duties the
         grades that need a second person are recorded as proposals and
-        counted apart.
+        counted apart. A large store is graded by worker processes, one per
+        core, while this process reads the incidents and saves the grades in
+        the same transactions and order.
         """
         self.authorize(actor, Action.GRADE)
         codes: dict[str, dict[str, list[str]]] = {"graded": {}, "proposed": {}}
-        outcome_of: dict[str, tuple[str, str]] = {}
         not_gradable: list[str] = []
         conflicts: list[str] = []
         waiting: list[str] = []
-        batch: list[Incident] = []
-        parties = self.party_names()
+        batch: list[tuple[Verdict, list[StoredEvent]]] = []
 
         def flush() -> None:
-            for incident in self.save_many(batch):
-                conflicts.append(incident.code)
-                kind, grade = outcome_of[incident.code]
-                codes[kind][grade].remove(incident.code)
+            for position in self.save_stored([events for _, events in batch]):
+                verdict = batch[position][0]
+                assert verdict.outcome is not None
+                conflicts.append(verdict.code)
+                kind, grade = verdict.outcome
+                codes[kind][grade].remove(verdict.code)
             batch.clear()
-            outcome_of.clear()
 
         with fewer_collections():
-            for incident in self._incidents():
-                if progress is not None:
-                    progress(1)
-                if incident.regrade_due is not None and not due and incident.dispute is None:
-                    waiting.append(incident.code)
-                outcome = self._grade_into(incident, actor, not_gradable, parties, due)
-                if outcome is not None:
-                    codes[outcome[0]].setdefault(outcome[1], []).append(incident.code)
-                    outcome_of[incident.code] = outcome
-                    batch.append(incident)
+            for verdict, events in self._verdicts(actor, self.party_names(), due, progress):
+                if verdict.waiting:
+                    waiting.append(verdict.code)
+                if verdict.refused:
+                    not_gradable.append(verdict.code)
+                if verdict.outcome is not None:
+                    codes[verdict.outcome[0]].setdefault(verdict.outcome[1], []).append(
+                        verdict.code)
+                    batch.append((verdict, events))
                 if len(batch) >= GRADE_BATCH:
                     flush()
             flush()
@@ -164,23 +230,108 @@ class Grading(IncidentStore):
             regrade_due=waiting,
         )
 
-    def _grade_into(
-        self, incident: Incident, actor: str, not_gradable: list[str], parties: PartyNames,
-        due: bool,
-    ) -> tuple[str, str] | None:
-        """Grade one incident for ``grade --all`` if it waits: ("graded" or "proposed", grade).
+    def _verdicts(self, actor: str, parties: PartyNames, due: bool, progress: Progress | None
+                  ) -> Iterator[tuple[Verdict, list[StoredEvent]]]:
+        """Each incident's verdict, in the order reported, with the new events to save."""
+        load_many: LoadMany | None = getattr(self.recorder, "records", None)
+        ids = self._reported_ids()
+        first = list(islice(ids, PARALLEL_FROM))
+        every = chain(first, ids)
+        cores = usable_cores()
+        if load_many is not None and len(first) == PARALLEL_FROM and cores > 1:
+            yield from self._verdicts_of_workers(
+                every, load_many, cores, (actor, self.second_person, parties, due), progress)
+            return
+        to_stored = self.mapper.to_stored_event
+        for incident in self._incidents(every):
+            if progress is not None:
+                progress(1)
+            verdict = judged(incident, actor, second_person=self.second_person,
+                             parties=parties, due=due)
+            events = ([to_stored(event) for event in incident.collect_events()]
+                      if verdict.outcome is not None else [])
+            yield verdict, events
 
-        Waiting means ungraded, or (with ``due``) flagged for re-grading.
-        """
-        waits = incident.regrade_due is not None if due else incident.grading is None
-        if (not waits or incident.proposal is not None
-                or incident.duplicate_of or incident.dispute):
-            return None
-        try:
-            decision = incident.grade_by_rulebook(
-                actor, second_person=self.second_person, parties=parties)
-        except Refused:
-            not_gradable.append(incident.code)
-            return None
-        kind = "proposed" if incident.proposal is not None else "graded"
-        return kind, decision.grade.value
+    def _verdicts_of_workers(
+        self, ids: Iterator[UUID], load_many: LoadMany, count: int,
+        settings: tuple[str, bool, PartyNames, bool], progress: Progress | None,
+    ) -> Iterator[tuple[Verdict, list[StoredEvent]]]:
+        """`_verdicts` from ``count`` worker processes: this process reads the incidents'
+        stored events, a thousand incidents a task, and the workers decode, grade and encode."""
+        sent: deque[list[UUID]] = deque()
+
+        def tasks() -> Iterator[IncidentRows]:
+            while batch := list(islice(ids, LOAD_BATCH)):
+                sent.append(batch)
+                snapshots, events = load_many(batch)
+                yield [identity.int for identity in batch], _rows(snapshots), _rows(events)
+
+        with Workers(count, _start_grader, (dict(self.env), *settings), _grade) as workers:
+            for answers in workers.answers(tasks()):
+                batch = sent.popleft()
+                if progress is not None:
+                    progress(len(answers))
+                for identity, (verdict, rows) in zip(batch, answers, strict=True):
+                    yield verdict, [StoredEvent(originator_id=identity, originator_version=version,
+                                                topic=topic, state=state)
+                                    for version, topic, state in rows]
+
+
+def _rows(stored: list[StoredEvent]) -> list[StoredRow]:
+    """Stored events as plain tuples, which cross to a worker several times faster."""
+    return [(_number(e.originator_id), e.originator_version, e.topic, e.state) for e in stored]
+
+
+def _number(identity: UUID | str) -> int:
+    return identity.int if isinstance(identity, UUID) else UUID(identity).int
+
+
+class _Grader(NamedTuple):
+    """What a worker grades with: the store's own mapper and `grade --all`'s settings."""
+
+    decode: RowDecoder
+    to_stored: Callable[[Any], StoredEvent]
+    actor: str
+    second_person: bool
+    parties: PartyNames
+    due: bool
+
+
+_grader: _Grader | None = None
+
+
+def _start_grader(env: dict[str, str], actor: str, second_person: bool, parties: PartyNames,
+                  due: bool) -> None:
+    """A worker decodes and encodes with the store's own mapper (transcoder, cipher,
+    compressor), made by an application over no store."""
+    global _grader
+    mapper = IncidentStore(env={**env, "PERSISTENCE_MODULE": "eventsourcing.popo"}).mapper
+    _grader = _Grader(row_decoder(mapper), mapper.to_stored_event, actor, second_person,
+                      parties, due)
+
+
+def _grade(task: IncidentRows) -> list[tuple[Verdict, list[NewRow]]]:
+    """A worker's task: rebuild each incident, grade it if it waits, encode its new events."""
+    grader = _grader
+    assert grader is not None
+    decode = grader.decode
+    ids, snapshots, events = task
+    answers: list[tuple[Verdict, list[NewRow]]] = []
+    with fewer_collections():
+        for key, snapshot, rows in latest_records(ids, snapshots, events, _KEY, _VERSION):
+            identity = UUID(int=key)
+            incident = rebuilt(
+                identity, decode(identity, *snapshot[1:]) if snapshot is not None else None,
+                [decode(identity, version, topic, state) for _, version, topic, state in rows])
+            verdict = judged(incident, grader.actor, second_person=grader.second_person,
+                             parties=grader.parties, due=grader.due)
+            new: list[NewRow] = []
+            if verdict.outcome is not None:
+                new = [(stored.originator_version, stored.topic, stored.state)
+                       for stored in map(grader.to_stored, incident.collect_events())]
+            answers.append((verdict, new))
+    return answers
+
+
+_KEY = itemgetter(0)
+_VERSION = itemgetter(1)

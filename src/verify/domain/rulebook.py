@@ -6,6 +6,7 @@ example table in features/grading.feature; keep the two in step.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 
 from pydantic import Field
@@ -204,8 +205,9 @@ class Rulebook:
         return self._credible(source.reliability, source.credibility)
 
     def _credible(self, reliability: Reliability, credibility: Credibility) -> bool:
-        return (reliability.value in self.credible_reliabilities
-                and int(credibility) in self.credible_credibilities)
+        # A StrEnum member equals its letter and an IntEnum member its number.
+        return (reliability in self.credible_reliabilities
+                and credibility in self.credible_credibilities)
 
     def group_of(self, source: Source) -> str:
         """The independence group a source belongs to: sources in one group count once."""
@@ -213,9 +215,12 @@ class Rulebook:
 
     def independent_credible_sources(self, case: CaseFile) -> tuple[Source, ...]:
         """One credible source per independence group, in the order they were added."""
+        return self._independent(case, case.active_sources)
+
+    def _independent(self, case: CaseFile, active: tuple[Source, ...]) -> tuple[Source, ...]:
         seen: set[str] = set()
         chosen: list[Source] = []
-        for source in case.active_sources:
+        for source in active:
             if not self.is_credible(source, case):
                 continue
             group = self.group_of(source)
@@ -298,20 +303,24 @@ class Rulebook:
 
     def decide(self, case: CaseFile) -> GradeDecision:
         """Grade a case; refuse when it has no source to grade on."""
-        if not case.active_sources:
+        active = case.active_sources
+        if not active:
             raise Refused(sentence("incident %(code)s cannot be graded: it has no source",
                                    code=case.code))
+        # Weighed once for FAIR and WEAK: `grade --all` decides for every incident.
+        independent = self._independent(case, active)
+        strike = self.strike_by_alleged_belligerent(case)
         checks = [
             self._check_confirmed(case),
             self._check_discounted(case),
             self._check_contested(case),
-            self._check_fair(case),
+            self._check_fair(case, independent, strike),
         ]
         for (check, grade, evidence) in checks:
             if check.met:
                 return self._decision(grade, check, evidence, checks)
-        weak_check, weak_evidence = self._check_weak(case)
-        return self._decision(Grade.WEAK, weak_check, weak_evidence, checks)
+        weak_check, weak_evidence = self._check_weak(active, independent, strike)
+        return self._decision(Grade.WEAK, weak_check, weak_evidence, checks, weak=True)
 
     def _decision(
         self,
@@ -319,9 +328,13 @@ class Rulebook:
         chosen: Check,
         evidence: Evidence,
         checks: Sequence[tuple[Check, Grade, Evidence]],
+        *,
+        weak: bool = False,
     ) -> GradeDecision:
+        """The decision by the ``chosen`` check, with every check weighed; WEAK, weighed only
+        when no other rule was met, comes last."""
         all_checks = tuple(check for check, _, _ in checks)
-        if chosen not in all_checks:
+        if weak:
             all_checks = (*all_checks, chosen)
         return GradeDecision(
             grade=grade,
@@ -346,14 +359,7 @@ class Rulebook:
                     Grade.CONFIRMED,
                     Evidence(assessment=assessment),
                 )
-        return (
-            Check(
-                rule="CONFIRMED", met=False,
-                because=sentence("no belligerent has accepted responsibility"),
-            ),
-            Grade.CONFIRMED,
-            Evidence(),
-        )
+        return _unmet("CONFIRMED"), Grade.CONFIRMED, _no_evidence()
 
     def _check_discounted(self, case: CaseFile) -> tuple[Check, Grade, Evidence]:
         if case.discounts:
@@ -369,16 +375,7 @@ class Rulebook:
                 Grade.DISCOUNTED,
                 Evidence(discount=finding),
             )
-        return (
-            Check(
-                rule="DISCOUNTED",
-                met=False,
-                because=sentence("no finding that the dead were combatants or that another "
-                                 "party was responsible"),
-            ),
-            Grade.DISCOUNTED,
-            Evidence(),
-        )
+        return _unmet("DISCOUNTED"), Grade.DISCOUNTED, _no_evidence()
 
     def _check_contested(self, case: CaseFile) -> tuple[Check, Grade, Evidence]:
         """Contested when more than one party is held responsible, alleged or claimed.
@@ -401,20 +398,14 @@ class Rulebook:
                 Grade.CONTESTED,
                 Evidence(claims=case.claims),
             )
-        because = (sentence("one belligerent alleged and no competing claim")
-                   if case.belligerents
-                   else sentence("no belligerent alleged and no competing claim"))
         if case.claims:
-            because = sentence("one party held responsible; no other party claimed")
-        return (
-            Check(rule="CONTESTED", met=False, because=because),
-            Grade.CONTESTED,
-            Evidence(),
-        )
+            check = _unmet("CONTESTED", "claimed")
+        else:
+            check = _unmet("CONTESTED", "alleged" if case.belligerents else "")
+        return check, Grade.CONTESTED, _no_evidence()
 
-    def _check_fair(self, case: CaseFile) -> tuple[Check, Grade, Evidence]:
-        independent = self.independent_credible_sources(case)
-        strike = self.strike_by_alleged_belligerent(case)
+    def _check_fair(self, case: CaseFile, independent: tuple[Source, ...],
+                    strike: StrikeConfirmation | None) -> tuple[Check, Grade, Evidence]:
         source_ids = tuple(source.id for source in independent)
         if len(independent) >= 2 and strike is not None:
             described = Listed((describe_source(source) for source in independent), ", ")
@@ -449,21 +440,40 @@ class Rulebook:
             Evidence(sources=source_ids, strike=strike),
         )
 
-    def _check_weak(self, case: CaseFile) -> tuple[Check, Evidence]:
-        independent = self.independent_credible_sources(case)
-        strike = self.strike_by_alleged_belligerent(case)
+    def _check_weak(self, active: tuple[Source, ...], independent: tuple[Source, ...],
+                    strike: StrikeConfirmation | None) -> tuple[Check, Evidence]:
         if len(independent) < 2:
-            attached = len(case.active_sources)
+            attached = len(active)
             if independent:
                 because = sentence(REASONS["one source"], count=attached)
             else:
                 because = sentence(REASONS["no source"], count=attached)
         else:
             because = sentence(REASONS["no strike"])
-        evidence = Evidence(
-            sources=tuple(source.id for source in case.active_sources), strike=strike
-        )
+        evidence = Evidence(sources=tuple(source.id for source in active), strike=strike)
         return Check(rule="WEAK", met=True, because=because), evidence
+
+
+@functools.cache
+def _no_evidence() -> Evidence:
+    """The evidence of a rule not met that points to none: one value, made once (values are
+    frozen), instead of once for every decision."""
+    return Evidence()
+
+
+@functools.cache
+def _unmet(rule: str, case: str = "") -> Check:
+    """A rule not met for a reason that names nothing of the case, made once."""
+    because = {
+        ("CONFIRMED", ""): sentence("no belligerent has accepted responsibility"),
+        ("DISCOUNTED", ""): sentence("no finding that the dead were combatants or that "
+                                     "another party was responsible"),
+        ("CONTESTED", "alleged"): sentence("one belligerent alleged and no competing claim"),
+        ("CONTESTED", ""): sentence("no belligerent alleged and no competing claim"),
+        ("CONTESTED", "claimed"): sentence(
+            "one party held responsible; no other party claimed"),
+    }[rule, case]
+    return Check(rule=rule, met=False, because=because)
 
 
 def _claimed(claim: CompetingClaim) -> str:
