@@ -20,7 +20,6 @@ import time
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from multiprocessing.context import BaseContext
@@ -44,6 +43,7 @@ from verify.application.importing import (
     link_duplicates,
 )
 from verify.application.intake import FieldWarning, Intake
+from verify.application.workers import frozen_while, start_method
 from verify.domain.chain import EventRow, originator_text
 from verify.domain.dates import DateOrder
 from verify.domain.duties import Action
@@ -214,7 +214,7 @@ class ParallelImporter:
         in_flight: deque[tuple[list[tuple[int, bytes | Overlong]], Future[PreparedChunk]]] = (
             deque())
         context = worker_context()
-        with fewer_collections(), _frozen_while(context.get_start_method() == "fork"), \
+        with fewer_collections(), frozen_while(context.get_start_method() == "fork"), \
                 ProcessPoolExecutor(self.workers, mp_context=context,
                                     initializer=_start_worker,
                                     initargs=(self.settings, os.getpid())) as pool:
@@ -280,36 +280,11 @@ def bulk_recorder(recorder: object) -> BulkRecorder:
     return cast(BulkRecorder, recorder)
 
 
-@contextmanager
-def _frozen_while(forking: bool) -> Iterator[None]:
-    """Keep this process's objects out of the cyclic collector's reach while workers fork.
-
-    A forked worker inherits them frozen, so it never collects one of them: a
-    database connection that was garbage here is never closed, nor its file
-    checkpointed, from a copy. They are collected here again afterwards.
-    """
-    if not forking:
-        yield
-        return
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
-
-
 def worker_context() -> BaseContext:
-    """Fork where that is safe, else spawn.
-
-    A forked worker starts at once with this process's modules already
-    imported; a spawned one starts Python anew and imports them (about a
-    quarter of a second of a core each, which a small import feels). Forking
-    is safe on Linux while this process runs a single thread (a PostgreSQL
-    store's connection pool runs threads of its own: then workers are spawned).
-    """
-    if sys.platform.startswith("linux") and threading.active_count() == 1:
-        return get_context("fork")
-    return get_context("spawn")
+    """Fork where that is safe, else spawn (`workers.start_method`): a forked worker starts
+    at once with this process's modules already imported; a spawned one imports them anew
+    (about a quarter of a second of a core each, which a small import feels)."""
+    return get_context(start_method())
 
 
 def import_file(

@@ -24,13 +24,13 @@ import multiprocessing
 import signal
 import sqlite3
 import struct
-import threading
 from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
 
 from verify.adapters.sqlite import read_only_uri
+from verify.application.workers import start_method
 from verify.domain.chain import GENESIS, PROGRESS_EVERY, ChainReport, Seal
 
 PARALLEL_FROM = 50_000
@@ -101,7 +101,7 @@ class SQLiteChainWalk:
             return None
         share = FIRST_SHARE if index else 0.5
         split = low + int((high - low) * share) if events >= self.parallel_from else high
-        if split < high and _may_fork():
+        if split < high and start_method() == "fork":
             second = _Second(self.uri, split, content, index)
             try:
                 first = _walk(self.uri, "<=", split, GENESIS, progress, content)
@@ -128,13 +128,6 @@ class SQLiteChainWalk:
             seal_checked = True
         return Walked(ChainReport(events, head, None, seal_checked,
                                   first.content + later.content), index_intact)
-
-
-def _may_fork() -> bool:
-    """A second process by fork, only from a single-threaded process (a fork copies no
-    other thread, and may copy a lock one of them held)."""
-    return threading.active_count() == 1 and \
-        "fork" in multiprocessing.get_all_start_methods()
 
 
 class _Second:

@@ -24,6 +24,7 @@ import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -53,6 +54,24 @@ def start_method() -> str:
     return "spawn"
 
 
+@contextmanager
+def frozen_while(forking: bool) -> Iterator[None]:
+    """Keep this process's objects out of the cyclic collector's reach while workers fork.
+
+    A forked worker inherits them frozen, so it never collects one of them: a
+    database connection that was garbage here is never closed, nor its file
+    checkpointed, from a copy. They are collected here again afterwards.
+    """
+    if not forking:
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 class Workers(Generic[Task, Answer]):
     """``count`` processes that each run ``start(*args)`` once, then ``work`` on every task
     given them, one at a time.
@@ -72,16 +91,12 @@ class Workers(Generic[Task, Answer]):
         context: Any = get_context(method)
         self._pipes: list[Connection] = []
         self._processes: list[Any] = []
-        if forked:
-            gc.freeze()
-        try:
-            self._start(count, context, (start, args, work), forked)
-        except BaseException:
-            self.close()  # those already started
-            raise
-        finally:
-            if forked:
-                gc.unfreeze()
+        with frozen_while(forked):
+            try:
+                self._start(count, context, (start, args, work), forked)
+            except BaseException:
+                self.close()  # those already started
+                raise
 
     def _start(self, count: int, context: Any, serving: tuple[Any, ...], forked: bool) -> None:
         for _ in range(count):
