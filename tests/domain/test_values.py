@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from verify.domain import CasualtyRange, IncidentCode, Location, Rating, canonical_code
+from verify.domain.errors import InvalidInput
 from verify.domain.rulebook import CURRENT_RULEBOOK
+from verify.domain.values import Grade, is_web_address, refuse_nul
 
 
 @pytest.mark.parametrize(
@@ -98,3 +102,76 @@ def test_credibility_threshold(reliability: str, credibility: int, credible: boo
 
 def test_unrated_is_f6() -> None:
     assert str(Rating()) == "F6"
+
+
+# ------------------------------------------------ web addresses and NUL characters
+
+ADDRESS_PARTS = st.sampled_from([
+    "http://", "https://", "HTTPS://", "Http://", "ftp://", "javascript:", "http:", "https:/",
+    "//", " ", "\t", "\n", "\x01", "example.org", "[::1]", "[", "]", "/", "?", "#", "@", ":80",
+    "a", "مثال.سوريا", "%D8%A7", "\u3002", "\uff0f", "x.org/path?q=1#f", "",
+])
+
+
+def _by_urlsplit(url: str) -> bool:
+    """What is_web_address has always answered: urlsplit's scheme and host, nothing else."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
+
+
+@given(st.lists(ADDRESS_PARTS, max_size=6).map("".join) | st.text(max_size=40))
+def test_web_addresses_are_read_as_urlsplit_reads_them(url: str) -> None:
+    # The common address is read without urlsplit; the answer must not change.
+    assert is_web_address(url) is _by_urlsplit(url)
+
+
+@pytest.mark.parametrize(("url", "web"), [
+    ("https://airwars.org/civilian-casualties/cs1070/", True),
+    ("  HTTP://example.org  ", True), ("https://", False), ("https:///path", False),
+    ("http://?q", False), ("javascript:alert(1)", False), ("http://[::1]/", True),
+    ("http://[::1/", False), ("https://\t/", False), ("https://موقع.سوريا/خبر", True),
+])
+def test_web_addresses(url: str, web: bool) -> None:
+    assert is_web_address(url) is web
+
+
+NESTED_TEXT = st.recursive(
+    st.text(max_size=8) | st.integers() | st.none() | st.booleans(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner,
+                                                                 max_size=4),
+    max_leaves=12,
+)
+
+
+def _texts(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in _texts(item)]
+    if isinstance(value, list | tuple):
+        return [text for item in value for text in _texts(item)]
+    return []
+
+
+@given(NESTED_TEXT)
+def test_nul_is_refused_anywhere_in_a_payload(payload: object) -> None:
+    if any("\x00" in text for text in _texts(payload)):
+        with pytest.raises(InvalidInput, match="NUL"):
+            refuse_nul(payload)
+    else:
+        refuse_nul(payload)
+
+
+def test_nul_is_refused_deep_in_a_payload_and_in_text_kinds() -> None:
+    with pytest.raises(InvalidInput):
+        refuse_nul({"source": {"unread": {"when": ["ok", ("x\x00",)]}}, "actor": "a"})
+    with pytest.raises(InvalidInput):
+        refuse_nul([Grade.FAIR, StrEnumText("bad\x00")])
+    refuse_nul({"count": 3, "nothing": None, "kind": Grade.FAIR, "keys\x00 are not text": 1})
+
+
+class StrEnumText(str):
+    """Text of a str subclass (as an enum's value is) is text too."""

@@ -219,9 +219,9 @@ def incident_from_record(
     incident.keep_unread(record.unread, actor)
     for source in record.sources:
         if source.withdrawn:
-            incident.add_withdrawn_source(source.to_source(), WITHDRAWN_IN_RECORD, actor)
+            incident.add_withdrawn_source(source, WITHDRAWN_IN_RECORD, actor)
         else:
-            incident.add_source(source.to_source(), actor)
+            incident.add_source(source, actor)
     for file in record.files:
         _collect_file(incident, file, actor)
     for strike in record.strikes:

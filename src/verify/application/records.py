@@ -64,7 +64,8 @@ class SourceRecord(Source):
 
     Ids (s1, s2…) are given when a source is attached, in the order the row
     lists the sources; a row that names one keeps it verbatim instead (see
-    `intake`), so this model refuses it.
+    `intake`), so this model refuses it. It is attached as it is: the incident
+    numbers it, and a withdrawal is an event of its own.
     """
 
     id: str = Field(default="", exclude=True)
@@ -76,10 +77,6 @@ class SourceRecord(Source):
             raise ValueError(sentence(
                 "a source's id is given when it is attached, not by the row"))
         return value
-
-    def to_source(self) -> Source:
-        """The source to attach (withdrawal is an event of its own)."""
-        return Source.model_validate(self.model_dump(exclude={"withdrawn"}))
 
 
 class VictimRecord(Record):

@@ -69,7 +69,8 @@ def incident_id(code: str) -> uuid.UUID:
 
 
 def _dump(value: Any) -> JSON:
-    return dict(value.model_dump(mode="json"))
+    dumped: JSON = value.model_dump(mode="json")
+    return dumped
 
 
 _DECISION = ("grade", "rule", "rulebook", "evidence", "reasons", "rationale", "override")
@@ -83,8 +84,11 @@ def _decided(event: Any, *also: str) -> JSON:
 
 
 def _numbered(source: Source, source_id: str) -> JSON:
-    """A source as a SourceAdded event carries it: numbered, and not withdrawn."""
-    data = _dump(source)
+    """A source as a SourceAdded event carries it: numbered, and not withdrawn.
+
+    The id comes first, whether or not ``source`` dumps one (an archive's source does not).
+    """
+    data = {"id": source_id, **_dump(source)}
     data["id"] = source_id
     data["withdrawn"] = False
     return data
