@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner, Result
 from pytest_bdd import given, parsers, then, when
 
+from verify.adapters.bulk_import import parallel_pays
 from verify.adapters.store import parse_store
 from verify.application.app import VerifyApp
 from verify.domain import (
@@ -40,6 +41,11 @@ POSTGRES_SERVER = os.environ.get(
     "VERIFY_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
 )
 """The PostgreSQL server the tests use; each test gets a schema of its own there."""
+
+PARALLEL_ROWS = 5000
+"""Rows of a JSON Lines file that `verify import` prepares in worker processes on two cores,
+however the workers start."""
+assert all(parallel_pays(PARALLEL_ROWS, method, cores=2) for method in ("fork", "spawn"))
 
 
 def postgres_unreachable() -> str | None:

@@ -40,8 +40,9 @@ The runs meant to be killed are OS processes of the program; the commands
 nobody kills (creating a store, the run to the end, export, audit) run in this
 process through click's test runner, to save starting Python each time.
 
-Imports below PARALLEL_FROM_ROWS lines run in the command's own process,
-larger ones through spawned worker processes; both are killed, and no process
+Imports run in the command's own process when it has one core (the
+in-process cases run it so), and through worker processes when workers pay
+(`parallel_pays`); both are killed, and no process
 of a killed command may outlive it. Rows may name an incident they duplicate
 (`duplicate_of`); the importer records those marks after every row, and one
 case kills such an import midway.
@@ -74,7 +75,7 @@ import orjson
 import pytest
 from click.testing import CliRunner
 
-from verify.adapters.bulk_import import CHUNK_LINES, PARALLEL_FROM_ROWS
+from verify.adapters.bulk_import import CHUNK_LINES, parallel_pays
 from verify.adapters.interchange import write_jsonl
 from verify.adapters.store import parse_store
 from verify.application.app import VerifyApp
@@ -87,7 +88,7 @@ from verify.domain.incident import incident_id, project_incident
 from verify.domain.values import canonical_code
 from verify.entrypoints.cli import cli
 
-from conftest import fresh_postgres_schema
+from conftest import PARALLEL_ROWS, fresh_postgres_schema
 from processes import processes_of_group
 
 pytestmark = pytest.mark.slow  # kills processes and restarts them: a minute or more
@@ -99,10 +100,10 @@ SEED = 20170317
 """Seeds the kill points (per case) and the generated archives."""
 
 INCIDENTS = 2500
-"""Rows of the archive imported in the command's own process (below PARALLEL_FROM_ROWS)."""
+"""Rows of the archive imported in the command's own process (given one core: ONE_CORE)."""
 
-PARALLEL_INCIDENTS = PARALLEL_FROM_ROWS
-"""Rows of the archive imported through worker processes."""
+PARALLEL_INCIDENTS = PARALLEL_ROWS
+"""Rows of the archive imported through worker processes, however they start."""
 
 DUPLICATE_EVERY = 25
 """Every this many rows, one marks itself a duplicate of the row before it."""
@@ -122,8 +123,13 @@ EXIT_GRACE = 5.0
 
 ACTOR = "crash-test"
 VERIFY = [sys.executable, "-c", "from verify.entrypoints.cli import main; main()"]
+ONE_CORE = [sys.executable, "-c",
+            "import os; os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}); "
+            "from verify.entrypoints.cli import main; main()"]
+"""`verify` kept to one core, where an import never starts workers (`parallel_pays`)."""
 
-assert INCIDENTS < PARALLEL_FROM_ROWS <= PARALLEL_INCIDENTS
+assert not parallel_pays(INCIDENTS, cores=1)
+assert CHUNK_LINES == IMPORT_BATCH  # a transaction holds as many rows either way
 
 
 # ----------------------------------------------------------- running verify
@@ -196,14 +202,15 @@ def _drain_terminal(master: int, into: list[bytes]) -> None:
 
 
 def verify(store: str, *args: str, kill: Callable[[float], bool] | None = None,
-           terminal: bool = False) -> Run:
+           terminal: bool = False, program: list[str] = VERIFY) -> Run:
     """Run `verify --store STORE ARGS` in a process group of its own.
 
     With ``kill``, poll it with the seconds elapsed and SIGKILL the whole group
     once it says so (unless the command has finished by then). With
     ``terminal``, stderr is a pseudo-terminal, so progress bars are drawn.
+    ``program`` is how verify is started (ONE_CORE keeps it to one core).
     """
-    command = [*VERIFY, "--store", store, "--actor", ACTOR, *args]
+    command = [*program, "--store", store, "--actor", ACTOR, *args]
     master = slave = None
     if terminal:
         master, slave = pty.openpty()
@@ -568,6 +575,8 @@ class Tally:
 
     case: str
     rng: random.Random
+    program: list[str] = field(default_factory=lambda: VERIFY)
+    """How verify is started for the runs meant to be killed."""
     kills: int = 0
     """Runs SIGKILL reached while they were still running."""
     ended_first: int = 0
@@ -604,7 +613,7 @@ class Tally:
             target = start + 1 + int(self.rng.random() ** 3 * sum(commits[:-1]))
             jitter = self.rng.uniform(0, KILL_JITTER)
             run = verify(store, *args, kill=kill_at_progress(watcher, target, jitter),
-                         terminal=terminal)
+                         terminal=terminal, program=self.program)
         finally:
             watcher.close()
         self.points.append(f"{run.seconds:.2f}s" if run.killed else "ended first")
@@ -637,12 +646,12 @@ class Tally:
 def import_commits(reference: Reference, now: Contents) -> list[int]:
     """The events each transaction of `verify import` appends to a store holding NOW.
 
-    The importer writes blocks of IMPORT_BATCH lines (CHUNK_LINES through
-    worker processes), a block per transaction, and skips the blocks already
+    The importer writes blocks of IMPORT_BATCH lines (as many, CHUNK_LINES,
+    through worker processes), a block per transaction, and skips the blocks already
     stored; then it marks the duplicates, one transaction each.
     """
     codes, events = reference.codes, reference.imported.events
-    size = CHUNK_LINES if len(codes) >= PARALLEL_FROM_ROWS else IMPORT_BATCH
+    size = CHUNK_LINES
     commits = []
     for first in range(0, len(codes), size):
         block = [code for code in codes[first:first + size] if code not in now.events]
@@ -719,10 +728,11 @@ def test_import_killed_at_random_points_resumes_to_the_clean_result(
     started = time.monotonic()
     kind = kind_of(stores.first)
     tally = Tally(f"import of {INCIDENTS} rows in-process, {kind}",
-                  random.Random(f"{SEED} import {kind}"))
+                  random.Random(f"{SEED} import {kind}"), program=ONE_CORE)
     crash_imports(stores, references.of(INCIDENTS), tally)
     tally.report(time.monotonic() - started)
     tally.check()
+    assert tally.with_workers == 0, "a kill found workers: the import did not run in-process"
 
 
 def test_parallel_import_killed_at_random_points_resumes_to_the_clean_result(
@@ -756,7 +766,7 @@ def test_import_of_duplicate_marks_killed_midway_completes_on_a_rerun(
     assert here(store_url, "init").returncode == 0
     watcher = open_app(store_url)
     try:
-        run = verify(store_url, *command, terminal=True,
+        run = verify(store_url, *command, terminal=True, program=ONE_CORE,
                      kill=kill_at_progress(watcher, first_block, 0.0))
     finally:
         watcher.close()

@@ -14,13 +14,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from verify.adapters.bulk_import import PARALLEL_FROM_ROWS
 from verify.adapters.interchange import read_jsonl
 from verify.application.intake import Intake
 from verify.application.messages import today_utc
 from verify.demo.synthetic import archive
 
-from conftest import POSTGRES_IN_CI, Store, fresh_postgres_schema
+from conftest import PARALLEL_ROWS, POSTGRES_IN_CI, Store, fresh_postgres_schema
 
 # PostgreSQL stays in the inner loop for a first import and for a re-import whose batch meets
 # stored codes and falls back row by row; the rest is the same on either store (CI runs both).
@@ -117,7 +116,7 @@ def test_a_row_imports_as_the_commands_would_record_it(store: Store, tmp_path: P
 def test_generated_archive_round_trips(
     tmp_path: Path, store: Store, second_store: Store
 ) -> None:
-    count = PARALLEL_FROM_ROWS  # the parallel path is the one exercised here
+    count = PARALLEL_ROWS  # the parallel path is the one exercised here
     file = write_lines(tmp_path / "archive.jsonl", list(archive(count)))
     first = store
     imported = first.run("import", str(file), "--json")

@@ -18,8 +18,16 @@ from typing import Any
 import orjson
 import pytest
 from eventsourcing.persistence import IntegrityError
+from hypothesis import given
+from hypothesis import strategies as st
 
-from verify.adapters.bulk_import import ParallelImporter, WorkerSettings, worker_context
+from verify.adapters.bulk_import import (
+    CHUNK_LINES,
+    ParallelImporter,
+    WorkerSettings,
+    parallel_pays,
+    worker_context,
+)
 from verify.adapters.interchange import read_rows
 from verify.adapters.store import parse_store
 from verify.application.app import VerifyApp
@@ -185,3 +193,28 @@ def test_a_batch_of_the_sequential_importer_is_stored_whole_or_compared_row_by_r
     assert [outcome.status for outcome in again] == [Status.UNCHANGED] * 40
     report = audit(app, store_url)
     assert report["intact"] and report["events"] == events
+
+
+# ------------------------------------------------ when workers pay (by measured cost)
+
+@pytest.mark.parametrize(("rows", "method", "cores", "pays"), [
+    (0, "fork", 2, False),
+    (CHUNK_LINES, "fork", 8, False),  # one chunk: nothing to share
+    (1100, "fork", 2, False),  # the second chunk too small to repay even a fork
+    (1500, "fork", 2, True),
+    (2500, "fork", 2, True),
+    (2500, "spawn", 2, False),  # a spawned worker imports the program again first
+    (5000, "spawn", 2, True),
+    (1_000_000, "fork", 1, False),  # one core: nothing to share
+    (1_000_000, "spawn", 1, False),
+])
+def test_workers_are_started_only_where_they_are_measured_to_pay(
+        rows: int, method: str, cores: int, pays: bool) -> None:
+    assert parallel_pays(rows, method, cores) is pays
+
+
+@given(st.integers(0, 50_000), st.sampled_from(["fork", "spawn"]), st.integers(1, 64))
+def test_more_rows_never_turn_workers_off(rows: int, method: str, cores: int) -> None:
+    if parallel_pays(rows, method, cores):
+        assert parallel_pays(rows + 1, method, cores)
+        assert parallel_pays(rows, method, cores + 1)

@@ -25,11 +25,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from verify.adapters.bulk_import import PARALLEL_FROM_ROWS
 from verify.demo.synthetic import write_archive
 from verify.entrypoints.cli import cli
 
-from conftest import fresh_postgres_schema
+from conftest import PARALLEL_ROWS, fresh_postgres_schema
 from processes import processes_of_group
 
 pytestmark = [
@@ -40,7 +39,7 @@ pytestmark = [
 KILLS = 6
 """Main processes killed on each store (each with its workers alive)."""
 
-ROWS = 4 * PARALLEL_FROM_ROWS
+ROWS = 4 * PARALLEL_ROWS
 """Rows of the archive: enough that workers are still at work when the kill lands."""
 
 SEED = 15

@@ -22,10 +22,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from verify.adapters.bulk_import import PARALLEL_FROM_ROWS
 from verify.adapters.files import LINE_TOO_LONG, MAX_LINE_BYTES
 from verify.demo.synthetic import archive
 from verify.entrypoints.cli import cli
+
+from conftest import PARALLEL_ROWS
 
 VERIFY = [sys.executable, "-c", "from verify.entrypoints.cli import main; main()"]
 
@@ -207,7 +208,7 @@ def test_a_1gib_line_is_refused_unread_in_flat_memory(store: Path, tmp_path: Pat
 def test_an_over_long_line_among_rows_prepared_by_workers_is_refused_as_that_line(
         store: Path, tmp_path: Path) -> None:
     """A file large enough for worker processes, with an over-long line in the middle."""
-    rows = list(archive(PARALLEL_FROM_ROWS, seed=15))
+    rows = list(archive(PARALLEL_ROWS, seed=15))
     middle = len(rows) // 2
     lines = [*rows[:middle], b"y" * (MAX_LINE_BYTES + 10) + b"\n", *rows[middle:]]
     path = tmp_path / "archive.jsonl"

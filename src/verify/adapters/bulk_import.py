@@ -43,7 +43,7 @@ from verify.application.importing import (
     link_duplicates,
 )
 from verify.application.intake import FieldWarning, Intake
-from verify.application.workers import frozen_while, start_method
+from verify.application.workers import frozen_while, start_method, usable_cores
 from verify.domain.chain import EventRow, originator_text
 from verify.domain.dates import DateOrder
 from verify.domain.duties import Action
@@ -53,8 +53,27 @@ from verify.domain.parties import PartyNames
 CHUNK_LINES = 1000
 """Lines a worker prepares at a time; the main process writes each chunk in one transaction."""
 
-PARALLEL_FROM_ROWS = 5000
-"""Smaller files are imported in this process: starting workers would cost more than it saves."""
+ROW_SECONDS = 0.0004
+"""About what a row of a synthetic archive costs to import in one process (read, build,
+write), measured on a two-core machine (docs/performance.md)."""
+
+START_SECONDS = {"fork": 0.05, "spawn": 0.6}
+"""About what starting the workers costs before their first chunk is back, by how they
+start: a spawned worker imports the program again (measured as above)."""
+
+
+def parallel_pays(rows: int, method: str | None = None, cores: int | None = None) -> bool:
+    """Whether worker processes would import ``rows`` lines sooner than this process alone.
+
+    They share the rows out over the cores, a chunk at least each, so the import
+    lasts about as long as the largest share, after the workers' start. Measured
+    (docs/performance.md): forked workers win from about 1,200 rows, spawned ones
+    from about 3,000; with one core there is nothing to share.
+    """
+    cores = usable_cores() if cores is None else cores
+    largest_share = min(rows, max(CHUNK_LINES, -(-rows // max(cores, 1))))
+    saved = (rows - largest_share) * ROW_SECONDS
+    return saved > START_SECONDS[method or start_method()]
 
 
 @dataclass
@@ -206,7 +225,7 @@ class ParallelImporter:
         self.app = app
         self.settings = settings
         self.actor = settings.actor
-        self.workers = workers or max(1, (os.cpu_count() or 1))
+        self.workers = workers or usable_cores()
         self.recorder = bulk_recorder(app.recorder)
 
     def run(self, path: Path) -> Iterator[Outcome]:

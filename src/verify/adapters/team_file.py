@@ -28,7 +28,6 @@ import os
 import re
 import secrets
 import tempfile
-import tomllib
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
@@ -51,6 +50,8 @@ _TOKEN = re.compile(rf"{TOKEN_PREFIX}([0-9a-f]{{8}})_[A-Za-z0-9_-]{{43}}")
 
 def load_team(path: Path) -> Team:
     """The team a file describes; one sentence for anything wrong with it."""
+    import tomllib  # here: most commands run without a team file, and start sooner without it
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:

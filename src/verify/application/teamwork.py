@@ -8,7 +8,6 @@ internal: never in a public export or the public history.
 
 from __future__ import annotations
 
-import difflib
 from typing import Any
 
 from verify.application.base import IncidentStore
@@ -33,6 +32,8 @@ class Teamwork(IncidentStore):
         for member in team.members:
             if member.casefold() == name.casefold():
                 return member
+        import difflib  # here: only a misspelt name needs it, and every command would load it
+
         close = difflib.get_close_matches(name, list(team.members), n=1)
         if close:
             raise InvalidInput(sentence(

@@ -53,7 +53,7 @@ def import_(session: Session, file: Path, dry_run: bool, date_order: str,
     are: an identical row is skipped, a row that differs is reported, never
     merged. Exits 2 when any line was refused, 0 otherwise.
     """
-    from verify.adapters.bulk_import import PARALLEL_FROM_ROWS, import_file
+    from verify.adapters.bulk_import import import_file, parallel_pays
     from verify.adapters.interchange import count_rows, format_of, read_rows
     from verify.adapters.sheets import load_column_map
     from verify.application.importing import Status
@@ -67,7 +67,7 @@ def import_(session: Session, file: Path, dry_run: bool, date_order: str,
     intake = Intake(today=today_utc(), parties=app.party_names(),
                     date_order=DateOrder(date_order))
     total = count_rows(file)
-    parallel = format_of(file) == "jsonl" and total >= PARALLEL_FROM_ROWS
+    parallel = format_of(file) == "jsonl" and parallel_pays(total)
     outcomes = iter(import_file(
         app, session.store.env(), read_rows(file, intake, columns), file,
         actor=session.actor, dry_run=dry_run, parallel=parallel, intake=intake,
