@@ -112,7 +112,7 @@ def replayed(store: IncidentStore, *, position: int | None = None,
         else:
             register = event.mutate(register)
     parties = register.names() if register is not None else NO_PARTIES
-    return list(projection.changed.values()), parties
+    return projection.rows(), parties
 
 
 def _events_until(store: IncidentStore, position: int | None,

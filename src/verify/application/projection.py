@@ -214,9 +214,22 @@ class IncidentsProjection:
         self.by_id[event.originator_id] = row["code"]
         return row
 
+    def rows(self) -> list[IncidentRow]:
+        """The rows the events changed, each saying what it now waits for."""
+        for row in self.changed.values():
+            row["waiting_for"] = waiting_for(
+                State(row["state"]), active_sources=row["active_sources"],
+                dispute_since=row["dispute_since"], proposed_grade=row["proposed_grade"],
+                regrade_due=row["regrade_due"],
+                named_killed=row["named_killed"] if not row["casualties_consistent"] else None,
+                killed_max=row["killed_max"],
+            )
+        return list(self.changed.values())
+
     @staticmethod
     def _settle(row: IncidentRow, event: Incident.Event) -> None:
-        """Recompute the state and what it waits for; note when the state changed."""
+        """Recompute the state, noting when it changed. What the row waits for follows from
+        its values alone, so `rows` says it once a batch, not after every event."""
         state = workflow_state(
             dispute_open=row["dispute_since"] is not None,
             graded=row["grade"] is not None,
@@ -227,11 +240,5 @@ class IncidentsProjection:
         if state.value != row["state"]:
             row["state"] = state.value
             row["state_since"] = at
-        row["waiting_for"] = waiting_for(
-            state, active_sources=row["active_sources"], dispute_since=row["dispute_since"],
-            proposed_grade=row["proposed_grade"], regrade_due=row["regrade_due"],
-            named_killed=row["named_killed"] if not row["casualties_consistent"] else None,
-            killed_max=row["killed_max"],
-        )
         row["updated_at"] = at
         row["version"] = event.originator_version

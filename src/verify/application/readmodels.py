@@ -14,6 +14,7 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol, TypedDict, Unpack, cast
+from uuid import UUID
 
 from eventsourcing.persistence import (
     Cipher,
@@ -23,7 +24,7 @@ from eventsourcing.persistence import (
     Tracking,
 )
 
-from verify.application.base import IncidentStore, Progress, fewer_collections
+from verify.application.base import IncidentStore, Progress, fewer_collections, row_decoder
 from verify.application.figures import stats_at, stats_document
 from verify.application.projection import PROJECTION_NAME, IncidentRow, IncidentsProjection
 from verify.application.views import (
@@ -310,6 +311,7 @@ class ReadModels(IncidentStore):
     def catch_up(self, progress: Progress | None = None) -> int:
         """Apply every event the read model has not seen, a batch per transaction."""
         model = self.read_model
+        decoded = row_decoder(self.mapper)
         applied = 0
         failures = 0
         with fewer_collections():
@@ -321,12 +323,14 @@ class ReadModels(IncidentStore):
                     return applied
                 projection = IncidentsProjection(model.load_row, self._victim_names)
                 for notification in page:
-                    event = self.mapper.to_domain_event(notification)
+                    event = decoded(cast(UUID, notification.originator_id),
+                                    notification.originator_version, notification.topic,
+                                    notification.state)
                     if isinstance(event, Incident.Event):
                         projection.apply(event)
                 ids = {code: str(key) for key, code in projection.by_id.items()}
                 try:
-                    model.save(projection.changed.values(), projection.new_codes, ids,
+                    model.save(projection.rows(), projection.new_codes, ids,
                                Tracking(PROJECTION_NAME, page[-1].id), after=start)
                 except PositionMoved:
                     continue  # another catch-up applied these events: go on from there
