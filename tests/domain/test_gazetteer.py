@@ -15,7 +15,8 @@ from verify.adapters import gazetteer as gazetteer_files
 from verify.adapters.gazetteer import builtin_counts, load_gazetteer
 from verify.domain.errors import InvalidInput
 from verify.domain.gazetteer import Gazetteer, Place, place_key
-from verify.domain.strikes import Located, at_place, by_coordinates, how_far, placed_pair
+from verify.domain.strikes import Located, at_place, by_coordinates, placed_pair
+from verify.domain.values import how_far
 
 TABQA = Place(name="Tabqa", lat=35.84, lon=38.55, country="SY", population=87880)
 RAQQA = Place(name="Raqqa", lat=35.95, lon=39.01, country="SY", population=531952)

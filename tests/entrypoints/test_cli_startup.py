@@ -26,6 +26,8 @@ NOT_FOR_READING = (
     "verify.entrypoints.cli.auditing", "verify.entrypoints.cli.publish",
     "verify.entrypoints.cli.serve", "verify.entrypoints.cli.transfer",
     "verify.adapters.encryption", "verify.adapters.gazetteer",
+    "verify.application.records", "verify.domain.strikes", "verify.domain.gazetteer",
+    "tomllib", "difflib",
 )
 """Modules a reading command must not import: each costs start-up and none is used."""
 

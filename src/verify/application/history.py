@@ -9,12 +9,10 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 from verify.application.messages import moment_as_given
-from verify.application.records import withheld_in_public
 from verify.application.views import HistoryEntry
 from verify.domain.incident import Incident
 from verify.domain.rulebook import reason_sentence
 from verify.domain.sentences import Listed, Sentence, sentence, sentence_template
-from verify.domain.strikes import how_far
 from verify.domain.values import (
     AssessmentOutcome,
     CasualtyRange,
@@ -23,6 +21,7 @@ from verify.domain.values import (
     Precision,
     SourceKind,
     StrikeStatus,
+    how_far,
 )
 from verify.domain.victims import AgeGroup, Gender, VictimStatus
 
@@ -558,6 +557,8 @@ def public_entries(entries: list[HistoryEntry]) -> list[tuple[HistoryEntry, bool
                 "why": None, "data": {"actor": entry.data.get("actor")},
                 "what": sentence(INTERNAL_CASEWORK[entry.event])})
         elif entry.event == "UnreadValuesKept":
+            from verify.application.records import withheld_in_public  # not every command's
+
             kept = {path: value for path, value in entry.data["values"].items()
                     if not withheld_in_public(path)}
             withheld = not kept and bool(entry.data["values"])  # all of it internal

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from verify.application.evidence import Evidence
 from verify.application.history import history_entries, public_history
-from verify.application.records import IncidentRecord
 from verify.application.views import HistoryEntry, IncidentView, KnownOnView
 from verify.domain.errors import InvalidInput
 from verify.domain.incident import KnownOn, replayed_with_days
 from verify.domain.sentences import sentence
+
+if TYPE_CHECKING:  # loaded by export_records: a reading command needs no records
+    from verify.application.records import IncidentRecord
 
 
 class Queries(Evidence):
@@ -64,6 +67,8 @@ class Queries(Evidence):
 
     def export_records(self, *, public: bool = False) -> Iterator[tuple[IncidentRecord, str]]:
         """Every incident as an interchange record with its state, in the order reported."""
+        from verify.application.records import IncidentRecord
+
         for incident in self._incidents():
             yield IncidentRecord.of(
                 incident, public=public,

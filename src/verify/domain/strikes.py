@@ -38,6 +38,7 @@ from verify.domain.values import (
     Precision,
     ShortText,
     Value,
+    how_far,
     refuse_nul,
 )
 
@@ -174,20 +175,6 @@ def placed_pair(incident: Located, report: Located,
     if known is not None:
         known[asked] = placed
     return placed
-
-
-def how_far(distance: float | None, placed: MatchPlacing | dict[str, Any] | None
-            ) -> Sentence:
-    """A matched strike's distance as it may be read: "same place: Tabqa (gazetteer)", or
-    "0.9 km away (± 2.6 km)" when a side is only a town or imprecise, else "0.9 km away"."""
-    if isinstance(placed, dict):
-        placed = MatchPlacing.model_validate(placed)
-    if placed is not None and placed.same_place:
-        return sentence("same place: %(place)s (gazetteer)", place=placed.same_place)
-    if placed is not None and placed.uncertainty_km and distance is not None:
-        return sentence("%(distance)s km away (± %(uncertainty)s km)", distance=distance,
-                        uncertainty=placed.uncertainty_km)
-    return sentence("%(distance)s km away", distance=distance)
 
 
 class Candidate(Value):

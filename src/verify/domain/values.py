@@ -20,7 +20,7 @@ from pydantic import (
 
 from verify.domain.counts import read_count
 from verify.domain.errors import InvalidInput
-from verify.domain.sentences import reread, sentence, sentence_template
+from verify.domain.sentences import Sentence, reread, sentence, sentence_template
 from verify.domain.text import fold
 
 MAX_TEXT = 100_000
@@ -409,6 +409,20 @@ class MatchPlacing(Value):
     uncertainty_km: float | None = Field(default=None, ge=0, le=40_000, allow_inf_nan=False)
     """The distance is good to plus or minus this much (both sides' reach added); None when
     both sides are coordinates of exact or unstated precision."""
+
+
+def how_far(distance: float | None, placed: MatchPlacing | dict[str, Any] | None
+            ) -> Sentence:
+    """A matched strike's distance as it may be read: "same place: Tabqa (gazetteer)", or
+    "0.9 km away (± 2.6 km)" when a side is only a town or imprecise, else "0.9 km away"."""
+    if isinstance(placed, dict):
+        placed = MatchPlacing.model_validate(placed)
+    if placed is not None and placed.same_place:
+        return sentence("same place: %(place)s (gazetteer)", place=placed.same_place)
+    if placed is not None and placed.uncertainty_km and distance is not None:
+        return sentence("%(distance)s km away (± %(uncertainty)s km)", distance=distance,
+                        uncertainty=placed.uncertainty_km)
+    return sentence("%(distance)s km away", distance=distance)
 
 
 class StrikeConfirmation(Value):

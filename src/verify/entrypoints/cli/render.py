@@ -11,8 +11,7 @@ from verify.application.views import (
     KnownOnView,
     Suggestion,
 )
-from verify.domain.strikes import how_far
-from verify.domain.values import CasualtyRange
+from verify.domain.values import CasualtyRange, how_far
 
 
 def count(value: dict[str, Any]) -> str:
