@@ -11,6 +11,11 @@ otherwise recompile every module on every start).
 
 With --imports, `python -X importtime` of `verify show CODE --json` is summed by
 package (self time), so the table says where start-up goes.
+
+With --instructions, valgrind's callgrind counts the instructions `verify show
+CODE --json` and `python -c pass` execute (about 15 s each under valgrind). The
+count is the same from run to run whatever else the machine does, so it
+compares two commits where wall times, on a shared machine, swing by a third.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import compileall
 import json
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -70,11 +76,27 @@ def import_table(env: dict[str, str], code: str) -> list[tuple[str, float]]:
     return sorted(totals.items(), key=lambda item: -item[1])
 
 
+def instructions(argv: list[str], env: dict[str, str]) -> int | None:
+    """Instructions one run of ``argv`` executes (callgrind); None without valgrind."""
+    if shutil.which("valgrind") is None:
+        return None
+    result = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *argv],
+        env=env, capture_output=True, text=True, check=True,
+    )
+    for line in result.stderr.splitlines():
+        if "Collected :" in line:
+            return int(line.rsplit(":", 1)[1].strip())
+    return None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--imports", action="store_true",
                         help="also sum -X importtime of `show` by package")
+    parser.add_argument("--instructions", action="store_true",
+                        help="also count the instructions of `show` under valgrind")
     args = parser.parse_args()
     compileall.compile_dir(Path(verify.__file__).parent, quiet=1)
     with tempfile.TemporaryDirectory() as folder:
@@ -113,6 +135,15 @@ def main() -> None:
             for group, ms in table[:25]:
                 print(f"  {group:40} {ms:8.1f} ms")
             print(f"  {'all':40} {sum(ms for _, ms in table):8.1f} ms")
+        if args.instructions:
+            show = [sys.executable, "-c", RUN_CLI, "show", code, "--json"]
+            baseline = instructions([sys.executable, "-c", "pass"], env)
+            counted = instructions(show, env)
+            if baseline is None or counted is None:
+                print("\ninstructions: valgrind is not installed here")
+            else:
+                print(f"\ninstructions (callgrind): verify show {code} --json {counted:,};"
+                      f" python -c pass (baseline) {baseline:,}")
 
 
 if __name__ == "__main__":
