@@ -21,19 +21,27 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from multiprocessing import get_context
 from multiprocessing.context import BaseContext
 from pathlib import Path
-from typing import Protocol, cast
+from typing import Any, Protocol, cast
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError, Mapper
+from eventsourcing.persistence import IntegrityError, Mapper, Tracking
 
 from verify.adapters.files import Overlong, open_regular, read_lines
 from verify.adapters.interchange import IMPORT_FILE, parse_json_line
+from verify.adapters.readmodel import (
+    AlsoInTransaction,
+    ChangedRows,
+    ReadModelQueries,
+    TextSeal,
+    changed_rows,
+)
 from verify.adapters.victim_keys import CollectingSealer
 from verify.application.app import VerifyApp
-from verify.application.base import SNAPSHOT_INTERVAL, fewer_collections
+from verify.application.base import SNAPSHOT_INTERVAL, RowDecoder, fewer_collections, row_decoder
 from verify.application.importing import (
     Importer,
     Outcome,
@@ -43,11 +51,13 @@ from verify.application.importing import (
     link_duplicates,
 )
 from verify.application.intake import FieldWarning, Intake
+from verify.application.projection import PROJECTION_NAME, IncidentRow, IncidentsProjection
+from verify.application.victims import searched_names
 from verify.application.workers import frozen_while, start_method, usable_cores
 from verify.domain.chain import EventRow, originator_text
 from verify.domain.dates import DateOrder
 from verify.domain.duties import Action
-from verify.domain.incident import incident_id
+from verify.domain.incident import Incident, incident_id
 from verify.domain.parties import PartyNames
 
 CHUNK_LINES = 1000
@@ -91,6 +101,10 @@ class PreparedChunk:
     rows: list[EventRow] = field(default_factory=list)
     victim_keys: list[tuple[str, bytes]] = field(default_factory=list)
     """Keys the worker sealed victims' details with, stored before the events."""
+    view: ChangedRows | None = None
+    """The read model's rows for the chunk's incidents, made as a catch-up makes them
+    from these very events (victims' names read from the details the worker sealed),
+    ready to write."""
 
 
 @dataclass(frozen=True)
@@ -108,6 +122,7 @@ class WorkerSettings:
 
 
 _worker_mapper: Mapper[UUID] | None = None
+_worker_decoder: RowDecoder | None = None
 _worker: WorkerSettings | None = None
 
 
@@ -150,10 +165,11 @@ def _watch_parent(parent: int) -> None:
 
 def _start_worker(settings: WorkerSettings, parent: int) -> None:
     """Each worker encodes with the store's own mapper (same transcoder, cipher, compressor)."""
-    global _worker_mapper, _worker
+    global _worker_mapper, _worker_decoder, _worker
     exit_with_parent(parent)
     in_memory = VerifyApp(env={**settings.env, "PERSISTENCE_MODULE": "eventsourcing.popo"})
     _worker_mapper = in_memory.mapper
+    _worker_decoder = row_decoder(in_memory.mapper)
     _worker = settings
     # A chunk's objects are freed by their reference counts as soon as it is sent; the
     # cyclic collector would only re-scan them while they live (a tenth of a worker's
@@ -171,7 +187,7 @@ def _prepare_chunk(lines: list[tuple[int, bytes | Overlong]]) -> PreparedChunk:
 
 
 def _prepared(lines: list[tuple[int, bytes | Overlong]]) -> PreparedChunk:
-    assert _worker_mapper is not None and _worker is not None
+    assert _worker_mapper is not None and _worker_decoder is not None and _worker is not None
     chunk = PreparedChunk()
     sealer = CollectingSealer()
     preparer = Preparer(_worker.actor, _worker.parties, sealer.seal)
@@ -184,7 +200,9 @@ def _prepared(lines: list[tuple[int, bytes | Overlong]]) -> PreparedChunk:
         if outcome is not None:
             chunk.outcomes.append(outcome)
     to_stored_event = _worker_mapper.to_stored_event
+    decode = _worker_decoder
     rows = chunk.rows
+    view = IncidentsProjection(_no_row, partial(searched_names, sealer))
     for item in preparer.drain():
         events = item.incident.collect_events()
         chunk.incidents.append(
@@ -194,8 +212,20 @@ def _prepared(lines: list[tuple[int, bytes | Overlong]]) -> PreparedChunk:
             stored = to_stored_event(event)
             rows.append((originator_text(stored.originator_id), stored.originator_version,
                          stored.topic, stored.state))
+            # Decoded again, so the rows are exactly what a catch-up makes of them.
+            seen = decode(cast(UUID, stored.originator_id), stored.originator_version,
+                          stored.topic, stored.state)
+            if isinstance(seen, Incident.Event):
+                view.apply(seen)
     chunk.victim_keys = sealer.keys
+    chunk.view = changed_rows(view.rows(), view.new_codes,
+                              {code: str(key) for key, code in view.by_id.items()},
+                              TextSeal(_worker_mapper.cipher))
     return chunk
+
+
+def _no_row(incident_id: str) -> IncidentRow | None:
+    return None  # every incident a worker prepares is new
 
 
 def read_chunks(path: Path, size: int) -> Iterator[list[tuple[int, bytes | Overlong]]]:
@@ -227,6 +257,10 @@ class ParallelImporter:
         self.actor = settings.actor
         self.workers = workers or usable_cores()
         self.recorder = bulk_recorder(app.recorder)
+        self.read_model = cast(ReadModelQueries, app.read_model)
+        self.read_model_follows = app.events_behind() == 0
+        """Whether each chunk's read-model rows go in with its events: while the read model
+        has applied every event before them. Once not, the next catch-up applies the rest."""
 
     def run(self, path: Path) -> Iterator[Outcome]:
         duplicates: list[tuple[int, str, str]] = []
@@ -251,9 +285,11 @@ class ParallelImporter:
     ) -> Iterator[Outcome]:
         chunk = prepared.result()
         try:
-            if chunk.rows:  # with the victims' keys, in one transaction
-                self.recorder.insert_rows(chunk.rows, victim_keys=chunk.victim_keys)
+            if chunk.rows:  # with the victims' keys and the read model's rows, in one transaction
+                self.recorder.insert_rows(chunk.rows, victim_keys=chunk.victim_keys,
+                                          then=self._read_model_rows(chunk.view))
         except IntegrityError:
+            self.read_model_follows = False
             yield from self._write_carefully(lines, duplicates)
             return
         outcomes = chunk.outcomes
@@ -268,6 +304,21 @@ class ParallelImporter:
                 )
         outcomes.sort(key=_line_of)
         yield from outcomes
+
+    def _read_model_rows(self, view: ChangedRows | None) -> AlsoInTransaction | None:
+        """What writes a chunk's read-model rows in its events' transaction, if they follow on
+        from what the read model has applied (else nothing is written, and no longer tried)."""
+        if view is None:
+            self.read_model_follows = False
+        if not self.read_model_follows or view is None:
+            return None
+        changed = view
+
+        def write(cursor: Any, numbers: Sequence[int]) -> None:
+            self.read_model_follows = self.read_model.save_with(
+                cursor, changed, Tracking(PROJECTION_NAME, numbers[-1]), after=numbers[0] - 1)
+
+        return write
 
     def _write_carefully(
         self, lines: list[tuple[int, bytes | Overlong]], duplicates: list[tuple[int, str, str]]
@@ -289,7 +340,8 @@ class BulkRecorder(Protocol):
     transaction (`ChainedSQLiteRecorder`, `ChainedPostgresRecorder`)."""
 
     def insert_rows(self, rows: Sequence[EventRow], *,
-                    victim_keys: Sequence[tuple[str, bytes]] = ()) -> Sequence[int]: ...
+                    victim_keys: Sequence[tuple[str, bytes]] = (),
+                    then: AlsoInTransaction | None = None) -> Sequence[int]: ...
 
 
 def bulk_recorder(recorder: object) -> BulkRecorder:

@@ -31,7 +31,13 @@ from psycopg.errors import LockNotAvailable
 from psycopg.rows import DictRow, dict_row, tuple_row
 from psycopg.sql import SQL, Identifier, Literal
 
-from verify.adapters.readmodel import TABLES, ReadModelQueries, schema
+from verify.adapters.readmodel import (
+    TABLES,
+    AlsoInTransaction,
+    ChangedRows,
+    ReadModelQueries,
+    schema,
+)
 from verify.adapters.victim_keys import KEY_TABLE, VictimKeyTable
 from verify.application.projection import IncidentRow
 from verify.domain.chain import (
@@ -143,9 +149,11 @@ class ChainedPostgresRecorder(VictimKeyTable, PostgresApplicationRecorder):
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_rows(self, rows: Sequence[EventRow], *,
-                    victim_keys: Sequence[tuple[str, bytes]] = ()) -> Sequence[int]:
+                    victim_keys: Sequence[tuple[str, bytes]] = (),
+                    then: AlsoInTransaction | None = None) -> Sequence[int]:
         """Append events already in the table's shape (an import's workers encoded them)
-        with ``COPY``, their chain links too, and the victims' keys, in one transaction.
+        with ``COPY``, their chain links too, and the victims' keys, in one transaction;
+        ``then`` writes more in it, given the new events' notification ids.
 
         The transaction takes the library's lock on the events table first (see
         `PostgresApplicationRecorder._lock_table`), so the log's order is the
@@ -187,6 +195,8 @@ class ChainedPostgresRecorder(VictimKeyTable, PostgresApplicationRecorder):
                            .format(self._chain())) as copy:
                 copy.write(_copy_links(
                     links_after(bytes(head["link"]) if head else GENESIS, first, rows)))
+            if then is not None:
+                then(curs, range(first, last + 1))
         return range(first, last + 1)
 
     def chain_rows(self, batch: int = 20_000) -> Iterator[ChainRow]:
@@ -407,24 +417,28 @@ class PostgresReadModel(ReadModelQueries, PostgresTrackingRecorder):
         changed = self.changed_rows(rows, new_codes, ids)
         with self.datastore.transaction(commit=True) as curs:
             self.claim_position(curs, after, tracking.notification_id)
-            if changed.cleared:  # amended incidents: their belligerents' rows are written anew
+            self.write_changed(curs, changed)
+
+    def write_changed(self, curs: Any, changed: ChangedRows) -> None:
+        """A batch's rows, through a transaction that has claimed the position."""
+        if changed.cleared:  # amended incidents: their belligerents' rows are written anew
+            curs.executemany(
+                f"DELETE FROM {self.table('incident_belligerent')} WHERE code = %s".encode(),
+                changed.cleared)
+        if changed.victims:
+            curs.executemany(
+                f"DELETE FROM {self.table('incident_victim')}"
+                " WHERE code = %s AND victim = %s".encode(), changed.victims)
+            if changed.names:
                 curs.executemany(
-                    f"DELETE FROM {self.table('incident_belligerent')} WHERE code = %s".encode(),
-                    changed.cleared)
-            if changed.victims:
-                curs.executemany(
-                    f"DELETE FROM {self.table('incident_victim')}"
-                    " WHERE code = %s AND victim = %s".encode(), changed.victims)
-                if changed.names:
-                    curs.executemany(
-                        f"INSERT INTO {self.table('incident_victim')} VALUES (%s, %s, %s)"
-                        .encode(), changed.names)
-            if changed.belligerents:
-                curs.executemany(
-                    f"INSERT INTO {self.table('incident_belligerent')} VALUES (%s, %s, %s)"
-                    " ON CONFLICT DO NOTHING".encode(), changed.belligerents)
-            if changed.values:
-                curs.executemany(self.upsert().encode(), changed.values)
+                    f"INSERT INTO {self.table('incident_victim')} VALUES (%s, %s, %s)"
+                    .encode(), changed.names)
+        if changed.belligerents:
+            curs.executemany(
+                f"INSERT INTO {self.table('incident_belligerent')} VALUES (%s, %s, %s)"
+                " ON CONFLICT DO NOTHING".encode(), changed.belligerents)
+        if changed.values:
+            curs.executemany(self.upsert().encode(), changed.values)
 
     def _write(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
         with self.datastore.transaction(commit=True) as curs:

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from eventsourcing.persistence import Cipher
+from eventsourcing.persistence import Cipher, Tracking
 
 from verify.application.projection import PROJECTION_NAME, REINDEX, VICTIM_NAMES, IncidentRow
 from verify.application.readmodels import UNGRADED, Filters, PageSpec, PositionMoved
@@ -151,6 +151,30 @@ class ChangedRows:
     """(code, victim, name as searched) to insert."""
 
 
+def changed_rows(rows: Iterable[IncidentRow], new_codes: set[str], ids: dict[str, str],
+                 seal: TextSeal) -> ChangedRows:
+    """What a batch writes: view rows, the incidents to index (new or amended), their
+    belligerents' rows, the amended incidents whose index rows go first, and the
+    victims whose names are indexed anew.
+
+    In one global order (by code): two processes writing overlapping
+    batches then lock rows in the same order and cannot deadlock.
+    """
+    ordered = sorted(rows, key=lambda row: str(row["code"]))
+    indexed = [row for row in ordered if row["code"] in new_codes or row.get(REINDEX)]
+    cleared = [(row["code"],) for row in indexed if row["code"] not in new_codes]
+    belligerents = [(row["code"], name, fold(name)) for row in indexed
+                    for name in row["belligerents"]]
+    victims = [(row["code"], victim) for row in ordered
+               for victim in sorted(row.get(VICTIM_NAMES, {}))]
+    names = [(row["code"], victim, seal.seal(name))
+             for row in ordered for victim, found in sorted(row.get(VICTIM_NAMES, {}).items())
+             for name in found]
+    return ChangedRows(
+        [row_values(row, ids[row["code"]], seal) for row in ordered], indexed,
+        belligerents, cleared, victims, names)
+
+
 class TextSeal:
     """Encrypts the read model's free text with the store's cipher, if it has one."""
 
@@ -241,6 +265,11 @@ else:
         """The library's tracking recorder comes after this class in each dialect's bases."""
 
 
+AlsoInTransaction = Callable[[Any, Sequence[int]], None]
+"""More that a bulk insert writes in its events' own transaction (the read model's rows for
+them), given the transaction's cursor and the new events' notification ids."""
+
+
 class ReadModelQueries(_TrackingRecorder, ABC):
     """The questions the read model answers, and the writes they share, in either dialect."""
 
@@ -329,6 +358,23 @@ class ReadModelQueries(_TrackingRecorder, ABC):
         if cursor.fetchone() is None:
             raise PositionMoved(f"the read model moved past {after} meanwhile")
 
+    def save_with(self, cursor: Any, changed: ChangedRows, tracking: Tracking, *,
+                  after: int) -> bool:
+        """Write a batch's rows (`changed_rows`, made where its events were) and the new
+        position through a transaction the caller holds (an import's, with those events),
+        if the position is still ``after``; else write nothing and say so (False): the
+        catch-up applies the events later."""
+        try:
+            self.claim_position(cursor, after, tracking.notification_id)
+        except PositionMoved:  # the claim matched no row: nothing was written
+            return False
+        self.write_changed(cursor, changed)
+        return True
+
+    @abstractmethod
+    def write_changed(self, cursor: Any, changed: ChangedRows) -> None:
+        """A batch's rows, through a transaction that has claimed the position."""
+
     def upsert(self) -> str:
         """The statement that writes an incident_view row, new or changed."""
         return (
@@ -340,26 +386,8 @@ class ReadModelQueries(_TrackingRecorder, ABC):
 
     def changed_rows(self, rows: Iterable[IncidentRow], new_codes: set[str], ids: dict[str, str]
                      ) -> ChangedRows:
-        """What a batch writes: view rows, the incidents to index (new or amended), their
-        belligerents' rows, the amended incidents whose index rows go first, and the
-        victims whose names are indexed anew.
-
-        In one global order (by code): two processes writing overlapping
-        batches then lock rows in the same order and cannot deadlock.
-        """
-        ordered = sorted(rows, key=lambda row: str(row["code"]))
-        indexed = [row for row in ordered if row["code"] in new_codes or row.get(REINDEX)]
-        cleared = [(row["code"],) for row in indexed if row["code"] not in new_codes]
-        belligerents = [(row["code"], name, fold(name)) for row in indexed
-                        for name in row["belligerents"]]
-        victims = [(row["code"], victim) for row in ordered
-                   for victim in sorted(row.get(VICTIM_NAMES, {}))]
-        names = [(row["code"], victim, self.text_seal.seal(name))
-                 for row in ordered for victim, found in sorted(row.get(VICTIM_NAMES, {}).items())
-                 for name in found]
-        return ChangedRows(
-            [row_values(row, ids[row["code"]], self.text_seal) for row in ordered], indexed,
-            belligerents, cleared, victims, names)
+        """What a batch writes (`changed_rows`), sealed with this read model's cipher."""
+        return changed_rows(rows, new_codes, ids, self.text_seal)
 
     @abstractmethod
     def _select_rows(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:

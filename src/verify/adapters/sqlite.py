@@ -17,7 +17,13 @@ from uuid import UUID
 from eventsourcing.persistence import ProgrammingError, StoredEvent, Tracking
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteTrackingRecorder
 
-from verify.adapters.readmodel import ReadModelQueries, like_pattern, schema
+from verify.adapters.readmodel import (
+    AlsoInTransaction,
+    ChangedRows,
+    ReadModelQueries,
+    like_pattern,
+    schema,
+)
 from verify.adapters.victim_keys import KEY_TABLE, VictimKeyTable
 from verify.application.projection import IncidentRow
 from verify.domain.chain import (
@@ -91,12 +97,17 @@ class ChainedSQLiteRecorder(VictimKeyTable, SQLiteApplicationRecorder):
              bytes(event.state)) for event in stored_events])
 
     def insert_rows(self, rows: Sequence[EventRow], *,
-                    victim_keys: Sequence[tuple[str, bytes]] = ()) -> Sequence[int]:
+                    victim_keys: Sequence[tuple[str, bytes]] = (),
+                    then: AlsoInTransaction | None = None) -> Sequence[int]:
         """Append events already in the table's shape (an import's workers encoded them),
-        with their chain links and the victims' keys, in one transaction."""
+        with their chain links and the victims' keys, in one transaction; ``then`` writes
+        more in it, given the new events' notification ids."""
         with self.datastore.transaction(commit=True) as c:
             self._store_keys_in(c, victim_keys)
-            return self._insert_rows(c, rows)
+            numbers = self._insert_rows(c, rows)
+            if then is not None and numbers:
+                then(c, numbers)
+            return numbers
 
     def _store_keys_in(self, c: SQLiteCursor,
                        keys: Sequence[tuple[str, bytes]] | None) -> None:
@@ -206,22 +217,26 @@ class SQLiteReadModel(ReadModelQueries, SQLiteTrackingRecorder):
         changed = self.changed_rows(rows, new_codes, ids)
         with self.datastore.transaction(commit=True) as c:
             self.claim_position(c, after, tracking.notification_id)
-            if changed.cleared:  # amended incidents: their index rows are written anew
-                c.executemany("DELETE FROM incident_belligerent WHERE code = ?", changed.cleared)
-                c.executemany("DELETE FROM incident_search WHERE code = ?", changed.cleared)
-            if changed.victims:  # a victim's names go with their bytes overwritten
-                c.execute("PRAGMA secure_delete = ON")
-                c.executemany("DELETE FROM incident_victim WHERE code = ? AND victim = ?",
-                              changed.victims)
-                c.executemany("INSERT INTO incident_victim VALUES (?, ?, ?)", changed.names)
-            c.executemany("INSERT OR IGNORE INTO incident_belligerent VALUES (?, ?, ?)",
-                          changed.belligerents)
-            if self.text_seal.cipher is None:  # with a key, no text index: see readmodel
-                c.executemany(
-                    "INSERT INTO incident_search (code, location, summary) VALUES (?,?,?)",
-                    [(row["code"], search_key(row["location"]), search_key(row["summary"] or ""))
-                     for row in changed.indexed])
-            c.executemany(self.upsert(), changed.values)
+            self.write_changed(c, changed)
+
+    def write_changed(self, c: Any, changed: ChangedRows) -> None:
+        """A batch's rows, through a transaction that has claimed the position."""
+        if changed.cleared:  # amended incidents: their index rows are written anew
+            c.executemany("DELETE FROM incident_belligerent WHERE code = ?", changed.cleared)
+            c.executemany("DELETE FROM incident_search WHERE code = ?", changed.cleared)
+        if changed.victims:  # a victim's names go with their bytes overwritten
+            c.execute("PRAGMA secure_delete = ON")
+            c.executemany("DELETE FROM incident_victim WHERE code = ? AND victim = ?",
+                          changed.victims)
+            c.executemany("INSERT INTO incident_victim VALUES (?, ?, ?)", changed.names)
+        c.executemany("INSERT OR IGNORE INTO incident_belligerent VALUES (?, ?, ?)",
+                      changed.belligerents)
+        if self.text_seal.cipher is None:  # with a key, no text index: see readmodel
+            c.executemany(
+                "INSERT INTO incident_search (code, location, summary) VALUES (?,?,?)",
+                [(row["code"], search_key(row["location"]), search_key(row["summary"] or ""))
+                 for row in changed.indexed])
+        c.executemany(self.upsert(), changed.values)
 
     def _write(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
         with self.datastore.transaction(commit=True) as c:

@@ -39,20 +39,6 @@ def new_key() -> tuple[str, bytes]:
     return f"{time.time_ns():016x}{os.urandom(8).hex()}", AESGCM.generate_key(bit_length=256)
 
 
-class CollectingSealer:
-    """Seals with new keys kept in memory, for a process that cannot write the store (an
-    import's worker): the keys go back with the events and are written in the events' own
-    transaction (`insert_events(..., victim_keys=...)`)."""
-
-    def __init__(self) -> None:
-        self.keys: list[tuple[str, bytes]] = []
-
-    def seal(self, details: bytes) -> tuple[str, str]:
-        key_id, key = new_key()
-        self.keys.append((key_id, key))
-        return key_id, sealed_with(key_id, key, details)
-
-
 class VictimKeyTable(ABC):
     """Seal, open and erase victims' details; each store's recorder supplies the table."""
 
@@ -102,3 +88,27 @@ class VictimKeyTable(ABC):
 
 
 __all__ = ["KEY_TABLE", "CollectingSealer", "VictimKeyTable", "new_key", "sealed_with"]
+
+
+class CollectingSealer(VictimKeyTable):
+    """Seals with new keys kept in memory, for a process that cannot write the store (an
+    import's worker): the keys go back with the events and are written in the events' own
+    transaction (`insert_events(..., victim_keys=...)`). It opens what it sealed, so the
+    worker can index the victims' names as the read model does."""
+
+    def __init__(self) -> None:
+        self.keys: list[tuple[str, bytes]] = []
+        self._by_id: dict[str, bytes] = {}
+
+    def seal(self, details: bytes) -> tuple[str, str]:
+        return self.seal_details(details)
+
+    def _store_keys(self, keys: list[tuple[str, bytes]]) -> None:
+        self.keys.extend(keys)
+        self._by_id.update(keys)
+
+    def _read_key(self, key_id: str) -> bytes | None:
+        return self._by_id.get(key_id)
+
+    def _destroy_key(self, key_id: str) -> bool:
+        return self._by_id.pop(key_id, None) is not None
