@@ -41,7 +41,13 @@ from verify.adapters.readmodel import (
 )
 from verify.adapters.victim_keys import CollectingSealer
 from verify.application.app import VerifyApp
-from verify.application.base import SNAPSHOT_INTERVAL, RowDecoder, fewer_collections, row_decoder
+from verify.application.base import (
+    SNAPSHOT_INTERVAL,
+    RowDecoder,
+    detached_mapper,
+    fewer_collections,
+    row_decoder,
+)
 from verify.application.importing import (
     Importer,
     Outcome,
@@ -167,9 +173,8 @@ def _start_worker(settings: WorkerSettings, parent: int) -> None:
     """Each worker encodes with the store's own mapper (same transcoder, cipher, compressor)."""
     global _worker_mapper, _worker_decoder, _worker
     exit_with_parent(parent)
-    in_memory = VerifyApp(env={**settings.env, "PERSISTENCE_MODULE": "eventsourcing.popo"})
-    _worker_mapper = in_memory.mapper
-    _worker_decoder = row_decoder(in_memory.mapper)
+    _worker_mapper = detached_mapper(settings.env)
+    _worker_decoder = row_decoder(_worker_mapper)
     _worker = settings
     # A chunk's objects are freed by their reference counts as soon as it is sent; the
     # cyclic collector would only re-scan them while they live (a tenth of a worker's
@@ -190,7 +195,7 @@ def _prepared(lines: list[tuple[int, bytes | Overlong]]) -> PreparedChunk:
     assert _worker_mapper is not None and _worker_decoder is not None and _worker is not None
     chunk = PreparedChunk()
     sealer = CollectingSealer()
-    preparer = Preparer(_worker.actor, _worker.parties, sealer.seal)
+    preparer = Preparer(_worker.actor, _worker.parties, sealer.seal_details)
     intake = _worker.intake()
     for line, raw in lines:
         row = parse_json_line(line, raw, intake)
@@ -308,15 +313,13 @@ class ParallelImporter:
     def _read_model_rows(self, view: ChangedRows | None) -> AlsoInTransaction | None:
         """What writes a chunk's read-model rows in its events' transaction, if they follow on
         from what the read model has applied (else nothing is written, and no longer tried)."""
-        if view is None:
+        if view is None or not self.read_model_follows:
             self.read_model_follows = False
-        if not self.read_model_follows or view is None:
             return None
-        changed = view
 
         def write(cursor: Any, numbers: Sequence[int]) -> None:
             self.read_model_follows = self.read_model.save_with(
-                cursor, changed, Tracking(PROJECTION_NAME, numbers[-1]), after=numbers[0] - 1)
+                cursor, view, Tracking(PROJECTION_NAME, numbers[-1]), after=numbers[0] - 1)
 
         return write
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 from uuid import UUID
 
@@ -18,7 +19,6 @@ from eventsourcing.persistence import (
     OperationalError,
     ProgrammingError,
     StoredEvent,
-    Tracking,
 )
 from eventsourcing.postgres import (
     PostgresApplicationRecorder,
@@ -39,7 +39,6 @@ from verify.adapters.readmodel import (
     schema,
 )
 from verify.adapters.victim_keys import KEY_TABLE, VictimKeyTable
-from verify.application.projection import IncidentRow
 from verify.domain.chain import (
     GENESIS,
     ChainRow,
@@ -411,13 +410,8 @@ class PostgresReadModel(ReadModelQueries, PostgresTrackingRecorder):
     def tracking_table(self) -> str:
         return self.table(self.tracking_table_name)
 
-    def save(self, rows: Iterable[IncidentRow], new_codes: set[str],
-             ids: dict[str, str], tracking: Tracking, *, after: int) -> None:
-        """Write changed rows and the new position in one transaction, if still at ``after``."""
-        changed = self.changed_rows(rows, new_codes, ids)
-        with self.datastore.transaction(commit=True) as curs:
-            self.claim_position(curs, after, tracking.notification_id)
-            self.write_changed(curs, changed)
+    def transaction(self) -> AbstractContextManager[Any]:
+        return self.datastore.transaction(commit=True)
 
     def write_changed(self, curs: Any, changed: ChangedRows) -> None:
         """A batch's rows, through a transaction that has claimed the position."""

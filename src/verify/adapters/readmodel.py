@@ -16,6 +16,7 @@ import base64
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -357,6 +358,18 @@ class ReadModelQueries(_TrackingRecorder, ABC):
         cursor.execute(statement if p == "?" else statement.encode(), params)
         if cursor.fetchone() is None:
             raise PositionMoved(f"the read model moved past {after} meanwhile")
+
+    def save(self, rows: Iterable[IncidentRow], new_codes: set[str],
+             ids: dict[str, str], tracking: Tracking, *, after: int) -> None:
+        """Write changed rows and the new position in one transaction, if still at ``after``."""
+        changed = self.changed_rows(rows, new_codes, ids)
+        with self.transaction() as cursor:
+            self.claim_position(cursor, after, tracking.notification_id)
+            self.write_changed(cursor, changed)
+
+    @abstractmethod
+    def transaction(self) -> AbstractContextManager[Any]:
+        """A transaction on the store's own connection, committed at its end; its cursor."""
 
     def save_with(self, cursor: Any, changed: ChangedRows, tracking: Tracking, *,
                   after: int) -> bool:

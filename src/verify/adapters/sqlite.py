@@ -8,13 +8,14 @@ written in the transactions the library already uses.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 from uuid import UUID
 
-from eventsourcing.persistence import ProgrammingError, StoredEvent, Tracking
+from eventsourcing.persistence import ProgrammingError, StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteTrackingRecorder
 
 from verify.adapters.readmodel import (
@@ -25,7 +26,6 @@ from verify.adapters.readmodel import (
     schema,
 )
 from verify.adapters.victim_keys import KEY_TABLE, VictimKeyTable
-from verify.application.projection import IncidentRow
 from verify.domain.chain import (
     GENESIS,
     ChainRow,
@@ -211,13 +211,8 @@ class SQLiteReadModel(ReadModelQueries, SQLiteTrackingRecorder):
         return [*super().construct_create_table_statements(),
                 *schema(lambda name: name, sqlite=True)]
 
-    def save(self, rows: Iterable[IncidentRow], new_codes: set[str],
-             ids: dict[str, str], tracking: Tracking, *, after: int) -> None:
-        """Write changed rows and the new position in one transaction, if still at ``after``."""
-        changed = self.changed_rows(rows, new_codes, ids)
-        with self.datastore.transaction(commit=True) as c:
-            self.claim_position(c, after, tracking.notification_id)
-            self.write_changed(c, changed)
+    def transaction(self) -> AbstractContextManager[Any]:
+        return self.datastore.transaction(commit=True)
 
     def write_changed(self, c: Any, changed: ChangedRows) -> None:
         """A batch's rows, through a transaction that has claimed the position."""

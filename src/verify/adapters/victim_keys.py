@@ -87,24 +87,21 @@ class VictimKeyTable(ABC):
     def _destroy_key(self, key_id: str) -> bool: ...
 
 
-__all__ = ["KEY_TABLE", "CollectingSealer", "VictimKeyTable", "new_key", "sealed_with"]
-
-
 class CollectingSealer(VictimKeyTable):
     """Seals with new keys kept in memory, for a process that cannot write the store (an
     import's worker): the keys go back with the events and are written in the events' own
-    transaction (`insert_events(..., victim_keys=...)`). It opens what it sealed, so the
+    transaction (`insert_rows(..., victim_keys=...)`). It opens what it sealed, so the
     worker can index the victims' names as the read model does."""
 
     def __init__(self) -> None:
-        self.keys: list[tuple[str, bytes]] = []
         self._by_id: dict[str, bytes] = {}
 
-    def seal(self, details: bytes) -> tuple[str, str]:
-        return self.seal_details(details)
+    @property
+    def keys(self) -> list[tuple[str, bytes]]:
+        """Every key made, with its id, in the order made."""
+        return list(self._by_id.items())
 
     def _store_keys(self, keys: list[tuple[str, bytes]]) -> None:
-        self.keys.extend(keys)
         self._by_id.update(keys)
 
     def _read_key(self, key_id: str) -> bytes | None:
@@ -112,3 +109,6 @@ class CollectingSealer(VictimKeyTable):
 
     def _destroy_key(self, key_id: str) -> bool:
         return self._by_id.pop(key_id, None) is not None
+
+
+__all__ = ["KEY_TABLE", "CollectingSealer", "VictimKeyTable", "new_key", "sealed_with"]

@@ -328,6 +328,14 @@ class IncidentStore(Application[UUID]):
                               map(to_event, after))
 
 
+def detached_mapper(env: dict[str, str]) -> Mapper[UUID]:
+    """The store's mapper (transcoder, cipher, compressor), made by an application over no
+    store: what a worker process encodes and decodes events with."""
+    mapper: Mapper[UUID] = IncidentStore(
+        env={**env, "PERSISTENCE_MODULE": "eventsourcing.popo"}).mapper
+    return mapper
+
+
 def latest_records(ids: Sequence[Key], snapshots: Iterable[Row], events: Iterable[Row],
                    key: Callable[[Row], Key], version: Callable[[Row], int]
                    ) -> list[tuple[Key, Row | None, list[Row]]]:

@@ -22,6 +22,7 @@ from verify.application.base import (
     LoadMany,
     Progress,
     RowDecoder,
+    detached_mapper,
     fewer_collections,
     latest_records,
     rebuilt,
@@ -305,7 +306,7 @@ def _start_grader(env: dict[str, str], actor: str, second_person: bool, parties:
     """A worker decodes and encodes with the store's own mapper (transcoder, cipher,
     compressor), made by an application over no store."""
     global _grader
-    mapper = IncidentStore(env={**env, "PERSISTENCE_MODULE": "eventsourcing.popo"}).mapper
+    mapper = detached_mapper(env)
     _grader = _Grader(row_decoder(mapper), mapper.to_stored_event, actor, second_person,
                       parties, due)
 
