@@ -27,7 +27,6 @@ from verify.adapters.bulk_import import (
     ParallelImporter,
     WorkerSettings,
     parallel_pays,
-    worker_context,
 )
 from verify.adapters.interchange import read_rows
 from verify.adapters.store import parse_store
@@ -36,6 +35,7 @@ from verify.application.auditing import Auditor
 from verify.application.importing import Importer, Status, incident_from_record
 from verify.application.intake import Intake
 from verify.application.messages import today_utc
+from verify.application.workers import start_method
 from verify.demo.synthetic import archive, write_archive
 from verify.domain.chain import GENESIS, EventRow, link, links_after, originator_text
 from verify.domain.dates import DateOrder
@@ -221,15 +221,15 @@ def test_workers_fork_only_while_this_process_runs_one_thread(
     thread = threading.Thread(target=stop.wait)
     thread.start()
     try:
-        assert worker_context().get_start_method() == "spawn"
+        assert start_method() == "spawn"
     finally:
         stop.set()
         thread.join()
     monkeypatch.setattr(threading, "active_count", lambda: 1)
     monkeypatch.setattr("sys.platform", "linux")
-    assert worker_context().get_start_method() == "fork"
+    assert start_method() == "fork"
     monkeypatch.setattr("sys.platform", "darwin")
-    assert worker_context().get_start_method() == "spawn"
+    assert start_method() == "spawn"
 
 
 def test_a_batch_of_the_sequential_importer_is_stored_whole_or_compared_row_by_row(

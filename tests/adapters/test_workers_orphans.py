@@ -8,6 +8,10 @@ workers are alive (and, after a seeded random delay, at work), only the main
 process is killed, and within EXIT_GRACE seconds no process of the group may
 be left. KILLS times on each store (a new SQLite file, or a new PostgreSQL
 schema, each time), bounded in time. Run with -s to see the figures.
+
+The workers are `verify.application.workers.Workers`, as `grade --all`'s are:
+each holds only its own end of a pipe, so it ends at its next read or answer
+once the main process is gone, with no signal or watcher needed.
 """
 
 from __future__ import annotations
@@ -116,49 +120,3 @@ def kill_once(store: str, archive: Path, rng: random.Random, kill: int, took: li
         if process.poll() is None:
             process.kill()
             process.wait()
-
-
-WATCHED_CHILD = """
-import sys, time
-from pathlib import Path
-from unittest import mock
-import verify.adapters.bulk_import as bulk
-with mock.patch.object(bulk, "_parent_death_signal", lambda signum: False):
-    bulk.exit_with_parent(int(sys.argv[1]))
-Path(sys.argv[2]).write_text("watching")
-time.sleep(600)
-"""
-PARENT = """
-import os, subprocess, sys, time
-child = subprocess.Popen([sys.executable, "-c", sys.argv[1], str(os.getpid()), sys.argv[2]])
-print(child.pid, flush=True)
-time.sleep(600)
-"""
-
-
-def test_without_a_parent_death_signal_a_thread_watches_the_parent(tmp_path: Path) -> None:
-    """The portable fallback (systems with no PR_SET_PDEATHSIG): a worker whose parent is
-    killed notices within a poll or two and exits."""
-    ready = tmp_path / "ready"
-    parent = subprocess.Popen([sys.executable, "-c", PARENT, WATCHED_CHILD, str(ready)],
-                              stdout=subprocess.PIPE, text=True, start_new_session=True)
-    try:
-        assert parent.stdout is not None
-        child = int(parent.stdout.readline())
-        deadline = time.monotonic() + START_TIMEOUT
-        while not ready.exists():
-            assert time.monotonic() < deadline, "the child never started watching"
-            time.sleep(POLL_SECONDS)
-        os.kill(parent.pid, signal.SIGKILL)
-        parent.wait()
-        killed_at = time.monotonic()
-        while child in processes_of_group(parent.pid) and time.monotonic() < killed_at + EXIT_GRACE:
-            time.sleep(POLL_SECONDS)
-        assert child not in processes_of_group(parent.pid), "the child outlived its parent"
-        print(f"\nwatched by a thread: the orphan exited {time.monotonic() - killed_at:.2f} s "
-              "after its parent was killed")
-    finally:
-        if processes_of_group(parent.pid):
-            os.killpg(parent.pid, signal.SIGKILL)
-        if parent.stdout is not None:
-            parent.stdout.close()

@@ -5,25 +5,20 @@ CPU-bound part) with the store's own mapper; the main process only inserts
 them, a chunk per transaction, in file order. A chunk whose incidents already
 exist rolls back and goes through the sequential importer
 (`verify.application.importing`), which compares each row with the store.
+
+The workers are `verify.application.workers.Workers`, as `grade --all`'s are:
+chunks are answered in file order, and a worker ends with the main process
+however it ends (killed outright included).
 """
 
 from __future__ import annotations
 
-import ctypes
 import datetime as dt
 import gc
-import os
-import signal
-import sys
-import threading
-import time
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
-from multiprocessing import get_context
-from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import Any, Protocol, cast
 from uuid import UUID
@@ -59,7 +54,7 @@ from verify.application.importing import (
 from verify.application.intake import FieldWarning, Intake
 from verify.application.projection import PROJECTION_NAME, IncidentRow, IncidentsProjection
 from verify.application.victims import searched_names
-from verify.application.workers import frozen_while, start_method, usable_cores
+from verify.application.workers import Workers, start_method, usable_cores
 from verify.domain.chain import EventRow, originator_text
 from verify.domain.dates import DateOrder
 from verify.domain.duties import Action
@@ -132,47 +127,9 @@ _worker_decoder: RowDecoder | None = None
 _worker: WorkerSettings | None = None
 
 
-PARENT_POLL_SECONDS = 0.5
-"""Where no parent-death signal exists, how often a worker looks whether its parent lives."""
-
-
-def exit_with_parent(parent: int) -> None:
-    """End this worker when the process that started it dies, however it dies.
-
-    The main process may be killed outright (the OOM killer sends SIGKILL), which
-    leaves it no chance to stop its workers; they would run on, holding the
-    terminal. On Linux the kernel kills the worker then (PR_SET_PDEATHSIG);
-    elsewhere a thread watches for the worker being handed to another parent.
-    """
-    if not _parent_death_signal(signal.SIGKILL):
-        threading.Thread(target=_watch_parent, args=(parent,), name="watch-parent",
-                         daemon=True).start()
-    if os.getppid() != parent:  # it died before the signal was asked for
-        os._exit(1)
-
-
-def _parent_death_signal(signum: int) -> bool:
-    """Ask the kernel for ``signum`` when the parent dies; False where that cannot be asked."""
-    if not sys.platform.startswith("linux"):
-        return False
-    pr_set_pdeathsig = 1
-    try:
-        prctl = ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
-        return False
-    return bool(prctl(pr_set_pdeathsig, signum, 0, 0, 0) == 0)
-
-
-def _watch_parent(parent: int) -> None:
-    while os.getppid() == parent:
-        time.sleep(PARENT_POLL_SECONDS)
-    os._exit(1)
-
-
-def _start_worker(settings: WorkerSettings, parent: int) -> None:
+def _start_worker(settings: WorkerSettings) -> None:
     """Each worker encodes with the store's own mapper (same transcoder, cipher, compressor)."""
     global _worker_mapper, _worker_decoder, _worker
-    exit_with_parent(parent)
     _worker_mapper = detached_mapper(settings.env)
     _worker_decoder = row_decoder(_worker_mapper)
     _worker = settings
@@ -269,26 +226,23 @@ class ParallelImporter:
 
     def run(self, path: Path) -> Iterator[Outcome]:
         duplicates: list[tuple[int, str, str]] = []
-        in_flight: deque[tuple[list[tuple[int, bytes | Overlong]], Future[PreparedChunk]]] = (
-            deque())
-        context = worker_context()
-        with fewer_collections(), frozen_while(context.get_start_method() == "fork"), \
-                ProcessPoolExecutor(self.workers, mp_context=context,
-                                    initializer=_start_worker,
-                                    initargs=(self.settings, os.getpid())) as pool:
+        sent: deque[list[tuple[int, bytes | Overlong]]] = deque()
+
+        def chunks() -> Iterator[list[tuple[int, bytes | Overlong]]]:
             for lines in read_chunks(path, CHUNK_LINES):
-                in_flight.append((lines, pool.submit(_prepare_chunk, lines)))
-                if len(in_flight) > 2 * self.workers:
-                    yield from self._write(*in_flight.popleft(), duplicates)
-            while in_flight:
-                yield from self._write(*in_flight.popleft(), duplicates)
+                sent.append(lines)  # answers come back in this order
+                yield lines
+
+        with fewer_collections(), Workers(self.workers, _start_worker, (self.settings,),
+                                          _prepare_chunk) as workers:
+            for chunk in workers.answers(chunks()):
+                yield from self._write(sent.popleft(), chunk, duplicates)
         yield from link_duplicates(self.app, duplicates, self.actor, dry_run=False)
 
     def _write(
-        self, lines: list[tuple[int, bytes | Overlong]], prepared: Future[PreparedChunk],
+        self, lines: list[tuple[int, bytes | Overlong]], chunk: PreparedChunk,
         duplicates: list[tuple[int, str, str]],
     ) -> Iterator[Outcome]:
-        chunk = prepared.result()
         try:
             if chunk.rows:  # with the victims' keys and the read model's rows, in one transaction
                 self.recorder.insert_rows(chunk.rows, victim_keys=chunk.victim_keys,
@@ -352,13 +306,6 @@ def bulk_recorder(recorder: object) -> BulkRecorder:
     if not callable(getattr(recorder, "insert_rows", None)):
         raise TypeError(f"{type(recorder).__name__} cannot append rows encoded by workers")
     return cast(BulkRecorder, recorder)
-
-
-def worker_context() -> BaseContext:
-    """Fork where that is safe, else spawn (`workers.start_method`): a forked worker starts
-    at once with this process's modules already imported; a spawned one imports them anew
-    (about a quarter of a second of a core each, which a small import feels)."""
-    return get_context(start_method())
 
 
 def import_file(

@@ -11,8 +11,11 @@ of half a second of CPU each. They never use the connections they inherit, and
 never collect what they inherit (it is frozen at the fork), so a database
 connection is never closed, nor its file checkpointed, from a copy.
 A process with other threads (a server, a PostgreSQL connection pool) starts
-them fresh (``spawn``), as the bulk import does, since a lock another thread
-held at the fork would stay locked in the copy.
+them fresh (``spawn``), since a lock another thread held at the fork would stay
+locked in the copy.
+
+`grade --all` and the bulk import (`verify.adapters.bulk_import`) both work
+through them.
 """
 
 from __future__ import annotations
