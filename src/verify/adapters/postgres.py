@@ -43,6 +43,7 @@ from verify.domain.chain import (
     GENESIS,
     ChainRow,
     EventRow,
+    RecordRow,
     chain_links,
     links_after,
     merge_chain,
@@ -238,11 +239,12 @@ class ChainedPostgresRecorder(VictimKeyTable, PostgresApplicationRecorder):
                     yield (originator_text(row["originator_id"]), int(row["originator_version"]),
                            str(row["topic"]), bytes(row["state"]))
 
-    def records(self, ids: Sequence[UUID]) -> tuple[list[StoredEvent], list[StoredEvent]]:
+    def records(self, ids: Sequence[UUID]) -> tuple[list[RecordRow], list[RecordRow]]:
         """The stored snapshots and events of many records, in one query each: loading
-        incidents by the thousand (`grade --all`, exports) instead of two queries each."""
+        incidents by the thousand (`grade --all`, exports) instead of two queries each.
+        Rows keyed by the id's number."""
         snapshots = self.events_table_name.removesuffix("_events") + "_snapshots"
-        found: list[list[StoredEvent]] = []
+        found: list[list[RecordRow]] = []
         with self.datastore.transaction(commit=False) as curs:
             for table in (snapshots, self.events_table_name):
                 if table == snapshots:
@@ -256,10 +258,8 @@ class ChainedPostgresRecorder(VictimKeyTable, PostgresApplicationRecorder):
                     "SELECT originator_id, originator_version, topic, state FROM {0}.{1}"
                     " WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version"
                 ).format(Identifier(self.datastore.schema), Identifier(table)), (list(ids),))
-                found.append([StoredEvent(originator_id=row["originator_id"],
-                                          originator_version=row["originator_version"],
-                                          topic=row["topic"], state=bytes(row["state"]))
-                              for row in curs.fetchall()])
+                found.append([(row["originator_id"].int, row["originator_version"],
+                               row["topic"], bytes(row["state"])) for row in curs.fetchall()])
         return found[0], found[1]
 
     def snapshot_rows(self) -> list[tuple[str, int, str, bytes]]:

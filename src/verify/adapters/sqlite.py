@@ -30,6 +30,7 @@ from verify.domain.chain import (
     GENESIS,
     ChainRow,
     EventRow,
+    RecordRow,
     links_after,
     merge_chain,
     originator_text,
@@ -166,12 +167,13 @@ class ChainedSQLiteRecorder(VictimKeyTable, SQLiteApplicationRecorder):
                 " ORDER BY originator_id, originator_version")
             yield from _batched(rows, batch)  # (str, int, str, bytes): the columns' own types
 
-    def records(self, ids: Sequence[UUID]) -> tuple[list[StoredEvent], list[StoredEvent]]:
+    def records(self, ids: Sequence[UUID]) -> tuple[list[RecordRow], list[RecordRow]]:
         """The stored snapshots and events of many records, in one query each: loading
-        incidents by the thousand (`grade --all`, exports) instead of two queries each."""
+        incidents by the thousand (`grade --all`, exports) instead of two queries each.
+        Rows keyed by the id's number (this file holds it as 32 hex digits)."""
         keys = [identity.hex for identity in ids]
         marks = ",".join("?" * len(keys))
-        found: list[list[StoredEvent]] = []
+        found: list[list[RecordRow]] = []
         with self.datastore.transaction(commit=False) as cursor:
             for table in ("stored_snapshots", self.events_table_name):
                 if table == "stored_snapshots":
@@ -183,9 +185,8 @@ class ChainedSQLiteRecorder(VictimKeyTable, SQLiteApplicationRecorder):
                     f"SELECT originator_id, originator_version, topic, state FROM {table}"
                     f" WHERE originator_id IN ({marks}) ORDER BY originator_id,"
                     " originator_version", keys)
-                found.append([StoredEvent(originator_id=UUID(row[0]), originator_version=row[1],
-                                          topic=row[2], state=row[3])
-                              for row in cursor.fetchall()])
+                found.append([(int(originator, 16), version, topic, state)
+                              for originator, version, topic, state in cursor.fetchall()])
         return found[0], found[1]
 
     def snapshot_rows(self) -> list[tuple[str, int, str, bytes]]:

@@ -13,7 +13,7 @@ import gc
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import islice
-from operator import attrgetter
+from operator import itemgetter
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
@@ -21,6 +21,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, Mapper, StoredEvent
 from eventsourcing.utils import get_topic, resolve_topic
 
+from verify.domain.chain import RecordRow
 from verify.domain.duties import Action, Team, needs_approval
 from verify.domain.errors import ConcurrentChange, InvalidInput, UnknownIncident
 from verify.domain.incident import Incident, incident_id, project_incident
@@ -37,17 +38,16 @@ LOAD_BATCH = 1000
 
 Progress = Callable[[int], None]
 
-LoadMany = Callable[[list[UUID]], tuple[list[StoredEvent], list[StoredEvent]]]
-"""A recorder's `records`: the stored snapshots and events of many records, a query each."""
-
-Decoder = Callable[[StoredEvent], Any]
-"""A stored event or snapshot made a domain event again (the mapper's `to_domain_event`)."""
+LoadMany = Callable[[list[UUID]], tuple[list[RecordRow], list[RecordRow]]]
+"""A recorder's `records`: the stored snapshots and events of many records, a query each,
+each in record and version order."""
 
 RowDecoder = Callable[[UUID, int, str, bytes], Any]
-"""The same from a stored row's parts: record, version, topic, state (`row_decoder`)."""
+"""A stored row made a domain event again from its parts: record, version, topic, state
+(`row_decoder`), as the mapper's `to_domain_event` makes it."""
 
-ORIGINATOR = attrgetter("originator_id")
-VERSION = attrgetter("originator_version")
+RECORD = itemgetter(0)
+VERSION = itemgetter(1)
 
 Key = TypeVar("Key")
 Row = TypeVar("Row")
@@ -319,13 +319,14 @@ class IncidentStore(Application[UUID]):
                     originator_id, projector_func=project_incident)
                 yield incident
             return
-        to_event: Decoder = self.mapper.to_domain_event
+        decode = row_decoder(self.mapper)
         while batch := list(islice(ids, LOAD_BATCH)):
             snapshots, events = load_many(batch)
-            for identity, snapshot, after in latest_records(batch, snapshots, events,
-                                                            ORIGINATOR, VERSION):
-                yield rebuilt(identity, to_event(snapshot) if snapshot is not None else None,
-                              map(to_event, after))
+            records = latest_records([identity.int for identity in batch], snapshots, events,
+                                     RECORD, VERSION)
+            for identity, (_, snapshot, after) in zip(batch, records, strict=True):
+                yield rebuilt(identity, decode(identity, *snapshot[1:]) if snapshot else None,
+                              [decode(identity, *row[1:]) for row in after])
 
 
 def detached_mapper(env: dict[str, str]) -> Mapper[UUID]:
