@@ -4,16 +4,19 @@
 
 Each command runs as `verify ...` in a new process, start-up included, interleaved
 with the others, `--repeat` times; wall time and CPU time (user + system) are
-given as min and median. The baseline, in the same run, is the interpreter alone
-(`python -c pass`). Before timing, the package's bytecode is compiled, as a normal
-`pip install` does (this machine sets PYTHONDONTWRITEBYTECODE, which would
-otherwise recompile every module on every start).
+given as min and median. The baselines, in the same run, are the interpreter alone
+(`python -c pass`) and the libraries alone (click, pydantic with one model validated
+and written, eventsourcing's application and SQLite modules): the floor that no
+change to verify's own modules can take a command below. Before timing, the
+package's bytecode is compiled, as a normal `pip install` does (this machine sets
+PYTHONDONTWRITEBYTECODE, which would otherwise recompile every module on every
+start).
 
 With --imports, `python -X importtime` of `verify show CODE --json` is summed by
 package (self time), so the table says where start-up goes.
 
 With --instructions, valgrind's callgrind counts the instructions `verify show
-CODE --json` and `python -c pass` execute (about 15 s each under valgrind). The
+CODE --json`, the libraries alone and `python -c pass` execute (about 15 s each under valgrind). The
 count is the same from run to run whatever else the machine does, so it
 compares two commits where wall times, on a shared machine, swing by a third.
 """
@@ -38,6 +41,14 @@ import verify
 
 GOAL_SECONDS = 0.25
 RUN_CLI = "import sys; from verify.entrypoints.cli import main; sys.argv[0] = 'verify'; main()"
+LIBRARIES_ALONE = (
+    "import click, pydantic, eventsourcing.application, eventsourcing.sqlite\n"
+    "class View(pydantic.BaseModel):\n    code: str\n"
+    "print(View(code='CS1').model_dump_json())"
+)
+"""The libraries every reading command loads, and one pydantic model validated and written
+as JSON (pydantic loads its plugin machinery, importlib.metadata, on the first validation):
+what no change to verify's own modules can take below."""
 
 
 def verify_command() -> list[str]:
@@ -109,6 +120,7 @@ def main() -> None:
         code = json.loads(queue)[0]["code"]
         commands = {
             "python -c pass (baseline)": [sys.executable, "-c", "pass"],
+            "libraries alone (floor)": [sys.executable, "-c", LIBRARIES_ALONE],
             "verify --version": [*verify_cli, "--version"],
             "verify --help": [*verify_cli, "--help"],
             f"verify show {code} --json": [*verify_cli, "show", code, "--json"],
@@ -138,11 +150,13 @@ def main() -> None:
         if args.instructions:
             show = [sys.executable, "-c", RUN_CLI, "show", code, "--json"]
             baseline = instructions([sys.executable, "-c", "pass"], env)
+            floor = instructions([sys.executable, "-c", LIBRARIES_ALONE], env)
             counted = instructions(show, env)
-            if baseline is None or counted is None:
+            if baseline is None or floor is None or counted is None:
                 print("\ninstructions: valgrind is not installed here")
             else:
                 print(f"\ninstructions (callgrind): verify show {code} --json {counted:,};"
+                      f" libraries alone (floor) {floor:,};"
                       f" python -c pass (baseline) {baseline:,}")
 
 
