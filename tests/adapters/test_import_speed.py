@@ -142,7 +142,9 @@ def unsealed(events: dict[str, list[tuple[str, dict[str, Any]]]]) -> Any:
 
 @pytest.mark.slow  # starts worker processes; the bulk insert tests above stay fast
 def test_workers_store_the_events_the_sequential_importer_stores(
-        tmp_path: Path, store_url: str) -> None:
+        tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chunks are answered by two workers in turn and written, and reported, in file order."""
+    monkeypatch.setattr(bulk_import, "CHUNK_LINES", 15)
     file = write_archive(tmp_path / "archive.jsonl", 60, victim_count=1)
     intake = Intake(today=today_utc())
     sequential = VerifyApp(env=parse_store(str(tmp_path / "sequential.sqlite")).env())
@@ -212,6 +214,27 @@ def test_a_read_model_behind_is_left_to_the_catch_up(
     written = app.read_model.dump()
     app.rebuild_read_models()
     assert app.read_model.dump() == written and len(written["incident_view"]) == 31
+
+
+@pytest.mark.parametrize(("lines", "workers"), [(1500, 2), (2500, 3), (8000, 8), (None, 8)])
+def test_no_more_workers_start_than_the_file_has_chunks(
+        app: VerifyApp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        lines: int | None, workers: int) -> None:
+    """On a machine of many cores a small file starts a worker a chunk, not one a core (a
+    worker started afresh costs a fraction of a second of a core before its first chunk)."""
+    started: list[int] = []
+
+    def run(self: ParallelImporter, path: Path) -> Iterator[Any]:
+        started.append(self.workers)
+        return iter(())
+
+    monkeypatch.setattr(bulk_import, "usable_cores", lambda: 8)
+    monkeypatch.setattr(ParallelImporter, "run", run)
+    intake = Intake(today=today_utc())
+    file = tmp_path / "archive.jsonl"
+    list(bulk_import.import_file(app, {}, [], file, actor=ACTOR, dry_run=False, parallel=True,
+                                 intake=intake, lines=lines))
+    assert started == [workers]
 
 
 def test_workers_fork_only_while_this_process_runs_one_thread(

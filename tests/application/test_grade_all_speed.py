@@ -235,8 +235,12 @@ def test_a_worker_that_fails_stops_grading_and_says_why(
     app.recorder.insert_events([StoredEvent(incident_id("CS12"), 99, "verify.domain.incident"
                                             ":Incident.NoteAdded", b"{not json")])
     small_thresholds(monkeypatch)
-    with pytest.raises(MapperDeserialisationError, match="originator_version 99"):
+    with pytest.raises(MapperDeserialisationError, match="originator_version 99") as failed:
         app.grade_all("robot")
+    # The worker's own traceback comes with it, for whoever has to find the cause.
+    notes = getattr(failed.value, "__notes__", [])
+    assert any(note.startswith("raised in a worker process:") and "Traceback" in note
+               for note in notes)
     assert active_children() == []
     # As in one process: the transactions before the failure were whole, none came after.
     assert app.show("CS1").grade == "fair" and app.show("CS14").grade is None

@@ -310,12 +310,14 @@ def bulk_recorder(recorder: object) -> BulkRecorder:
 
 def import_file(
     app: VerifyApp, store_env: dict[str, str], rows: Iterable[Row], path: Path, *,
-    actor: str, dry_run: bool, parallel: bool, intake: Intake,
+    actor: str, dry_run: bool, parallel: bool, intake: Intake, lines: int | None = None,
 ) -> Iterator[Outcome]:
     """The import path `verify import` takes: parallel for large JSON Lines files.
 
     ``rows`` were read by ``intake`` (the sequential path); the parallel path
-    reads ``path`` in workers with the same settings. Imported grades were
+    reads ``path`` in workers with the same settings, no more of them than the
+    file has chunks of ``lines`` (a worker started afresh costs a fraction of a
+    second of a core before its first chunk). Imported grades were
     decided elsewhere and are marked so; under a team file only a reviewer
     may import (a dry run changes nothing and is open).
     """
@@ -324,5 +326,8 @@ def import_file(
     if parallel and not dry_run:
         settings = WorkerSettings(env=store_env, actor=actor, today=intake.today,
                                   date_order=intake.date_order, parties=intake.parties)
-        return ParallelImporter(app, settings).run(path)
+        workers = usable_cores()
+        if lines is not None:
+            workers = max(1, min(workers, -(-lines // CHUNK_LINES)))
+        return ParallelImporter(app, settings, workers).run(path)
     return Importer(app, actor, dry_run=dry_run, parties=intake.parties).run(rows)

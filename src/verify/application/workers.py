@@ -175,18 +175,28 @@ def _serve(pipe: Connection, start: Callable[..., None], args: tuple[Any, ...],
     # ends the workers.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     start(*args)
-    while True:
-        try:
-            task = pipe.recv()
-        except (EOFError, OSError):
-            return
-        try:
-            reply: tuple[str, Any] = ("answer", work(task))
-        except Exception as error:  # raised again in the parent, where it can be reported
-            reply = ("error", error)
-        try:
-            pipe.send(reply)
-        except (BrokenPipeError, OSError):
-            return
-        except Exception:  # an error that cannot be pickled: its words are enough
-            pipe.send(("error", RuntimeError(f"{type(reply[1]).__name__}: {reply[1]}")))
+    while _answered(pipe, work):
+        pass
+
+
+def _answered(pipe: Connection, work: Callable[[Any], Any]) -> bool:
+    """Answer one task; False once the pipe has closed. A function of its own, so the task
+    and its answer are freed as soon as the answer is sent, not kept through the next."""
+    try:
+        task = pipe.recv()
+    except (EOFError, OSError):
+        return False
+    try:
+        reply: tuple[str, Any] = ("answer", work(task))
+    except Exception as error:  # raised again in the parent, where it can be reported
+        import traceback  # only on this path: most commands never need it
+
+        error.add_note(f"raised in a worker process:\n{traceback.format_exc().rstrip()}")
+        reply = ("error", error)
+    try:
+        pipe.send(reply)
+    except (BrokenPipeError, OSError):
+        return False
+    except Exception:  # an error that cannot be pickled: its words are enough
+        pipe.send(("error", RuntimeError(f"{type(reply[1]).__name__}: {reply[1]}")))
+    return True

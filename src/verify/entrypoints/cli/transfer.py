@@ -70,7 +70,7 @@ def import_(session: Session, file: Path, dry_run: bool, date_order: str,
     parallel = format_of(file) == "jsonl" and parallel_pays(total)
     outcomes = iter(import_file(
         app, session.store.env(), read_rows(file, intake, columns), file,
-        actor=session.actor, dry_run=dry_run, parallel=parallel, intake=intake,
+        actor=session.actor, dry_run=dry_run, parallel=parallel, intake=intake, lines=total,
     ))
     # A file refused whole (a sheet without a header, say) is refused before a bar shows.
     first = next(outcomes, None)
