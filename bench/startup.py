@@ -47,8 +47,8 @@ LIBRARIES_ALONE = (
     "print(View(code='CS1').model_dump_json())"
 )
 """The libraries every reading command loads, and one pydantic model validated and written
-as JSON (pydantic loads its plugin machinery, importlib.metadata, on the first validation):
-what no change to verify's own modules can take below."""
+as JSON (building the first validator loads pydantic's plugin machinery, and with it
+importlib.metadata): what no change to verify's own modules can take below."""
 
 
 def verify_command() -> list[str]:
